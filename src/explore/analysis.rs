@@ -1,0 +1,162 @@
+//! What the explored state graph says about executions.
+//!
+//! - **Execution counts.** An execution is a path from the initial state to a
+//!   final state. Counting paths is a forward sum over the graph in topological
+//!   order (Kahn's algorithm). States that Kahn's algorithm never releases lie on
+//!   or after a cycle (a loop that can repeat), so infinitely many paths reach them.
+//! - **Non-termination.** A reachable state from which no final state can be
+//!   reached dooms every execution through it. Each *bottom* strongly connected
+//!   component of the doomed states (one with no way out: a spin loop repeating
+//!   forever, or a state where every thread is blocked) is where such executions
+//!   end up; its outcome names the threads that have not finished there.
+//!
+//! Both are exact only for a complete search; after truncation or interruption
+//! they are not computed.
+
+use std::collections::VecDeque;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::search::{StateGraph, StateId};
+use crate::ir::ThreadId;
+use crate::model::machine::Machine;
+use crate::outcome::Count;
+
+/// Number of paths from the initial state to each state.
+pub(crate) fn path_counts(graph: &StateGraph) -> Vec<Count> {
+    let n = graph.len();
+    let mut in_degree = vec![0u32; n];
+    for &succ in &graph.edges {
+        in_degree[succ as usize] += 1;
+    }
+    let mut paths = vec![0u128; n];
+    let mut released = vec![false; n];
+    paths[0] = 1;
+    let mut queue: VecDeque<StateId> = VecDeque::new();
+    if in_degree[0] == 0 {
+        queue.push_back(0);
+    }
+    while let Some(id) = queue.pop_front() {
+        released[id as usize] = true;
+        let here = paths[id as usize];
+        for &succ in graph.successors_of(id) {
+            let s = succ as usize;
+            paths[s] = paths[s].saturating_add(here);
+            in_degree[s] -= 1;
+            if in_degree[s] == 0 {
+                queue.push_back(succ);
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .zip(released)
+        .map(|(p, r)| if r { Count::Finite(p) } else { Count::Infinite })
+        .collect()
+}
+
+/// A region of the state graph in which executions stay forever.
+#[derive(Debug)]
+pub(crate) struct Trap {
+    /// The threads that have not finished in some state of the region.
+    pub unfinished: Vec<ThreadId>,
+    /// The region's state with the smallest id (the first discovered).
+    pub entry: StateId,
+    /// Whether executions can cycle inside the region (a spin loop) rather than
+    /// stop in one blocked state.
+    pub cyclic: bool,
+}
+
+/// The bottom strongly connected components of the states that cannot reach a
+/// final state. `is_final` is indexed by state id.
+pub(crate) fn traps(graph: &StateGraph, machine: &Machine<'_>, is_final: &[bool]) -> Vec<Trap> {
+    let can_finish = reaches_final(graph, is_final);
+    if can_finish.iter().all(|&c| c) {
+        return Vec::new();
+    }
+    let mut doomed = DiGraph::<StateId, ()>::new();
+    let mut node_of = vec![NodeIndex::end(); graph.len()];
+    for id in 0..graph.len() {
+        if !can_finish[id] {
+            node_of[id] = doomed.add_node(id as StateId);
+        }
+    }
+    for id in 0..graph.len() {
+        if can_finish[id] {
+            continue;
+        }
+        for &succ in graph.successors_of(id as StateId) {
+            // Every successor of a doomed state is doomed.
+            doomed.add_edge(node_of[id], node_of[succ as usize], ());
+        }
+    }
+    let components = petgraph::algo::tarjan_scc(&doomed);
+    let mut component_of = vec![usize::MAX; doomed.node_count()];
+    for (c, nodes) in components.iter().enumerate() {
+        for n in nodes {
+            component_of[n.index()] = c;
+        }
+    }
+    let mut traps = Vec::new();
+    for (c, nodes) in components.iter().enumerate() {
+        let is_bottom = nodes
+            .iter()
+            .all(|&n| doomed.neighbors(n).all(|m| component_of[m.index()] == c));
+        if !is_bottom {
+            continue;
+        }
+        let ids: Vec<StateId> = nodes.iter().map(|&n| doomed[n]).collect();
+        let cyclic = nodes.len() > 1 || doomed.neighbors(nodes[0]).any(|m| m == nodes[0]);
+        let unfinished: Vec<ThreadId> = machine
+            .thread_ids()
+            .filter(|&t| {
+                ids.iter()
+                    .any(|&id| !machine.thread_done(&graph.states[id as usize], t))
+            })
+            .collect();
+        traps.push(Trap {
+            unfinished,
+            entry: *ids
+                .iter()
+                .min()
+                .expect("invariant: components are non-empty"),
+            cyclic,
+        });
+    }
+    traps
+}
+
+/// Which states can reach a final state: a backward search from the final states.
+fn reaches_final(graph: &StateGraph, is_final: &[bool]) -> Vec<bool> {
+    let n = graph.len();
+    let mut predecessor_count = vec![0u32; n + 1];
+    for &succ in &graph.edges {
+        predecessor_count[succ as usize + 1] += 1;
+    }
+    for i in 0..n {
+        predecessor_count[i + 1] += predecessor_count[i];
+    }
+    let mut fill = predecessor_count.clone();
+    let mut predecessors = vec![0 as StateId; graph.edges.len()];
+    for id in 0..n {
+        for &succ in graph.successors_of(id as StateId) {
+            predecessors[fill[succ as usize] as usize] = id as StateId;
+            fill[succ as usize] += 1;
+        }
+    }
+    let mut can_finish = is_final.to_vec();
+    let mut queue: Vec<StateId> = (0..n as StateId)
+        .filter(|&id| is_final[id as usize])
+        .collect();
+    while let Some(id) = queue.pop() {
+        let range =
+            predecessor_count[id as usize] as usize..predecessor_count[id as usize + 1] as usize;
+        for &p in &predecessors[range] {
+            if !can_finish[p as usize] {
+                can_finish[p as usize] = true;
+                queue.push(p);
+            }
+        }
+    }
+    can_finish
+}

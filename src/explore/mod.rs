@@ -1,0 +1,251 @@
+//! Exploring a program under a model: every reachable outcome, how many
+//! executions reach each, one witness each, and whether the answer is complete.
+//!
+//! The search is exhaustive within [`Limits`]: hitting the state limit, or a
+//! cancellation request, ends it with [`Completeness::Truncated`] or
+//! [`Completeness::Interrupted`], never with a silently partial answer.
+//!
+//! # Example
+//! ```
+//! use hbsim::{explore::explore, model::Model, syntax::parse_str};
+//!
+//! let test = parse_str(r#"
+//!     Litmus(
+//!         name: "SB",
+//!         threads: [
+//!             [ Store("x", 1), Load("r0", "y") ],
+//!             [ Store("y", 1), Load("r0", "x") ],
+//!         ],
+//!         condition: "exists (0:r0=0 /\\ 1:r0=0)",
+//!     )"#, "sb.ron").unwrap();
+//! let sc = explore(&test.program, &Model::sc());
+//! let tso = explore(&test.program, &Model::tso());
+//! // Observables are 0:r0, 1:r0, x, y: store buffering only shows under TSO.
+//! assert!(!sc.outcomes.contains_final(&[0, 0, 1, 1]));
+//! assert!(tso.outcomes.contains_final(&[0, 0, 1, 1]));
+//! assert_eq!(tso.outcomes.len(), 4);
+//! ```
+
+mod analysis;
+mod search;
+
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::ir::Program;
+use crate::model::Model;
+use crate::model::machine::Machine;
+use crate::outcome::{Count, Outcome, OutcomeInfo, OutcomeSet};
+
+/// Bounds on one exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Maximum number of distinct states to visit. Defaults to
+    /// [`Limits::DEFAULT_MAX_STATES`].
+    pub max_states: usize,
+}
+
+impl Limits {
+    /// The default state limit: ten million states, a few GiB at most.
+    pub const DEFAULT_MAX_STATES: usize = 10_000_000;
+
+    /// Limits with the given state limit.
+    pub fn with_max_states(max_states: usize) -> Self {
+        Limits { max_states }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_states: Limits::DEFAULT_MAX_STATES,
+        }
+    }
+}
+
+/// Whether an exploration saw every reachable state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Completeness {
+    /// Every reachable state was explored: the outcome set is exact.
+    Exhaustive,
+    /// The state limit was reached: outcomes may be missing.
+    Truncated {
+        /// The limit that was hit.
+        max_states: usize,
+    },
+    /// Cancelled (Ctrl-C): outcomes may be missing.
+    Interrupted,
+}
+
+impl Completeness {
+    /// Whether the outcome set is exact.
+    pub fn is_exhaustive(self) -> bool {
+        self == Completeness::Exhaustive
+    }
+}
+
+/// A snapshot of a running exploration, for progress reporting.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Distinct states found so far.
+    pub states: usize,
+    /// Transitions taken so far.
+    pub transitions: usize,
+    /// Time since the exploration started.
+    pub elapsed: Duration,
+}
+
+/// Counters describing the work an exploration did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Distinct states visited.
+    pub states: usize,
+    /// Transitions (state, step, successor) taken.
+    pub transitions: usize,
+    /// Total executions (paths from the initial state to a final state); `None`
+    /// when the exploration was cut short.
+    pub executions: Option<Count>,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// The result of exploring a program under a model.
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    /// The model's name.
+    pub model: String,
+    /// Every outcome reached.
+    pub outcomes: OutcomeSet,
+    /// Work done.
+    pub stats: Stats,
+    /// Whether the outcome set is exact.
+    pub completeness: Completeness,
+}
+
+/// Configures and runs one exploration.
+pub struct Explorer<'a> {
+    program: &'a Program,
+    model: &'a Model,
+    limits: Limits,
+    cancel: Option<&'a AtomicBool>,
+    progress: Option<&'a mut dyn FnMut(&Progress)>,
+}
+
+impl std::fmt::Debug for Explorer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Explorer")
+            .field("program", &self.program.name)
+            .field("model", &self.model.name)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Explorer<'a> {
+    /// An explorer with default limits, no cancellation and no progress reports.
+    pub fn new(program: &'a Program, model: &'a Model) -> Self {
+        Explorer {
+            program,
+            model,
+            limits: Limits::default(),
+            cancel: None,
+            progress: None,
+        }
+    }
+
+    /// Sets the limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Stops the exploration (as [`Completeness::Interrupted`]) once `flag` is set.
+    pub fn cancel_on(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Calls `report` periodically while exploring.
+    pub fn on_progress(mut self, report: &'a mut dyn FnMut(&Progress)) -> Self {
+        self.progress = Some(report);
+        self
+    }
+
+    /// Runs the exploration.
+    pub fn run(mut self) -> Exploration {
+        let started = Instant::now();
+        let machine = Machine::new(self.program, self.model);
+        let (graph, completeness) = search::search(
+            &machine,
+            self.limits.max_states.max(1),
+            self.cancel,
+            &mut self.progress,
+        );
+        let exhaustive = completeness.is_exhaustive();
+        let counts = exhaustive.then(|| analysis::path_counts(&graph));
+        let mut outcomes = OutcomeSet::new(self.program);
+        let mut is_final = vec![false; graph.len()];
+        let mut executions = Count::ZERO;
+        for id in 0..graph.len() as u32 {
+            let state = &graph.states[id as usize];
+            if graph.successors[id as usize].is_none() || !machine.is_final(state) {
+                continue;
+            }
+            is_final[id as usize] = true;
+            let count = counts.as_ref().map(|c| c[id as usize]);
+            let outcome = Outcome::Final(machine.observe(state));
+            if let Some(info) = outcomes.get_mut(&outcome) {
+                info.executions = info.executions.zip(count).map(|(a, b)| a + b);
+            } else {
+                outcomes.insert(
+                    outcome,
+                    OutcomeInfo {
+                        executions: count,
+                        witness: graph.path_to(id),
+                    },
+                );
+            }
+            executions = executions + count.unwrap_or(Count::ZERO);
+        }
+        if let Some(counts) = &counts {
+            for trap in analysis::traps(&graph, &machine, &is_final) {
+                let count = if trap.cyclic {
+                    Count::Infinite
+                } else {
+                    counts[trap.entry as usize]
+                };
+                let outcome = Outcome::NeverTerminates(trap.unfinished);
+                if let Some(info) = outcomes.get_mut(&outcome) {
+                    info.executions = info.executions.map(|c| c + count);
+                } else {
+                    outcomes.insert(
+                        outcome,
+                        OutcomeInfo {
+                            executions: Some(count),
+                            witness: graph.path_to(trap.entry),
+                        },
+                    );
+                }
+            }
+        }
+        Exploration {
+            model: self.model.name.clone(),
+            outcomes,
+            stats: Stats {
+                states: graph.len(),
+                transitions: graph.edges.len(),
+                executions: exhaustive.then_some(executions),
+                elapsed: started.elapsed(),
+            },
+            completeness,
+        }
+    }
+}
+
+/// Explores `program` under `model` with default limits.
+pub fn explore(program: &Program, model: &Model) -> Exploration {
+    Explorer::new(program, model).run()
+}

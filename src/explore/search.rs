@@ -1,0 +1,144 @@
+//! Exhaustive stateful search: a depth-first walk of the machine's state graph
+//! with a visited set, so each distinct state is expanded once however many
+//! interleavings reach it.
+//!
+//! The search records the whole state graph compactly (successor ids per state
+//! and one discovery parent per state) because the analyses that follow need it:
+//! counting executions per outcome, finding states from which no execution can
+//! terminate, and rebuilding a witness path to any state.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use indexmap::IndexSet;
+use rustc_hash::FxBuildHasher;
+
+use super::{Completeness, Progress};
+use crate::ir::Val;
+use crate::model::machine::Machine;
+use crate::trace::{Step, Trace};
+
+/// Index of a state in [`StateGraph::states`], in discovery order; 0 is initial.
+pub(crate) type StateId = u32;
+
+/// How often (in expanded states) the search checks for cancellation and reports
+/// progress.
+const CHECK_INTERVAL: usize = 1 << 12;
+
+/// Edge offsets are stored as `u32`; a graph this large is treated like hitting
+/// the state limit.
+const MAX_EDGES: usize = u32::MAX as usize;
+
+/// The explored part of the state graph.
+#[derive(Debug)]
+pub(crate) struct StateGraph {
+    /// Every discovered state, by id.
+    pub states: IndexSet<Box<[Val]>, FxBuildHasher>,
+    /// For each state but the initial one: the state it was discovered from and
+    /// the step taken. Entry 0 is a placeholder.
+    pub parent: Vec<(StateId, Step)>,
+    /// For each state: its successors' range in `edges`, or `None` if it was
+    /// never expanded (the search stopped first).
+    pub successors: Vec<Option<(u32, u32)>>,
+    /// Successor ids, grouped per expanded state.
+    pub edges: Vec<StateId>,
+}
+
+impl StateGraph {
+    /// The successor ids of an expanded state.
+    pub fn successors_of(&self, id: StateId) -> &[StateId] {
+        match self.successors[id as usize] {
+            Some((start, len)) => &self.edges[start as usize..(start + len) as usize],
+            None => &[],
+        }
+    }
+
+    /// The steps from the initial state to `id` along discovery parents.
+    pub fn path_to(&self, mut id: StateId) -> Trace {
+        let mut steps = Vec::new();
+        while id != 0 {
+            let (parent, step) = self.parent[id as usize];
+            steps.push(step);
+            id = parent;
+        }
+        steps.reverse();
+        Trace { steps }
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+}
+
+/// Explores every state reachable from the initial state, within the limits.
+pub(crate) fn search(
+    machine: &Machine<'_>,
+    max_states: usize,
+    cancel: Option<&AtomicBool>,
+    progress: &mut Option<&mut dyn FnMut(&Progress)>,
+) -> (StateGraph, Completeness) {
+    let started = Instant::now();
+    let mut graph = StateGraph {
+        states: IndexSet::with_hasher(FxBuildHasher),
+        parent: vec![(0, Step::Run(crate::ir::ThreadId(0)))],
+        successors: vec![None],
+        edges: Vec::new(),
+    };
+    graph
+        .states
+        .insert(machine.initial_state().into_boxed_slice());
+    let mut stack: Vec<StateId> = vec![0];
+    let mut current = Vec::new();
+    let mut scratch = Vec::new();
+    let mut completeness = Completeness::Exhaustive;
+    let mut expanded = 0usize;
+
+    while let Some(id) = stack.pop() {
+        expanded += 1;
+        if expanded.is_multiple_of(CHECK_INTERVAL) {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                completeness = Completeness::Interrupted;
+                break;
+            }
+            if let Some(report) = progress {
+                report(&Progress {
+                    states: graph.len(),
+                    transitions: graph.edges.len(),
+                    elapsed: started.elapsed(),
+                });
+            }
+        }
+        current.clear();
+        current.extend_from_slice(&graph.states[id as usize]);
+        let start = graph.edges.len();
+        let mut truncated = false;
+        machine.successors(&current, &mut scratch, |step, next| {
+            if truncated {
+                return;
+            }
+            let succ = match graph.states.get_index_of(next) {
+                Some(i) => i as StateId,
+                None if graph.states.len() >= max_states || graph.edges.len() >= MAX_EDGES => {
+                    truncated = true;
+                    return;
+                }
+                None => {
+                    let (i, _) = graph.states.insert_full(next.into());
+                    graph.parent.push((id, step));
+                    graph.successors.push(None);
+                    stack.push(i as StateId);
+                    i as StateId
+                }
+            };
+            graph.edges.push(succ);
+        });
+        if truncated {
+            graph.edges.truncate(start);
+            completeness = Completeness::Truncated { max_states };
+            break;
+        }
+        let len = graph.edges.len() - start;
+        graph.successors[id as usize] = Some((start as u32, len as u32));
+    }
+    (graph, completeness)
+}

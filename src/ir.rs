@@ -1,0 +1,399 @@
+//! The validated program: what every later stage consumes.
+//!
+//! A [`Program`] is produced only by lowering (see [`crate::syntax`]), which resolves
+//! every name to an index and checks the program is well formed. Invariants that
+//! hold for every `Program`:
+//!
+//! - every [`Loc`] indexes [`Program::locs`], every [`Reg`] indexes its thread's
+//!   [`Thread::regs`], every [`ThreadId`] indexes [`Program::threads`];
+//! - every jump target of [`Instr::Goto`] is at most the thread's code length
+//!   (equal to it means "finish");
+//! - the condition and expectations mention only observables that exist.
+//!
+//! Structured control flow (`If`, `Loop`) is compiled to [`Instr::Goto`] here, so the
+//! machine only ever sees straight-line code with conditional jumps.
+
+use std::fmt;
+
+/// A value held by a register or a shared variable. Arithmetic wraps.
+pub type Val = i64;
+
+/// Index of a thread, in the order the file lists them (thread 0, 1, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ThreadId(pub u16);
+
+/// Index of a shared variable in [`Program::locs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Loc(pub u16);
+
+/// Index of a register within its thread's [`Thread::regs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Reg(pub u16);
+
+impl ThreadId {
+    /// The index as a `usize`, for slicing.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl Loc {
+    /// The index as a `usize`, for slicing.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl Reg {
+    /// The index as a `usize`, for slicing.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// A litmus test after name resolution and validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// The test's name (herd7's `Test NAME`).
+    pub name: String,
+    /// Optional prose shown in reports.
+    pub doc: Option<String>,
+    /// Shared variables, in declaration order: first those in `init`, then the
+    /// others in order of first use.
+    pub locs: Vec<Location>,
+    /// Threads in file order.
+    pub threads: Vec<Thread>,
+    /// The final-state condition, herd7 style.
+    pub condition: Condition,
+    /// What the file expects under each model, in file order.
+    pub expectations: Vec<Expectation>,
+}
+
+/// A shared variable and its initial value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The name used in the file.
+    pub name: String,
+    /// Initial value (0 unless `init` says otherwise).
+    pub init: Val,
+}
+
+/// One thread: its registers and its code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thread {
+    /// The thread's name when the file gives one.
+    pub name: Option<String>,
+    /// Registers, in order of first mention.
+    pub regs: Vec<Register>,
+    /// Straight-line code with conditional jumps.
+    pub code: Vec<Instr>,
+}
+
+/// A thread-local register.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Register {
+    /// The name used in the file.
+    pub name: String,
+    /// Initial value (0 unless `init` sets `T:reg`).
+    pub init: Val,
+    /// Whether the register is part of the outcome: it is written by the thread or
+    /// initialised in `init`. Registers that are only read stay at their initial
+    /// value and are not reported.
+    pub observed: bool,
+}
+
+/// One machine instruction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Instr {
+    /// `dst <- [loc]`: a plain load (store forwarding applies).
+    Load {
+        /// Destination register.
+        dst: Reg,
+        /// Variable read.
+        loc: Loc,
+    },
+    /// `[loc] <- value`: a plain store (enters the store buffer when the model has one).
+    Store {
+        /// Variable written.
+        loc: Loc,
+        /// Value written, evaluated when the store executes.
+        value: Expr,
+    },
+    /// A full fence (x86 MFENCE): waits until the thread's buffers are empty.
+    Fence,
+    /// An atomic read-modify-write with x86 LOCK semantics: waits until the
+    /// thread's buffers are empty, then reads and writes memory in one step.
+    /// `dst` receives the old value.
+    Rmw {
+        /// Destination register for the value read.
+        dst: Reg,
+        /// Variable updated.
+        loc: Loc,
+        /// How the new value is computed.
+        op: RmwOp,
+    },
+    /// `dst <- value`: register arithmetic, touching no shared state.
+    Let {
+        /// Destination register.
+        dst: Reg,
+        /// Value computed from registers and constants.
+        value: Expr,
+    },
+    /// Jump to `target` when `cond` is non-zero; otherwise fall through.
+    Goto {
+        /// Jump condition.
+        cond: Expr,
+        /// Index of the next instruction when the jump is taken.
+        target: usize,
+    },
+}
+
+impl Instr {
+    /// Whether the instruction touches only the thread's own registers and pc.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Instr::Let { .. } | Instr::Goto { .. })
+    }
+}
+
+/// The update performed by an [`Instr::Rmw`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum RmwOp {
+    /// Exchange: write the operand (x86 XCHG).
+    Xchg(Expr),
+    /// Fetch-and-add: write old + operand (x86 LOCK XADD).
+    FetchAdd(Expr),
+    /// Compare-and-swap: write `new` if the old value equals `expected`
+    /// (x86 LOCK CMPXCHG). A failed CAS writes nothing but still waits for the buffer.
+    Cas {
+        /// Value the variable must hold for the swap to happen.
+        expected: Expr,
+        /// Value written on success.
+        new: Expr,
+    },
+}
+
+/// A register expression. Comparisons and logical operators yield 0 or 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    /// A constant.
+    Const(Val),
+    /// The current value of a register of the executing thread.
+    Reg(Reg),
+    /// A unary operation.
+    Unary(UnOp, Box<Expr>),
+    /// A binary operation.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// Arithmetic negation.
+    Neg,
+    /// Logical not: 1 if the operand is 0, else 0.
+    Not,
+}
+
+/// Binary operators, lowest precedence last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// Wrapping multiplication.
+    Mul,
+    /// Wrapping addition.
+    Add,
+    /// Wrapping subtraction.
+    Sub,
+    /// Equality.
+    Eq,
+    /// Inequality.
+    Ne,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// Logical and (both operands non-zero).
+    And,
+    /// Logical or (either operand non-zero).
+    Or,
+}
+
+impl Expr {
+    /// Evaluates the expression against a thread's registers.
+    pub fn eval(&self, regs: &[Val]) -> Val {
+        match self {
+            Expr::Const(v) => *v,
+            Expr::Reg(r) => regs[r.index()],
+            Expr::Unary(op, e) => {
+                let v = e.eval(regs);
+                match op {
+                    UnOp::Neg => v.wrapping_neg(),
+                    UnOp::Not => Val::from(v == 0),
+                }
+            }
+            Expr::Binary(op, a, b) => {
+                let (a, b) = (a.eval(regs), b.eval(regs));
+                match op {
+                    BinOp::Mul => a.wrapping_mul(b),
+                    BinOp::Add => a.wrapping_add(b),
+                    BinOp::Sub => a.wrapping_sub(b),
+                    BinOp::Eq => Val::from(a == b),
+                    BinOp::Ne => Val::from(a != b),
+                    BinOp::Lt => Val::from(a < b),
+                    BinOp::Le => Val::from(a <= b),
+                    BinOp::Gt => Val::from(a > b),
+                    BinOp::Ge => Val::from(a >= b),
+                    BinOp::And => Val::from(a != 0 && b != 0),
+                    BinOp::Or => Val::from(a != 0 || b != 0),
+                }
+            }
+        }
+    }
+}
+
+/// Something whose final value an outcome records and a condition can test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Observable {
+    /// A register of a thread (`T:reg`).
+    Reg(ThreadId, Reg),
+    /// A shared variable (`x`).
+    Loc(Loc),
+}
+
+/// herd7's quantifier over final states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    /// `exists p`: the test succeeds if some final state satisfies `p`.
+    Exists,
+    /// `~exists p`: the test succeeds if no final state satisfies `p`.
+    NotExists,
+    /// `forall p`: the test succeeds if every final state satisfies `p`.
+    Forall,
+}
+
+/// A proposition over one final state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prop {
+    /// Always true.
+    True,
+    /// Always false.
+    False,
+    /// The observable's final value equals the constant.
+    Eq(Observable, Val),
+    /// Negation.
+    Not(Box<Prop>),
+    /// Conjunction.
+    And(Box<Prop>, Box<Prop>),
+    /// Disjunction.
+    Or(Box<Prop>, Box<Prop>),
+}
+
+impl Prop {
+    /// Evaluates the proposition given a lookup of final values.
+    pub fn eval(&self, value_of: &impl Fn(Observable) -> Val) -> bool {
+        match self {
+            Prop::True => true,
+            Prop::False => false,
+            Prop::Eq(o, v) => value_of(*o) == *v,
+            Prop::Not(p) => !p.eval(value_of),
+            Prop::And(a, b) => a.eval(value_of) && b.eval(value_of),
+            Prop::Or(a, b) => a.eval(value_of) || b.eval(value_of),
+        }
+    }
+}
+
+/// The test's condition: a quantifier over a proposition, plus its source text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// `exists`, `~exists` or `forall`.
+    pub quantifier: Quantifier,
+    /// The proposition evaluated on every final state.
+    pub prop: Prop,
+    /// The condition as written in the file, for reports.
+    pub text: String,
+}
+
+/// herd7's observation: how often the condition's proposition held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Observation {
+    /// Every final state satisfies the proposition.
+    Always,
+    /// Some do and some do not.
+    Sometimes,
+    /// None does.
+    Never,
+}
+
+impl fmt::Display for Observation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Observation::Always => "Always",
+            Observation::Sometimes => "Sometimes",
+            Observation::Never => "Never",
+        })
+    }
+}
+
+/// What the file expects under one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    /// The model's name as written (`sc`, `tso`, `pso` or a model file's name).
+    pub model: String,
+    /// Expected observation of the condition, if stated.
+    pub observation: Option<Observation>,
+    /// Expected exact outcome set, if stated.
+    pub outcomes: Option<ExpectedOutcomes>,
+}
+
+/// An exact expected outcome set over a fixed list of observables.
+///
+/// Observed outcomes are projected onto `observables` before comparison, so a file
+/// may pin only the registers and variables it cares about (as herd7's `States`
+/// lines do); the comparison of the projected sets is exact both ways.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedOutcomes {
+    /// The observables every expected outcome mentions, in the order written.
+    pub observables: Vec<Observable>,
+    /// Each expected outcome: one value per observable.
+    pub outcomes: Vec<Vec<Val>>,
+}
+
+impl Program {
+    /// Every observable an outcome records, in report order: each thread's
+    /// observed registers (threads in order, registers in order of first mention),
+    /// then every shared variable.
+    pub fn observables(&self) -> Vec<Observable> {
+        let regs = self.threads.iter().enumerate().flat_map(|(t, thread)| {
+            let t = ThreadId(t as u16);
+            thread
+                .regs
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.observed)
+                .map(move |(r, _)| Observable::Reg(t, Reg(r as u16)))
+        });
+        let locs = (0..self.locs.len()).map(|l| Observable::Loc(Loc(l as u16)));
+        regs.chain(locs).collect()
+    }
+
+    /// The name of an observable as herd7 prints it: `0:r0` or `x`.
+    pub fn observable_name(&self, o: Observable) -> String {
+        match o {
+            Observable::Reg(t, r) => {
+                format!("{}:{}", t.0, self.threads[t.index()].regs[r.index()].name)
+            }
+            Observable::Loc(l) => self.locs[l.index()].name.clone(),
+        }
+    }
+
+    /// The thread's name for reports: its given name, else `P<index>` as herd7 writes it.
+    pub fn thread_name(&self, t: ThreadId) -> String {
+        match &self.threads[t.index()].name {
+            Some(name) => name.clone(),
+            None => format!("P{}", t.0),
+        }
+    }
+}

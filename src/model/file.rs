@@ -1,0 +1,138 @@
+//! Model files: a store-buffer machine described in RON (docs/models.md).
+//!
+//! ```text
+//! Model(
+//!     name: "tso-1",
+//!     description: "x86-TSO with at most one pending store per thread",
+//!     buffer: PerThread,          // None | PerThread | PerThreadPerLocation
+//!     bound: 1,                   // optional: entries per buffer
+//!     forwarding: true,           // optional, default true
+//! )
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{BufferShape, Forwarding, Model};
+use crate::syntax::{LoadError, SourceError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "Model")]
+struct ModelFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    buffer: BufferShape,
+    #[serde(default)]
+    bound: Option<u32>,
+    #[serde(default = "default_forwarding")]
+    forwarding: bool,
+}
+
+fn default_forwarding() -> bool {
+    true
+}
+
+/// Parses a model description. `file_name` is used in error messages.
+///
+/// # Errors
+/// A [`LoadError::Source`] for malformed RON, a bad name, or `bound: 0`.
+///
+/// # Example
+/// ```
+/// let model = hbsim::model::parse_model_str(
+///     r#"Model(name: "tso-1", buffer: PerThread, bound: 1)"#, "tso-1.ron").unwrap();
+/// assert_eq!(model.bound, Some(1));
+/// ```
+pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError> {
+    let source: Arc<str> = Arc::from(source);
+    let file: ModelFile = crate::syntax::parse_ron(&source, file_name)?;
+    let locate = |needle: &str| {
+        source
+            .find(needle)
+            .map_or(0..0, |start| start..start + needle.len())
+    };
+    let valid_name = !file.name.is_empty()
+        && file
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid_name {
+        let span = locate(&format!("\"{}\"", file.name));
+        return Err(SourceError::new(
+            file_name,
+            &source,
+            span,
+            format!(
+                "expected a model name of letters, digits, `-`, `_` or `.`, found `{}`",
+                file.name
+            ),
+            "this name",
+        )
+        .into());
+    }
+    if file.bound == Some(0) {
+        let span = locate("bound");
+        return Err(SourceError::new(
+            file_name,
+            &source,
+            span,
+            "expected a bound of at least 1, found 0",
+            "here",
+        )
+        .with_help("a machine without buffers is `buffer: None`")
+        .into());
+    }
+    Ok(Model {
+        name: file.name,
+        description: file.description,
+        buffer: file.buffer,
+        bound: if file.buffer == BufferShape::None {
+            None
+        } else {
+            file.bound
+        },
+        forwarding: if file.forwarding {
+            Forwarding::Enabled
+        } else {
+            Forwarding::Disabled
+        },
+    })
+}
+
+/// Reads and parses a model file.
+///
+/// # Errors
+/// [`LoadError::Io`] if unreadable, otherwise as [`parse_model_str`].
+pub fn load_model_file(path: &Path) -> Result<Model, LoadError> {
+    let source = crate::syntax::read_file(path)?;
+    parse_model_str(&source, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_presets_of_the_same_file_format() {
+        let tso = parse_model_str(
+            r#"Model(name: "tso", description: "x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores", buffer: PerThread)"#,
+            "m.ron",
+        )
+        .unwrap();
+        assert_eq!(tso, Model::tso());
+    }
+
+    #[test]
+    fn rejects_zero_bound_and_bad_names_with_positions() {
+        let err = parse_model_str(r#"Model(name: "x", buffer: PerThread, bound: 0)"#, "m.ron")
+            .unwrap_err();
+        assert!(err.to_string().starts_with("m.ron:1:37:"), "{err}");
+        let err = parse_model_str(r#"Model(name: "a b", buffer: None)"#, "m.ron").unwrap_err();
+        assert!(err.to_string().contains("found `a b`"), "{err}");
+        let err = parse_model_str(r#"Model(name: "a", buffer: Sometimes)"#, "m.ron").unwrap_err();
+        assert!(err.to_string().contains("Sometimes"), "{err}");
+    }
+}

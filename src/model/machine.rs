@@ -1,0 +1,235 @@
+//! The store-buffer machine's transition function: which steps a state enables
+//! and the state each leads to. The rules are those of the module doc of
+//! [`crate::model`]; this file is their only implementation, shared by every model.
+
+use crate::ir::{Instr, Observable, Program, RmwOp, ThreadId, Val};
+use crate::model::state::Layout;
+use crate::model::{BufferShape, Forwarding, Model};
+use crate::trace::Step;
+
+/// How many register-only instructions a thread runs eagerly after a step before
+/// yielding; bounds the work of a register-only loop that never exits.
+const LOCAL_RUN_LIMIT: usize = 1000;
+
+/// A program under a model, ready to step.
+#[derive(Debug)]
+pub(crate) struct Machine<'p> {
+    program: &'p Program,
+    model: &'p Model,
+    layout: Layout,
+    observables: Vec<Observable>,
+}
+
+impl<'p> Machine<'p> {
+    pub fn new(program: &'p Program, model: &'p Model) -> Self {
+        Machine {
+            program,
+            model,
+            layout: Layout::new(program, model.buffer),
+            observables: program.observables(),
+        }
+    }
+
+    /// Every thread's id, in order.
+    pub fn thread_ids(&self) -> impl Iterator<Item = ThreadId> + use<> {
+        (0..self.program.threads.len() as u16).map(ThreadId)
+    }
+
+    /// The initial state, with each thread's leading register-only code already run.
+    pub fn initial_state(&self) -> Vec<Val> {
+        let mut s = self.layout.initial(self.program);
+        for t in self.thread_ids() {
+            self.run_local(&mut s, t);
+        }
+        s
+    }
+
+    /// Whether every thread has finished and every buffer is empty.
+    pub fn is_final(&self, s: &[Val]) -> bool {
+        self.thread_ids()
+            .all(|t| self.layout.pc(s, t) == self.program.threads[t.index()].code.len())
+            && self.layout.all_buffers_empty(s)
+    }
+
+    /// Whether thread `t` has finished its code (its buffers may still hold stores).
+    pub fn thread_done(&self, s: &[Val], t: ThreadId) -> bool {
+        self.layout.pc(s, t) == self.program.threads[t.index()].code.len()
+    }
+
+    /// Current values of the program's observables, in [`Program::observables`] order.
+    pub fn observe(&self, s: &[Val]) -> Vec<Val> {
+        self.observables
+            .iter()
+            .map(|o| match *o {
+                Observable::Reg(t, r) => self.layout.regs(s, t)[r.index()],
+                Observable::Loc(l) => self.layout.mem(s, l),
+            })
+            .collect()
+    }
+
+    /// Calls `visit` with every enabled step and its successor state, in a fixed
+    /// order: for each thread, its run step, then its commits.
+    pub fn successors(
+        &self,
+        s: &[Val],
+        scratch: &mut Vec<Val>,
+        mut visit: impl FnMut(Step, &[Val]),
+    ) {
+        for t in self.thread_ids() {
+            if self.run(s, t, scratch) {
+                visit(Step::Run(t), scratch);
+            }
+            for b in self.layout.thread_buffers(t) {
+                if self.commit(s, b, scratch) {
+                    let loc = match self.model.buffer {
+                        BufferShape::PerThreadPerLocation => {
+                            Some(crate::ir::Loc((b % self.program.locs.len()) as u16))
+                        }
+                        _ => None,
+                    };
+                    visit(Step::Commit(t, loc), scratch);
+                }
+            }
+        }
+    }
+
+    /// The state after `step`, if it is enabled.
+    pub fn apply(&self, s: &[Val], step: Step) -> Option<Vec<Val>> {
+        let mut next = Vec::new();
+        let enabled = match step {
+            Step::Run(t) => self.run(s, t, &mut next),
+            Step::Commit(t, loc) => {
+                let b = match loc {
+                    Some(l) if self.model.buffer == BufferShape::PerThreadPerLocation => {
+                        self.layout.buffer_for(t, l)
+                    }
+                    None if self.model.buffer == BufferShape::PerThread => t.index(),
+                    _ => return None,
+                };
+                self.commit(s, b, &mut next)
+            }
+        };
+        enabled.then_some(next)
+    }
+
+    /// Executes thread `t`'s next instruction into `out`; false if it is blocked
+    /// or finished.
+    fn run(&self, s: &[Val], t: ThreadId, out: &mut Vec<Val>) -> bool {
+        let layout = &self.layout;
+        let code = &self.program.threads[t.index()].code;
+        let pc = layout.pc(s, t);
+        let Some(instr) = code.get(pc) else {
+            return false;
+        };
+        match instr {
+            Instr::Load { dst, loc } => {
+                let value = match layout.newest_buffered(s, t, *loc) {
+                    Some(v) if self.model.forwarding == Forwarding::Enabled => v,
+                    Some(_) => return false,
+                    None => layout.mem(s, *loc),
+                };
+                copy_into(out, s);
+                layout.regs_mut(out, t)[dst.index()] = value;
+            }
+            Instr::Store { loc, value } => {
+                let value = value.eval(layout.regs(s, t));
+                copy_into(out, s);
+                if self.model.buffer == BufferShape::None {
+                    layout.set_mem(out, *loc, value);
+                } else {
+                    let b = layout.buffer_for(t, *loc);
+                    if let Some(bound) = self.model.bound
+                        && layout.buffer_len(s, b) >= bound as usize
+                    {
+                        return false;
+                    }
+                    layout.push(out, b, *loc, value);
+                }
+            }
+            Instr::Fence => {
+                if !layout.buffers_empty(s, t) {
+                    return false;
+                }
+                copy_into(out, s);
+            }
+            Instr::Rmw { dst, loc, op } => {
+                if !layout.buffers_empty(s, t) {
+                    return false;
+                }
+                let regs = layout.regs(s, t);
+                let old = layout.mem(s, *loc);
+                let new = match op {
+                    RmwOp::Xchg(v) => Some(v.eval(regs)),
+                    RmwOp::FetchAdd(v) => Some(old.wrapping_add(v.eval(regs))),
+                    RmwOp::Cas { expected, new } => {
+                        (old == expected.eval(regs)).then(|| new.eval(regs))
+                    }
+                };
+                copy_into(out, s);
+                if let Some(new) = new {
+                    layout.set_mem(out, *loc, new);
+                }
+                layout.regs_mut(out, t)[dst.index()] = old;
+            }
+            Instr::Let { .. } | Instr::Goto { .. } => {
+                copy_into(out, s);
+                self.step_local(out, t);
+                self.run_local(out, t);
+                return true;
+            }
+        }
+        layout.set_pc(out, t, pc + 1);
+        self.run_local(out, t);
+        true
+    }
+
+    /// Moves the oldest entry of buffer `b` to memory, into `out`; false if empty.
+    fn commit(&self, s: &[Val], b: usize, out: &mut Vec<Val>) -> bool {
+        if self.layout.buffer_len(s, b) == 0 {
+            return false;
+        }
+        copy_into(out, s);
+        let (loc, value) = self.layout.pop_oldest(out, b);
+        self.layout.set_mem(out, loc, value);
+        true
+    }
+
+    /// Runs thread `t`'s register-only instructions until a shared one, the end of
+    /// its code, or [`LOCAL_RUN_LIMIT`].
+    fn run_local(&self, s: &mut [Val], t: ThreadId) {
+        for _ in 0..LOCAL_RUN_LIMIT {
+            if !self.step_local(s, t) {
+                return;
+            }
+        }
+    }
+
+    /// Executes one register-only instruction of `t` in place; false if the next
+    /// instruction is shared (or the thread is done).
+    fn step_local(&self, s: &mut [Val], t: ThreadId) -> bool {
+        let layout = &self.layout;
+        let pc = layout.pc(s, t);
+        let next = match self.program.threads[t.index()].code.get(pc) {
+            Some(Instr::Let { dst, value }) => {
+                let v = value.eval(layout.regs(s, t));
+                layout.regs_mut(s, t)[dst.index()] = v;
+                pc + 1
+            }
+            Some(Instr::Goto { cond, target }) => {
+                if cond.eval(layout.regs(s, t)) != 0 {
+                    *target
+                } else {
+                    pc + 1
+                }
+            }
+            _ => return false,
+        };
+        layout.set_pc(s, t, next);
+        true
+    }
+}
+
+fn copy_into(out: &mut Vec<Val>, s: &[Val]) {
+    out.clear();
+    out.extend_from_slice(s);
+}

@@ -1,0 +1,237 @@
+//! Outcomes: what an execution ends in, and the set of them a test can reach.
+//!
+//! An execution either **terminates** (every thread finished, every buffer
+//! drained), and its outcome is the final value of every observable, or it
+//! **never terminates**: it reaches a state from which no final state can be
+//! reached (a spin loop whose flag never changes), and its outcome names the
+//! threads that can never finish. Both kinds are outcomes with witnesses.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ir::{Observable, Program, ThreadId, Val};
+use crate::trace::Trace;
+
+/// How an execution ends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Outcome {
+    /// Every thread finished: one value per observable of the [`OutcomeSet`].
+    Final(Vec<Val>),
+    /// These threads can never finish, whatever happens next.
+    NeverTerminates(Vec<ThreadId>),
+}
+
+/// A number of executions, which loops can make unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Count {
+    /// Exactly this many (saturating at `u128::MAX`).
+    Finite(u128),
+    /// Unboundedly many: some path to the outcome passes through a cycle.
+    Infinite,
+}
+
+impl Count {
+    /// Zero executions.
+    pub const ZERO: Count = Count::Finite(0);
+
+    /// Whether the count is zero.
+    pub fn is_zero(self) -> bool {
+        self == Count::ZERO
+    }
+}
+
+impl std::ops::Add for Count {
+    type Output = Count;
+
+    /// Sum of two counts, saturating; infinite if either is.
+    fn add(self, other: Count) -> Count {
+        match (self, other) {
+            (Count::Finite(a), Count::Finite(b)) => Count::Finite(a.saturating_add(b)),
+            _ => Count::Infinite,
+        }
+    }
+}
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Count::Finite(n) => write!(f, "{n}"),
+            Count::Infinite => f.write_str("inf"),
+        }
+    }
+}
+
+/// What is known about one reachable outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutcomeInfo {
+    /// Number of distinct executions (interleavings of machine steps) that reach
+    /// the outcome; `None` when the exploration was cut short.
+    pub executions: Option<Count>,
+    /// One execution reaching it, replayable with [`Trace::replay`].
+    pub witness: Trace,
+}
+
+/// The reachable outcomes of a test under a model, in a deterministic order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeSet {
+    observables: Vec<Observable>,
+    names: Vec<String>,
+    thread_names: Vec<String>,
+    entries: BTreeMap<Outcome, OutcomeInfo>,
+}
+
+impl OutcomeSet {
+    /// An empty set over the program's observables.
+    pub fn new(program: &Program) -> Self {
+        let observables = program.observables();
+        let names = observables
+            .iter()
+            .map(|&o| program.observable_name(o))
+            .collect();
+        let thread_names = (0..program.threads.len())
+            .map(|t| program.thread_name(ThreadId(t as u16)))
+            .collect();
+        OutcomeSet {
+            observables,
+            names,
+            thread_names,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// Adds an outcome; the first witness and count recorded for it are kept.
+    pub fn insert(&mut self, outcome: Outcome, info: OutcomeInfo) {
+        self.entries.entry(outcome).or_insert(info);
+    }
+
+    /// Mutable access to an outcome's information.
+    pub fn get_mut(&mut self, outcome: &Outcome) -> Option<&mut OutcomeInfo> {
+        self.entries.get_mut(outcome)
+    }
+
+    /// The observables each final outcome records, in order.
+    pub fn observables(&self) -> &[Observable] {
+        &self.observables
+    }
+
+    /// Every outcome with its information, final outcomes first, each kind in
+    /// ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Outcome, &OutcomeInfo)> {
+        self.entries.iter()
+    }
+
+    /// Final outcomes only, with their values.
+    pub fn finals(&self) -> impl Iterator<Item = (&[Val], &OutcomeInfo)> {
+        self.entries.iter().filter_map(|(o, info)| match o {
+            Outcome::Final(values) => Some((values.as_slice(), info)),
+            Outcome::NeverTerminates(_) => None,
+        })
+    }
+
+    /// Number of distinct outcomes of both kinds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no outcome was reached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether the final outcome with these values is in the set.
+    pub fn contains_final(&self, values: &[Val]) -> bool {
+        self.entries.contains_key(&Outcome::Final(values.to_vec()))
+    }
+
+    /// The value of `observable` in final outcome `values`.
+    pub fn value_of(&self, values: &[Val], observable: Observable) -> Val {
+        let i = self
+            .observables
+            .iter()
+            .position(|&o| o == observable)
+            .expect("invariant: every observable of the program is recorded");
+        values[i]
+    }
+
+    /// Renders an outcome in herd7's style: `0:r0=1; 1:r0=0; x=1;`, or
+    /// `never terminates: P1` for a non-terminating one.
+    pub fn display<'a>(&'a self, outcome: &'a Outcome) -> impl fmt::Display + 'a {
+        DisplayOutcome { set: self, outcome }
+    }
+
+    /// Renders values over a subset of observables: `0:r0=1; x=1;`.
+    pub fn display_projection<'a>(
+        &'a self,
+        observables: &'a [Observable],
+        values: &'a [Val],
+    ) -> impl fmt::Display + 'a {
+        DisplayProjection {
+            set: self,
+            observables,
+            values,
+        }
+    }
+
+    /// The name of an observable (`0:r0`, `x`).
+    pub fn name(&self, observable: Observable) -> &str {
+        let i = self
+            .observables
+            .iter()
+            .position(|&o| o == observable)
+            .expect("invariant: every observable of the program is recorded");
+        &self.names[i]
+    }
+
+    /// The name of a thread for reports.
+    pub fn thread_name(&self, t: ThreadId) -> &str {
+        &self.thread_names[t.index()]
+    }
+}
+
+struct DisplayOutcome<'a> {
+    set: &'a OutcomeSet,
+    outcome: &'a Outcome,
+}
+
+impl fmt::Display for DisplayOutcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.outcome {
+            Outcome::Final(values) => {
+                for (i, (name, v)) in self.set.names.iter().zip(values).enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{name}={v};")?;
+                }
+                Ok(())
+            }
+            Outcome::NeverTerminates(threads) => {
+                f.write_str("never terminates:")?;
+                for t in threads {
+                    write!(f, " {}", self.set.thread_name(*t))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+struct DisplayProjection<'a> {
+    set: &'a OutcomeSet,
+    observables: &'a [Observable],
+    values: &'a [Val],
+}
+
+impl fmt::Display for DisplayProjection<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (o, v)) in self.observables.iter().zip(self.values).enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{}={v};", self.set.name(*o))?;
+        }
+        Ok(())
+    }
+}

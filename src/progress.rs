@@ -1,0 +1,50 @@
+//! A progress spinner on stderr for explorations that run longer than a second.
+//! Hidden when stderr is not a terminal (indicatif checks).
+
+use std::time::Duration;
+
+use hbsim::explore::Progress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Explorations shorter than this never show a bar.
+const SHOW_AFTER: Duration = Duration::from_secs(1);
+
+/// A lazily created spinner for one exploration.
+pub struct Bar {
+    label: String,
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    pub fn new(test: &str, model: &str) -> Self {
+        Bar {
+            label: format!("{test} under {model}"),
+            bar: None,
+        }
+    }
+
+    pub fn update(&mut self, progress: &Progress) {
+        if progress.elapsed < SHOW_AFTER {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .expect("invariant: the template is valid"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        bar.set_message(format!(
+            "{}: {} states, {} transitions (Ctrl-C stops)",
+            self.label, progress.states, progress.transitions
+        ));
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

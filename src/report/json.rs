@@ -1,0 +1,171 @@
+//! The machine-readable report: JSON Lines, one object per line (schema in
+//! docs/json.md). Each run is a `"type": "run"` object; a file that could not be
+//! loaded is a `"type": "error"` object; the last line is `"type": "summary"`.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{RunReport, Summary};
+use crate::explore::Completeness;
+use crate::ir::Quantifier;
+use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::trace::{Step, Trace};
+use crate::verdict::Status;
+
+/// Writes one run as a JSON object on one line.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
+    write_line(&run_value(run), out)
+}
+
+/// Writes a load or run error as a JSON object on one line.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn render_error(file: &str, message: &str, out: &mut impl Write) -> io::Result<()> {
+    write_line(
+        &json!({ "type": "error", "file": file, "message": message }),
+        out,
+    )
+}
+
+/// Writes the summary as a JSON object on one line.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn render_summary(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
+    let mut value = serde_json::to_value(summary).expect("invariant: Summary serializes");
+    value["type"] = json!("summary");
+    write_line(&value, out)
+}
+
+fn write_line(value: &Value, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// The JSON object for one run.
+pub fn run_value(run: &RunReport) -> Value {
+    let exploration = &run.exploration;
+    let set = &exploration.outcomes;
+    let mut satisfies = run.satisfies.iter();
+    let outcomes: Vec<Value> = set
+        .iter()
+        .map(|(outcome, info)| {
+            let mut value = match outcome {
+                Outcome::Final(values) => {
+                    let named: serde_json::Map<String, Value> = set
+                        .observables()
+                        .iter()
+                        .zip(values)
+                        .map(|(&o, &v)| (set.name(o).to_string(), json!(v)))
+                        .collect();
+                    json!({
+                        "kind": "final",
+                        "values": named,
+                        "satisfies": satisfies.next().copied().unwrap_or(false),
+                    })
+                }
+                Outcome::NeverTerminates(threads) => json!({
+                    "kind": "never_terminates",
+                    "threads": threads.iter().map(|&t| set.thread_name(t)).collect::<Vec<_>>(),
+                }),
+            };
+            value["executions"] = count_value(info.executions);
+            value["witness"] = trace_value(&info.witness, set);
+            value
+        })
+        .collect();
+    let c = &run.condition;
+    let checks: Vec<Value> = run
+        .checks
+        .iter()
+        .map(|check| {
+            json!({
+                "model": check.model,
+                "status": status_name(check.status()),
+                "observation": check.observation.as_ref().map(|o| json!({
+                    "expected": o.expected,
+                    "observed": o.observed,
+                    "status": status_name(o.status),
+                })),
+                "outcomes": check.outcomes.as_ref().map(|o| json!({
+                    "columns": o.columns,
+                    "missing": o.missing,
+                    "forbidden": o.forbidden,
+                    "status": status_name(o.status),
+                })),
+            })
+        })
+        .collect();
+    json!({
+        "type": "run",
+        "test": run.test,
+        "file": run.file,
+        "model": run.model.name,
+        "completeness": match exploration.completeness {
+            Completeness::Exhaustive => json!("exhaustive"),
+            Completeness::Truncated { max_states } => json!({ "truncated": { "max_states": max_states } }),
+            Completeness::Interrupted => json!("interrupted"),
+        },
+        "observables": set.observables().iter().map(|&o| set.name(o)).collect::<Vec<_>>(),
+        "outcomes": outcomes,
+        "condition": {
+            "text": run.condition_text,
+            "quantifier": match run.quantifier {
+                Quantifier::Exists => "exists",
+                Quantifier::NotExists => "~exists",
+                Quantifier::Forall => "forall",
+            },
+            "validated": c.validated,
+            "observation": c.observation,
+            "positive": count_value(c.positive),
+            "negative": count_value(c.negative),
+        },
+        "expectations": checks,
+        "status": run.status().map_or("unchecked", status_name),
+        "stats": {
+            "states": exploration.stats.states,
+            "transitions": exploration.stats.transitions,
+            "executions": count_value(exploration.stats.executions),
+            "elapsed_ms": exploration.stats.elapsed.as_secs_f64() * 1e3,
+        },
+    })
+}
+
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Held => "held",
+        Status::Failed => "failed",
+        Status::Inconclusive => "inconclusive",
+    }
+}
+
+/// A count as a JSON number, `"inf"` when unbounded, `null` when not counted.
+fn count_value(count: Option<Count>) -> Value {
+    match count {
+        Some(Count::Finite(n)) => match u64::try_from(n) {
+            Ok(n) => json!(n),
+            Err(_) => json!(n.to_string()),
+        },
+        Some(Count::Infinite) => json!("inf"),
+        None => Value::Null,
+    }
+}
+
+fn trace_value(trace: &Trace, set: &OutcomeSet) -> Value {
+    trace
+        .steps
+        .iter()
+        .map(|step| match *step {
+            Step::Run(t) => json!({ "run": t.0 }),
+            Step::Commit(t, loc) => json!({
+                "commit": t.0,
+                "loc": loc.map(|l| set.name(crate::ir::Observable::Loc(l)).to_string()),
+            }),
+        })
+        .collect()
+}

@@ -1,0 +1,155 @@
+//! The RON litmus file as written: a serde mirror of docs/format.md.
+//!
+//! Names stay strings here ([`Lit`], which remembers where each string is);
+//! [`super::lower`] resolves them. Unknown fields are rejected everywhere so typos
+//! are reported instead of ignored.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Deserializer, de};
+
+use super::literal::Lit;
+use crate::ir::{Observation, Val};
+
+/// A whole litmus file: `Litmus(name: ..., threads: ..., condition: ..., ...)`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Litmus")]
+pub(crate) struct LitmusFile {
+    pub name: Lit,
+    #[serde(default)]
+    pub doc: Option<Lit>,
+    #[serde(default)]
+    pub init: Entries<Val>,
+    pub threads: Threads,
+    pub condition: Lit,
+    #[serde(default)]
+    pub expect: Entries<Observation>,
+    #[serde(default)]
+    pub outcomes: Entries<Vec<Lit>>,
+}
+
+/// Threads, either as a list (`[[...], [...]]`, named P0, P1, ...) or as a map from
+/// thread name to code (`{"writer": [...], "reader": [...]}`), in file order.
+#[derive(Debug)]
+pub(crate) enum Threads {
+    Unnamed(Vec<Vec<Instr>>),
+    Named(Vec<(Lit, Vec<Instr>)>),
+}
+
+/// One instruction as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) enum Instr {
+    /// `Load("r0", "x")`
+    Load(Lit, Lit),
+    /// `Store("x", 1)` or `Store("x", "r0 + 1")`
+    Store(Lit, Operand),
+    /// `Fence`
+    Fence,
+    /// `Xchg("r0", "x", 1)`
+    Xchg(Lit, Lit, Operand),
+    /// `FetchAdd("r0", "x", 1)`
+    FetchAdd(Lit, Lit, Operand),
+    /// `Cas("r0", "x", expected, new)`
+    Cas(Lit, Lit, Operand, Operand),
+    /// `Let("r1", "r0 * 2")`
+    Let(Lit, Operand),
+    /// `If(cond: "r0 == 1", then: [...], else: [...])`
+    If {
+        cond: Lit,
+        then: Vec<Instr>,
+        #[serde(default, rename = "else")]
+        otherwise: Vec<Instr>,
+    },
+    /// `Loop(body: [...], until: "r0 == 1")`: run `body`, repeat until `until` holds.
+    Loop { body: Vec<Instr>, until: Lit },
+}
+
+/// A value operand: an integer, or a register expression in a string.
+#[derive(Debug)]
+pub(crate) enum Operand {
+    Int(Val),
+    Expr(Lit),
+}
+
+/// A RON map kept as a list of entries, so duplicates can be reported with spans.
+#[derive(Debug)]
+pub(crate) struct Entries<V>(pub Vec<(Lit, V)>);
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> de::Visitor<'de> for Visitor<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map such as { \"x\": 1 }")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Entries<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor(PhantomData))
+    }
+}
+
+impl<'de> Deserialize<'de> for Threads {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = Threads;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of threads `[[...], [...]]` or a map of named threads `{\"name\": [...]}`")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Threads, A::Error> {
+                let mut threads = Vec::new();
+                while let Some(code) = seq.next_element()? {
+                    threads.push(code);
+                }
+                Ok(Threads::Unnamed(threads))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Threads, A::Error> {
+                let mut threads = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    threads.push(entry);
+                }
+                Ok(Threads::Named(threads))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Operand {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Operand;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or a register expression in a string")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Operand, E> {
+                Ok(Operand::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Operand, E> {
+                Val::try_from(v)
+                    .map(Operand::Int)
+                    .map_err(|_| E::custom(format!("integer {v} does not fit in 64 bits")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Operand, E> {
+                Ok(Operand::Expr(Lit::record(v)))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}

@@ -1,0 +1,152 @@
+//! Errors from reading a litmus or model file: I/O, RON syntax, and semantic
+//! errors found while lowering. Each carries the file, line and column, what was
+//! expected and what was found, and a labelled span for miette to underline.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+/// Why a file could not be loaded.
+#[derive(Debug, Error, Diagnostic)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file was read but is malformed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(Box<SourceError>),
+}
+
+/// A malformed file, with the offending text located.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{name}:{line}:{column}: {message}")]
+pub struct SourceError {
+    /// File name as given.
+    pub name: String,
+    /// 1-based line of the start of the span.
+    pub line: usize,
+    /// 1-based column (in characters) of the start of the span.
+    pub column: usize,
+    /// What was expected and what was found.
+    pub message: String,
+    /// Short text shown under the span.
+    pub label: String,
+    /// A suggestion for fixing the error.
+    #[help]
+    pub help: Option<String>,
+    #[source_code]
+    source_code: NamedSource<Arc<str>>,
+    #[label("{label}")]
+    span: SourceSpan,
+}
+
+impl SourceError {
+    /// An error at `span` (byte range) of `source`, the contents of file `name`.
+    pub fn new(
+        name: &str,
+        source: &Arc<str>,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Box<Self> {
+        let start = floor_char_boundary(source, span.start.min(source.len()));
+        let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
+        let (line, column) = line_column(source, start);
+        Box::new(SourceError {
+            name: name.to_string(),
+            line,
+            column,
+            message: message.into(),
+            label: label.into(),
+            help: None,
+            source_code: NamedSource::new(name, Arc::clone(source)),
+            span: (start..end).into(),
+        })
+    }
+
+    /// Adds a suggestion.
+    pub fn with_help(mut self: Box<Self>, help: impl Into<String>) -> Box<Self> {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The byte range the error points at.
+    pub fn span(&self) -> Range<usize> {
+        let start = self.span.offset();
+        start..start + self.span.len()
+    }
+}
+
+impl From<Box<SourceError>> for LoadError {
+    fn from(e: Box<SourceError>) -> Self {
+        LoadError::Source(e)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+pub(crate) fn line_column(source: &str, at: usize) -> (usize, usize) {
+    let before = &source[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Byte offset of a 1-based (line, column-in-characters) position, clamped to the source.
+pub(crate) fn byte_offset(source: &str, line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        source
+            .match_indices('\n')
+            .nth(line - 2)
+            .map_or(source.len(), |(i, _)| i + 1)
+    };
+    let rest = &source[line_start..];
+    let within = rest
+        .char_indices()
+        .take_while(|&(_, c)| c != '\n')
+        .nth(column.saturating_sub(1))
+        .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
+    line_start + within
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_round_trip_with_multibyte_characters() {
+        let src = "ab\n\u{e9}\u{e9}x\n";
+        let at = src.find('x').unwrap();
+        assert_eq!(line_column(src, at), (2, 3));
+        assert_eq!(byte_offset(src, 2, 3), at);
+        assert_eq!(byte_offset(src, 1, 1), 0);
+        assert_eq!(byte_offset(src, 9, 9), src.len());
+        assert_eq!(byte_offset(src, 1, 99), 2);
+    }
+
+    #[test]
+    fn error_display_names_file_line_and_column() {
+        let src: Arc<str> = Arc::from("one\ntwo three\n");
+        let at = src.find("three").unwrap();
+        let err = SourceError::new("t.ron", &src, at..at + 5, "bad thing", "here");
+        assert_eq!(err.to_string(), "t.ron:2:5: bad thing");
+        assert_eq!(err.span(), at..at + 5);
+    }
+}

@@ -1,0 +1,176 @@
+//! Tokens of the two small languages embedded in litmus strings: register
+//! expressions (`r0 + 1 == 2`) and herd7 conditions (`exists (0:r0=0 /\ x=1)`).
+//!
+//! Every token carries its byte range within the string so errors can point at it.
+
+use std::ops::Range;
+
+/// One token and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Token<'a> {
+    pub kind: TokenKind<'a>,
+    pub span: Range<usize>,
+}
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenKind<'a> {
+    /// A name: `r0`, `exists`, `EAX`, `P1`.
+    Ident(&'a str),
+    /// A non-negative integer literal.
+    Int(i64),
+    /// Punctuation or an operator, as written: `/\`, `==`, `(`.
+    Punct(&'static str),
+    /// End of input.
+    End,
+}
+
+impl TokenKind<'_> {
+    /// How the token reads in an error message.
+    pub fn describe(&self) -> String {
+        match self {
+            TokenKind::Ident(s) => format!("`{s}`"),
+            TokenKind::Int(v) => format!("`{v}`"),
+            TokenKind::Punct(p) => format!("`{p}`"),
+            TokenKind::End => "the end of the text".to_string(),
+        }
+    }
+}
+
+/// A lexical error: an unexpected character or an integer that does not fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LexError {
+    pub message: String,
+    pub span: Range<usize>,
+}
+
+/// Punctuation, longest first so that `==` wins over `=`.
+const PUNCTUATION: &[&str] = &[
+    "/\\", "\\/", "==", "!=", "<=", ">=", "&&", "||", "+", "-", "*", "<", ">", "!", "~", ":", "=",
+    "(", ")", "[", "]", ";", ",",
+];
+
+/// Splits `text` into tokens, ending with [`TokenKind::End`].
+pub(crate) fn tokenize(text: &str) -> Result<Vec<Token<'_>>, LexError> {
+    let mut tokens = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i..]
+            .chars()
+            .next()
+            .expect("invariant: i is a char boundary");
+        if c.is_whitespace() {
+            i += c.len_utf8();
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < text.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let value = text[start..i].parse::<i64>().map_err(|_| LexError {
+                message: format!("integer `{}` does not fit in 64 bits", &text[start..i]),
+                span: start..i,
+            })?;
+            tokens.push(Token {
+                kind: TokenKind::Int(value),
+                span: start..i,
+            });
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < text.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            tokens.push(Token {
+                kind: TokenKind::Ident(&text[start..i]),
+                span: start..i,
+            });
+        } else if let Some(p) = PUNCTUATION.iter().find(|p| text[i..].starts_with(**p)) {
+            tokens.push(Token {
+                kind: TokenKind::Punct(p),
+                span: i..i + p.len(),
+            });
+            i += p.len();
+        } else {
+            return Err(LexError {
+                message: format!("unexpected character `{c}`"),
+                span: i..i + c.len_utf8(),
+            });
+        }
+    }
+    tokens.push(Token {
+        kind: TokenKind::End,
+        span: text.len()..text.len(),
+    });
+    Ok(tokens)
+}
+
+/// Whether `name` is a valid identifier for a variable, register or thread.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<TokenKind<'_>> {
+        tokenize(text)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
+    }
+
+    #[test]
+    fn splits_conditions_and_expressions() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("exists (0:r0=1 /\\ ~x=2)"),
+            vec![
+                Ident("exists"),
+                Punct("("),
+                Int(0),
+                Punct(":"),
+                Ident("r0"),
+                Punct("="),
+                Int(1),
+                Punct("/\\"),
+                Punct("~"),
+                Ident("x"),
+                Punct("="),
+                Int(2),
+                Punct(")"),
+                End
+            ]
+        );
+        assert_eq!(
+            kinds("r1>=2||!r0"),
+            vec![
+                Ident("r1"),
+                Punct(">="),
+                Int(2),
+                Punct("||"),
+                Punct("!"),
+                Ident("r0"),
+                End
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_bad_characters_and_overflow_with_spans() {
+        let err = tokenize("r0 $ 1").unwrap_err();
+        assert_eq!(err.span, 3..4);
+        let err = tokenize("x = 99999999999999999999").unwrap_err();
+        assert_eq!(err.span, 4..24);
+        assert!(err.message.contains("does not fit"));
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("r0") && is_identifier("_x") && is_identifier("EAX"));
+        assert!(!is_identifier("0r") && !is_identifier("") && !is_identifier("a-b"));
+    }
+}

@@ -1,0 +1,719 @@
+//! Lowering: the RON AST to a validated [`Program`].
+//!
+//! Resolves every name to an index, compiles `If` and `Loop` to conditional jumps,
+//! parses expressions and the condition, and reports every semantic error with the
+//! span of the string literal (or the part of it) that is wrong.
+//!
+//! Name rules (docs/format.md):
+//! - variables are the keys of `init` without a `:` plus every variable an
+//!   instruction loads, stores or updates; those not in `init` start at 0;
+//! - registers belong to one thread; a register read before it is written reads
+//!   its initial value (0 unless `init` sets `T:reg`);
+//! - a name cannot be both a variable and a register of the same thread, since
+//!   expressions mention registers only;
+//! - the condition and expected outcomes may mention only variables and registers
+//!   that the program writes or initialises.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::ast::{self, Entries, LitmusFile, Operand, Threads};
+use super::condition::{AtomName, ThreadRef, parse_condition, parse_outcome};
+use super::error::SourceError;
+use super::expr::{TextError, parse_expr};
+use super::lexer::is_identifier;
+use super::literal::{Lit, LiteralMap};
+use crate::ir::{
+    BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, Location, Observable, Program,
+    Reg, Register, RmwOp, Thread, ThreadId, UnOp, Val,
+};
+
+/// The result of a lowering step.
+type Lowering<T> = Result<T, Box<SourceError>>;
+
+/// A lowered program with the source positions later stages may need for errors.
+#[derive(Debug)]
+pub(crate) struct Lowered {
+    pub program: Program,
+    /// Span of each expectation's model name (first mention), parallel to
+    /// `program.expectations`.
+    pub expectation_spans: Vec<Range<usize>>,
+}
+
+/// Lowers a parsed file. `name` and `source` are used for error messages.
+pub(crate) fn lower(file: LitmusFile, name: &str, source: &Arc<str>) -> Lowering<Lowered> {
+    let cx = Context {
+        name,
+        source,
+        literals: LiteralMap::scan(source),
+    };
+    cx.lower(file)
+}
+
+struct Context<'s> {
+    name: &'s str,
+    source: &'s Arc<str>,
+    literals: LiteralMap<'s>,
+}
+
+impl Context<'_> {
+    /// An error underlining the whole literal.
+    fn at(
+        &self,
+        lit: &Lit,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Box<SourceError> {
+        SourceError::new(
+            self.name,
+            self.source,
+            self.literals.span_of(lit),
+            message,
+            label,
+        )
+    }
+
+    /// An error underlining part of the literal's text.
+    fn within(&self, lit: &Lit, e: TextError) -> Box<SourceError> {
+        let span = self.literals.span_within(lit, e.span.clone());
+        let label = if e.span.is_empty() { "here" } else { "this" };
+        let err = SourceError::new(self.name, self.source, span, e.message, label);
+        match e.help {
+            Some(help) => err.with_help(help),
+            None => err,
+        }
+    }
+
+    fn lower(&self, file: LitmusFile) -> Lowering<Lowered> {
+        let threads: Vec<(Option<Lit>, Vec<ast::Instr>)> = match file.threads {
+            Threads::Unnamed(list) => list.into_iter().map(|code| (None, code)).collect(),
+            Threads::Named(list) => list
+                .into_iter()
+                .map(|(name, code)| (Some(name), code))
+                .collect(),
+        };
+        if threads.is_empty() {
+            return Err(SourceError::new(
+                self.name,
+                self.source,
+                0..0,
+                "expected at least one thread, found `threads` empty",
+                "in this test",
+            ));
+        }
+        if threads.len() > usize::from(u16::MAX) {
+            return Err(self.at(&file.name, "too many threads (at most 65535)", "this test"));
+        }
+        let thread_names = self.thread_names(&threads)?;
+
+        let mut vars = Variables::default();
+        let mut reg_inits: Vec<(Lit, Val)> = Vec::new();
+        for (key, value) in file.init.0 {
+            if key.text.contains(':') {
+                reg_inits.push((key, value));
+            } else {
+                if !is_identifier(&key.text) {
+                    return Err(self.at(&key, format!("expected a variable name, found `{}`", key.text), "not a name")
+                        .with_help("variable names start with a letter or `_` and contain letters, digits and `_`; registers are written `T:reg`"));
+                }
+                if vars.index.contains_key(&key.text) {
+                    return Err(self.at(
+                        &key,
+                        format!("variable `{}` is initialised twice", key.text),
+                        "second initialisation",
+                    ));
+                }
+                vars.add(&key.text, value);
+            }
+        }
+        for (_, code) in &threads {
+            self.collect_variables(code, &mut vars)?;
+        }
+        if vars.locs.len() > usize::from(u16::MAX) {
+            return Err(self.at(
+                &file.name,
+                "too many variables (at most 65535)",
+                "this test",
+            ));
+        }
+
+        let mut lowered_threads = Vec::with_capacity(threads.len());
+        for (t, (name, code)) in threads.iter().enumerate() {
+            let mut thread = ThreadLowering {
+                cx: self,
+                vars: &vars,
+                regs: Vec::new(),
+                code: Vec::new(),
+            };
+            for (key, value) in &reg_inits {
+                let (thread_part, reg_part) = key
+                    .text
+                    .split_once(':')
+                    .expect("invariant: key contains ':'");
+                let target = resolve_thread_name(thread_part.trim(), &thread_names);
+                if target == Some(t) {
+                    thread.init_register(key, reg_part.trim(), *value)?;
+                }
+            }
+            thread.lower_block(code)?;
+            lowered_threads.push(Thread {
+                name: name.as_ref().map(|n| n.text.clone()),
+                regs: thread.regs,
+                code: thread.code,
+            });
+        }
+        for (key, _) in &reg_inits {
+            let thread_part = key.text.split_once(':').map_or("", |(t, _)| t.trim());
+            if resolve_thread_name(thread_part, &thread_names).is_none() {
+                return Err(self.at(
+                    key,
+                    format!(
+                        "expected a thread in `{}`, found `{thread_part}`; {}",
+                        key.text,
+                        describe_threads(&thread_names)
+                    ),
+                    "unknown thread",
+                ));
+            }
+        }
+
+        let program_parts = Resolver {
+            vars: &vars,
+            threads: &lowered_threads,
+            thread_names: &thread_names,
+        };
+        let condition = self.lower_condition(&file.condition, &program_parts)?;
+        let (expectations, expectation_spans) =
+            self.lower_expectations(file.expect, file.outcomes, &program_parts)?;
+
+        Ok(Lowered {
+            program: Program {
+                name: file.name.text,
+                doc: file.doc.map(|d| d.text),
+                locs: vars.locs,
+                threads: lowered_threads,
+                condition,
+                expectations,
+            },
+            expectation_spans,
+        })
+    }
+
+    fn thread_names(
+        &self,
+        threads: &[(Option<Lit>, Vec<ast::Instr>)],
+    ) -> Lowering<Vec<Option<String>>> {
+        let mut names: Vec<Option<String>> = Vec::new();
+        for (name, _) in threads {
+            if let Some(lit) = name {
+                if !is_identifier(&lit.text) {
+                    return Err(self.at(lit, format!("expected a thread name, found `{}`", lit.text), "not a name")
+                        .with_help("thread names start with a letter or `_` and contain letters, digits and `_`"));
+                }
+                if names.iter().flatten().any(|n| *n == lit.text) {
+                    return Err(self.at(
+                        lit,
+                        format!("thread name `{}` is used twice", lit.text),
+                        "second use",
+                    ));
+                }
+            }
+            names.push(name.as_ref().map(|n| n.text.clone()));
+        }
+        Ok(names)
+    }
+
+    fn collect_variables(&self, code: &[ast::Instr], vars: &mut Variables) -> Lowering<()> {
+        for instr in code {
+            match instr {
+                ast::Instr::Load(_, var)
+                | ast::Instr::Store(var, _)
+                | ast::Instr::Xchg(_, var, _)
+                | ast::Instr::FetchAdd(_, var, _)
+                | ast::Instr::Cas(_, var, _, _) => {
+                    if !is_identifier(&var.text) {
+                        return Err(self.at(
+                            var,
+                            format!("expected a variable name, found `{}`", var.text),
+                            "not a name",
+                        ));
+                    }
+                    if !vars.index.contains_key(&var.text) {
+                        vars.add(&var.text, 0);
+                    }
+                }
+                ast::Instr::If {
+                    then, otherwise, ..
+                } => {
+                    self.collect_variables(then, vars)?;
+                    self.collect_variables(otherwise, vars)?;
+                }
+                ast::Instr::Loop { body, .. } => self.collect_variables(body, vars)?,
+                ast::Instr::Fence | ast::Instr::Let(..) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn lower_condition(&self, lit: &Lit, r: &Resolver<'_>) -> Lowering<Condition> {
+        let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
+        parse_condition(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))
+    }
+
+    fn lower_expectations(
+        &self,
+        expect: Entries<crate::ir::Observation>,
+        outcomes: Entries<Vec<Lit>>,
+        r: &Resolver<'_>,
+    ) -> Lowering<(Vec<Expectation>, Vec<Range<usize>>)> {
+        let mut expectations: Vec<Expectation> = Vec::new();
+        let mut spans = Vec::new();
+        let mut slot = |key: &Lit, expectations: &mut Vec<Expectation>| -> Lowering<usize> {
+            if key.text.is_empty()
+                || !key
+                    .text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(self.at(
+                    key,
+                    format!("expected a model name, found `{}`", key.text),
+                    "not a model name",
+                ));
+            }
+            Ok(
+                match expectations.iter().position(|e| e.model == key.text) {
+                    Some(i) => i,
+                    None => {
+                        expectations.push(Expectation {
+                            model: key.text.clone(),
+                            observation: None,
+                            outcomes: None,
+                        });
+                        spans.push(self.literals.span_of(key));
+                        expectations.len() - 1
+                    }
+                },
+            )
+        };
+        for (key, observation) in expect.0 {
+            let i = slot(&key, &mut expectations)?;
+            if expectations[i].observation.is_some() {
+                return Err(self.at(
+                    &key,
+                    format!("model `{}` is expected twice", key.text),
+                    "second expectation",
+                ));
+            }
+            expectations[i].observation = Some(observation);
+        }
+        for (key, lines) in outcomes.0 {
+            let i = slot(&key, &mut expectations)?;
+            if expectations[i].outcomes.is_some() {
+                return Err(self.at(
+                    &key,
+                    format!("outcomes for model `{}` are given twice", key.text),
+                    "second list",
+                ));
+            }
+            expectations[i].outcomes = Some(self.lower_outcomes(&lines, r)?);
+        }
+        Ok((expectations, spans))
+    }
+
+    fn lower_outcomes(&self, lines: &[Lit], r: &Resolver<'_>) -> Lowering<ExpectedOutcomes> {
+        let mut observables: Option<Vec<Observable>> = None;
+        let mut outcomes = Vec::with_capacity(lines.len());
+        for lit in lines {
+            let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
+            let atoms = parse_outcome(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
+            if atoms.is_empty() {
+                return Err(self.at(
+                    lit,
+                    "expected an outcome such as `0:r0=1; x=2;`, found nothing",
+                    "empty outcome",
+                ));
+            }
+            let mut sorted: Vec<_> = atoms.iter().map(|(o, _, _)| *o).collect();
+            sorted.sort();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                let (_, _, span) = atoms
+                    .iter()
+                    .rfind(|(o, _, _)| *o == w[0])
+                    .expect("invariant: found above");
+                return Err(self.within(
+                    lit,
+                    TextError::new(format!("`{}` is given twice", r.name(w[0])), span.clone()),
+                ));
+            }
+            let columns =
+                observables.get_or_insert_with(|| atoms.iter().map(|(o, _, _)| *o).collect());
+            let mut values = Vec::with_capacity(columns.len());
+            for column in columns.iter() {
+                match atoms.iter().find(|(o, _, _)| o == column) {
+                    Some((_, v, _)) => values.push(*v),
+                    None => {
+                        return Err(self
+                            .at(
+                                lit,
+                                format!(
+                                    "expected a value for `{}` as in the first outcome, found none",
+                                    r.name(*column)
+                                ),
+                                "missing a value",
+                            )
+                            .with_help(
+                                "every expected outcome must name the same registers and variables",
+                            ));
+                    }
+                }
+            }
+            if atoms.len() != columns.len() {
+                let (o, _, span) = atoms
+                    .iter()
+                    .find(|(o, _, _)| !columns.contains(o))
+                    .expect("invariant: an extra atom exists");
+                return Err(self.within(
+                    lit,
+                    TextError::new(
+                        format!("`{}` is not named in the first outcome", r.name(*o)),
+                        span.clone(),
+                    )
+                    .with_help("every expected outcome must name the same registers and variables"),
+                ));
+            }
+            outcomes.push(values);
+        }
+        Ok(ExpectedOutcomes {
+            observables: observables.unwrap_or_default(),
+            outcomes,
+        })
+    }
+}
+
+/// Shared variables found so far.
+#[derive(Default)]
+struct Variables {
+    locs: Vec<Location>,
+    index: HashMap<String, crate::ir::Loc>,
+}
+
+impl Variables {
+    fn add(&mut self, name: &str, init: Val) {
+        let loc = crate::ir::Loc(self.locs.len() as u16);
+        self.locs.push(Location {
+            name: name.to_string(),
+            init,
+        });
+        self.index.insert(name.to_string(), loc);
+    }
+}
+
+/// Lowers one thread's code, collecting its registers.
+struct ThreadLowering<'c, 's> {
+    cx: &'c Context<'s>,
+    vars: &'c Variables,
+    regs: Vec<Register>,
+    code: Vec<Instr>,
+}
+
+impl ThreadLowering<'_, '_> {
+    fn init_register(&mut self, key: &Lit, name: &str, value: Val) -> Lowering<()> {
+        if !is_identifier(name) {
+            return Err(self.cx.at(
+                key,
+                format!("expected `T:register`, found `{}`", key.text),
+                "not a register",
+            ));
+        }
+        if self.regs.iter().any(|r| r.name == name) {
+            return Err(self.cx.at(
+                key,
+                format!("register `{}` is initialised twice", key.text),
+                "second initialisation",
+            ));
+        }
+        self.regs.push(Register {
+            name: name.to_string(),
+            init: value,
+            observed: true,
+        });
+        Ok(())
+    }
+
+    /// Resolves a register name, creating the register on first mention.
+    fn register(&mut self, name: &str) -> Result<Reg, String> {
+        if let Some(i) = self.regs.iter().position(|r| r.name == name) {
+            return Ok(Reg(i as u16));
+        }
+        if !is_identifier(name) {
+            return Err(format!("expected a register name, found `{name}`"));
+        }
+        if self.vars.index.contains_key(name) {
+            return Err(format!(
+                "`{name}` is a shared variable, not a register; load it into a register first"
+            ));
+        }
+        if self.regs.len() >= usize::from(u16::MAX) {
+            return Err("too many registers in one thread (at most 65535)".to_string());
+        }
+        self.regs.push(Register {
+            name: name.to_string(),
+            init: 0,
+            observed: false,
+        });
+        Ok(Reg(self.regs.len() as u16 - 1))
+    }
+
+    /// A register written by an instruction: part of the outcome.
+    fn destination(&mut self, lit: &Lit) -> Lowering<Reg> {
+        let reg = self
+            .register(&lit.text)
+            .map_err(|m| self.cx.at(lit, m, "here"))?;
+        self.regs[reg.index()].observed = true;
+        Ok(reg)
+    }
+
+    fn variable(&self, lit: &Lit) -> crate::ir::Loc {
+        *self
+            .vars
+            .index
+            .get(&lit.text)
+            .expect("invariant: collect_variables added every variable")
+    }
+
+    fn operand(&mut self, operand: &Operand) -> Lowering<Expr> {
+        match operand {
+            Operand::Int(v) => Ok(Expr::Const(*v)),
+            Operand::Expr(lit) => self.expression(lit),
+        }
+    }
+
+    fn expression(&mut self, lit: &Lit) -> Lowering<Expr> {
+        let mut resolve = |name: &str, span: Range<usize>| {
+            self.register(name).map_err(|m| TextError::new(m, span))
+        };
+        parse_expr(&lit.text, &mut resolve).map_err(|e| self.cx.within(lit, e))
+    }
+
+    fn lower_block(&mut self, code: &[ast::Instr]) -> Lowering<()> {
+        for instr in code {
+            self.lower_instr(instr)?;
+        }
+        Ok(())
+    }
+
+    fn lower_instr(&mut self, instr: &ast::Instr) -> Lowering<()> {
+        let lowered = match instr {
+            ast::Instr::Load(reg, var) => Instr::Load {
+                dst: self.destination(reg)?,
+                loc: self.variable(var),
+            },
+            ast::Instr::Store(var, value) => Instr::Store {
+                loc: self.variable(var),
+                value: self.operand(value)?,
+            },
+            ast::Instr::Fence => Instr::Fence,
+            ast::Instr::Xchg(reg, var, value) => {
+                let op = RmwOp::Xchg(self.operand(value)?);
+                self.rmw(reg, var, op)?
+            }
+            ast::Instr::FetchAdd(reg, var, value) => {
+                let op = RmwOp::FetchAdd(self.operand(value)?);
+                self.rmw(reg, var, op)?
+            }
+            ast::Instr::Cas(reg, var, expected, new) => {
+                let op = RmwOp::Cas {
+                    expected: self.operand(expected)?,
+                    new: self.operand(new)?,
+                };
+                self.rmw(reg, var, op)?
+            }
+            ast::Instr::Let(reg, value) => {
+                let value = self.operand(value)?;
+                Instr::Let {
+                    dst: self.destination(reg)?,
+                    value,
+                }
+            }
+            ast::Instr::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.expression(cond)?;
+                let skip_then = self.placeholder();
+                self.lower_block(then)?;
+                let skip_else = (!otherwise.is_empty()).then(|| self.placeholder());
+                self.patch(skip_then, negate(cond));
+                self.lower_block(otherwise)?;
+                if let Some(skip_else) = skip_else {
+                    self.patch(skip_else, Expr::Const(1));
+                }
+                return Ok(());
+            }
+            ast::Instr::Loop { body, until } => {
+                let start = self.code.len();
+                self.lower_block(body)?;
+                let until = self.expression(until)?;
+                Instr::Goto {
+                    cond: negate(until),
+                    target: start,
+                }
+            }
+        };
+        self.code.push(lowered);
+        Ok(())
+    }
+
+    fn rmw(&mut self, reg: &Lit, var: &Lit, op: RmwOp) -> Lowering<Instr> {
+        Ok(Instr::Rmw {
+            dst: self.destination(reg)?,
+            loc: self.variable(var),
+            op,
+        })
+    }
+
+    /// Reserves a jump to be patched once its target is known.
+    fn placeholder(&mut self) -> usize {
+        self.code.push(Instr::Goto {
+            cond: Expr::Const(0),
+            target: 0,
+        });
+        self.code.len() - 1
+    }
+
+    /// Makes the jump at `at` go to the current end of the code when `cond` holds.
+    fn patch(&mut self, at: usize, cond: Expr) {
+        self.code[at] = Instr::Goto {
+            cond,
+            target: self.code.len(),
+        };
+    }
+}
+
+/// Logical negation, folding constants and double negations.
+fn negate(cond: Expr) -> Expr {
+    match cond {
+        Expr::Const(v) => Expr::Const(Val::from(v == 0)),
+        Expr::Unary(UnOp::Not, inner) => match *inner {
+            e @ Expr::Binary(
+                BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge
+                | BinOp::And
+                | BinOp::Or,
+                _,
+                _,
+            ) => e,
+            e => Expr::Binary(BinOp::Ne, Box::new(e), Box::new(Expr::Const(0))),
+        },
+        Expr::Binary(BinOp::Eq, a, b) => Expr::Binary(BinOp::Ne, a, b),
+        Expr::Binary(BinOp::Ne, a, b) => Expr::Binary(BinOp::Eq, a, b),
+        e => Expr::Unary(UnOp::Not, Box::new(e)),
+    }
+}
+
+/// Resolves the names in conditions and expected outcomes.
+struct Resolver<'p> {
+    vars: &'p Variables,
+    threads: &'p [Thread],
+    thread_names: &'p [Option<String>],
+}
+
+impl Resolver<'_> {
+    fn observable(&self, atom: &AtomName<'_>) -> Result<Observable, TextError> {
+        let Some((thread, thread_span)) = &atom.thread else {
+            return match self.vars.index.get(atom.name) {
+                Some(loc) => Ok(Observable::Loc(*loc)),
+                None => Err(TextError::new(
+                    format!(
+                        "expected a variable of the test, found undeclared `{}`",
+                        atom.name
+                    ),
+                    atom.span.clone(),
+                )
+                .with_help(self.describe_vars())),
+            };
+        };
+        let t = match thread {
+            ThreadRef::Index(i) => usize::try_from(*i).ok().filter(|&i| i < self.threads.len()),
+            ThreadRef::Name(name) => resolve_thread_name(name, self.thread_names),
+        };
+        let Some(t) = t else {
+            let found = match thread {
+                ThreadRef::Index(i) => i.to_string(),
+                ThreadRef::Name(n) => n.to_string(),
+            };
+            return Err(TextError::new(
+                format!("expected a thread of the test, found `{found}`"),
+                thread_span.clone(),
+            )
+            .with_help(describe_threads(self.thread_names)));
+        };
+        let regs = &self.threads[t].regs;
+        match regs.iter().position(|r| r.name == atom.name) {
+            Some(r) if regs[r].observed => Ok(Observable::Reg(ThreadId(t as u16), Reg(r as u16))),
+            Some(_) => Err(TextError::new(
+                format!("register `{}` of thread {t} is read but never written, so its final value is not recorded", atom.name),
+                atom.span.clone(),
+            )
+            .with_help("set it with `init: { \"T:reg\": v }` or write it in the thread")),
+            None => {
+                let written: Vec<&str> = regs.iter().filter(|r| r.observed).map(|r| r.name.as_str()).collect();
+                Err(TextError::new(
+                    format!("expected a register of thread {t}, found `{}`, which it never uses", atom.name),
+                    atom.span.clone(),
+                )
+                .with_help(if written.is_empty() {
+                    format!("thread {t} writes no registers")
+                } else {
+                    format!("thread {t} writes: {}", written.join(", "))
+                }))
+            }
+        }
+    }
+
+    fn describe_vars(&self) -> String {
+        if self.vars.locs.is_empty() {
+            "the test has no shared variables".to_string()
+        } else {
+            let names: Vec<&str> = self.vars.locs.iter().map(|l| l.name.as_str()).collect();
+            format!("variables of the test: {}", names.join(", "))
+        }
+    }
+
+    fn name(&self, o: Observable) -> String {
+        match o {
+            Observable::Reg(t, r) => {
+                format!("{}:{}", t.0, self.threads[t.index()].regs[r.index()].name)
+            }
+            Observable::Loc(l) => self.vars.locs[l.index()].name.clone(),
+        }
+    }
+}
+
+/// A thread by index (`0`), by name, or by herd7's `P<index>`.
+fn resolve_thread_name(name: &str, names: &[Option<String>]) -> Option<usize> {
+    if let Some(i) = names.iter().position(|n| n.as_deref() == Some(name)) {
+        return Some(i);
+    }
+    let index = name.strip_prefix('P').unwrap_or(name);
+    index.parse::<usize>().ok().filter(|&i| i < names.len())
+}
+
+fn describe_threads(names: &[Option<String>]) -> String {
+    let listed: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| match n {
+            Some(n) => format!("{i} ({n})"),
+            None => i.to_string(),
+        })
+        .collect();
+    format!("the test has threads {}", listed.join(", "))
+}

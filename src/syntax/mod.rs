@@ -1,0 +1,114 @@
+//! Reading litmus files: RON text → AST → validated [`Program`].
+//!
+//! The format is documented in docs/format.md. Every error names the file, line
+//! and column, says what was expected and what was found, and underlines the text.
+
+mod ast;
+mod condition;
+mod error;
+mod expr;
+mod lexer;
+mod literal;
+mod lower;
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::{LoadError, SourceError};
+
+use crate::ir::Program;
+
+/// A litmus test read from a file, with what is needed to point at its text later.
+#[derive(Debug)]
+pub struct LitmusTest {
+    /// The validated program.
+    pub program: Program,
+    /// The file name used in messages.
+    pub file_name: String,
+    source: Arc<str>,
+    expectation_spans: Vec<Range<usize>>,
+}
+
+impl LitmusTest {
+    /// An error pointing at the model name of expectation `index`
+    /// (an index into `program.expectations`).
+    pub fn expectation_error(&self, index: usize, message: impl Into<String>) -> Box<SourceError> {
+        let span = self.expectation_spans.get(index).cloned().unwrap_or(0..0);
+        SourceError::new(&self.file_name, &self.source, span, message, "this model")
+    }
+}
+
+/// Parses a litmus test from RON text. `file_name` is used in error messages.
+///
+/// # Errors
+/// A [`LoadError::Source`] for malformed RON or an invalid program.
+///
+/// # Example
+/// ```
+/// let test = hbsim::syntax::parse_str(r#"
+///     Litmus(
+///         name: "SB",
+///         threads: [
+///             [ Store("x", 1), Load("r0", "y") ],
+///             [ Store("y", 1), Load("r0", "x") ],
+///         ],
+///         condition: "exists (0:r0=0 /\\ 1:r0=0)",
+///     )"#, "sb.ron").unwrap();
+/// assert_eq!(test.program.threads.len(), 2);
+/// assert_eq!(test.program.locs.len(), 2);
+/// ```
+pub fn parse_str(source: &str, file_name: &str) -> Result<LitmusTest, LoadError> {
+    let source: Arc<str> = Arc::from(source);
+    let file = parse_ron::<ast::LitmusFile>(&source, file_name)?;
+    let lowered = lower::lower(file, file_name, &source)?;
+    Ok(LitmusTest {
+        program: lowered.program,
+        file_name: file_name.to_string(),
+        source,
+        expectation_spans: lowered.expectation_spans,
+    })
+}
+
+/// Reads and parses a litmus file.
+///
+/// # Errors
+/// [`LoadError::Io`] if the file cannot be read, otherwise as [`parse_str`].
+pub fn parse_file(path: &Path) -> Result<LitmusTest, LoadError> {
+    let source = read_file(path)?;
+    parse_str(&source, &path.display().to_string())
+}
+
+/// Reads a file as UTF-8 text.
+pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Deserializes RON, turning ron's positioned errors into [`SourceError`]s.
+pub(crate) fn parse_ron<T: serde::de::DeserializeOwned>(
+    source: &Arc<str>,
+    file_name: &str,
+) -> Result<T, Box<SourceError>> {
+    literal::Lit::reset_ordinals();
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    options.from_str::<T>(source).map_err(|e| {
+        let start = error::byte_offset(source, e.span.start.line, e.span.start.col);
+        let end = error::byte_offset(source, e.span.end.line, e.span.end.col).max(start);
+        let message = ron_message(&e.code);
+        SourceError::new(file_name, source, start..end, message, "here")
+    })
+}
+
+/// ron's message, with its capitalised "Unexpected ..." turned into our style.
+fn ron_message(code: &ron::Error) -> String {
+    let text = code.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}

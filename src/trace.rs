@@ -1,0 +1,68 @@
+//! Witnesses: replayable lists of machine steps.
+//!
+//! A [`Trace`] is plain data. Replaying it from the initial state with
+//! [`Trace::replay`] re-executes exactly the execution the explorer found, buffer
+//! commits included, so a witness can be checked, rendered or saved.
+
+use serde::Serialize;
+
+use crate::ir::{Loc, Program, ThreadId, Val};
+use crate::model::Model;
+use crate::model::machine::Machine;
+
+/// One step of the store-buffer machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Step {
+    /// The thread executes its next shared-memory instruction (and any
+    /// register-only instructions that follow it).
+    Run(ThreadId),
+    /// The oldest entry of one of the thread's store buffers reaches memory:
+    /// its only buffer (`None`) or its buffer for the variable.
+    Commit(ThreadId, Option<Loc>),
+}
+
+/// A replayable execution prefix: the steps from the initial state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// Steps in order.
+    pub steps: Vec<Step>,
+}
+
+/// What replaying a trace produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    /// Whether every thread finished and every buffer drained.
+    pub finished: bool,
+    /// The value of every observable of [`Program::observables`] at the end.
+    pub values: Vec<Val>,
+}
+
+/// Why a trace could not be replayed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("step {index} ({step:?}) is not enabled in the state the trace reaches")]
+pub struct ReplayError {
+    /// Index of the first step that could not be taken.
+    pub index: usize,
+    /// That step.
+    pub step: Step,
+}
+
+impl Trace {
+    /// Re-executes the trace under `model` from the initial state.
+    ///
+    /// # Errors
+    /// [`ReplayError`] naming the first step that is not enabled.
+    pub fn replay(&self, program: &Program, model: &Model) -> Result<Replay, ReplayError> {
+        let machine = Machine::new(program, model);
+        let mut state = machine.initial_state();
+        for (index, &step) in self.steps.iter().enumerate() {
+            state = machine
+                .apply(&state, step)
+                .ok_or(ReplayError { index, step })?;
+        }
+        Ok(Replay {
+            finished: machine.is_final(&state),
+            values: machine.observe(&state),
+        })
+    }
+}
