@@ -94,7 +94,6 @@ pub(crate) fn search(
     let mut expanded = 0usize;
 
     while let Some(id) = stack.pop() {
-        expanded += 1;
         if expanded.is_multiple_of(CHECK_INTERVAL) {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 completeness = Completeness::Interrupted;
@@ -108,6 +107,7 @@ pub(crate) fn search(
                 });
             }
         }
+        expanded += 1;
         current.clear();
         current.extend_from_slice(&graph.states[id as usize]);
         let start = graph.edges.len();

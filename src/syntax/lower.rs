@@ -94,12 +94,16 @@ impl Context<'_> {
                 .collect(),
         };
         if threads.is_empty() {
+            let span = self
+                .source
+                .find("threads")
+                .map_or(0..0, |at| at..at + "threads".len());
             return Err(SourceError::new(
                 self.name,
                 self.source,
-                0..0,
-                "expected at least one thread, found `threads` empty",
-                "in this test",
+                span,
+                "expected at least one thread, found none",
+                "no threads",
             ));
         }
         if threads.len() > usize::from(u16::MAX) {

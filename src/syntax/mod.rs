@@ -98,17 +98,80 @@ pub(crate) fn parse_ron<T: serde::de::DeserializeOwned>(
     options.from_str::<T>(source).map_err(|e| {
         let start = error::byte_offset(source, e.span.start.line, e.span.start.col);
         let end = error::byte_offset(source, e.span.end.line, e.span.end.col).max(start);
-        let message = ron_message(&e.code);
+        let message = ron_message(&e.code, &source[start..]);
         SourceError::new(file_name, source, start..end, message, "here")
     })
 }
 
-/// ron's message, with its capitalised "Unexpected ..." turned into our style.
-fn ron_message(code: &ron::Error) -> String {
-    let text = code.to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text,
+/// ron's error in our style: what was expected, then what was found. `rest` is
+/// the source from the error's position on.
+fn ron_message(code: &ron::Error, rest: &str) -> String {
+    let one_of = |alts: &[&str]| {
+        let quoted: Vec<String> = alts.iter().map(|a| format!("`{a}`")).collect();
+        match quoted.as_slice() {
+            [] => "nothing".to_string(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("one of {} or {last}", init.join(", ")),
+        }
+    };
+    let within = |outer: &Option<String>| match outer.as_deref() {
+        Some("Instr") => " (an instruction)".to_string(),
+        Some("Observation") => " (an observation)".to_string(),
+        Some("BufferShape") => " (a buffer shape)".to_string(),
+        Some(outer) => format!(" of `{outer}`"),
+        None => String::new(),
+    };
+    match code {
+        ron::Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "expected a variant{}: {}, found `{found}`",
+            within(outer),
+            one_of(expected)
+        ),
+        ron::Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "expected a field{}: {}, found `{found}`",
+            within(outer),
+            one_of(expected)
+        ),
+        ron::Error::MissingStructField { field, outer } => {
+            format!("expected a field `{field}`{}, found none", within(outer))
+        }
+        ron::Error::DuplicateStructField { field, outer } => {
+            format!("field `{field}`{} is given twice", within(outer))
+        }
+        other => {
+            let text = other.to_string();
+            let mut chars = text.chars();
+            let text: String = match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            };
+            if text.contains("found") {
+                text
+            } else {
+                format!("{text}, found {}", describe_source_at(rest))
+            }
+        }
+    }
+}
+
+/// The token at the start of `rest`, for "found ..." in messages.
+fn describe_source_at(rest: &str) -> String {
+    let token: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(24)
+        .collect();
+    if token.is_empty() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{token}`")
     }
 }

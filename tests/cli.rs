@@ -1,0 +1,302 @@
+//! The `hbsim` binary: exit codes, golden text output, golden error messages for
+//! bad input, JSON output, and the behaviour of a closed pipe.
+//!
+//! Golden files live next to their fixtures (`tests/fixtures/run/*.stdout`,
+//! `tests/fixtures/bad/*.stderr`). Timings are masked. Run with `BLESS=1` to
+//! rewrite them after an intended change, then review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn hbsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("hbsim runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+/// Replaces the run-dependent time on `Explored ... in T ms` lines.
+fn mask_times(output: &str) -> String {
+    output
+        .lines()
+        .map(
+            |line| match (line.starts_with("Explored "), line.rfind(" in ")) {
+                (true, Some(at)) => format!("{} in <time> ms", &line[..at]),
+                _ => line.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Compares `actual` with the golden file, or rewrites it under `BLESS=1`.
+fn assert_golden(path: &Path, actual: &str) {
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(path, actual).expect("golden file is writable");
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| panic!("missing golden file {}; run with BLESS=1", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (BLESS=1 rewrites it)",
+        path.display()
+    );
+}
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures").join(dir))
+        .expect("fixture directory exists")
+        .map(|e| e.expect("fixture entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn run_output_matches_goldens() {
+    let cases: &[(&str, &[&str], i32)] = &[
+        ("sb", &["run", "tests/fixtures/run/sb.ron"], 0),
+        ("mp-wrong", &["run", "tests/fixtures/run/mp-wrong.ron"], 1),
+        (
+            "spin-forever",
+            &["run", "tests/fixtures/run/spin-forever.ron"],
+            0,
+        ),
+        (
+            "n6-ibm370",
+            &[
+                "run",
+                "--model",
+                "tso,models/ibm370.ron",
+                "tests/fixtures/run/n6-ibm370.ron",
+            ],
+            0,
+        ),
+    ];
+    for (name, args, code) in cases {
+        let output = hbsim(args);
+        assert_eq!(
+            output.status.code(),
+            Some(*code),
+            "{name}: {}",
+            text(&output.stderr)
+        );
+        let golden = root().join(format!("tests/fixtures/run/{name}.stdout"));
+        assert_golden(&golden, &mask_times(&text(&output.stdout)));
+    }
+}
+
+#[test]
+fn every_bad_input_is_reported_with_position_and_exit_code_2() {
+    let files = fixtures("bad");
+    assert!(files.len() >= 10);
+    for file in files {
+        let relative = file.strip_prefix(root()).expect("fixture under the root");
+        let output = hbsim(&["run", relative.to_str().expect("UTF-8 path")]);
+        assert_eq!(output.status.code(), Some(2), "{}", file.display());
+        assert_eq!(text(&output.stdout), "0 passed, 0 failed, 1 error\n");
+        let stderr = text(&output.stderr);
+        let location = format!("{}:", relative.display());
+        assert!(stderr.contains(&location), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_golden(&file.with_extension("stderr"), &stderr);
+    }
+}
+
+#[test]
+fn a_bad_file_does_not_stop_the_others() {
+    let output = hbsim(&[
+        "run",
+        "tests/fixtures/bad/unknown-thread.ron",
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Test SB Allowed"));
+    assert!(
+        stdout.ends_with("2 passed, 0 failed, 1 error\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_model_named_only_by_a_file_needs_the_file() {
+    let output = hbsim(&["run", "tests/fixtures/run/n6-ibm370.ron"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_golden(
+        &root().join("tests/fixtures/run/n6-ibm370.stderr"),
+        &text(&output.stderr),
+    );
+}
+
+#[test]
+fn json_lines_describe_each_run_and_the_summary() {
+    let output = hbsim(&["run", "--format", "json", "tests/fixtures/run/sb.ron"]);
+    assert_eq!(output.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let (sc, tso, summary) = (&lines[0], &lines[1], &lines[2]);
+    assert_eq!(sc["type"], "run");
+    assert_eq!(sc["model"], "sc");
+    assert_eq!(sc["status"], "held");
+    assert_eq!(sc["completeness"], "exhaustive");
+    assert_eq!(
+        sc["observables"],
+        serde_json::json!(["0:r0", "1:r0", "x", "y"])
+    );
+    assert_eq!(sc["outcomes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(sc["condition"]["observation"], "Never");
+    assert_eq!(sc["stats"]["executions"], 6);
+    assert_eq!(tso["condition"]["observation"], "Sometimes");
+    let satisfying: Vec<&serde_json::Value> = tso["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .filter(|o| o["satisfies"] == true)
+        .collect();
+    assert_eq!(satisfying.len(), 1);
+    assert_eq!(
+        satisfying[0]["values"],
+        serde_json::json!({"0:r0": 0, "1:r0": 0, "x": 1, "y": 1})
+    );
+    assert!(
+        !satisfying[0]["witness"]
+            .as_array()
+            .expect("witness")
+            .is_empty()
+    );
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["passed"], 2);
+    assert_eq!(summary["failed"], 0);
+}
+
+#[test]
+fn json_reports_load_errors_as_objects() {
+    let output = hbsim(&[
+        "run",
+        "--format",
+        "json",
+        "tests/fixtures/bad/unknown-thread.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let first: serde_json::Value =
+        serde_json::from_str(text(&output.stdout).lines().next().expect("a line")).expect("JSON");
+    assert_eq!(first["type"], "error");
+    assert!(
+        first["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unknown-thread.ron:8:36")),
+        "{first}"
+    );
+}
+
+#[test]
+fn state_limit_marks_the_run_truncated_and_fails_the_run() {
+    let output = hbsim(&[
+        "run",
+        "--max-states",
+        "3",
+        "--model",
+        "tso",
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("TRUNCATED at 3 states"), "{stdout}");
+    assert!(
+        stdout.contains("Expect tso Sometimes: inconclusive"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("0 passed, 0 failed, 1 inconclusive\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    for args in [
+        &["run", "--model", "tsoo", "tests/fixtures/run/sb.ron"][..],
+        &["run", "no/such/file.ron"],
+        &["run"],
+        &["frobnicate"],
+        &["run", "--max-states", "0", "tests/fixtures/run/sb.ron"],
+    ] {
+        let output = hbsim(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!text(&output.stderr).is_empty(), "{args:?}");
+    }
+    let output = hbsim(&["run", "--model", "tsoo", "tests/fixtures/run/sb.ron"]);
+    assert!(text(&output.stderr).contains("unknown model `tsoo`"));
+}
+
+#[test]
+fn a_malformed_model_file_is_reported_with_its_position() {
+    let dir = std::env::temp_dir().join(format!("hbsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = dir.join("broken.ron");
+    std::fs::write(
+        &model,
+        "Model(\n    name: \"broken\",\n    buffer: Everywhere,\n)\n",
+    )
+    .expect("write model");
+    let output = hbsim(&[
+        "run",
+        "--model",
+        model.to_str().expect("UTF-8"),
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("broken.ron:3:13"), "{stderr}");
+    assert!(stderr.contains("found `Everywhere`"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn models_lists_the_builtins() {
+    let output = hbsim(&["models"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    for name in ["sc ", "tso ", "pso "] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(name)),
+            "{name}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    // Enough output to fill the pipe: the same file many times.
+    let mut args = vec!["run"];
+    args.extend(std::iter::repeat_n("tests/fixtures/run/sb.ron", 400));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hbsim starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("hbsim ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stderr), "");
+}

@@ -1,0 +1,332 @@
+//! Library behaviours beyond the corpus: limits and cancellation, non-termination,
+//! execution counts, model variants from model files, and robustness of the
+//! parser against truncated and mutated input.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use hbsim::explore::{Completeness, Explorer, Limits, explore};
+use hbsim::ir::{Observation, ThreadId};
+use hbsim::model::{Model, load_model_file};
+use hbsim::outcome::{Count, Outcome};
+use hbsim::report::RunReport;
+use hbsim::syntax::{LoadError, parse_str};
+use proptest::prelude::*;
+
+fn load(src: &str) -> hbsim::ir::Program {
+    parse_str(src, "test.ron")
+        .expect("test program loads")
+        .program
+}
+
+fn model_file(name: &str) -> Model {
+    load_model_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(name),
+    )
+    .expect("bundled model file loads")
+}
+
+/// Final outcomes as value vectors, in the set's order.
+fn finals(program: &hbsim::ir::Program, model: &Model) -> Vec<Vec<i64>> {
+    explore(program, model)
+        .outcomes
+        .finals()
+        .map(|(v, _)| v.to_vec())
+        .collect()
+}
+
+const SB: &str = r#"Litmus(
+    name: "SB",
+    threads: [
+        [ Store("x", 1), Load("r0", "y") ],
+        [ Store("y", 1), Load("r0", "x") ],
+    ],
+    condition: "exists (0:r0=0 /\\ 1:r0=0)",
+)"#;
+
+#[test]
+fn sc_execution_counts_are_interleaving_counts() {
+    // Two threads of two instructions each interleave in C(4, 2) = 6 ways; of the
+    // six, only "both stores first" orders (4 of them) give r0 = r1 = 1.
+    let exploration = explore(&load(SB), &Model::sc());
+    let counts: Vec<_> = exploration
+        .outcomes
+        .finals()
+        .map(|(v, info)| (v[..2].to_vec(), info.executions))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (vec![0, 1], Some(Count::Finite(1))),
+            (vec![1, 0], Some(Count::Finite(1))),
+            (vec![1, 1], Some(Count::Finite(4))),
+        ]
+    );
+    assert_eq!(exploration.stats.executions, Some(Count::Finite(6)));
+}
+
+#[test]
+fn state_limit_truncates_and_leaves_undecided_verdicts_inconclusive() {
+    let program = load(SB);
+    let exploration = Explorer::new(&program, &Model::tso())
+        .limits(Limits::with_max_states(3))
+        .run();
+    assert_eq!(
+        exploration.completeness,
+        Completeness::Truncated { max_states: 3 }
+    );
+    assert!(exploration.stats.states <= 3);
+    assert_eq!(exploration.stats.executions, None);
+    let run = RunReport::new(&program, "sb.ron", &Model::tso(), exploration);
+    // Three states are too few to reach any final state, so nothing is decided.
+    assert_eq!(run.condition.validated, None);
+    assert_eq!(run.condition.observation, None);
+}
+
+#[test]
+fn a_set_cancel_flag_interrupts_the_exploration() {
+    let program = load(SB);
+    let cancel = AtomicBool::new(true);
+    let exploration = Explorer::new(&program, &Model::tso())
+        .cancel_on(&cancel)
+        .run();
+    assert_eq!(exploration.completeness, Completeness::Interrupted);
+    assert!(exploration.outcomes.is_empty());
+}
+
+#[test]
+fn progress_is_reported_for_long_explorations() {
+    // Six threads of SB-style code reach well over the reporting interval.
+    let threads: Vec<String> = (0..6)
+        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % 6))
+        .collect();
+    let src = format!(
+        "Litmus(name: \"SB6\", threads: [{}], condition: \"exists 0:r0=0\")",
+        threads.join(", ")
+    );
+    let program = load(&src);
+    let mut reports = Vec::new();
+    let mut record = |p: &hbsim::explore::Progress| reports.push(p.states);
+    let exploration = Explorer::new(&program, &Model::tso())
+        .on_progress(&mut record)
+        .run();
+    assert!(
+        exploration.stats.states > 4096,
+        "{}",
+        exploration.stats.states
+    );
+    assert!(!reports.is_empty());
+    assert!(reports.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn a_spin_on_a_flag_nobody_sets_never_terminates() {
+    let program = load(
+        r#"Litmus(
+            name: "spin-forever",
+            threads: [ [ Loop(body: [ Load("r0", "flag") ], until: "r0 == 1") ] ],
+            condition: "exists 0:r0=1",
+        )"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&program, &model);
+        let outcomes: Vec<_> = exploration
+            .outcomes
+            .iter()
+            .map(|(o, info)| (o.clone(), info.clone()))
+            .collect();
+        assert_eq!(outcomes.len(), 1, "{}", model.name);
+        let (outcome, info) = &outcomes[0];
+        assert_eq!(outcome, &Outcome::NeverTerminates(vec![ThreadId(0)]));
+        assert_eq!(info.executions, Some(Count::Infinite));
+        let replay = info.witness.replay(&program, &model).unwrap();
+        assert!(!replay.finished);
+        let run = RunReport::new(&program, "spin.ron", &model, exploration);
+        // No execution terminates, so no final state satisfies the condition.
+        assert_eq!(run.condition.observation, Some(Observation::Never));
+        assert_eq!(
+            run.exploration.outcomes.display(outcome).to_string(),
+            "never terminates: P0"
+        );
+    }
+}
+
+#[test]
+fn a_spin_that_can_end_terminates_with_unboundedly_many_executions() {
+    // Message passing with a spinning reader: under SC and TSO the reader, once it
+    // sees the flag, sees the data (stores reach memory in order); under PSO the
+    // flag may overtake the data.
+    let program = load(
+        r#"Litmus(
+            name: "MP+spin",
+            threads: [
+                [ Store("data", 1), Store("flag", 1) ],
+                [ Loop(body: [ Load("r0", "flag") ], until: "r0 == 1"), Load("r1", "data") ],
+            ],
+            condition: "exists 1:r1=0",
+        )"#,
+    );
+    for (model, r1_values) in [
+        (Model::sc(), vec![1]),
+        (Model::tso(), vec![1]),
+        (Model::pso(), vec![0, 1]),
+    ] {
+        let exploration = explore(&program, &model);
+        let r1: Vec<i64> = exploration.outcomes.finals().map(|(v, _)| v[1]).collect();
+        assert_eq!(r1, r1_values, "{}", model.name);
+        assert!(
+            exploration
+                .outcomes
+                .iter()
+                .all(|(o, info)| matches!(o, Outcome::Final(_))
+                    && info.executions == Some(Count::Infinite)),
+            "{}",
+            model.name
+        );
+    }
+}
+
+/// n6 (Owens, Sarkar, Sewell, TPHOLs 2009): P0 reads its own buffered store to x,
+/// then reads y = 0, while P1's stores y = 2; x = 2 and P0's x = 1 end with x = 1.
+/// Allowed on x86 only thanks to store forwarding; forbidden on IBM 370, which has
+/// no forwarding (Alglave 2010).
+const N6: &str = r#"Litmus(
+    name: "n6",
+    threads: [
+        [ Store("x", 1), Load("r0", "x"), Load("r1", "y") ],
+        [ Store("y", 2), Store("x", 2) ],
+    ],
+    condition: "exists (0:r0=1 /\\ 0:r1=0 /\\ x=1)",
+    expect: { "tso": Sometimes, "ibm370": Never },
+)"#;
+
+#[test]
+fn store_forwarding_off_forbids_n6() {
+    let program = load(N6);
+    for model in [Model::tso(), model_file("ibm370.ron")] {
+        let run = RunReport::new(&program, "n6.ron", &model, explore(&program, &model));
+        assert_eq!(
+            run.status(),
+            Some(hbsim::verdict::Status::Held),
+            "{}: {:?}",
+            model.name,
+            run.checks
+        );
+    }
+}
+
+#[test]
+fn a_bounded_buffer_blocks_the_second_store() {
+    // P0 buffers two stores before loading z; P1 fences between its store and
+    // load. r0 = 0 and r1 = 0 needs both of P0's stores pending at once (see
+    // docs/models.md), which a one-entry buffer forbids.
+    let program = load(
+        r#"Litmus(
+            name: "SB+two-stores",
+            threads: [
+                [ Store("x", 1), Store("y", 1), Load("r0", "z") ],
+                [ Store("z", 1), Fence, Load("r1", "x") ],
+            ],
+            condition: "exists (0:r0=0 /\\ 1:r1=0)",
+        )"#,
+    );
+    let both_zero = |model: &Model| {
+        finals(&program, model)
+            .iter()
+            .any(|v| v[0] == 0 && v[1] == 0)
+    };
+    assert!(both_zero(&Model::tso()));
+    assert!(!both_zero(&model_file("tso-bounded-1.ron")));
+    assert!(!both_zero(&Model::sc()));
+}
+
+#[test]
+fn bundled_model_files_load_and_keep_their_settings() {
+    let tso1 = model_file("tso-bounded-1.ron");
+    assert_eq!(
+        (tso1.buffer, tso1.bound),
+        (hbsim::model::BufferShape::PerThread, Some(1))
+    );
+    let ibm = model_file("ibm370.ron");
+    assert_eq!(ibm.forwarding, hbsim::model::Forwarding::Disabled);
+    let pso2 = model_file("pso-bounded-2.ron");
+    assert_eq!(
+        (pso2.buffer, pso2.bound),
+        (hbsim::model::BufferShape::PerThreadPerLocation, Some(2))
+    );
+}
+
+/// Every error must name the file, line and column and render without panicking.
+fn assert_well_formed(err: &LoadError) {
+    let text = err.to_string();
+    if let LoadError::Source(source) = err {
+        assert!(
+            text.starts_with(&format!(
+                "{}:{}:{}: ",
+                source.name, source.line, source.column
+            )),
+            "{text}"
+        );
+    }
+    let mut rendered = String::new();
+    miette::GraphicalReportHandler::new()
+        .render_report(&mut rendered, err)
+        .expect("diagnostic renders");
+}
+
+fn corpus_sources() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("litmus");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("litmus/ is readable")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable");
+            (p.display().to_string(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_truncation_of_every_corpus_file_is_handled() {
+    for (name, text) in corpus_sources() {
+        for (cut, _) in text.char_indices() {
+            if let Err(e) = parse_str(&text[..cut], &name) {
+                assert_well_formed(&e);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn mutated_corpus_files_never_panic(
+        file in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, "[ -~]{0,3}"), 1..4),
+    ) {
+        let sources = corpus_sources();
+        let (name, text) = &sources[file.index(sources.len())];
+        let mut text = text.clone();
+        for (at, kind, insert) in edits {
+            let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+            let i = boundaries[at.index(boundaries.len())];
+            let next = boundaries.iter().copied().find(|&b| b > i).unwrap_or(i);
+            match kind {
+                0 => text.insert_str(i, &insert),
+                1 => text.replace_range(i..next, ""),
+                _ => text.replace_range(i..next, &insert),
+            }
+        }
+        if let Err(e) = parse_str(&text, name) {
+            assert_well_formed(&e);
+        }
+    }
+}
