@@ -1,1 +1,83 @@
-fn main() {}
+//! Exploration speed: the bundled corpus under each model, and the SB scaling
+//! family (thread i stores x_i, then loads x_(i+1 mod n)) for n = 2..6 under tso
+//! and pso. Throughput is in distinct states explored.
+//!
+//! Run with `cargo bench --bench explore`; numbers are in the README.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hbsim::explore::explore;
+use hbsim::ir::Program;
+use hbsim::model::Model;
+use hbsim::syntax::{parse_file, parse_str};
+
+/// SB with `n` threads: thread i stores 1 to x_i, then loads x_(i+1 mod n).
+fn sb(n: usize) -> Program {
+    let threads: Vec<String> = (0..n)
+        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % n))
+        .collect();
+    let all_zero: Vec<String> = (0..n).map(|i| format!("{i}:r0=0")).collect();
+    let src = format!(
+        "Litmus(name: \"SB{n}\", threads: [{}], condition: \"exists ({})\")",
+        threads.join(", "),
+        all_zero.join(" /\\\\ ")
+    );
+    parse_str(&src, "sb-n.ron")
+        .expect("generated SB parses")
+        .program
+}
+
+fn corpus() -> Vec<Program> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("litmus");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("litmus/ is readable")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| parse_file(p).expect("corpus file loads").program)
+        .collect()
+}
+
+fn bench_corpus(c: &mut Criterion) {
+    let programs = corpus();
+    let mut group = c.benchmark_group("corpus");
+    for model in Model::builtins() {
+        let states: usize = programs
+            .iter()
+            .map(|p| explore(p, &model).stats.states)
+            .sum();
+        group.throughput(Throughput::Elements(states as u64));
+        group.bench_function(BenchmarkId::from_parameter(&model.name), |b| {
+            b.iter(|| {
+                for program in &programs {
+                    black_box(explore(black_box(program), &model));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_sb_scaling(c: &mut Criterion) {
+    for model in [Model::tso(), Model::pso()] {
+        let mut group = c.benchmark_group(format!("sb-scaling/{}", model.name));
+        group.sample_size(10);
+        for n in 2..=6 {
+            let program = sb(n);
+            let states = explore(&program, &model).stats.states;
+            group.throughput(Throughput::Elements(states as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &program, |b, p| {
+                b.iter(|| black_box(explore(black_box(p), &model)))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_corpus, bench_sb_scaling);
+criterion_main!(benches);
