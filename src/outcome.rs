@@ -36,10 +36,6 @@ impl Count {
     /// Zero executions.
     pub const ZERO: Count = Count::Finite(0);
 
-    /// Whether the count is zero.
-    pub fn is_zero(self) -> bool {
-        self == Count::ZERO
-    }
 }
 
 impl std::ops::Add for Count {
@@ -161,19 +157,6 @@ impl OutcomeSet {
         DisplayOutcome { set: self, outcome }
     }
 
-    /// Renders values over a subset of observables: `0:r0=1; x=1;`.
-    pub fn display_projection<'a>(
-        &'a self,
-        observables: &'a [Observable],
-        values: &'a [Val],
-    ) -> impl fmt::Display + 'a {
-        DisplayProjection {
-            set: self,
-            observables,
-            values,
-        }
-    }
-
     /// The name of an observable (`0:r0`, `x`).
     pub fn name(&self, observable: Observable) -> &str {
         let i = self
@@ -215,23 +198,5 @@ impl fmt::Display for DisplayOutcome<'_> {
                 Ok(())
             }
         }
-    }
-}
-
-struct DisplayProjection<'a> {
-    set: &'a OutcomeSet,
-    observables: &'a [Observable],
-    values: &'a [Val],
-}
-
-impl fmt::Display for DisplayProjection<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (o, v)) in self.observables.iter().zip(self.values).enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{}={v};", self.set.name(*o))?;
-        }
-        Ok(())
     }
 }
