@@ -35,7 +35,6 @@ pub enum Count {
 impl Count {
     /// Zero executions.
     pub const ZERO: Count = Count::Finite(0);
-
 }
 
 impl std::ops::Add for Count {
