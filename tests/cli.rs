@@ -300,3 +300,48 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(text(&output.stderr), "");
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_with_an_interrupted_result() {
+    // SB with 9 threads under TSO takes many seconds; interrupt it early.
+    let n = 9;
+    let threads: Vec<String> = (0..n)
+        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % n))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("hbsim-sigint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("sb9.ron");
+    std::fs::write(
+        &file,
+        format!(
+            "Litmus(name: \"SB9\", threads: [{}], condition: \"exists 0:r0=0\", expect: {{ \"tso\": Sometimes }})",
+            threads.join(", ")
+        ),
+    )
+    .expect("write test");
+    let child = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(["run", file.to_str().expect("UTF-8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hbsim starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("hbsim ends");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("INTERRUPTED"), "{stdout}");
+    assert!(stdout.contains("Expect tso Sometimes:"), "{stdout}");
+    // Whether the outcomes found before the interrupt already decide `Sometimes`
+    // depends on timing; either way the run is reported, then the summary.
+    let summary = stdout.lines().last().expect("a summary line");
+    assert!(
+        ["1 passed, 0 failed", "0 passed, 0 failed, 1 inconclusive"].contains(&summary),
+        "{stdout}"
+    );
+}
