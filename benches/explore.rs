@@ -4,8 +4,10 @@
 //!
 //! Run with `cargo bench --bench explore`; numbers are in the README.
 
+#[path = "../tests/common/corpus.rs"]
+mod corpus;
+
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hbsim::explore::explore;
@@ -30,14 +32,7 @@ fn sb(n: usize) -> Program {
 }
 
 fn corpus() -> Vec<Program> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("litmus");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("litmus/ is readable")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    files.sort();
-    files
+    corpus::litmus_files()
         .iter()
         .map(|p| parse_file(p).expect("corpus file loads").program)
         .collect()

@@ -2,6 +2,9 @@
 //! execution counts, model variants from model files, and robustness of the
 //! parser against truncated and mutated input.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -277,14 +280,7 @@ fn assert_well_formed(err: &LoadError) {
 }
 
 fn corpus_sources() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("litmus");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("litmus/ is readable")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    files.sort();
-    files
+    corpus::litmus_files()
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("readable");

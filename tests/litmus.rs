@@ -3,8 +3,10 @@
 //! with the file's. All mismatches are gathered before failing, with "forbidden
 //! outcome observed" and "allowed outcome missing" reported separately.
 
-use std::path::{Path, PathBuf};
+#[path = "common/corpus.rs"]
+mod corpus;
 
+use corpus::litmus_files;
 use hbsim::explore::explore;
 use hbsim::model::Model;
 use hbsim::outcome::Outcome;
@@ -12,31 +14,9 @@ use hbsim::report::RunReport;
 use hbsim::syntax::parse_file;
 use hbsim::verdict::Status;
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("litmus")
-}
-
-/// Every `.ron` file under `dir`, recursively, sorted.
-fn ron_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus directory is readable") {
-            let path = entry.expect("corpus entry is readable").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "ron") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn every_corpus_expectation_holds() {
-    let files = ron_files(&corpus_dir());
+    let files = litmus_files();
     assert!(!files.is_empty(), "litmus/ holds no tests");
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -111,7 +91,7 @@ fn every_corpus_expectation_holds() {
 
 #[test]
 fn corpus_covers_every_builtin_model_and_cites_sources() {
-    let files = ron_files(&corpus_dir());
+    let files = litmus_files();
     let mut problems = Vec::new();
     for path in &files {
         let source = std::fs::read_to_string(path).expect("corpus file is readable");
@@ -142,7 +122,7 @@ fn corpus_covers_every_builtin_model_and_cites_sources() {
 #[test]
 fn every_witness_replays_to_its_outcome() {
     let mut problems = Vec::new();
-    for path in ron_files(&corpus_dir()) {
+    for path in litmus_files() {
         let test = parse_file(&path).expect("corpus file loads");
         for model in Model::builtins() {
             let exploration = explore(&test.program, &model);
