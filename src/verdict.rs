@@ -152,6 +152,18 @@ pub struct OutcomesCheck {
     pub status: Status,
 }
 
+impl OutcomesCheck {
+    /// An outcome over [`OutcomesCheck::columns`] in herd7's style: `0:r0=1; x=1;`.
+    pub fn render(&self, values: &[Val]) -> String {
+        self.columns
+            .iter()
+            .zip(values)
+            .map(|(name, v)| format!("{name}={v};"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// Checks one expectation against an exploration of the same program.
 pub fn check_expectation(
     expectation: &Expectation,

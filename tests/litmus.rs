@@ -53,20 +53,12 @@ fn every_corpus_expectation_holds() {
                     ));
                 }
                 if let Some(o) = &check.outcomes {
-                    let line = |values: &[i64]| {
-                        o.columns
-                            .iter()
-                            .zip(values)
-                            .map(|(n, v)| format!("{n}={v};"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    };
                     for values in &o.forbidden {
                         failures.push(format!(
                             "{} under {}: forbidden outcome observed: {}",
                             path.display(),
                             model.name,
-                            line(values)
+                            o.render(values)
                         ));
                     }
                     for values in &o.missing {
@@ -74,7 +66,7 @@ fn every_corpus_expectation_holds() {
                             "{} under {}: allowed outcome missing: {}",
                             path.display(),
                             model.name,
-                            line(values)
+                            o.render(values)
                         ));
                     }
                 }

@@ -134,19 +134,11 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
                 Status::Inconclusive => "inconclusive, the exploration was cut short",
             };
             writeln!(out, "Expect {} outcomes over {over}: {word}", check.model)?;
-            let line = |values: &[i64]| -> String {
-                o.columns
-                    .iter()
-                    .zip(values)
-                    .map(|(n, v)| format!("{n}={v};"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
             for values in &o.forbidden {
-                writeln!(out, "  forbidden outcome observed: {}", line(values))?;
+                writeln!(out, "  forbidden outcome observed: {}", o.render(values))?;
             }
             for values in &o.missing {
-                writeln!(out, "  allowed outcome missing: {}", line(values))?;
+                writeln!(out, "  allowed outcome missing: {}", o.render(values))?;
             }
         }
     }

@@ -13,8 +13,7 @@
 
 use std::ops::Range;
 
-use super::expr::TextError;
-use super::lexer::{Token, TokenKind, tokenize};
+use super::lexer::{Cursor, TextError, TokenKind};
 use crate::ir::{Condition, Observable, Prop, Quantifier, Val};
 
 /// How an atom names its thread: by index (`0:r0`) or by name (`writer:r0`).
@@ -45,12 +44,12 @@ pub(crate) fn parse_condition(
     resolve: &mut ObservableResolver<'_>,
 ) -> Result<Condition, TextError> {
     let mut p = Parser::new(text, resolve)?;
-    let first = p.bump();
+    let first = p.cursor.bump();
     let quantifier = match first.kind {
         TokenKind::Ident("exists") => Quantifier::Exists,
         TokenKind::Ident("forall") => Quantifier::Forall,
-        TokenKind::Punct("~") if p.peek().kind == TokenKind::Ident("exists") => {
-            p.bump();
+        TokenKind::Punct("~") if p.cursor.peek().kind == TokenKind::Ident("exists") => {
+            p.cursor.bump();
             Quantifier::NotExists
         }
         other => {
@@ -65,7 +64,8 @@ pub(crate) fn parse_condition(
         }
     };
     let prop = p.disjunction()?;
-    p.expect_end("`/\\`, `\\/` or the end of the condition")?;
+    p.cursor
+        .expect_end("`/\\`, `\\/` or the end of the condition")?;
     Ok(Condition {
         quantifier,
         prop,
@@ -80,81 +80,36 @@ pub(crate) fn parse_outcome(
 ) -> Result<Vec<(Observable, Val, Range<usize>)>, TextError> {
     let mut p = Parser::new(text, resolve)?;
     let mut atoms = Vec::new();
-    while p.peek().kind != TokenKind::End {
-        let start = p.peek().span.start;
+    while p.cursor.peek().kind != TokenKind::End {
+        let start = p.cursor.peek().span.start;
         let (observable, value) = p.atom()?;
-        atoms.push((observable, value, start..p.previous_end()));
-        if p.peek().kind == TokenKind::Punct(";") {
-            p.bump();
+        atoms.push((observable, value, start..p.cursor.previous_end()));
+        if p.cursor.peek().kind == TokenKind::Punct(";") {
+            p.cursor.bump();
         } else {
-            p.expect_end("`;` or the end of the outcome")?;
+            p.cursor.expect_end("`;` or the end of the outcome")?;
         }
     }
     Ok(atoms)
 }
 
 struct Parser<'t, 'r, 'a> {
-    tokens: Vec<Token<'t>>,
-    pos: usize,
+    cursor: Cursor<'t>,
     resolve: &'r mut ObservableResolver<'a>,
 }
 
 impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
     fn new(text: &'t str, resolve: &'r mut ObservableResolver<'a>) -> Result<Self, TextError> {
-        let tokens = tokenize(text).map_err(|e| TextError::new(e.message, e.span))?;
         Ok(Parser {
-            tokens,
-            pos: 0,
+            cursor: Cursor::new(text)?,
             resolve,
         })
     }
 
-    fn peek(&self) -> &Token<'t> {
-        &self.tokens[self.pos]
-    }
-
-    fn bump(&mut self) -> Token<'t> {
-        let token = self.tokens[self.pos].clone();
-        if token.kind != TokenKind::End {
-            self.pos += 1;
-        }
-        token
-    }
-
-    fn previous_end(&self) -> usize {
-        self.pos
-            .checked_sub(1)
-            .map_or(0, |p| self.tokens[p].span.end)
-    }
-
-    fn expect_end(&self, what: &str) -> Result<(), TextError> {
-        let next = self.peek();
-        if next.kind == TokenKind::End {
-            Ok(())
-        } else {
-            Err(TextError::new(
-                format!("expected {what}, found {}", next.kind.describe()),
-                next.span.clone(),
-            ))
-        }
-    }
-
-    fn expect_punct(&mut self, punct: &'static str) -> Result<Token<'t>, TextError> {
-        let token = self.bump();
-        if token.kind == TokenKind::Punct(punct) {
-            Ok(token)
-        } else {
-            Err(TextError::new(
-                format!("expected `{punct}`, found {}", token.kind.describe()),
-                token.span,
-            ))
-        }
-    }
-
     fn disjunction(&mut self) -> Result<Prop, TextError> {
         let mut lhs = self.conjunction()?;
-        while self.peek().kind == TokenKind::Punct("\\/") {
-            self.bump();
+        while self.cursor.peek().kind == TokenKind::Punct("\\/") {
+            self.cursor.bump();
             lhs = Prop::Or(Box::new(lhs), Box::new(self.conjunction()?));
         }
         Ok(lhs)
@@ -162,31 +117,31 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
 
     fn conjunction(&mut self) -> Result<Prop, TextError> {
         let mut lhs = self.negation()?;
-        while self.peek().kind == TokenKind::Punct("/\\") {
-            self.bump();
+        while self.cursor.peek().kind == TokenKind::Punct("/\\") {
+            self.cursor.bump();
             lhs = Prop::And(Box::new(lhs), Box::new(self.negation()?));
         }
         Ok(lhs)
     }
 
     fn negation(&mut self) -> Result<Prop, TextError> {
-        match self.peek().kind {
+        match self.cursor.peek().kind {
             TokenKind::Punct("~") => {
-                self.bump();
+                self.cursor.bump();
                 Ok(Prop::Not(Box::new(self.negation()?)))
             }
             TokenKind::Punct("(") => {
-                self.bump();
+                self.cursor.bump();
                 let inner = self.disjunction()?;
-                self.expect_punct(")")?;
+                self.cursor.expect_punct(")")?;
                 Ok(inner)
             }
             TokenKind::Ident("true") => {
-                self.bump();
+                self.cursor.bump();
                 Ok(Prop::True)
             }
             TokenKind::Ident("false") => {
-                self.bump();
+                self.cursor.bump();
                 Ok(Prop::False)
             }
             _ => {
@@ -200,12 +155,12 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
     fn atom(&mut self) -> Result<(Observable, Val), TextError> {
         let name = self.atom_name()?;
         let observable = (self.resolve)(&name)?;
-        self.expect_punct("=")?;
-        let negative = self.peek().kind == TokenKind::Punct("-");
+        self.cursor.expect_punct("=")?;
+        let negative = self.cursor.peek().kind == TokenKind::Punct("-");
         if negative {
-            self.bump();
+            self.cursor.bump();
         }
-        let token = self.bump();
+        let token = self.cursor.bump();
         match token.kind {
             TokenKind::Int(v) => Ok((observable, if negative { -v } else { v })),
             other => Err(TextError::new(
@@ -216,7 +171,7 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
     }
 
     fn atom_name(&mut self) -> Result<AtomName<'t>, TextError> {
-        let first = self.bump();
+        let first = self.cursor.bump();
         let expected = |found: &TokenKind<'_>| {
             format!(
                 "expected a register `T:reg` or a variable, found {}",
@@ -225,14 +180,14 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
         };
         match first.kind {
             TokenKind::Punct("[") => {
-                let name = self.bump();
+                let name = self.cursor.bump();
                 let TokenKind::Ident(var) = name.kind else {
                     return Err(TextError::new(
                         format!("expected a variable name, found {}", name.kind.describe()),
                         name.span,
                     ));
                 };
-                self.expect_punct("]")?;
+                self.cursor.expect_punct("]")?;
                 Ok(AtomName {
                     thread: None,
                     name: var,
@@ -240,7 +195,7 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
                 })
             }
             TokenKind::Int(_) | TokenKind::Ident(_) => {
-                if self.peek().kind != TokenKind::Punct(":") {
+                if self.cursor.peek().kind != TokenKind::Punct(":") {
                     return match first.kind {
                         TokenKind::Ident(var) => Ok(AtomName {
                             thread: None,
@@ -249,19 +204,19 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
                         }),
                         _ => Err(TextError::new(
                             format!("expected `:` after the thread number, found {}", {
-                                self.peek().kind.describe()
+                                self.cursor.peek().kind.describe()
                             }),
-                            self.peek().span.clone(),
+                            self.cursor.peek().span.clone(),
                         )),
                     };
                 }
-                self.bump();
+                self.cursor.bump();
                 let thread = match first.kind {
                     TokenKind::Int(i) => ThreadRef::Index(i),
                     TokenKind::Ident(name) => ThreadRef::Name(name),
                     _ => unreachable!("invariant: matched Int or Ident above"),
                 };
-                let reg = self.bump();
+                let reg = self.cursor.bump();
                 let TokenKind::Ident(name) = reg.kind else {
                     return Err(TextError::new(
                         format!("expected a register name, found {}", reg.kind.describe()),

@@ -15,83 +15,38 @@
 
 use std::ops::Range;
 
-use super::lexer::{Token, TokenKind, tokenize};
+use super::lexer::{Cursor, TextError, TokenKind};
 use crate::ir::{BinOp, Expr, Reg, UnOp};
-
-/// An error inside an embedded string, with a byte range relative to that string.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TextError {
-    pub message: String,
-    pub span: Range<usize>,
-    pub help: Option<String>,
-}
-
-impl TextError {
-    pub fn new(message: impl Into<String>, span: Range<usize>) -> Self {
-        TextError {
-            message: message.into(),
-            span,
-            help: None,
-        }
-    }
-
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-}
 
 /// Resolves a register name (with its span) to a register of the current thread.
 pub(crate) type RegResolver<'r> = dyn FnMut(&str, Range<usize>) -> Result<Reg, TextError> + 'r;
 
 /// Parses `text` as a register expression.
 pub(crate) fn parse_expr(text: &str, resolve: &mut RegResolver<'_>) -> Result<Expr, TextError> {
-    let tokens = tokenize(text).map_err(|e| TextError::new(e.message, e.span))?;
     let mut parser = Parser {
-        tokens,
-        pos: 0,
+        cursor: Cursor::new(text)?,
         resolve,
     };
     let expr = parser.or()?;
-    let next = parser.peek();
-    if next.kind != TokenKind::End {
-        return Err(TextError::new(
-            format!(
-                "expected an operator or the end of the expression, found {}",
-                next.kind.describe()
-            ),
-            next.span.clone(),
-        ));
-    }
+    parser
+        .cursor
+        .expect_end("an operator or the end of the expression")?;
     Ok(expr)
 }
 
 struct Parser<'t, 'r, 'a> {
-    tokens: Vec<Token<'t>>,
-    pos: usize,
+    cursor: Cursor<'t>,
     resolve: &'r mut RegResolver<'a>,
 }
 
-impl<'t> Parser<'t, '_, '_> {
-    fn peek(&self) -> &Token<'t> {
-        &self.tokens[self.pos]
-    }
-
-    fn bump(&mut self) -> Token<'t> {
-        let token = self.tokens[self.pos].clone();
-        if token.kind != TokenKind::End {
-            self.pos += 1;
-        }
-        token
-    }
-
+impl Parser<'_, '_, '_> {
     /// Consumes the next token if it is one of `ops`, returning the operator.
     fn eat_op(&mut self, ops: &[(&str, BinOp)]) -> Option<BinOp> {
-        let TokenKind::Punct(p) = self.peek().kind else {
+        let TokenKind::Punct(p) = self.cursor.peek().kind else {
             return None;
         };
         let op = ops.iter().find(|(s, _)| *s == p)?.1;
-        self.pos += 1;
+        self.cursor.bump();
         Some(op)
     }
 
@@ -141,7 +96,7 @@ impl<'t> Parser<'t, '_, '_> {
     }
 
     fn unary(&mut self) -> Result<Expr, TextError> {
-        let token = self.bump();
+        let token = self.cursor.bump();
         match token.kind {
             TokenKind::Punct("-") => Ok(match self.unary()? {
                 Expr::Const(v) => Expr::Const(v.wrapping_neg()),
@@ -152,13 +107,7 @@ impl<'t> Parser<'t, '_, '_> {
             TokenKind::Ident(name) => Ok(Expr::Reg((self.resolve)(name, token.span)?)),
             TokenKind::Punct("(") => {
                 let inner = self.or()?;
-                let close = self.bump();
-                if close.kind != TokenKind::Punct(")") {
-                    return Err(TextError::new(
-                        format!("expected `)`, found {}", close.kind.describe()),
-                        close.span,
-                    ));
-                }
+                self.cursor.expect_punct(")")?;
                 Ok(inner)
             }
             other => Err(TextError::new(

@@ -37,11 +37,91 @@ impl TokenKind<'_> {
     }
 }
 
-/// A lexical error: an unexpected character or an integer that does not fit.
+/// An error inside an embedded string, with a byte range relative to that string.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct LexError {
+pub(crate) struct TextError {
     pub message: String,
     pub span: Range<usize>,
+    pub help: Option<String>,
+}
+
+impl TextError {
+    pub fn new(message: impl Into<String>, span: Range<usize>) -> Self {
+        TextError {
+            message: message.into(),
+            span,
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// A position in a token list, shared by the expression and condition parsers.
+#[derive(Debug)]
+pub(crate) struct Cursor<'t> {
+    tokens: Vec<Token<'t>>,
+    pos: usize,
+}
+
+impl<'t> Cursor<'t> {
+    /// Tokenizes `text` and starts at its first token.
+    pub fn new(text: &'t str) -> Result<Self, TextError> {
+        Ok(Cursor {
+            tokens: tokenize(text)?,
+            pos: 0,
+        })
+    }
+
+    /// The next token, not consumed.
+    pub fn peek(&self) -> &Token<'t> {
+        &self.tokens[self.pos]
+    }
+
+    /// Consumes and returns the next token; at the end, keeps returning `End`.
+    pub fn bump(&mut self) -> Token<'t> {
+        let token = self.tokens[self.pos].clone();
+        if token.kind != TokenKind::End {
+            self.pos += 1;
+        }
+        token
+    }
+
+    /// Where the last consumed token ends.
+    pub fn previous_end(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .map_or(0, |p| self.tokens[p].span.end)
+    }
+
+    /// Consumes `punct`, or fails saying what was found instead.
+    pub fn expect_punct(&mut self, punct: &'static str) -> Result<Token<'t>, TextError> {
+        let token = self.bump();
+        if token.kind == TokenKind::Punct(punct) {
+            Ok(token)
+        } else {
+            Err(TextError::new(
+                format!("expected `{punct}`, found {}", token.kind.describe()),
+                token.span,
+            ))
+        }
+    }
+
+    /// Succeeds at the end of the text, else fails: "expected {what}, found ...".
+    pub fn expect_end(&self, what: &str) -> Result<(), TextError> {
+        let next = self.peek();
+        if next.kind == TokenKind::End {
+            Ok(())
+        } else {
+            Err(TextError::new(
+                format!("expected {what}, found {}", next.kind.describe()),
+                next.span.clone(),
+            ))
+        }
+    }
 }
 
 /// Punctuation, longest first so that `==` wins over `=`.
@@ -51,7 +131,7 @@ const PUNCTUATION: &[&str] = &[
 ];
 
 /// Splits `text` into tokens, ending with [`TokenKind::End`].
-pub(crate) fn tokenize(text: &str) -> Result<Vec<Token<'_>>, LexError> {
+fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
     let mut tokens = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -67,9 +147,11 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token<'_>>, LexError> {
             while i < text.len() && bytes[i].is_ascii_digit() {
                 i += 1;
             }
-            let value = text[start..i].parse::<i64>().map_err(|_| LexError {
-                message: format!("integer `{}` does not fit in 64 bits", &text[start..i]),
-                span: start..i,
+            let value = text[start..i].parse::<i64>().map_err(|_| {
+                TextError::new(
+                    format!("integer `{}` does not fit in 64 bits", &text[start..i]),
+                    start..i,
+                )
             })?;
             tokens.push(Token {
                 kind: TokenKind::Int(value),
@@ -91,10 +173,10 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token<'_>>, LexError> {
             });
             i += p.len();
         } else {
-            return Err(LexError {
-                message: format!("unexpected character `{c}`"),
-                span: i..i + c.len_utf8(),
-            });
+            return Err(TextError::new(
+                format!("unexpected character `{c}`"),
+                i..i + c.len_utf8(),
+            ));
         }
     }
     tokens.push(Token {

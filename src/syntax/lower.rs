@@ -21,8 +21,8 @@ use std::sync::Arc;
 use super::ast::{self, Entries, LitmusFile, Operand, Threads};
 use super::condition::{AtomName, ThreadRef, parse_condition, parse_outcome};
 use super::error::SourceError;
-use super::expr::{TextError, parse_expr};
-use super::lexer::is_identifier;
+use super::expr::parse_expr;
+use super::lexer::{TextError, is_identifier};
 use super::literal::{Lit, LiteralMap};
 use crate::ir::{
     BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, Location, Observable, Program,
