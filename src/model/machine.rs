@@ -233,3 +233,87 @@ fn copy_into(out: &mut Vec<Val>, s: &[Val]) {
     out.clear();
     out.extend_from_slice(s);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Loc, Val};
+    use crate::syntax::parse_str;
+
+    fn program() -> Program {
+        parse_str(
+            r#"Litmus(name: "fwd", threads: [[Store("x", 1), Load("r0", "x")]], condition: "exists 0:r0=1")"#,
+            "fwd.ron",
+        )
+        .unwrap()
+        .program
+    }
+
+    fn steps(machine: &Machine<'_>, s: &[Val]) -> Vec<Step> {
+        let mut found = Vec::new();
+        machine.successors(s, &mut Vec::new(), |step, _| found.push(step));
+        found
+    }
+
+    #[test]
+    fn a_load_reads_its_own_buffered_store_before_memory_does() {
+        let (program, model) = (program(), Model::tso());
+        let machine = Machine::new(&program, &model);
+        let buffered = machine
+            .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
+            .unwrap();
+        assert_eq!(machine.layout.mem(&buffered, Loc(0)), 0);
+        assert_eq!(
+            steps(&machine, &buffered),
+            vec![Step::Run(ThreadId(0)), Step::Commit(ThreadId(0), None)]
+        );
+        let loaded = machine.apply(&buffered, Step::Run(ThreadId(0))).unwrap();
+        // r0 (forwarded) = 1 while memory still holds 0.
+        assert_eq!(machine.observe(&loaded), vec![1, 0]);
+        assert!(!machine.is_final(&loaded));
+    }
+
+    #[test]
+    fn without_forwarding_the_load_waits_for_the_commit() {
+        let program = program();
+        let model = Model {
+            forwarding: Forwarding::Disabled,
+            ..Model::tso()
+        };
+        let machine = Machine::new(&program, &model);
+        let buffered = machine
+            .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
+            .unwrap();
+        assert_eq!(
+            steps(&machine, &buffered),
+            vec![Step::Commit(ThreadId(0), None)]
+        );
+        let committed = machine
+            .apply(&buffered, Step::Commit(ThreadId(0), None))
+            .unwrap();
+        let loaded = machine.apply(&committed, Step::Run(ThreadId(0))).unwrap();
+        assert_eq!(machine.observe(&loaded), vec![1, 1]);
+        assert!(machine.is_final(&loaded));
+    }
+
+    #[test]
+    fn fences_and_rmws_wait_for_an_empty_buffer() {
+        let program = parse_str(
+            r#"Litmus(name: "f", threads: [[Store("x", 1), Fence, Xchg("r0", "y", 1)]], condition: "exists y=1")"#,
+            "f.ron",
+        )
+        .unwrap()
+        .program;
+        for model in [Model::tso(), Model::pso()] {
+            let machine = Machine::new(&program, &model);
+            let buffered = machine
+                .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
+                .unwrap();
+            let commit_x = match model.buffer {
+                BufferShape::PerThreadPerLocation => Step::Commit(ThreadId(0), Some(Loc(0))),
+                _ => Step::Commit(ThreadId(0), None),
+            };
+            assert_eq!(steps(&machine, &buffered), vec![commit_x], "{}", model.name);
+        }
+    }
+}
