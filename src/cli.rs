@@ -44,6 +44,11 @@ pub struct RunArgs {
     /// marked TRUNCATED.
     #[arg(long, default_value_t = Limits::DEFAULT_MAX_STATES as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: u64,
+
+    /// Stop exploring a test once its visited states take about this many MiB;
+    /// its result is then marked TRUNCATED.
+    #[arg(long, value_name = "MIB", default_value_t = (Limits::DEFAULT_MAX_MEMORY >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_memory: u64,
 }
 
 /// How results are printed.
@@ -76,10 +81,14 @@ pub struct RunConfig {
 /// Why the arguments cannot be used.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ConfigError {
-    #[error("no such file or directory: {}", .0.display())]
-    MissingPath(PathBuf),
-    #[error("unknown model `{0}`: expected sc, tso, pso, all, or the path of a model file")]
+    #[error("no `.ron` files under {}", .0.display())]
+    EmptyDirectory(PathBuf),
+    #[error(
+        "unknown model `{0}`: expected sc, tso, pso, all, or the path of a model file (there is no file `{0}`)"
+    )]
     UnknownModel(String),
+    #[error("`{0}` is a directory: expected sc, tso, pso, all, or the path of a model file")]
+    ModelIsDirectory(String),
     #[error(transparent)]
     #[diagnostic(transparent)]
     ModelFile(#[from] LoadError),
@@ -93,6 +102,7 @@ impl RunArgs {
         let mut files = Vec::new();
         for path in &self.paths {
             if path.is_dir() {
+                let before = files.len();
                 let walker = walkdir::WalkDir::new(path).sort_by_file_name();
                 for entry in walker {
                     let entry = entry.map_err(|e| ConfigError::Walk {
@@ -104,10 +114,12 @@ impl RunArgs {
                         files.push(entry.into_path());
                     }
                 }
-            } else if path.exists() {
-                files.push(path.clone());
+                if files.len() == before {
+                    return Err(ConfigError::EmptyDirectory(path.clone()));
+                }
             } else {
-                return Err(ConfigError::MissingPath(path.clone()));
+                // A missing file is reported when it is loaded, so the others still run.
+                files.push(path.clone());
             }
         }
         let models = if self.model.is_empty() {
@@ -121,6 +133,9 @@ impl RunArgs {
                         Some(m) => vec![m],
                         None if PathBuf::from(name).is_file() => {
                             vec![model::load_model_file(name.as_ref())?]
+                        }
+                        None if PathBuf::from(name).is_dir() => {
+                            return Err(ConfigError::ModelIsDirectory(name.clone()));
                         }
                         None => return Err(ConfigError::UnknownModel(name.clone())),
                     },
@@ -137,7 +152,13 @@ impl RunArgs {
             files,
             models,
             format: self.format,
-            limits: Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX)),
+            limits: Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX))
+                .max_memory(
+                    usize::try_from(self.max_memory)
+                        .ok()
+                        .and_then(|mib| mib.checked_mul(1 << 20))
+                        .unwrap_or(usize::MAX),
+                ),
         })
     }
 }

@@ -348,17 +348,24 @@ pub struct Expectation {
     pub outcomes: Option<ExpectedOutcomes>,
 }
 
-/// An exact expected outcome set over a fixed list of observables.
+/// An exact expected outcome set.
 ///
-/// Observed outcomes are projected onto `observables` before comparison, so a file
-/// may pin only the registers and variables it cares about (as herd7's `States`
-/// lines do); the comparison of the projected sets is exact both ways.
+/// Observed final outcomes are projected onto `observables` before comparison,
+/// so a file may pin only the registers and variables it cares about (as herd7's
+/// `States` lines do); the comparison of the projected sets is exact both ways.
+/// Non-terminating outcomes are compared exactly too: one the file does not list
+/// is unexpected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedOutcomes {
-    /// The observables every expected outcome mentions, in the order written.
+    /// The observables every expected final outcome mentions, in the order
+    /// written; every observable of the program when the file lists no final
+    /// outcome.
     pub observables: Vec<Observable>,
-    /// Each expected outcome: one value per observable.
+    /// Each expected final outcome: one value per observable.
     pub outcomes: Vec<Vec<Val>>,
+    /// Each expected non-terminating outcome: the threads that never finish,
+    /// in ascending order.
+    pub never_terminates: Vec<Vec<ThreadId>>,
 }
 
 impl Program {
@@ -366,17 +373,7 @@ impl Program {
     /// observed registers (threads in order, registers in order of first mention),
     /// then every shared variable.
     pub fn observables(&self) -> Vec<Observable> {
-        let regs = self.threads.iter().enumerate().flat_map(|(t, thread)| {
-            let t = ThreadId(t as u16);
-            thread
-                .regs
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.observed)
-                .map(move |(r, _)| Observable::Reg(t, Reg(r as u16)))
-        });
-        let locs = (0..self.locs.len()).map(|l| Observable::Loc(Loc(l as u16)));
-        regs.chain(locs).collect()
+        observables_of(&self.threads, self.locs.len())
     }
 
     /// The name of an observable as herd7 prints it: `0:r0` or `x`.
@@ -396,4 +393,20 @@ impl Program {
             None => format!("P{}", t.0),
         }
     }
+}
+
+/// The observables of threads `threads` and `locs` shared variables, in outcome
+/// order (see [`Program::observables`]).
+pub(crate) fn observables_of(threads: &[Thread], locs: usize) -> Vec<Observable> {
+    let regs = threads.iter().enumerate().flat_map(|(t, thread)| {
+        let t = ThreadId(t as u16);
+        thread
+            .regs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.observed)
+            .map(move |(r, _)| Observable::Reg(t, Reg(r as u16)))
+    });
+    let locs = (0..locs).map(|l| Observable::Loc(Loc(l as u16)));
+    regs.chain(locs).collect()
 }

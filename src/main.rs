@@ -16,7 +16,7 @@ use clap::Parser;
 use hbsim::explore::{Completeness, Explorer};
 use hbsim::model::Model;
 use hbsim::report::{RunReport, Summary, json, text};
-use hbsim::syntax::{self, LitmusTest, SourceError};
+use hbsim::syntax::{self, LitmusTest};
 
 use cli::{Cli, Command, Format, ModelChoice, RunConfig};
 
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         Command::Run(args) => match args.into_config() {
             Ok(config) => run(&config),
             Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
+                report_error(&format!("{:?}", miette::Report::new(e)));
                 return ExitCode::from(2);
             }
         },
@@ -37,10 +37,16 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("hbsim: {e}");
+            report_error(&format!("hbsim: {e}"));
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes an error to stderr; a closed stderr is ignored (there is nowhere left
+/// to report to, and the exit code still says it).
+fn report_error(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
 }
 
 /// Diagnostics without colour when NO_COLOR is set or stderr is not a terminal,
@@ -88,7 +94,7 @@ fn run(config: &RunConfig) -> io::Result<ExitCode> {
             Err(diagnostic) => {
                 summary.errors += 1;
                 out.flush()?;
-                eprintln!("{diagnostic:?}");
+                report_error(&format!("{diagnostic:?}"));
                 if config.format == Format::Json {
                     let message = format!("{}", diagnostic);
                     json::render_error(&path.display().to_string(), &message, &mut out)?;
@@ -145,39 +151,44 @@ fn run(config: &RunConfig) -> io::Result<ExitCode> {
     })
 }
 
-/// Loads a test and decides which models it runs under.
+/// Loads a test and decides which models it runs under. Every model its
+/// expectations name must be a built-in or one given with `--model`.
 fn load(
     path: &std::path::Path,
     choice: &ModelChoice,
 ) -> Result<(LitmusTest, Vec<Model>), miette::Report> {
     let test = syntax::parse_file(path).map_err(miette::Report::new)?;
+    let given: &[Model] = match choice {
+        ModelChoice::Fixed(models) => models,
+        ModelChoice::FromExpectations => &[],
+    };
+    let mut named = Vec::new();
+    for (i, expectation) in test.program.expectations.iter().enumerate() {
+        let model = Model::builtin(&expectation.model)
+            .or_else(|| given.iter().find(|m| m.name == expectation.model).cloned());
+        match model {
+            Some(model) => named.push(model),
+            None => {
+                let err = test
+                    .expectation_error(
+                        i,
+                        format!(
+                            "expected a model: sc, tso, pso or one given with --model, found `{}`",
+                            expectation.model
+                        ),
+                    )
+                    .with_help(format!(
+                        "to check expectations for a model file, pass it: --model path/to/{}.ron",
+                        expectation.model
+                    ));
+                return Err(miette::Report::new(*err));
+            }
+        }
+    }
     let models = match choice {
         ModelChoice::Fixed(models) => models.clone(),
-        ModelChoice::FromExpectations if test.program.expectations.is_empty() => Model::builtins(),
-        ModelChoice::FromExpectations => {
-            let mut models = Vec::new();
-            for (i, expectation) in test.program.expectations.iter().enumerate() {
-                match Model::builtin(&expectation.model) {
-                    Some(model) => models.push(model),
-                    None => {
-                        let err: Box<SourceError> = test
-                            .expectation_error(
-                                i,
-                                format!(
-                                    "expected a built-in model (sc, tso, pso), found `{}`",
-                                    expectation.model
-                                ),
-                            )
-                            .with_help(format!(
-                                "to check expectations for a model file, pass it: --model path/to/{}.ron",
-                                expectation.model
-                            ));
-                        return Err(miette::Report::new(*err));
-                    }
-                }
-            }
-            models
-        }
+        ModelChoice::FromExpectations if named.is_empty() => Model::builtins(),
+        ModelChoice::FromExpectations => named,
     };
     Ok((test, models))
 }

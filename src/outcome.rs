@@ -170,6 +170,11 @@ impl OutcomeSet {
     pub fn thread_name(&self, t: ThreadId) -> &str {
         &self.thread_names[t.index()]
     }
+
+    /// Every thread's name for reports, by index.
+    pub fn thread_names(&self) -> &[String] {
+        &self.thread_names
+    }
 }
 
 struct DisplayOutcome<'a> {

@@ -28,7 +28,8 @@ impl Bar {
             return;
         }
         let bar = self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_elapsed(progress.elapsed);
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {elapsed} {msg}")
                     .expect("invariant: the template is valid"),

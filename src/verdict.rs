@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::explore::Exploration;
 use crate::ir::{Expectation, Observation, Program, Quantifier, Val};
-use crate::outcome::{Count, OutcomeSet};
+use std::collections::BTreeSet;
+
+use crate::outcome::{Count, Outcome, OutcomeSet};
 
 /// The condition evaluated over an exploration's final outcomes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -138,29 +140,44 @@ pub struct ObservationCheck {
     pub status: Status,
 }
 
-/// An expected outcome set against the observed one, projected onto the
-/// observables the file names.
+/// An expected outcome set against the observed one, final outcomes projected
+/// onto the observables the file names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OutcomesCheck {
     /// Names of the compared observables, in the file's order.
     pub columns: Vec<String>,
-    /// Expected outcomes that no execution reached ("allowed outcome missing").
-    pub missing: Vec<Vec<Val>>,
+    /// Names of the program's threads, for rendering non-terminating outcomes.
+    pub thread_names: Vec<String>,
+    /// Expected outcomes that no execution reached ("allowed outcome missing");
+    /// final ones over `columns`. Empty when the exploration was cut short,
+    /// since a missing outcome is then not established.
+    pub missing: Vec<Outcome>,
     /// Reached outcomes the file does not list ("forbidden outcome observed").
-    pub forbidden: Vec<Vec<Val>>,
+    pub forbidden: Vec<Outcome>,
     /// The verdict.
     pub status: Status,
 }
 
 impl OutcomesCheck {
-    /// An outcome over [`OutcomesCheck::columns`] in herd7's style: `0:r0=1; x=1;`.
-    pub fn render(&self, values: &[Val]) -> String {
-        self.columns
-            .iter()
-            .zip(values)
-            .map(|(name, v)| format!("{name}={v};"))
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// An outcome in herd7's style over [`OutcomesCheck::columns`]: `0:r0=1; x=1;`,
+    /// or `never terminates: P1`.
+    pub fn render(&self, outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Final(values) => self
+                .columns
+                .iter()
+                .zip(values)
+                .map(|(name, v)| format!("{name}={v};"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Outcome::NeverTerminates(threads) => {
+                let names: Vec<&str> = threads
+                    .iter()
+                    .map(|t| self.thread_names[t.index()].as_str())
+                    .collect();
+                format!("never terminates: {}", names.join(" "))
+            }
+        }
     }
 }
 
@@ -192,31 +209,38 @@ pub fn check_expectation(
     });
     let outcomes = expectation.outcomes.as_ref().map(|expected| {
         let set = &exploration.outcomes;
-        let mut observed: Vec<Vec<Val>> = set
-            .finals()
-            .map(|(values, _)| {
-                expected
-                    .observables
-                    .iter()
-                    .map(|&o| set.value_of(values, o))
-                    .collect()
+        let observed: BTreeSet<Outcome> = set
+            .iter()
+            .map(|(outcome, _)| match outcome {
+                Outcome::Final(values) => Outcome::Final(
+                    expected
+                        .observables
+                        .iter()
+                        .map(|&o| set.value_of(values, o))
+                        .collect(),
+                ),
+                Outcome::NeverTerminates(threads) => Outcome::NeverTerminates(threads.clone()),
             })
             .collect();
-        observed.sort();
-        observed.dedup();
-        let mut wanted = expected.outcomes.clone();
-        wanted.sort();
-        wanted.dedup();
-        let missing: Vec<Vec<Val>> = wanted
+        let wanted: BTreeSet<Outcome> = expected
+            .outcomes
             .iter()
-            .filter(|w| observed.binary_search(w).is_err())
             .cloned()
+            .map(Outcome::Final)
+            .chain(
+                expected
+                    .never_terminates
+                    .iter()
+                    .cloned()
+                    .map(Outcome::NeverTerminates),
+            )
             .collect();
-        let forbidden: Vec<Vec<Val>> = observed
-            .iter()
-            .filter(|o| wanted.binary_search(o).is_err())
-            .cloned()
-            .collect();
+        let forbidden: Vec<Outcome> = observed.difference(&wanted).cloned().collect();
+        let missing: Vec<Outcome> = if complete {
+            wanted.difference(&observed).cloned().collect()
+        } else {
+            Vec::new()
+        };
         let status = if !forbidden.is_empty() {
             Status::Failed
         } else if !complete {
@@ -232,6 +256,7 @@ pub fn check_expectation(
                 .iter()
                 .map(|&o| set.name(o).to_string())
                 .collect(),
+            thread_names: set.thread_names().to_vec(),
             missing,
             forbidden,
             status,

@@ -74,7 +74,7 @@ fn run_output_matches_goldens() {
         (
             "spin-forever",
             &["run", "tests/fixtures/run/spin-forever.ron"],
-            0,
+            1,
         ),
         (
             "n6-ibm370",
@@ -131,6 +131,47 @@ fn a_bad_file_does_not_stop_the_others() {
         stdout.ends_with("2 passed, 0 failed, 1 error\n"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_missing_file_does_not_stop_the_others() {
+    let output = hbsim(&["run", "no/such/file.ron", "tests/fixtures/run/sb.ron"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no/such/file.ron"));
+    assert!(text(&output.stdout).ends_with("2 passed, 0 failed, 1 error\n"));
+}
+
+#[test]
+fn an_unknown_expectation_model_is_an_error_even_with_explicit_models() {
+    let output = hbsim(&[
+        "run",
+        "--model",
+        "all",
+        "tests/fixtures/bad/unknown-model.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("found `tsoo`"));
+}
+
+#[test]
+fn a_closed_stderr_does_not_crash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(["run", "tests/fixtures/bad/unknown-thread.ron"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hbsim starts");
+    drop(child.stderr.take());
+    let output = child.wait_with_output().expect("hbsim ends");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_directory_without_litmus_files_is_a_usage_error() {
+    let output = hbsim(&["run", "docs"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no `.ron` files under docs"));
 }
 
 #[test]
@@ -219,7 +260,10 @@ fn state_limit_marks_the_run_truncated_and_fails_the_run() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("TRUNCATED at 3 states"), "{stdout}");
+    assert!(
+        stdout.contains("TRUNCATED at the limit of 3 states"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("Expect tso Sometimes: inconclusive"),
         "{stdout}"
@@ -234,7 +278,6 @@ fn state_limit_marks_the_run_truncated_and_fails_the_run() {
 fn usage_errors_exit_with_2() {
     for args in [
         &["run", "--model", "tsoo", "tests/fixtures/run/sb.ron"][..],
-        &["run", "no/such/file.ron"],
         &["run"],
         &["frobnicate"],
         &["run", "--max-states", "0", "tests/fixtures/run/sb.ron"],

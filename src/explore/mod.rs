@@ -46,15 +46,28 @@ pub struct Limits {
     /// Maximum number of distinct states to visit. Defaults to
     /// [`Limits::DEFAULT_MAX_STATES`].
     pub max_states: usize,
+    /// Maximum memory, in bytes, for the visited states and the state graph
+    /// (estimated from their sizes). Defaults to [`Limits::DEFAULT_MAX_MEMORY`].
+    pub max_memory: usize,
 }
 
 impl Limits {
-    /// The default state limit: ten million states, a few GiB at most.
+    /// The default state limit: ten million states.
     pub const DEFAULT_MAX_STATES: usize = 10_000_000;
+    /// The default memory limit: 4 GiB.
+    pub const DEFAULT_MAX_MEMORY: usize = 4 << 30;
 
-    /// Limits with the given state limit.
+    /// The default limits with another state limit.
     pub fn with_max_states(max_states: usize) -> Self {
-        Limits { max_states }
+        Limits {
+            max_states,
+            ..Limits::default()
+        }
+    }
+
+    /// These limits with another memory limit, in bytes.
+    pub fn max_memory(self, max_memory: usize) -> Self {
+        Limits { max_memory, ..self }
     }
 }
 
@@ -62,8 +75,18 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_states: Limits::DEFAULT_MAX_STATES,
+            max_memory: Limits::DEFAULT_MAX_MEMORY,
         }
     }
+}
+
+/// Which limit stopped an exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Limit {
+    /// The state limit, with its value.
+    States(usize),
+    /// The memory limit, with its value in bytes.
+    Memory(usize),
 }
 
 /// Whether an exploration saw every reachable state.
@@ -71,11 +94,8 @@ impl Default for Limits {
 pub enum Completeness {
     /// Every reachable state was explored: the outcome set is exact.
     Exhaustive,
-    /// The state limit was reached: outcomes may be missing.
-    Truncated {
-        /// The limit that was hit.
-        max_states: usize,
-    },
+    /// A limit was reached: outcomes may be missing.
+    Truncated(Limit),
     /// Cancelled (Ctrl-C): outcomes may be missing.
     Interrupted,
 }
@@ -178,12 +198,8 @@ impl<'a> Explorer<'a> {
     pub fn run(mut self) -> Exploration {
         let started = Instant::now();
         let machine = Machine::new(self.program, self.model);
-        let (graph, completeness) = search::search(
-            &machine,
-            self.limits.max_states.max(1),
-            self.cancel,
-            &mut self.progress,
-        );
+        let (graph, completeness) =
+            search::search(&machine, self.limits, self.cancel, &mut self.progress);
         let exhaustive = completeness.is_exhaustive();
         let counts = exhaustive.then(|| analysis::path_counts(&graph));
         let mut outcomes = OutcomeSet::new(self.program);

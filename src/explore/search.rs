@@ -13,7 +13,7 @@ use std::time::Instant;
 use indexmap::IndexSet;
 use rustc_hash::FxBuildHasher;
 
-use super::{Completeness, Progress};
+use super::{Completeness, Limit, Limits, Progress};
 use crate::ir::Val;
 use crate::model::machine::Machine;
 use crate::trace::{Step, Trace};
@@ -26,8 +26,13 @@ pub(crate) type StateId = u32;
 const CHECK_INTERVAL: usize = 1 << 12;
 
 /// Edge offsets are stored as `u32`; a graph this large is treated like hitting
-/// the state limit.
+/// the memory limit.
 const MAX_EDGES: usize = u32::MAX as usize;
+
+/// Estimated bytes per visited state besides its values: the boxed slice's
+/// pointer and length, allocator overhead, the hash table slot and index entry,
+/// the parent link and the successor range.
+const STATE_OVERHEAD: usize = 96;
 
 /// The explored part of the state graph.
 #[derive(Debug)]
@@ -73,7 +78,7 @@ impl StateGraph {
 /// Explores every state reachable from the initial state, within the limits.
 pub(crate) fn search(
     machine: &Machine<'_>,
-    max_states: usize,
+    limits: Limits,
     cancel: Option<&AtomicBool>,
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> (StateGraph, Completeness) {
@@ -92,6 +97,9 @@ pub(crate) fn search(
     let mut scratch = Vec::new();
     let mut completeness = Completeness::Exhaustive;
     let mut expanded = 0usize;
+    let state_bytes = |len: usize| len * size_of::<Val>() + STATE_OVERHEAD;
+    let mut memory = state_bytes(graph.states[0].len());
+    let max_states = limits.max_states.max(1);
 
     while let Some(id) = stack.pop() {
         if expanded.is_multiple_of(CHECK_INTERVAL) {
@@ -111,18 +119,25 @@ pub(crate) fn search(
         current.clear();
         current.extend_from_slice(&graph.states[id as usize]);
         let start = graph.edges.len();
-        let mut truncated = false;
+        let mut truncated = None;
         machine.successors(&current, &mut scratch, |step, next| {
-            if truncated {
+            if truncated.is_some() {
                 return;
             }
             let succ = match graph.states.get_index_of(next) {
                 Some(i) => i as StateId,
-                None if graph.states.len() >= max_states || graph.edges.len() >= MAX_EDGES => {
-                    truncated = true;
+                None if graph.states.len() >= max_states => {
+                    truncated = Some(Limit::States(max_states));
+                    return;
+                }
+                None if memory + state_bytes(next.len()) > limits.max_memory
+                    || graph.edges.len() >= MAX_EDGES =>
+                {
+                    truncated = Some(Limit::Memory(limits.max_memory));
                     return;
                 }
                 None => {
+                    memory += state_bytes(next.len());
                     let (i, _) = graph.states.insert_full(next.into());
                     graph.parent.push((id, step));
                     graph.successors.push(None);
@@ -131,10 +146,11 @@ pub(crate) fn search(
                 }
             };
             graph.edges.push(succ);
+            memory += size_of::<StateId>();
         });
-        if truncated {
+        if let Some(limit) = truncated {
             graph.edges.truncate(start);
-            completeness = Completeness::Truncated { max_states };
+            completeness = Completeness::Truncated(limit);
             break;
         }
         let len = graph.edges.len() - start;

@@ -73,6 +73,21 @@ pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError
         )
         .into());
     }
+    if Model::builtin(&file.name).is_some() || file.name == "all" {
+        let span = locate(&format!("\"{}\"", file.name));
+        return Err(SourceError::new(
+            file_name,
+            &source,
+            span,
+            format!(
+                "expected a name of a new model, found `{}`, which is reserved",
+                file.name
+            ),
+            "this name",
+        )
+        .with_help("sc, tso, pso and all name the built-in models; choose another name")
+        .into());
+    }
     if file.bound == Some(0) {
         let span = locate("bound");
         return Err(SourceError::new(
@@ -82,7 +97,11 @@ pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError
             "expected a bound of at least 1, found 0",
             "here",
         )
-        .with_help("a machine without buffers is `buffer: None`")
+        .with_help(if file.buffer == BufferShape::None {
+            "`buffer: None` has no buffers to bound; leave `bound` out"
+        } else {
+            "a machine without buffers is `buffer: None`"
+        })
         .into());
     }
     Ok(Model {
@@ -118,11 +137,26 @@ mod tests {
     #[test]
     fn builtins_are_presets_of_the_same_file_format() {
         let tso = parse_model_str(
-            r#"Model(name: "tso", description: "x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores", buffer: PerThread)"#,
+            r#"Model(name: "my-tso", description: "x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores", buffer: PerThread)"#,
             "m.ron",
         )
         .unwrap();
-        assert_eq!(tso, Model::tso());
+        assert_eq!(
+            tso,
+            Model {
+                name: "my-tso".to_string(),
+                ..Model::tso()
+            }
+        );
+    }
+
+    #[test]
+    fn builtin_names_are_reserved() {
+        for name in ["sc", "tso", "pso", "all"] {
+            let src = format!("Model(name: \"{name}\", buffer: None)");
+            let err = parse_model_str(&src, "m.ron").unwrap_err();
+            assert!(err.to_string().contains("reserved"), "{err}");
+        }
     }
 
     #[test]

@@ -8,8 +8,15 @@ use crate::model::{BufferShape, Forwarding, Model};
 use crate::trace::Step;
 
 /// How many register-only instructions a thread runs eagerly after a step before
-/// yielding; bounds the work of a register-only loop that never exits.
-const LOCAL_RUN_LIMIT: usize = 1000;
+/// yielding; bounds the work of a register-only loop that never exits. Only a
+/// longer register-only run is split over several steps (which changes
+/// execution counts, never outcomes).
+const LOCAL_RUN_LIMIT: usize = 100_000;
+
+/// After this many register-only instructions in one run, the run also watches
+/// for a repeated (pc, registers) pair: a register-only loop that can never
+/// exit, which then stops at once instead of running to [`LOCAL_RUN_LIMIT`].
+const LOCAL_CYCLE_CHECK_AFTER: usize = 1000;
 
 /// A program under a model, ready to step.
 #[derive(Debug)]
@@ -95,6 +102,14 @@ impl<'p> Machine<'p> {
 
     /// The state after `step`, if it is enabled.
     pub fn apply(&self, s: &[Val], step: Step) -> Option<Vec<Val>> {
+        let (Step::Run(t) | Step::Commit(t, _)) = step;
+        let loc_exists = match step {
+            Step::Commit(_, Some(l)) => l.index() < self.program.locs.len(),
+            _ => true,
+        };
+        if t.index() >= self.program.threads.len() || !loc_exists {
+            return None;
+        }
         let mut next = Vec::new();
         let enabled = match step {
             Step::Run(t) => self.run(s, t, &mut next),
@@ -197,9 +212,16 @@ impl<'p> Machine<'p> {
     /// Runs thread `t`'s register-only instructions until a shared one, the end of
     /// its code, or [`LOCAL_RUN_LIMIT`].
     fn run_local(&self, s: &mut [Val], t: ThreadId) {
-        for _ in 0..LOCAL_RUN_LIMIT {
+        let mut seen = rustc_hash::FxHashSet::default();
+        for steps in 0..LOCAL_RUN_LIMIT {
             if !self.step_local(s, t) {
                 return;
+            }
+            if steps >= LOCAL_CYCLE_CHECK_AFTER {
+                let key = (self.layout.pc(s, t), self.layout.regs(s, t).to_vec());
+                if !seen.insert(key) {
+                    return;
+                }
             }
         }
     }

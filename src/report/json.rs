@@ -7,11 +7,11 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{RunReport, Summary};
-use crate::explore::Completeness;
+use crate::explore::{Completeness, Limit};
 use crate::ir::Quantifier;
 use crate::outcome::{Count, Outcome, OutcomeSet};
 use crate::trace::{Step, Trace};
-use crate::verdict::Status;
+use crate::verdict::{OutcomesCheck, Status};
 
 /// Writes one run as a JSON object on one line.
 ///
@@ -56,19 +56,11 @@ pub fn run_value(run: &RunReport) -> Value {
         .iter()
         .map(|(outcome, info)| {
             let mut value = match outcome {
-                Outcome::Final(values) => {
-                    let named: serde_json::Map<String, Value> = set
-                        .observables()
-                        .iter()
-                        .zip(values)
-                        .map(|(&o, &v)| (set.name(o).to_string(), json!(v)))
-                        .collect();
-                    json!({
-                        "kind": "final",
-                        "values": named,
-                        "satisfies": satisfies.next().copied().unwrap_or(false),
-                    })
-                }
+                Outcome::Final(values) => json!({
+                    "kind": "final",
+                    "values": named(set.observables().iter().map(|&o| set.name(o)), values),
+                    "satisfies": satisfies.next().copied().unwrap_or(false),
+                }),
                 Outcome::NeverTerminates(threads) => json!({
                     "kind": "never_terminates",
                     "threads": threads.iter().map(|&t| set.thread_name(t)).collect::<Vec<_>>(),
@@ -94,8 +86,8 @@ pub fn run_value(run: &RunReport) -> Value {
                 })),
                 "outcomes": check.outcomes.as_ref().map(|o| json!({
                     "columns": o.columns,
-                    "missing": o.missing,
-                    "forbidden": o.forbidden,
+                    "missing": o.missing.iter().map(|m| checked_outcome_value(o, m)).collect::<Vec<_>>(),
+                    "forbidden": o.forbidden.iter().map(|f| checked_outcome_value(o, f)).collect::<Vec<_>>(),
                     "status": status_name(o.status),
                 })),
             })
@@ -108,7 +100,8 @@ pub fn run_value(run: &RunReport) -> Value {
         "model": run.model.name,
         "completeness": match exploration.completeness {
             Completeness::Exhaustive => json!("exhaustive"),
-            Completeness::Truncated { max_states } => json!({ "truncated": { "max_states": max_states } }),
+            Completeness::Truncated(Limit::States(n)) => json!({ "truncated": { "max_states": n } }),
+            Completeness::Truncated(Limit::Memory(bytes)) => json!({ "truncated": { "max_memory": bytes } }),
             Completeness::Interrupted => json!("interrupted"),
         },
         "observables": set.observables().iter().map(|&o| set.name(o)).collect::<Vec<_>>(),
@@ -134,6 +127,32 @@ pub fn run_value(run: &RunReport) -> Value {
             "elapsed_ms": exploration.stats.elapsed.as_secs_f64() * 1e3,
         },
     })
+}
+
+/// An outcome of an expected-set check: final values keyed by the checked
+/// columns, or the threads that never terminate.
+fn checked_outcome_value(check: &OutcomesCheck, outcome: &Outcome) -> Value {
+    match outcome {
+        Outcome::Final(values) => json!({
+            "kind": "final",
+            "values": named(check.columns.iter().map(String::as_str), values),
+        }),
+        Outcome::NeverTerminates(threads) => json!({
+            "kind": "never_terminates",
+            "threads": threads.iter().map(|t| &check.thread_names[t.index()]).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// Values keyed by observable name, in order.
+fn named<'a>(
+    names: impl Iterator<Item = &'a str>,
+    values: &[i64],
+) -> serde_json::Map<String, Value> {
+    names
+        .zip(values)
+        .map(|(name, &v)| (name.to_string(), json!(v)))
+        .collect()
 }
 
 fn status_name(status: Status) -> &'static str {

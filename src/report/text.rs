@@ -4,21 +4,21 @@
 //! Test SB Allowed
 //! Model tso: x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores
 //! States 4
-//! 0:r0=0; 1:r0=0; x=1; y=1;   # 2 executions, satisfies the condition
+//! 0:r0=0; 1:r0=0; x=1; y=1;  # 18 executions, satisfies the condition
 //! ...
 //! Ok
 //! Witnesses
-//! Positive: 2 Negative: 18
+//! Positive: 18 Negative: 62
 //! Condition exists (0:r0=0 /\ 1:r0=0)
-//! Observation SB Sometimes 2 18
-//! Explored 35 states, 48 transitions, 20 executions in 0.05 ms
+//! Observation SB Sometimes 18 62
+//! Explored 34 states, 58 transitions, 80 executions in 0.09 ms
 //! Expect tso Sometimes: held
 //! ```
 
 use std::io::{self, Write};
 
 use super::{RunReport, Summary, condition_kind};
-use crate::explore::Completeness;
+use crate::explore::{Completeness, Limit};
 use crate::outcome::{Count, Outcome};
 use crate::verdict::Status;
 
@@ -38,10 +38,21 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "Model {}: {}", run.model.name, run.model.description)?;
     match exploration.completeness {
         Completeness::Exhaustive => {}
-        Completeness::Truncated { max_states } => writeln!(
-            out,
-            "TRUNCATED at {max_states} states (raise --max-states): outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
-        )?,
+        Completeness::Truncated(limit) => {
+            let reached = match limit {
+                Limit::States(n) => {
+                    format!("the limit of {} (raise --max-states)", plural(n, "state"))
+                }
+                Limit::Memory(bytes) => format!(
+                    "the memory limit of {} MiB (raise --max-memory)",
+                    bytes >> 20
+                ),
+            };
+            writeln!(
+                out,
+                "TRUNCATED at {reached}: outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
+            )?
+        }
         Completeness::Interrupted => writeln!(
             out,
             "INTERRUPTED: outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
@@ -99,12 +110,15 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         run.test
     )?;
     let stats = &exploration.stats;
+    let executions = match stats.executions {
+        Some(Count::Finite(1)) => "1 execution".to_string(),
+        other => format!("{} executions", count_text(other)),
+    };
     writeln!(
         out,
-        "Explored {} states, {} transitions, {} executions in {:.2} ms",
-        stats.states,
-        stats.transitions,
-        count_text(stats.executions),
+        "Explored {}, {}, {executions} in {:.2} ms",
+        plural(stats.states, "state"),
+        plural(stats.transitions, "transition"),
         stats.elapsed.as_secs_f64() * 1e3
     )?;
     for check in &run.checks {
@@ -127,13 +141,12 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             }
         }
         if let Some(o) = &check.outcomes {
-            let over = o.columns.join(", ");
             let word = match o.status {
                 Status::Held => "held",
                 Status::Failed => "FAILED",
                 Status::Inconclusive => "inconclusive, the exploration was cut short",
             };
-            writeln!(out, "Expect {} outcomes over {over}: {word}", check.model)?;
+            writeln!(out, "Expect {} outcomes: {word}", check.model)?;
             for values in &o.forbidden {
                 writeln!(out, "  forbidden outcome observed: {}", o.render(values))?;
             }
@@ -176,6 +189,15 @@ fn describe_executions(count: Option<Count>) -> String {
         Some(Count::Finite(n)) => format!("{n} executions"),
         Some(Count::Infinite) => "unboundedly many executions".to_string(),
         None => "executions not counted".to_string(),
+    }
+}
+
+/// `1 state`, `2 states`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -142,9 +142,23 @@ impl<'de> Deserialize<'de> for Operand {
                 Ok(Operand::Int(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Operand, E> {
-                Val::try_from(v)
-                    .map(Operand::Int)
-                    .map_err(|_| E::custom(format!("integer {v} does not fit in 64 bits")))
+                Val::try_from(v).map(Operand::Int).map_err(|_| {
+                    E::custom(format!(
+                        "expected an integer of at most {}, found {v}",
+                        Val::MAX
+                    ))
+                })
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Operand, E> {
+                Err(E::custom(if v.fract() == 0.0 {
+                    format!(
+                        "expected an integer between {} and {}, found {v:e}",
+                        Val::MIN,
+                        Val::MAX
+                    )
+                } else {
+                    format!("expected an integer or a register expression, found the number {v}")
+                }))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Operand, E> {
                 Ok(Operand::Expr(Lit::record(v)))

@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use super::lexer::{Cursor, TextError, TokenKind};
+use super::lexer::{Cursor, TextError, TokenKind, int_value};
 use crate::ir::{Condition, Observable, Prop, Quantifier, Val};
 
 /// How an atom names its thread: by index (`0:r0`) or by name (`writer:r0`).
@@ -156,13 +156,17 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
         let name = self.atom_name()?;
         let observable = (self.resolve)(&name)?;
         self.cursor.expect_punct("=")?;
+        let start = self.cursor.peek().span.start;
         let negative = self.cursor.peek().kind == TokenKind::Punct("-");
         if negative {
             self.cursor.bump();
         }
         let token = self.cursor.bump();
         match token.kind {
-            TokenKind::Int(v) => Ok((observable, if negative { -v } else { v })),
+            TokenKind::Int(magnitude) => Ok((
+                observable,
+                int_value(magnitude, negative, start..token.span.end)?,
+            )),
             other => Err(TextError::new(
                 format!("expected an integer value, found {}", other.describe()),
                 token.span,
@@ -212,7 +216,7 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
                 }
                 self.cursor.bump();
                 let thread = match first.kind {
-                    TokenKind::Int(i) => ThreadRef::Index(i),
+                    TokenKind::Int(i) => ThreadRef::Index(i64::try_from(i).unwrap_or(i64::MAX)),
                     TokenKind::Ident(name) => ThreadRef::Name(name),
                     _ => unreachable!("invariant: matched Int or Ident above"),
                 };

@@ -34,7 +34,7 @@ pub struct SourceError {
     pub name: String,
     /// 1-based line of the start of the span.
     pub line: usize,
-    /// 1-based column (in characters) of the start of the span.
+    /// 1-based column (in bytes) of the start of the span.
     pub column: usize,
     /// What was expected and what was found.
     pub message: String,
@@ -99,12 +99,13 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// 1-based line and column (in characters) of byte offset `at`.
+/// 1-based line and column of byte offset `at`. The column counts bytes, as the
+/// location miette prints above the source excerpt does, so the two agree.
 pub(crate) fn line_column(source: &str, at: usize) -> (usize, usize) {
     let before = &source[..at];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    (line, at - line_start + 1)
 }
 
 /// Byte offset of a 1-based (line, column-in-characters) position, clamped to the source.
@@ -134,8 +135,9 @@ mod tests {
     fn positions_round_trip_with_multibyte_characters() {
         let src = "ab\n\u{e9}\u{e9}x\n";
         let at = src.find('x').unwrap();
-        assert_eq!(line_column(src, at), (2, 3));
+        // ron counts columns in characters, our messages in bytes.
         assert_eq!(byte_offset(src, 2, 3), at);
+        assert_eq!(line_column(src, at), (2, 5));
         assert_eq!(byte_offset(src, 1, 1), 0);
         assert_eq!(byte_offset(src, 9, 9), src.len());
         assert_eq!(byte_offset(src, 1, 99), 2);

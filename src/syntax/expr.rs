@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use super::lexer::{Cursor, TextError, TokenKind};
+use super::lexer::{Cursor, TextError, TokenKind, int_value};
 use crate::ir::{BinOp, Expr, Reg, UnOp};
 
 /// Resolves a register name (with its span) to a register of the current thread.
@@ -98,12 +98,19 @@ impl Parser<'_, '_, '_> {
     fn unary(&mut self) -> Result<Expr, TextError> {
         let token = self.cursor.bump();
         match token.kind {
-            TokenKind::Punct("-") => Ok(match self.unary()? {
-                Expr::Const(v) => Expr::Const(v.wrapping_neg()),
-                e => Expr::Unary(UnOp::Neg, Box::new(e)),
-            }),
+            TokenKind::Punct("-") => {
+                if let TokenKind::Int(magnitude) = self.cursor.peek().kind {
+                    let literal = self.cursor.bump();
+                    return Ok(Expr::Const(int_value(
+                        magnitude,
+                        true,
+                        token.span.start..literal.span.end,
+                    )?));
+                }
+                Ok(Expr::Unary(UnOp::Neg, Box::new(self.unary()?)))
+            }
             TokenKind::Punct("!") => Ok(Expr::Unary(UnOp::Not, Box::new(self.unary()?))),
-            TokenKind::Int(v) => Ok(Expr::Const(v)),
+            TokenKind::Int(magnitude) => Ok(Expr::Const(int_value(magnitude, false, token.span)?)),
             TokenKind::Ident(name) => Ok(Expr::Reg((self.resolve)(name, token.span)?)),
             TokenKind::Punct("(") => {
                 let inner = self.or()?;

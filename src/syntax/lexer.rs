@@ -17,8 +17,8 @@ pub(crate) struct Token<'a> {
 pub(crate) enum TokenKind<'a> {
     /// A name: `r0`, `exists`, `EAX`, `P1`.
     Ident(&'a str),
-    /// A non-negative integer literal.
-    Int(i64),
+    /// A non-negative integer literal (its sign, if any, is a separate `-`).
+    Int(u64),
     /// Punctuation or an operator, as written: `/\`, `==`, `(`.
     Punct(&'static str),
     /// End of input.
@@ -124,6 +124,11 @@ impl<'t> Cursor<'t> {
     }
 }
 
+/// The most tokens an expression or condition may have. Litmus expressions are
+/// short; the bound keeps parsing and evaluation (both recursive) far from the
+/// stack's limits whatever the input.
+pub(crate) const MAX_TOKENS: usize = 512;
+
 /// Punctuation, longest first so that `==` wins over `=`.
 const PUNCTUATION: &[&str] = &[
     "/\\", "\\/", "==", "!=", "<=", ">=", "&&", "||", "+", "-", "*", "<", ">", "!", "~", ":", "=",
@@ -147,7 +152,7 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
             while i < text.len() && bytes[i].is_ascii_digit() {
                 i += 1;
             }
-            let value = text[start..i].parse::<i64>().map_err(|_| {
+            let value = text[start..i].parse::<u64>().map_err(|_| {
                 TextError::new(
                     format!("integer `{}` does not fit in 64 bits", &text[start..i]),
                     start..i,
@@ -179,11 +184,46 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
             ));
         }
     }
+    if tokens.len() > MAX_TOKENS {
+        return Err(TextError::new(
+            format!(
+                "expected at most {MAX_TOKENS} tokens, found {}",
+                tokens.len()
+            ),
+            tokens[MAX_TOKENS].span.clone(),
+        )
+        .with_help("split the computation over several `Let` instructions"));
+    }
     tokens.push(Token {
         kind: TokenKind::End,
         span: text.len()..text.len(),
     });
     Ok(tokens)
+}
+
+/// The value of an integer literal, negated if a `-` preceded it; fails if it
+/// does not fit in 64 bits.
+pub(crate) fn int_value(
+    magnitude: u64,
+    negative: bool,
+    span: Range<usize>,
+) -> Result<i64, TextError> {
+    let value = if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    };
+    value.ok_or_else(|| {
+        TextError::new(
+            format!(
+                "expected a value between {} and {}, found {}{magnitude}",
+                i64::MIN,
+                i64::MAX,
+                if negative { "-" } else { "" }
+            ),
+            span,
+        )
+    })
 }
 
 /// Whether `name` is a valid identifier for a variable, register or thread.
@@ -248,6 +288,17 @@ mod tests {
         let err = tokenize("x = 99999999999999999999").unwrap_err();
         assert_eq!(err.span, 4..24);
         assert!(err.message.contains("does not fit"));
+        let long = vec!["r0"; MAX_TOKENS + 1].join("+");
+        let err = tokenize(&long).unwrap_err();
+        assert!(err.message.starts_with("expected at most 512 tokens"));
+    }
+
+    #[test]
+    fn integer_values_cover_the_whole_64_bit_range() {
+        assert_eq!(int_value(1 << 63, true, 0..1), Ok(i64::MIN));
+        assert_eq!(int_value(i64::MAX as u64, false, 0..1), Ok(i64::MAX));
+        assert!(int_value(1 << 63, false, 0..1).is_err());
+        assert!(int_value((1 << 63) + 1, true, 0..1).is_err());
     }
 
     #[test]

@@ -109,6 +109,14 @@ impl Context<'_> {
         if threads.len() > usize::from(u16::MAX) {
             return Err(self.at(&file.name, "too many threads (at most 65535)", "this test"));
         }
+        let name = &file.name.text;
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(self.at(
+                &file.name,
+                format!("expected a test name without spaces, found {name:?}"),
+                "this name",
+            ));
+        }
         let thread_names = self.thread_names(&threads)?;
 
         let mut vars = Variables::default();
@@ -214,6 +222,15 @@ impl Context<'_> {
                 if !is_identifier(&lit.text) {
                     return Err(self.at(lit, format!("expected a thread name, found `{}`", lit.text), "not a name")
                         .with_help("thread names start with a letter or `_` and contain letters, digits and `_`"));
+                }
+                if is_herd_thread_name(&lit.text) {
+                    return Err(self
+                        .at(
+                            lit,
+                            format!("expected a thread name, found `{}`, which is reserved", lit.text),
+                            "reserved",
+                        )
+                        .with_help("herd7 writes thread i as P<i>, so those names always mean thread indices"));
                 }
                 if names.iter().flatten().any(|n| *n == lit.text) {
                     return Err(self.at(
@@ -321,15 +338,33 @@ impl Context<'_> {
                     "second list",
                 ));
             }
-            expectations[i].outcomes = Some(self.lower_outcomes(&lines, r)?);
+            expectations[i].outcomes = Some(self.lower_outcomes(&key, &lines, r)?);
         }
         Ok((expectations, spans))
     }
 
-    fn lower_outcomes(&self, lines: &[Lit], r: &Resolver<'_>) -> Lowering<ExpectedOutcomes> {
+    fn lower_outcomes(
+        &self,
+        key: &Lit,
+        lines: &[Lit],
+        r: &Resolver<'_>,
+    ) -> Lowering<ExpectedOutcomes> {
+        if lines.is_empty() {
+            return Err(self.at(
+                key,
+                "expected at least one outcome line, found an empty list",
+                "no outcomes",
+            )
+            .with_help("every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `never terminates: P1`"));
+        }
         let mut observables: Option<Vec<Observable>> = None;
         let mut outcomes = Vec::with_capacity(lines.len());
+        let mut never_terminates = Vec::new();
         for lit in lines {
+            if let Some(rest) = lit.text.trim_start().strip_prefix(NEVER_TERMINATES) {
+                never_terminates.push(self.stuck_threads(lit, rest, r)?);
+                continue;
+            }
             let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
             let atoms = parse_outcome(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
             if atoms.is_empty() {
@@ -390,9 +425,44 @@ impl Context<'_> {
             outcomes.push(values);
         }
         Ok(ExpectedOutcomes {
-            observables: observables.unwrap_or_default(),
+            observables: observables.unwrap_or_else(|| r.all_observables()),
             outcomes,
+            never_terminates,
         })
+    }
+
+    /// The threads of a `never terminates: P0 writer` line, sorted.
+    fn stuck_threads(&self, lit: &Lit, rest: &str, r: &Resolver<'_>) -> Lowering<Vec<ThreadId>> {
+        let offset = lit.text.len() - rest.len();
+        let mut threads = Vec::new();
+        for (start, word) in words(rest) {
+            let span = offset + start..offset + start + word.len();
+            match resolve_thread_name(word, r.thread_names) {
+                Some(t) => threads.push(ThreadId(t as u16)),
+                None => {
+                    return Err(self.within(
+                        lit,
+                        TextError::new(
+                            format!("expected a thread of the test, found `{word}`"),
+                            span,
+                        )
+                        .with_help(describe_threads(r.thread_names)),
+                    ));
+                }
+            }
+        }
+        if threads.is_empty() {
+            return Err(self.within(
+                lit,
+                TextError::new(
+                    "expected the threads that never finish, found none",
+                    lit.text.len()..lit.text.len(),
+                ),
+            ));
+        }
+        threads.sort();
+        threads.dedup();
+        Ok(threads)
     }
 }
 
@@ -438,6 +508,16 @@ impl ThreadLowering<'_, '_> {
                 "second initialisation",
             ));
         }
+        if self.vars.index.contains_key(name) {
+            return Err(self
+                .cx
+                .at(
+                    key,
+                    format!("expected a register name, found `{name}`, which is a shared variable"),
+                    "not a register",
+                )
+                .with_help("registers and shared variables need different names"));
+        }
         self.regs.push(Register {
             name: name.to_string(),
             init: value,
@@ -456,7 +536,7 @@ impl ThreadLowering<'_, '_> {
         }
         if self.vars.index.contains_key(name) {
             return Err(format!(
-                "`{name}` is a shared variable, not a register; load it into a register first"
+                "expected a register, found `{name}`, which is a shared variable"
             ));
         }
         if self.regs.len() >= usize::from(u16::MAX) {
@@ -472,9 +552,11 @@ impl ThreadLowering<'_, '_> {
 
     /// A register written by an instruction: part of the outcome.
     fn destination(&mut self, lit: &Lit) -> Lowering<Reg> {
-        let reg = self
-            .register(&lit.text)
-            .map_err(|m| self.cx.at(lit, m, "here"))?;
+        let reg = self.register(&lit.text).map_err(|m| {
+            self.cx
+                .at(lit, m, "here")
+                .with_help("registers and shared variables need different names")
+        })?;
         self.regs[reg.index()].observed = true;
         Ok(reg)
     }
@@ -495,8 +577,18 @@ impl ThreadLowering<'_, '_> {
     }
 
     fn expression(&mut self, lit: &Lit) -> Lowering<Expr> {
+        let vars = self.vars;
         let mut resolve = |name: &str, span: Range<usize>| {
-            self.register(name).map_err(|m| TextError::new(m, span))
+            self.register(name).map_err(|m| {
+                let error = TextError::new(m, span);
+                if vars.index.contains_key(name) {
+                    error.with_help(
+                        "expressions use registers: load the variable into a register first",
+                    )
+                } else {
+                    error
+                }
+            })
         };
         parse_expr(&lit.text, &mut resolve).map_err(|e| self.cx.within(lit, e))
     }
@@ -682,6 +774,11 @@ impl Resolver<'_> {
         }
     }
 
+    /// Every observable of the program, in outcome order.
+    fn all_observables(&self) -> Vec<Observable> {
+        crate::ir::observables_of(self.threads, self.vars.locs.len())
+    }
+
     fn describe_vars(&self) -> String {
         if self.vars.locs.is_empty() {
             "the test has no shared variables".to_string()
@@ -699,6 +796,26 @@ impl Resolver<'_> {
             Observable::Loc(l) => self.vars.locs[l.index()].name.clone(),
         }
     }
+}
+
+/// How an expected outcome line names a non-terminating outcome.
+const NEVER_TERMINATES: &str = "never terminates:";
+
+/// The words of `text` separated by spaces or commas, with their byte offsets.
+fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .scan(0, |offset, word| {
+            let start = *offset;
+            *offset += word.len() + 1;
+            Some((start, word))
+        })
+        .filter(|(_, word)| !word.is_empty())
+}
+
+/// Whether `name` is herd7's name for a thread index: `P` followed by digits.
+fn is_herd_thread_name(name: &str) -> bool {
+    name.strip_prefix('P')
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A thread by index (`0`), by name, or by herd7's `P<index>`.

@@ -59,7 +59,7 @@ impl LitmusTest {
 /// assert_eq!(test.program.locs.len(), 2);
 /// ```
 pub fn parse_str(source: &str, file_name: &str) -> Result<LitmusTest, LoadError> {
-    let source: Arc<str> = Arc::from(source);
+    let source: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
     let file = parse_ron::<ast::LitmusFile>(&source, file_name)?;
     let lowered = lower::lower(file, file_name, &source)?;
     Ok(LitmusTest {
@@ -96,7 +96,9 @@ pub(crate) fn parse_ron<T: serde::de::DeserializeOwned>(
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<T>(source).map_err(|e| {
-        let start = error::byte_offset(source, e.span.start.line, e.span.start.col);
+        let at = error::byte_offset(source, e.span.start.line, e.span.start.col);
+        // ron may point at the whitespace before the offending text.
+        let start = at + (source[at..].len() - source[at..].trim_start().len());
         let end = error::byte_offset(source, e.span.end.line, e.span.end.col).max(start);
         let message = ron_message(&e.code, &source[start..]);
         SourceError::new(file_name, source, start..end, message, "here")
@@ -146,6 +148,9 @@ fn ron_message(code: &ron::Error, rest: &str) -> String {
         ron::Error::DuplicateStructField { field, outer } => {
             format!("field `{field}`{} is given twice", within(outer))
         }
+        ron::Error::ExceededRecursionLimit => {
+            "expected `If` and `Loop` nested at most 23 deep, found deeper nesting".to_string()
+        }
         other => {
             let text = other.to_string();
             let mut chars = text.chars();
@@ -166,9 +171,14 @@ fn ron_message(code: &ron::Error, rest: &str) -> String {
 fn describe_source_at(rest: &str) -> String {
     let token: String = rest
         .chars()
-        .take_while(|c| !c.is_whitespace())
+        .take_while(|c| !c.is_whitespace() && !",;:()[]{}".contains(*c))
         .take(24)
         .collect();
+    let token = if token.is_empty() {
+        rest.chars().take(1).collect()
+    } else {
+        token
+    };
     if token.is_empty() {
         "the end of the file".to_string()
     } else {
