@@ -87,6 +87,9 @@ pub struct Thread {
     pub regs: Vec<Register>,
     /// Straight-line code with conditional jumps.
     pub code: Vec<Instr>,
+    /// How each instruction of `code` reads in the file, for reports
+    /// (`Load("r0", "y")`, `If(cond: "r0 == 1")`).
+    pub source: Vec<String>,
 }
 
 /// A thread-local register.
@@ -105,19 +108,27 @@ pub struct Register {
 /// One machine instruction.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Instr {
-    /// `dst <- [loc]`: a plain load (store forwarding applies).
+    /// `dst <- [loc]`: a load. A plain load reads its own buffered stores
+    /// (store forwarding); an atomic one first waits for the thread's buffers
+    /// to drain.
     Load {
         /// Destination register.
         dst: Reg,
         /// Variable read.
         loc: Loc,
+        /// Plain or atomic.
+        access: Access,
     },
-    /// `[loc] <- value`: a plain store (enters the store buffer when the model has one).
+    /// `[loc] <- value`: a store. A plain store enters the store buffer when the
+    /// model has one; an atomic one waits for the buffers to drain and writes
+    /// memory directly.
     Store {
         /// Variable written.
         loc: Loc,
         /// Value written, evaluated when the store executes.
         value: Expr,
+        /// Plain or atomic.
+        access: Access,
     },
     /// A full fence (x86 MFENCE): waits until the thread's buffers are empty.
     Fence,
@@ -146,6 +157,18 @@ pub enum Instr {
         /// Index of the next instruction when the jump is taken.
         target: usize,
     },
+}
+
+/// Whether a load or store is an ordinary memory access or a synchronising
+/// (`sync/atomic`, sequentially consistent) one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Access {
+    /// An ordinary access: may race, may be reordered by the model.
+    Plain,
+    /// A sequentially consistent atomic access (Go's `sync/atomic`, C++
+    /// `seq_cst`): never races with other atomics, and an atomic read
+    /// synchronises with the atomic write it observes.
+    Atomic,
 }
 
 impl Instr {

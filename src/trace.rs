@@ -58,7 +58,8 @@ impl Trace {
         for (index, &step) in self.steps.iter().enumerate() {
             state = machine
                 .apply(&state, step)
-                .ok_or(ReplayError { index, step })?;
+                .ok_or(ReplayError { index, step })?
+                .1;
         }
         Ok(Replay {
             finished: machine.is_final(&state),

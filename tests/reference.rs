@@ -226,6 +226,8 @@ fn random_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) -> 
         4 => format!(r#"Xchg("{r}", "{var}", {})"#, a + 1),
         5 => format!(r#"FetchAdd("{r}", "{var}", {})"#, a + 1),
         6 => format!(r#"Cas("{r}", "{var}", {a}, {})"#, b + 1),
+        7 => format!(r#"AtomicLoad("{r}", "{var}")"#),
+        8 => format!(r#"AtomicStore("{var}", {})"#, a + 1),
         _ => format!(
             r#"If(cond: "r0 == {a}", then: [ Store("{var}", {}) ])"#,
             b + 1
@@ -235,7 +237,7 @@ fn random_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) -> 
 
 /// A random program of 2 or 3 threads of 1 to 3 instructions over `x` and `y`.
 fn random_program() -> impl Strategy<Value = String> {
-    let instruction = (0u8..8, 0usize..2, 0i64..2, 0i64..2);
+    let instruction = (0u8..10, 0usize..2, 0i64..2, 0i64..2);
     let thread = prop::collection::vec(instruction, 1..=3);
     prop::collection::vec(thread, 2..=3).prop_map(|threads| {
         let threads: Vec<String> = threads

@@ -120,7 +120,7 @@ pub(crate) fn search(
         current.extend_from_slice(&graph.states[id as usize]);
         let start = graph.edges.len();
         let mut truncated = None;
-        machine.successors(&current, &mut scratch, |step, next| {
+        machine.successors(&current, &mut scratch, |step, _effect, next| {
             if truncated.is_some() {
                 return;
             }

@@ -2,7 +2,7 @@
 //! and the state each leads to. The rules are those of the module doc of
 //! [`crate::model`]; this file is their only implementation, shared by every model.
 
-use crate::ir::{Instr, Observable, Program, RmwOp, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Observable, Program, RmwOp, ThreadId, Val};
 use crate::model::state::Layout;
 use crate::model::{BufferShape, Forwarding, Model};
 use crate::trace::Step;
@@ -17,6 +17,62 @@ const LOCAL_RUN_LIMIT: usize = 100_000;
 /// for a repeated (pc, registers) pair: a register-only loop that can never
 /// exit, which then stops at once instead of running to [`LOCAL_RUN_LIMIT`].
 const LOCAL_CYCLE_CHECK_AFTER: usize = 1000;
+
+/// What a step did to shared memory: the machine's account of each step, from
+/// which event recorders and race detectors build their own views without
+/// re-deriving the buffer semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// A thread executed a load: `value` came from memory or from its own buffer.
+    Read {
+        pc: usize,
+        loc: Loc,
+        value: Val,
+        access: Access,
+        from: Source,
+    },
+    /// A thread executed a store: `value` went to memory or into a buffer.
+    Write {
+        pc: usize,
+        loc: Loc,
+        value: Val,
+        access: Access,
+        to: Sink,
+    },
+    /// A thread executed an atomic read-modify-write on memory; `new` is `None`
+    /// for a failed compare-and-swap.
+    Rmw {
+        pc: usize,
+        loc: Loc,
+        old: Val,
+        new: Option<Val>,
+    },
+    /// A thread executed a fence.
+    Fence { pc: usize },
+    /// A thread ran register-only instructions (a step only when a long
+    /// register-only run was split).
+    Local,
+    /// The oldest entry of `buffer` reached memory.
+    Commit { buffer: usize, loc: Loc, value: Val },
+}
+
+/// Where a load's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// Shared memory.
+    Memory,
+    /// Entry `index` (0 is the oldest) of the thread's buffer `buffer`.
+    Buffer { buffer: usize, index: usize },
+}
+
+/// Where a store's value went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sink {
+    /// Shared memory, at once.
+    Memory,
+    /// The newest entry of buffer `buffer`.
+    Buffer { buffer: usize },
+}
 
 /// A program under a model, ready to step.
 #[derive(Debug)]
@@ -74,34 +130,34 @@ impl<'p> Machine<'p> {
             .collect()
     }
 
-    /// Calls `visit` with every enabled step and its successor state, in a fixed
-    /// order: for each thread, its run step, then its commits.
+    /// Calls `visit` with every enabled step, its effect and its successor
+    /// state, in a fixed order: for each thread, its run step, then its commits.
     pub fn successors(
         &self,
         s: &[Val],
         scratch: &mut Vec<Val>,
-        mut visit: impl FnMut(Step, &[Val]),
+        mut visit: impl FnMut(Step, Effect, &[Val]),
     ) {
         for t in self.thread_ids() {
-            if self.run(s, t, scratch) {
-                visit(Step::Run(t), scratch);
+            if let Some(effect) = self.run(s, t, scratch) {
+                visit(Step::Run(t), effect, scratch);
             }
             for b in self.layout.thread_buffers(t) {
-                if self.commit(s, b, scratch) {
+                if let Some(effect) = self.commit(s, b, scratch) {
                     let loc = match self.model.buffer {
                         BufferShape::PerThreadPerLocation => {
-                            Some(crate::ir::Loc((b % self.program.locs.len()) as u16))
+                            Some(Loc((b % self.program.locs.len()) as u16))
                         }
                         _ => None,
                     };
-                    visit(Step::Commit(t, loc), scratch);
+                    visit(Step::Commit(t, loc), effect, scratch);
                 }
             }
         }
     }
 
-    /// The state after `step`, if it is enabled.
-    pub fn apply(&self, s: &[Val], step: Step) -> Option<Vec<Val>> {
+    /// The effect of `step` and the state after it, if it is enabled.
+    pub fn apply(&self, s: &[Val], step: Step) -> Option<(Effect, Vec<Val>)> {
         let (Step::Run(t) | Step::Commit(t, _)) = step;
         let loc_exists = match step {
             Step::Commit(_, Some(l)) => l.index() < self.program.locs.len(),
@@ -111,7 +167,7 @@ impl<'p> Machine<'p> {
             return None;
         }
         let mut next = Vec::new();
-        let enabled = match step {
+        let effect = match step {
             Step::Run(t) => self.run(s, t, &mut next),
             Step::Commit(t, loc) => {
                 let b = match loc {
@@ -124,52 +180,76 @@ impl<'p> Machine<'p> {
                 self.commit(s, b, &mut next)
             }
         };
-        enabled.then_some(next)
+        effect.map(|effect| (effect, next))
     }
 
-    /// Executes thread `t`'s next instruction into `out`; false if it is blocked
-    /// or finished.
-    fn run(&self, s: &[Val], t: ThreadId, out: &mut Vec<Val>) -> bool {
+    /// Executes thread `t`'s next instruction into `out`; `None` if it is
+    /// blocked or finished.
+    fn run(&self, s: &[Val], t: ThreadId, out: &mut Vec<Val>) -> Option<Effect> {
         let layout = &self.layout;
         let code = &self.program.threads[t.index()].code;
         let pc = layout.pc(s, t);
-        let Some(instr) = code.get(pc) else {
-            return false;
-        };
-        match instr {
-            Instr::Load { dst, loc } => {
-                let value = match layout.newest_buffered(s, t, *loc) {
-                    Some(v) if self.model.forwarding == Forwarding::Enabled => v,
-                    Some(_) => return false,
-                    None => layout.mem(s, *loc),
+        let instr = code.get(pc)?;
+        let drained = || layout.buffers_empty(s, t);
+        let effect = match instr {
+            Instr::Load { dst, loc, access } => {
+                let (value, from) = match (access, layout.newest_buffered(s, t, *loc)) {
+                    (Access::Atomic, _) if !drained() => return None,
+                    (Access::Plain, Some((v, buffer, index))) => match self.model.forwarding {
+                        Forwarding::Enabled => (v, Source::Buffer { buffer, index }),
+                        Forwarding::Disabled => return None,
+                    },
+                    _ => (layout.mem(s, *loc), Source::Memory),
                 };
                 copy_into(out, s);
                 layout.regs_mut(out, t)[dst.index()] = value;
+                Effect::Read {
+                    pc,
+                    loc: *loc,
+                    value,
+                    access: *access,
+                    from,
+                }
             }
-            Instr::Store { loc, value } => {
+            Instr::Store { loc, value, access } => {
                 let value = value.eval(layout.regs(s, t));
-                copy_into(out, s);
-                if self.model.buffer == BufferShape::None {
-                    layout.set_mem(out, *loc, value);
-                } else {
-                    let b = layout.buffer_for(t, *loc);
-                    if let Some(bound) = self.model.bound
-                        && layout.buffer_len(s, b) >= bound as usize
-                    {
-                        return false;
+                let to = if *access == Access::Atomic || self.model.buffer == BufferShape::None {
+                    if !drained() {
+                        return None;
                     }
-                    layout.push(out, b, *loc, value);
+                    Sink::Memory
+                } else {
+                    let buffer = layout.buffer_for(t, *loc);
+                    if let Some(bound) = self.model.bound
+                        && layout.buffer_len(s, buffer) >= bound as usize
+                    {
+                        return None;
+                    }
+                    Sink::Buffer { buffer }
+                };
+                copy_into(out, s);
+                match to {
+                    Sink::Memory => layout.set_mem(out, *loc, value),
+                    Sink::Buffer { buffer } => layout.push(out, buffer, *loc, value),
+                }
+                Effect::Write {
+                    pc,
+                    loc: *loc,
+                    value,
+                    access: *access,
+                    to,
                 }
             }
             Instr::Fence => {
-                if !layout.buffers_empty(s, t) {
-                    return false;
+                if !drained() {
+                    return None;
                 }
                 copy_into(out, s);
+                Effect::Fence { pc }
             }
             Instr::Rmw { dst, loc, op } => {
-                if !layout.buffers_empty(s, t) {
-                    return false;
+                if !drained() {
+                    return None;
                 }
                 let regs = layout.regs(s, t);
                 let old = layout.mem(s, *loc);
@@ -185,28 +265,39 @@ impl<'p> Machine<'p> {
                     layout.set_mem(out, *loc, new);
                 }
                 layout.regs_mut(out, t)[dst.index()] = old;
+                Effect::Rmw {
+                    pc,
+                    loc: *loc,
+                    old,
+                    new,
+                }
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
                 copy_into(out, s);
                 self.step_local(out, t);
                 self.run_local(out, t);
-                return true;
+                return Some(Effect::Local);
             }
-        }
+        };
         layout.set_pc(out, t, pc + 1);
         self.run_local(out, t);
-        true
+        Some(effect)
     }
 
-    /// Moves the oldest entry of buffer `b` to memory, into `out`; false if empty.
-    fn commit(&self, s: &[Val], b: usize, out: &mut Vec<Val>) -> bool {
+    /// Moves the oldest entry of buffer `b` to memory, into `out`; `None` if the
+    /// buffer is empty.
+    fn commit(&self, s: &[Val], b: usize, out: &mut Vec<Val>) -> Option<Effect> {
         if self.layout.buffer_len(s, b) == 0 {
-            return false;
+            return None;
         }
         copy_into(out, s);
         let (loc, value) = self.layout.pop_oldest(out, b);
         self.layout.set_mem(out, loc, value);
-        true
+        Some(Effect::Commit {
+            buffer: b,
+            loc,
+            value,
+        })
     }
 
     /// Runs thread `t`'s register-only instructions until a shared one, the end of
@@ -273,7 +364,7 @@ mod tests {
 
     fn steps(machine: &Machine<'_>, s: &[Val]) -> Vec<Step> {
         let mut found = Vec::new();
-        machine.successors(s, &mut Vec::new(), |step, _| found.push(step));
+        machine.successors(s, &mut Vec::new(), |step, _, _| found.push(step));
         found
     }
 
@@ -283,13 +374,14 @@ mod tests {
         let machine = Machine::new(&program, &model);
         let buffered = machine
             .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
-            .unwrap();
+            .unwrap()
+            .1;
         assert_eq!(machine.layout.mem(&buffered, Loc(0)), 0);
         assert_eq!(
             steps(&machine, &buffered),
             vec![Step::Run(ThreadId(0)), Step::Commit(ThreadId(0), None)]
         );
-        let loaded = machine.apply(&buffered, Step::Run(ThreadId(0))).unwrap();
+        let loaded = machine.apply(&buffered, Step::Run(ThreadId(0))).unwrap().1;
         // r0 (forwarded) = 1 while memory still holds 0.
         assert_eq!(machine.observe(&loaded), vec![1, 0]);
         assert!(!machine.is_final(&loaded));
@@ -305,15 +397,17 @@ mod tests {
         let machine = Machine::new(&program, &model);
         let buffered = machine
             .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
-            .unwrap();
+            .unwrap()
+            .1;
         assert_eq!(
             steps(&machine, &buffered),
             vec![Step::Commit(ThreadId(0), None)]
         );
         let committed = machine
             .apply(&buffered, Step::Commit(ThreadId(0), None))
-            .unwrap();
-        let loaded = machine.apply(&committed, Step::Run(ThreadId(0))).unwrap();
+            .unwrap()
+            .1;
+        let loaded = machine.apply(&committed, Step::Run(ThreadId(0))).unwrap().1;
         assert_eq!(machine.observe(&loaded), vec![1, 1]);
         assert!(machine.is_final(&loaded));
     }
@@ -330,7 +424,8 @@ mod tests {
             let machine = Machine::new(&program, &model);
             let buffered = machine
                 .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
-                .unwrap();
+                .unwrap()
+                .1;
             let commit_x = match model.buffer {
                 BufferShape::PerThreadPerLocation => Step::Commit(ThreadId(0), Some(Loc(0))),
                 _ => Step::Commit(ThreadId(0), None),

@@ -190,24 +190,28 @@ impl Layout {
         }
     }
 
-    /// The newest value thread `t` has buffered for `l`, if any.
-    pub fn newest_buffered(&self, s: &[Val], t: ThreadId, l: Loc) -> Option<Val> {
+    /// The newest value thread `t` has buffered for `l`, if any, with the
+    /// buffer and the entry's position in it (0 is the oldest).
+    pub fn newest_buffered(&self, s: &[Val], t: ThreadId, l: Loc) -> Option<(Val, usize, usize)> {
         match self.shape {
             BufferShape::None => None,
             BufferShape::PerThread => {
-                let at = self.buffer_offset(s, t.index());
+                let b = t.index();
+                let at = self.buffer_offset(s, b);
                 let n = s[at] as usize;
                 let entries = &s[at + 1..at + 1 + 2 * n];
                 entries
                     .chunks_exact(2)
+                    .enumerate()
                     .rev()
-                    .find(|e| e[0] == Val::from(l.0))
-                    .map(|e| e[1])
+                    .find(|(_, e)| e[0] == Val::from(l.0))
+                    .map(|(i, e)| (e[1], b, i))
             }
             BufferShape::PerThreadPerLocation => {
-                let at = self.buffer_offset(s, self.buffer_for(t, l));
+                let b = self.buffer_for(t, l);
+                let at = self.buffer_offset(s, b);
                 let n = s[at] as usize;
-                (n > 0).then(|| s[at + n])
+                (n > 0).then(|| (s[at + n], b, n - 1))
             }
         }
     }
@@ -258,7 +262,7 @@ mod tests {
         layout.push(&mut s, 0, x, 3);
         assert_eq!(layout.buffer_len(&s, 0), 3);
         assert!(!layout.buffers_empty(&s, t0) && layout.buffers_empty(&s, t1));
-        assert_eq!(layout.newest_buffered(&s, t0, x), Some(3));
+        assert_eq!(layout.newest_buffered(&s, t0, x), Some((3, 0, 2)));
         assert_eq!(layout.newest_buffered(&s, t1, x), None);
         assert_eq!(layout.pop_oldest(&mut s, 0), (x, 1));
         assert_eq!(layout.pop_oldest(&mut s, 0), (y, 2));
@@ -282,11 +286,11 @@ mod tests {
         layout.push(&mut s, layout.buffer_for(t0, x), x, 1);
         layout.push(&mut s, layout.buffer_for(t0, y), y, 2);
         layout.push(&mut s, layout.buffer_for(t0, x), x, 3);
-        assert_eq!(layout.newest_buffered(&s, t0, x), Some(3));
+        assert_eq!(layout.newest_buffered(&s, t0, x), Some((3, 1, 1)));
         // y's store can leave before the older stores to x.
         assert_eq!(layout.pop_oldest(&mut s, layout.buffer_for(t0, y)), (y, 2));
         assert_eq!(layout.pop_oldest(&mut s, layout.buffer_for(t0, x)), (x, 1));
-        assert_eq!(layout.newest_buffered(&s, t0, x), Some(3));
+        assert_eq!(layout.newest_buffered(&s, t0, x), Some((3, 1, 0)));
         assert!(!layout.buffers_empty(&s, t0));
         assert_eq!(layout.pop_oldest(&mut s, layout.buffer_for(t0, x)), (x, 3));
         assert!(layout.buffers_empty(&s, t0) && layout.all_buffers_empty(&s));

@@ -45,6 +45,10 @@ pub(crate) enum Instr {
     Load(Lit, Lit),
     /// `Store("x", 1)` or `Store("x", "r0 + 1")`
     Store(Lit, Operand),
+    /// `AtomicLoad("r0", "x")`
+    AtomicLoad(Lit, Lit),
+    /// `AtomicStore("x", 1)`
+    AtomicStore(Lit, Operand),
     /// `Fence`
     Fence,
     /// `Xchg("r0", "x", 1)`
@@ -71,6 +75,39 @@ pub(crate) enum Instr {
 pub(crate) enum Operand {
     Int(Val),
     Expr(Lit),
+}
+
+impl Operand {
+    /// How the operand reads in the file: `1` or `"r0 + 1"`.
+    pub fn source(&self) -> String {
+        match self {
+            Operand::Int(v) => v.to_string(),
+            Operand::Expr(lit) => format!("{:?}", lit.text),
+        }
+    }
+}
+
+impl Instr {
+    /// How the instruction reads in the file, without nested code:
+    /// `Store("x", 1)`, `If(cond: "r0 == 1")`.
+    pub fn source(&self) -> String {
+        let q = |lit: &Lit| format!("{:?}", lit.text);
+        match self {
+            Instr::Load(r, x) => format!("Load({}, {})", q(r), q(x)),
+            Instr::Store(x, v) => format!("Store({}, {})", q(x), v.source()),
+            Instr::AtomicLoad(r, x) => format!("AtomicLoad({}, {})", q(r), q(x)),
+            Instr::AtomicStore(x, v) => format!("AtomicStore({}, {})", q(x), v.source()),
+            Instr::Fence => "Fence".to_string(),
+            Instr::Xchg(r, x, v) => format!("Xchg({}, {}, {})", q(r), q(x), v.source()),
+            Instr::FetchAdd(r, x, v) => format!("FetchAdd({}, {}, {})", q(r), q(x), v.source()),
+            Instr::Cas(r, x, e, n) => {
+                format!("Cas({}, {}, {}, {})", q(r), q(x), e.source(), n.source())
+            }
+            Instr::Let(r, v) => format!("Let({}, {})", q(r), v.source()),
+            Instr::If { cond, .. } => format!("If(cond: {})", q(cond)),
+            Instr::Loop { until, .. } => format!("Loop(until: {})", q(until)),
+        }
+    }
 }
 
 /// A RON map kept as a list of entries, so duplicates can be reported with spans.

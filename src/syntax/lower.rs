@@ -25,8 +25,8 @@ use super::expr::parse_expr;
 use super::lexer::{TextError, is_identifier};
 use super::literal::{Lit, LiteralMap};
 use crate::ir::{
-    BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, Location, Observable, Program,
-    Reg, Register, RmwOp, Thread, ThreadId, UnOp, Val,
+    Access, BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, Location, Observable,
+    Program, Reg, Register, RmwOp, Thread, ThreadId, UnOp, Val,
 };
 
 /// The result of a lowering step.
@@ -157,6 +157,7 @@ impl Context<'_> {
                 vars: &vars,
                 regs: Vec::new(),
                 code: Vec::new(),
+                source: Vec::new(),
             };
             for (key, value) in &reg_inits {
                 let (thread_part, reg_part) = key
@@ -173,6 +174,7 @@ impl Context<'_> {
                 name: name.as_ref().map(|n| n.text.clone()),
                 regs: thread.regs,
                 code: thread.code,
+                source: thread.source,
             });
         }
         for (key, _) in &reg_inits {
@@ -250,6 +252,8 @@ impl Context<'_> {
             match instr {
                 ast::Instr::Load(_, var)
                 | ast::Instr::Store(var, _)
+                | ast::Instr::AtomicLoad(_, var)
+                | ast::Instr::AtomicStore(var, _)
                 | ast::Instr::Xchg(_, var, _)
                 | ast::Instr::FetchAdd(_, var, _)
                 | ast::Instr::Cas(_, var, _, _) => {
@@ -490,6 +494,7 @@ struct ThreadLowering<'c, 's> {
     vars: &'c Variables,
     regs: Vec<Register>,
     code: Vec<Instr>,
+    source: Vec<String>,
 }
 
 impl ThreadLowering<'_, '_> {
@@ -605,10 +610,22 @@ impl ThreadLowering<'_, '_> {
             ast::Instr::Load(reg, var) => Instr::Load {
                 dst: self.destination(reg)?,
                 loc: self.variable(var),
+                access: Access::Plain,
             },
             ast::Instr::Store(var, value) => Instr::Store {
                 loc: self.variable(var),
                 value: self.operand(value)?,
+                access: Access::Plain,
+            },
+            ast::Instr::AtomicLoad(reg, var) => Instr::Load {
+                dst: self.destination(reg)?,
+                loc: self.variable(var),
+                access: Access::Atomic,
+            },
+            ast::Instr::AtomicStore(var, value) => Instr::Store {
+                loc: self.variable(var),
+                value: self.operand(value)?,
+                access: Access::Atomic,
             },
             ast::Instr::Fence => Instr::Fence,
             ast::Instr::Xchg(reg, var, value) => {
@@ -639,9 +656,10 @@ impl ThreadLowering<'_, '_> {
                 otherwise,
             } => {
                 let cond = self.expression(cond)?;
-                let skip_then = self.placeholder();
+                let skip_then = self.placeholder(instr.source());
                 self.lower_block(then)?;
-                let skip_else = (!otherwise.is_empty()).then(|| self.placeholder());
+                let skip_else =
+                    (!otherwise.is_empty()).then(|| self.placeholder("else".to_string()));
                 self.patch(skip_then, negate(cond));
                 self.lower_block(otherwise)?;
                 if let Some(skip_else) = skip_else {
@@ -660,6 +678,7 @@ impl ThreadLowering<'_, '_> {
             }
         };
         self.code.push(lowered);
+        self.source.push(instr.source());
         Ok(())
     }
 
@@ -672,11 +691,12 @@ impl ThreadLowering<'_, '_> {
     }
 
     /// Reserves a jump to be patched once its target is known.
-    fn placeholder(&mut self) -> usize {
+    fn placeholder(&mut self, source: String) -> usize {
         self.code.push(Instr::Goto {
             cond: Expr::Const(0),
             target: 0,
         });
+        self.source.push(source);
         self.code.len() - 1
     }
 

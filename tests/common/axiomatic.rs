@@ -25,8 +25,9 @@
 //! 3. **Events.** A `Load` is a read R; a `Store` a write W; a `Fence` a fence F.
 //!    An RMW is a read R followed by a write W linked by `rmw` (the operands are
 //!    evaluated on the registers before the RMW); a failed `Cas` (old value !=
-//!    expected) is the read alone. Both halves of every RMW, and a failed `Cas`,
-//!    are **locked** events (x86 `LOCK` semantics, in every model). One initial
+//!    expected) is the read alone. Both halves of every RMW, a failed `Cas`, and
+//!    every `AtomicLoad` and `AtomicStore`, are **locked** events (x86 `LOCK`
+//!    semantics, in every model). One initial
 //!    write per variable, carrying its initial value, belongs to no thread.
 //! 4. **Relations.** `po` orders the events of one thread. `rf` maps each read to
 //!    one write to the same variable of exactly the value the read guessed. `co`
@@ -77,7 +78,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use hbsim::ir::{Instr, Loc, Observable, Program, RmwOp, Val};
+use hbsim::ir::{Access, Instr, Loc, Observable, Program, RmwOp, Val};
 
 /// The largest value domain the reference enumerates.
 pub const MAX_DOMAIN: usize = 16;
@@ -325,23 +326,25 @@ fn step(instr: &Instr, mut state: PartialRun, domain: &[Val]) -> Vec<PartialRun>
     let pc = state.pc;
     state.pc += 1;
     match instr {
-        Instr::Load { dst, loc } => domain
+        Instr::Load { dst, loc, access } => domain
             .iter()
             .map(|&v| {
                 let mut next = state.clone();
                 next.run.regs[dst.index()] = v;
+                let locked = *access == Access::Atomic;
                 next.run
                     .events
-                    .push(Event::access(Kind::Read, *loc, v, false));
+                    .push(Event::access(Kind::Read, *loc, v, locked));
                 next
             })
             .collect(),
-        Instr::Store { loc, value } => {
+        Instr::Store { loc, value, access } => {
             let v = value.eval(&state.run.regs);
+            let locked = *access == Access::Atomic;
             state
                 .run
                 .events
-                .push(Event::access(Kind::Write, *loc, v, false));
+                .push(Event::access(Kind::Write, *loc, v, locked));
             vec![state]
         }
         Instr::Fence => {
