@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 pub mod explore;
+pub mod hb;
 pub mod ir;
 pub mod model;
 pub mod outcome;

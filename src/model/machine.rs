@@ -93,6 +93,19 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// The state layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Thread `t`'s pending stores in state `s`, oldest first per buffer.
+    pub fn pending_stores(&self, s: &[Val], t: ThreadId) -> Vec<(Loc, Val)> {
+        self.layout
+            .thread_buffers(t)
+            .flat_map(|b| self.layout.buffer_entries(s, b))
+            .collect()
+    }
+
     /// Every thread's id, in order.
     pub fn thread_ids(&self) -> impl Iterator<Item = ThreadId> + use<> {
         (0..self.program.threads.len() as u16).map(ThreadId)

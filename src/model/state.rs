@@ -217,7 +217,6 @@ impl Layout {
     }
 
     /// The entries of buffer `b`, oldest first.
-    #[cfg(test)]
     pub fn buffer_entries(&self, s: &[Val], b: usize) -> Vec<(Loc, Val)> {
         let at = self.buffer_offset(s, b);
         let n = s[at] as usize;

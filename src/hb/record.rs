@@ -1,0 +1,244 @@
+//! Recording an execution: replaying a trace on the machine and turning each
+//! step's [`Effect`] into events, reads-from, synchronisation, clocks and the
+//! graph.
+//!
+//! The machine decides everything; the recorder only follows the identity of
+//! each stored value: which write event is in each memory cell and in each
+//! buffer entry, so that a read knows which write it read from.
+
+use std::collections::VecDeque;
+
+use super::clock::VClock;
+use super::graph::{HbEdge, HbGraph};
+use super::{Event, EventId, EventKind, Execution, StepRecord};
+use crate::ir::{Access, Loc, Program, ThreadId};
+use crate::model::Model;
+use crate::model::machine::{Effect, Machine, Sink, Source};
+use crate::trace::{ReplayError, Step, Trace};
+
+impl Execution {
+    /// Replays `trace` under `model` and records the execution.
+    ///
+    /// # Errors
+    /// [`ReplayError`] naming the first step of the trace that is not enabled.
+    pub fn record(
+        program: &Program,
+        model: &Model,
+        trace: &Trace,
+    ) -> Result<Execution, ReplayError> {
+        let machine = Machine::new(program, model);
+        let mut recorder = Recorder::new(program, machine.layout().buffer_count());
+        let mut state = machine.initial_state();
+        for (index, &step) in trace.steps.iter().enumerate() {
+            let (effect, next) = machine
+                .apply(&state, step)
+                .ok_or(ReplayError { index, step })?;
+            recorder.step(index, step, effect);
+            state = next;
+            let pending = machine
+                .thread_ids()
+                .map(|t| machine.pending_stores(&state, t))
+                .collect();
+            recorder
+                .steps
+                .last_mut()
+                .expect("invariant: just pushed")
+                .pending = pending;
+        }
+        Ok(recorder.finish(trace.clone()))
+    }
+}
+
+struct Recorder {
+    events: Vec<Event>,
+    reads_from: Vec<Option<EventId>>,
+    sync: Vec<(EventId, EventId)>,
+    graph: HbGraph,
+    steps: Vec<StepRecord>,
+    /// The write whose value each variable's memory cell holds.
+    in_memory: Vec<EventId>,
+    /// The write behind each entry of each buffer, oldest first.
+    in_buffer: Vec<VecDeque<EventId>>,
+    /// Each thread's clock and its last event.
+    clocks: Vec<VClock>,
+    last: Vec<Option<EventId>>,
+    inits: Vec<EventId>,
+}
+
+impl Recorder {
+    fn new(program: &Program, buffers: usize) -> Self {
+        let threads = program.threads.len();
+        let mut recorder = Recorder {
+            events: Vec::new(),
+            reads_from: Vec::new(),
+            sync: Vec::new(),
+            graph: HbGraph::default(),
+            steps: Vec::new(),
+            in_memory: Vec::new(),
+            in_buffer: vec![VecDeque::new(); buffers],
+            clocks: vec![VClock::zero(threads); threads],
+            last: vec![None; threads],
+            inits: Vec::new(),
+        };
+        for (l, location) in program.locs.iter().enumerate() {
+            let id = recorder.push(Event {
+                id: EventId(0),
+                thread: None,
+                pc: None,
+                kind: EventKind::Init,
+                access: Access::Plain,
+                loc: Some(Loc(l as u16)),
+                read: None,
+                written: Some(location.init),
+                step: None,
+                clock: VClock::zero(threads),
+            });
+            recorder.in_memory.push(id);
+            recorder.inits.push(id);
+        }
+        recorder
+    }
+
+    fn push(&mut self, mut event: Event) -> EventId {
+        let id = EventId(self.events.len() as u32);
+        event.id = id;
+        self.events.push(event);
+        self.reads_from.push(None);
+        self.graph.add_event(id);
+        id
+    }
+
+    fn step(&mut self, index: usize, step: Step, effect: Effect) {
+        let mut record = StepRecord {
+            step,
+            event: None,
+            committed: None,
+            pending: Vec::new(),
+        };
+        match (step, effect) {
+            (_, Effect::Commit { buffer, loc, .. }) => {
+                let write = self.in_buffer[buffer]
+                    .pop_front()
+                    .expect("invariant: a commit empties a non-empty buffer");
+                self.in_memory[loc.index()] = write;
+                record.committed = Some(write);
+            }
+            (Step::Run(t), effect) => record.event = self.run(index, t, effect),
+            (Step::Commit(..), _) => unreachable!("invariant: commit steps have commit effects"),
+        }
+        self.steps.push(record);
+    }
+
+    /// Records the event of a thread step, if it has one.
+    fn run(&mut self, index: usize, t: ThreadId, effect: Effect) -> Option<EventId> {
+        let (pc, kind, access, loc, read, written, source) = match effect {
+            Effect::Read {
+                pc,
+                loc,
+                value,
+                access,
+                from,
+            } => (
+                pc,
+                EventKind::Read,
+                access,
+                Some(loc),
+                Some(value),
+                None,
+                Some(from),
+            ),
+            Effect::Write {
+                pc,
+                loc,
+                value,
+                access,
+                ..
+            } => (
+                pc,
+                EventKind::Write,
+                access,
+                Some(loc),
+                None,
+                Some(value),
+                None,
+            ),
+            Effect::Rmw { pc, loc, old, new } => (
+                pc,
+                EventKind::Rmw,
+                Access::Atomic,
+                Some(loc),
+                Some(old),
+                new,
+                Some(Source::Memory),
+            ),
+            Effect::Fence { pc } => (pc, EventKind::Fence, Access::Plain, None, None, None, None),
+            Effect::Local => return None,
+            Effect::Commit { .. } => unreachable!("invariant: thread steps do not commit"),
+        };
+        let observed = source.map(|from| match from {
+            Source::Memory => {
+                self.in_memory[loc.expect("invariant: reads have a variable").index()]
+            }
+            Source::Buffer { buffer, index } => self.in_buffer[buffer][index],
+        });
+        let clock = &mut self.clocks[t.index()];
+        clock.tick(t.index());
+        let synchronises = observed.filter(|&w| {
+            let writer = &self.events[w.index()];
+            access == Access::Atomic
+                && writer.access == Access::Atomic
+                && writer.kind != EventKind::Init
+        });
+        if let Some(w) = synchronises {
+            clock.join(&self.events[w.index()].clock);
+        }
+        let clock = clock.clone();
+        let id = self.push(Event {
+            id: EventId(0),
+            thread: Some(t),
+            pc: Some(pc),
+            kind,
+            access,
+            loc,
+            read,
+            written,
+            step: Some(index),
+            clock,
+        });
+        self.reads_from[id.index()] = observed;
+        match self.last[t.index()] {
+            Some(previous) => self.graph.add_edge(previous, id, HbEdge::ProgramOrder),
+            None => {
+                for &init in &self.inits {
+                    self.graph.add_edge(init, id, HbEdge::Init);
+                }
+            }
+        }
+        self.last[t.index()] = Some(id);
+        if let Some(w) = synchronises {
+            self.sync.push((w, id));
+            self.graph.add_edge(w, id, HbEdge::Sync);
+        }
+        if let Some(l) = loc.filter(|_| written.is_some()) {
+            match effect {
+                Effect::Write {
+                    to: Sink::Buffer { buffer },
+                    ..
+                } => self.in_buffer[buffer].push_back(id),
+                _ => self.in_memory[l.index()] = id,
+            }
+        }
+        Some(id)
+    }
+
+    fn finish(self, trace: Trace) -> Execution {
+        Execution {
+            events: self.events,
+            reads_from: self.reads_from,
+            sync: self.sync,
+            graph: self.graph,
+            steps: self.steps,
+            trace,
+        }
+    }
+}

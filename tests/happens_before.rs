@@ -1,0 +1,224 @@
+//! Happens-before, may-observe sets and data races on hand-checked executions,
+//! and the vector-clock form of happens-before against graph reachability on
+//! every execution the corpus witnesses.
+//!
+//! Expected answers come from the Go memory model's definitions
+//! (<https://go.dev/ref/mem>, 2022): hb is the closure of program order and
+//! synchronised-before, an atomic write is synchronised before the atomic read
+//! that observes it, and a read may observe a write unless it happens before it
+//! or the write is overwritten in hb before the read.
+
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use hbsim::explore::explore;
+use hbsim::hb::{Candidate, EventId, EventKind, Execution, Race};
+use hbsim::ir::{Loc, ThreadId};
+use hbsim::model::Model;
+use hbsim::syntax::{parse_file, parse_str};
+use hbsim::trace::{Step, Trace};
+
+fn load(src: &str) -> hbsim::ir::Program {
+    parse_str(src, "test.ron")
+        .expect("test program loads")
+        .program
+}
+
+fn run(threads: &[u16]) -> Trace {
+    Trace {
+        steps: threads.iter().map(|&t| Step::Run(ThreadId(t))).collect(),
+    }
+}
+
+/// The event of thread `t` at instruction `pc`.
+fn event_at(exec: &Execution, t: u16, pc: usize) -> EventId {
+    exec.events
+        .iter()
+        .find(|e| e.thread == Some(ThreadId(t)) && e.pc == Some(pc))
+        .map(|e| e.id)
+        .expect("the instruction executed")
+}
+
+/// Message passing with an atomic flag and plain data (the Go memory model's
+/// canonical race-free idiom).
+const MP_ATOMIC_FLAG: &str = r#"Litmus(
+    name: "MP+atomic-flag",
+    threads: [
+        [ Store("data", 1), AtomicStore("flag", 1) ],
+        [ AtomicLoad("r0", "flag"), Load("r1", "data") ],
+    ],
+    condition: "exists (1:r0=1 /\\ 1:r1=0)",
+)"#;
+
+#[test]
+fn an_observed_atomic_flag_orders_the_data() {
+    let program = load(MP_ATOMIC_FLAG);
+    // Writer first, then reader: the reader sees flag = 1.
+    let exec = Execution::record(&program, &Model::sc(), &run(&[0, 0, 1, 1])).unwrap();
+    let (w_data, w_flag) = (event_at(&exec, 0, 0), event_at(&exec, 0, 1));
+    let (r_flag, r_data) = (event_at(&exec, 1, 0), event_at(&exec, 1, 1));
+    assert_eq!(exec.sync, vec![(w_flag, r_flag)]);
+    assert!(exec.happens_before(w_data, r_data));
+    assert!(exec.races().is_empty());
+    let init_data = EventId(0);
+    let analysis = exec.analyse_reads();
+    let data_read = analysis.iter().find(|a| a.read == r_data).unwrap();
+    assert_eq!(data_read.observed, w_data);
+    assert!(data_read.guaranteed);
+    assert_eq!(
+        data_read.writes,
+        vec![
+            (init_data, Candidate::Overwritten { by: w_data }),
+            (w_data, Candidate::MayObserve)
+        ]
+    );
+}
+
+#[test]
+fn without_synchronisation_the_data_read_races_and_may_see_either_write() {
+    let program = load(MP_ATOMIC_FLAG);
+    // Reader first: flag = 0, no synchronisation.
+    let exec = Execution::record(&program, &Model::sc(), &run(&[1, 0, 0, 1])).unwrap();
+    let w_data = event_at(&exec, 0, 0);
+    let r_data = event_at(&exec, 1, 1);
+    assert!(exec.sync.is_empty());
+    assert!(!exec.happens_before(w_data, r_data));
+    assert_eq!(
+        exec.races(),
+        vec![Race {
+            loc: Loc(0),
+            first: w_data,
+            second: r_data
+        }]
+    );
+    let analysis = exec.analyse_reads();
+    let data_read = analysis.iter().find(|a| a.read == r_data).unwrap();
+    assert_eq!(data_read.observed, w_data);
+    assert!(!data_read.guaranteed);
+    let may: Vec<EventId> = data_read.may_observe().collect();
+    assert_eq!(may, vec![EventId(0), w_data]);
+}
+
+#[test]
+fn a_read_never_observes_a_write_it_happens_before() {
+    // P0 reads x, then writes x = 1: the read happens before its own thread's
+    // write, so it may observe only the initial write.
+    let program = load(
+        r#"Litmus(name: "CoRW", threads: [[ Load("r0", "x"), Store("x", 1) ]], condition: "exists x=1")"#,
+    );
+    let exec = Execution::record(&program, &Model::sc(), &run(&[0, 0])).unwrap();
+    let (r, w) = (event_at(&exec, 0, 0), event_at(&exec, 0, 1));
+    let analysis = exec.analyse_reads();
+    assert_eq!(
+        analysis[0].writes,
+        vec![
+            (EventId(0), Candidate::MayObserve),
+            (w, Candidate::HappensAfterRead)
+        ]
+    );
+    assert_eq!(analysis[0].read, r);
+    assert!(analysis[0].guaranteed);
+}
+
+#[test]
+fn store_buffering_races_on_both_variables_and_reads_from_the_buffer_are_recorded() {
+    let program = load(
+        r#"Litmus(name: "SB", threads: [[Store("x", 1), Load("r0", "y")], [Store("y", 1), Load("r0", "x")]], condition: "exists (0:r0=0 /\\ 1:r0=0)")"#,
+    );
+    // Under TSO: both stores buffered, both loads read memory (0), then commits.
+    let trace = Trace {
+        steps: vec![
+            Step::Run(ThreadId(0)),
+            Step::Run(ThreadId(1)),
+            Step::Run(ThreadId(0)),
+            Step::Run(ThreadId(1)),
+            Step::Commit(ThreadId(0), None),
+            Step::Commit(ThreadId(1), None),
+        ],
+    };
+    let exec = Execution::record(&program, &Model::tso(), &trace).unwrap();
+    let (wx, ry) = (event_at(&exec, 0, 0), event_at(&exec, 0, 1));
+    let (wy, rx) = (event_at(&exec, 1, 0), event_at(&exec, 1, 1));
+    // Both loads read the initial values although the stores executed first.
+    assert_eq!(exec.reads_from[ry.index()], Some(EventId(1)));
+    assert_eq!(exec.reads_from[rx.index()], Some(EventId(0)));
+    let mut races = exec.races();
+    races.sort();
+    assert_eq!(
+        races,
+        vec![
+            Race {
+                loc: Loc(0),
+                first: wx,
+                second: rx
+            },
+            Race {
+                loc: Loc(1),
+                first: wy,
+                second: ry
+            }
+        ]
+    );
+    assert_eq!(exec.steps[4].committed, Some(wx));
+    assert_eq!(
+        exec.steps[1].pending,
+        vec![vec![(Loc(0), 1)], vec![(Loc(1), 1)]]
+    );
+    assert_eq!(exec.events[wx.index()].kind, EventKind::Write);
+}
+
+#[test]
+fn a_thread_reads_its_own_buffered_store() {
+    let program = load(
+        r#"Litmus(name: "fwd", threads: [[Store("x", 1), Load("r0", "x")]], condition: "exists 0:r0=1")"#,
+    );
+    let exec = Execution::record(&program, &Model::tso(), &run(&[0, 0])).unwrap();
+    let (w, r) = (event_at(&exec, 0, 0), event_at(&exec, 0, 1));
+    assert_eq!(exec.reads_from[r.index()], Some(w));
+}
+
+#[test]
+fn atomics_do_not_race_with_atomics_but_do_with_plain_accesses() {
+    let program = load(
+        r#"Litmus(name: "mixed", threads: [[AtomicStore("x", 1), Store("y", 1)], [FetchAdd("r0", "x", 1), AtomicLoad("r1", "y")]], condition: "exists x=2")"#,
+    );
+    let exec = Execution::record(&program, &Model::sc(), &run(&[1, 1, 0, 0])).unwrap();
+    let races = exec.races();
+    // x: atomic store vs FetchAdd: no race. y: plain store vs atomic load: race.
+    assert_eq!(races.len(), 1, "{races:?}");
+    assert_eq!(races[0].loc, Loc(1));
+}
+
+/// Vector clocks and graph reachability agree on every pair of events of
+/// every witness execution of the corpus, under every model.
+#[test]
+fn vector_clocks_agree_with_graph_reachability_on_the_corpus() {
+    let mut executions = 0;
+    for path in corpus::litmus_files() {
+        let program = parse_file(&path).expect("corpus file loads").program;
+        for model in Model::builtins() {
+            let exploration = explore(&program, &model);
+            for (_, info) in exploration.outcomes.iter() {
+                let exec = Execution::record(&program, &model, &info.witness).unwrap();
+                let mut scratch = exec.graph.scratch();
+                for a in &exec.events {
+                    for b in &exec.events {
+                        let by_clock = exec.happens_before(a.id, b.id);
+                        let by_graph = exec.graph.reaches(a.id, b.id, &mut scratch);
+                        assert_eq!(
+                            by_clock,
+                            by_graph,
+                            "{} under {}: {} hb {}",
+                            path.display(),
+                            model.name,
+                            a.id,
+                            b.id
+                        );
+                    }
+                }
+                executions += 1;
+            }
+        }
+    }
+    assert!(executions > 100, "{executions}");
+}
