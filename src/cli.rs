@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Explore litmus tests and check their expectations.
     Run(RunArgs),
+    /// Show one execution reaching an outcome: step by step, what each read may
+    /// observe and why, and its data races.
+    Explain(ExplainArgs),
     /// List the built-in models.
     Models,
 }
@@ -40,6 +43,41 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Write one Graphviz file per outcome into this directory, named after the
+    /// test, the model and the outcome.
+    #[arg(long, value_name = "DIR")]
+    pub graphs: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The litmus file.
+    pub file: PathBuf,
+
+    /// The model: `sc`, `tso`, `pso` or a model file. Default: the first model
+    /// the file's expectations name, else `tso`.
+    #[arg(long, short)]
+    pub model: Option<String>,
+
+    /// Which outcome: its number in `hbsim run`'s list (1 is the first), or a
+    /// proposition over final values such as `0:r0=0 /\ 1:r0=0`. Default: the
+    /// first outcome satisfying the test's condition.
+    #[arg(long, short)]
+    pub outcome: Option<String>,
+
+    /// Also write the execution's graph to this file, for Graphviz (`dot -Tsvg`).
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LimitArgs {
     /// Stop exploring a test after this many distinct states; its result is then
     /// marked TRUNCATED.
     #[arg(long, default_value_t = Limits::DEFAULT_MAX_STATES as u64, value_parser = clap::value_parser!(u64).range(1..))]
@@ -49,6 +87,17 @@ pub struct RunArgs {
     /// its result is then marked TRUNCATED.
     #[arg(long, value_name = "MIB", default_value_t = (Limits::DEFAULT_MAX_MEMORY >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_memory: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX)).max_memory(
+            usize::try_from(self.max_memory)
+                .ok()
+                .and_then(|mib| mib.checked_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+        )
+    }
 }
 
 /// How results are printed.
@@ -75,6 +124,7 @@ pub struct RunConfig {
     pub files: Vec<PathBuf>,
     pub models: ModelChoice,
     pub format: Format,
+    pub graphs: Option<PathBuf>,
     pub limits: Limits,
 }
 
@@ -129,16 +179,7 @@ impl RunArgs {
             for name in &self.model {
                 let chosen = match name.as_str() {
                     "all" => Model::builtins(),
-                    _ => match Model::builtin(name) {
-                        Some(m) => vec![m],
-                        None if PathBuf::from(name).is_file() => {
-                            vec![model::load_model_file(name.as_ref())?]
-                        }
-                        None if PathBuf::from(name).is_dir() => {
-                            return Err(ConfigError::ModelIsDirectory(name.clone()));
-                        }
-                        None => return Err(ConfigError::UnknownModel(name.clone())),
-                    },
+                    _ => vec![resolve_model(name)?],
                 };
                 for m in chosen {
                     if !models.iter().any(|have| have.name == m.name) {
@@ -152,13 +193,20 @@ impl RunArgs {
             files,
             models,
             format: self.format,
-            limits: Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX))
-                .max_memory(
-                    usize::try_from(self.max_memory)
-                        .ok()
-                        .and_then(|mib| mib.checked_mul(1 << 20))
-                        .unwrap_or(usize::MAX),
-                ),
+            graphs: self.graphs,
+            limits: self.limits.limits(),
         })
+    }
+}
+
+/// A built-in model by name, or the model file at that path.
+pub fn resolve_model(name: &str) -> Result<Model, ConfigError> {
+    match Model::builtin(name) {
+        Some(m) => Ok(m),
+        None if PathBuf::from(name).is_file() => Ok(model::load_model_file(name.as_ref())?),
+        None if PathBuf::from(name).is_dir() => {
+            Err(ConfigError::ModelIsDirectory(name.to_string()))
+        }
+        None => Err(ConfigError::UnknownModel(name.to_string())),
     }
 }

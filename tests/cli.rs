@@ -388,3 +388,130 @@ fn ctrl_c_stops_cleanly_with_an_interrupted_result() {
         "{stdout}"
     );
 }
+
+#[test]
+fn explain_output_matches_goldens() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "sb.explain",
+            &[
+                "explain",
+                "tests/fixtures/run/sb.ron",
+                "--model",
+                "tso",
+                "--outcome",
+                "1",
+            ],
+        ),
+        (
+            "mp-atomic-flag.explain",
+            &[
+                "explain",
+                "tests/fixtures/run/mp-atomic-flag.ron",
+                "--outcome",
+                "reader:r0=1",
+            ],
+        ),
+    ];
+    for (name, args) in cases {
+        let output = hbsim(args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            text(&output.stderr)
+        );
+        let golden = root().join(format!("tests/fixtures/run/{name}.stdout"));
+        assert_golden(&golden, &text(&output.stdout));
+    }
+}
+
+#[test]
+fn explain_says_where_an_unreachable_outcome_is_reachable() {
+    let output = hbsim(&[
+        "explain",
+        "tests/fixtures/run/sb.ron",
+        "--model",
+        "sc",
+        "--outcome",
+        "0:r0=0 /\\ 1:r0=0",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stdout),
+        "No outcome with 0:r0=0 /\\ 1:r0=0 is reachable under sc.\nIt is reachable under: tso, pso.\n"
+    );
+    let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--outcome", "9"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).starts_with("There is no outcome 9: SB has 3 outcomes under sc."));
+    let output = hbsim(&[
+        "explain",
+        "tests/fixtures/run/sb.ron",
+        "--outcome",
+        "0:r9=1",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("--outcome:1:3"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn explain_writes_a_graph_that_graphviz_accepts() {
+    let dir = std::env::temp_dir().join(format!("hbsim-dot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dot_file = dir.join("mp.dot");
+    let output = hbsim(&[
+        "explain",
+        "tests/fixtures/run/mp-atomic-flag.ron",
+        "--outcome",
+        "reader:r0=1",
+        "--dot",
+        dot_file.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let graph = std::fs::read_to_string(&dot_file).expect("graph written");
+    assert_golden(
+        &root().join("tests/fixtures/run/mp-atomic-flag.dot"),
+        &graph,
+    );
+    match Command::new("dot").arg("-Tsvg").arg(&dot_file).output() {
+        Ok(svg) => {
+            assert!(svg.status.success(), "{}", text(&svg.stderr));
+            assert!(text(&svg.stdout).contains("<svg"));
+        }
+        Err(_) => eprintln!("skipped: graphviz `dot` is not installed, the graph was not rendered"),
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn run_writes_one_graph_per_outcome() {
+    let dir = std::env::temp_dir().join(format!("hbsim-graphs-{}", std::process::id()));
+    let output = hbsim(&[
+        "run",
+        "--model",
+        "tso",
+        "--graphs",
+        dir.to_str().expect("UTF-8"),
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("graphs written")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "SB.tso.0-r0=0_1-r0=0_x=1_y=1.dot",
+            "SB.tso.0-r0=0_1-r0=1_x=1_y=1.dot",
+            "SB.tso.0-r0=1_1-r0=0_x=1_y=1.dot",
+            "SB.tso.0-r0=1_1-r0=1_x=1_y=1.dot",
+        ]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -124,6 +124,9 @@ pub struct StepRecord {
     pub event: Option<EventId>,
     /// For a commit: the store that reached memory.
     pub committed: Option<EventId>,
+    /// Where the step's value went or came from when not memory: the store
+    /// entered a buffer, or the load read the thread's own buffered store.
+    pub via_buffer: bool,
     /// Each thread's pending stores after the step, oldest first.
     pub pending: Vec<Vec<(Loc, Val)>>,
 }

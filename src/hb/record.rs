@@ -113,6 +113,16 @@ impl Recorder {
             step,
             event: None,
             committed: None,
+            via_buffer: matches!(
+                effect,
+                Effect::Write {
+                    to: Sink::Buffer { .. },
+                    ..
+                } | Effect::Read {
+                    from: Source::Buffer { .. },
+                    ..
+                }
+            ),
             pending: Vec::new(),
         };
         match (step, effect) {

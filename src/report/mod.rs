@@ -4,6 +4,9 @@
 //! tallies many. Renderers ([`text`], [`json`]) only format these; they compute
 //! nothing, and the library never writes to stdout or stderr itself.
 
+pub mod describe;
+pub mod dot;
+pub mod explain;
 pub mod json;
 pub mod text;
 

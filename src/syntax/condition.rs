@@ -73,6 +73,19 @@ pub(crate) fn parse_condition(
     })
 }
 
+/// Parses a proposition alone, as in `0:r0=0 /\ x=1` (a condition without its
+/// quantifier).
+pub(crate) fn parse_proposition(
+    text: &str,
+    resolve: &mut ObservableResolver<'_>,
+) -> Result<Prop, TextError> {
+    let mut p = Parser::new(text, resolve)?;
+    let prop = p.disjunction()?;
+    p.cursor
+        .expect_end("`/\\`, `\\/` or the end of the proposition")?;
+    Ok(prop)
+}
+
 /// Parses an outcome line such as `0:r0=1; 1:r0=0; x=1;` into its atoms.
 pub(crate) fn parse_outcome(
     text: &str,

@@ -19,6 +19,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::ast::{self, Entries, LitmusFile, Operand, Threads};
+use super::condition;
 use super::condition::{AtomName, ThreadRef, parse_condition, parse_outcome};
 use super::error::SourceError;
 use super::expr::parse_expr;
@@ -468,6 +469,26 @@ impl Context<'_> {
         threads.dedup();
         Ok(threads)
     }
+}
+
+/// Parses a proposition over the final values of `program` (`0:r0=0 /\ x=1`).
+pub(crate) fn parse_proposition(
+    program: &Program,
+    text: &str,
+) -> Result<crate::ir::Prop, TextError> {
+    let mut vars = Variables::default();
+    for location in &program.locs {
+        vars.add(&location.name, location.init);
+    }
+    let thread_names: Vec<Option<String>> =
+        program.threads.iter().map(|t| t.name.clone()).collect();
+    let resolver = Resolver {
+        vars: &vars,
+        threads: &program.threads,
+        thread_names: &thread_names,
+    };
+    let mut resolve = |atom: &AtomName<'_>| resolver.observable(atom);
+    condition::parse_proposition(text, &mut resolve)
 }
 
 /// Shared variables found so far.

@@ -70,6 +70,27 @@ pub fn parse_str(source: &str, file_name: &str) -> Result<LitmusTest, LoadError>
     })
 }
 
+/// Parses a proposition over a program's final values, such as the outcome
+/// filter `0:r0=0 /\ 1:r0=0` of `hbsim explain`. `origin` names where the text
+/// came from in error messages (`--outcome`).
+///
+/// # Errors
+/// A [`SourceError`] pointing into `text`.
+pub fn parse_proposition(
+    program: &Program,
+    text: &str,
+    origin: &str,
+) -> Result<crate::ir::Prop, Box<SourceError>> {
+    lower::parse_proposition(program, text).map_err(|e| {
+        let source: Arc<str> = Arc::from(text);
+        let error = SourceError::new(origin, &source, e.span, e.message, "here");
+        match e.help {
+            Some(help) => error.with_help(help),
+            None => error,
+        }
+    })
+}
+
 /// Reads and parses a litmus file.
 ///
 /// # Errors

@@ -1,0 +1,159 @@
+//! `hbsim run`: explore every test under its models and report.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use hbsim::explore::Completeness;
+use hbsim::hb::Execution;
+use hbsim::model::Model;
+use hbsim::report::{RunReport, Summary, dot, json, text};
+use hbsim::syntax::{self, LitmusTest};
+
+use super::{explore, interrupt_flag, report_error};
+use crate::cli::{Format, ModelChoice, RunConfig};
+
+/// Runs the command; the exit code follows the summary.
+pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
+    let interrupted = interrupt_flag();
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut summary = Summary::default();
+    let mut first_block = true;
+    'files: for path in &config.files {
+        let (test, models) = match load(path, &config.models) {
+            Ok(loaded) => loaded,
+            Err(diagnostic) => {
+                summary.errors += 1;
+                out.flush()?;
+                report_error(&format!("{diagnostic:?}"));
+                if config.format == Format::Json {
+                    let message = format!("{}", diagnostic);
+                    json::render_error(&path.display().to_string(), &message, &mut out)?;
+                }
+                continue;
+            }
+        };
+        for model in &models {
+            let exploration = explore(&test.program, model, config.limits, &interrupted);
+            let stopped = exploration.completeness == Completeness::Interrupted;
+            let report = RunReport::new(&test.program, &test.file_name, model, exploration);
+            if let Some(dir) = &config.graphs {
+                write_graphs(dir, &test, &report)?;
+            }
+            summary.record(&report);
+            match config.format {
+                Format::Text => {
+                    if !first_block {
+                        writeln!(out)?;
+                    }
+                    text::render_run(&report, &mut out)?;
+                }
+                Format::Json => json::render_run(&report, &mut out)?,
+            }
+            first_block = false;
+            out.flush()?;
+            if stopped {
+                break 'files;
+            }
+        }
+    }
+    match config.format {
+        Format::Text => {
+            if !first_block {
+                writeln!(out)?;
+            }
+            text::render_summary(&summary, &mut out)?;
+        }
+        Format::Json => json::render_summary(&summary, &mut out)?,
+    }
+    out.flush()?;
+    Ok(if interrupted.load(Ordering::SeqCst) {
+        ExitCode::from(130)
+    } else if summary.errors > 0 {
+        ExitCode::from(2)
+    } else if summary.failed > 0 || summary.inconclusive > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes one DOT file per outcome of `report` into `dir`:
+/// `TEST.MODEL.OUTCOME.dot`.
+fn write_graphs(dir: &Path, test: &LitmusTest, report: &RunReport) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let set = &report.exploration.outcomes;
+    for (outcome, info) in set.iter() {
+        let execution = Execution::record(&test.program, &report.model, &info.witness)
+            .expect("invariant: witnesses replay");
+        let shown = set.display(outcome).to_string();
+        let name = format!(
+            "{}.{}.{}.dot",
+            file_name_part(&test.program.name),
+            file_name_part(&report.model.name),
+            file_name_part(&shown)
+        );
+        let mut file = BufWriter::new(std::fs::File::create(dir.join(name))?);
+        let title = format!("{} under {}: {shown}", test.program.name, report.model.name);
+        dot::render(&test.program, &execution, &title, &mut file)?;
+        file.flush()?;
+    }
+    Ok(())
+}
+
+/// Text made safe for a file name: `0:r0=1; x=1;` becomes `0-r0=1_x=1`.
+fn file_name_part(text: &str) -> String {
+    let mapped: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            ':' => '-',
+            c if c.is_ascii_alphanumeric() || "=+.-_".contains(c) => c,
+            _ => '_',
+        })
+        .collect();
+    mapped.trim_end_matches('_').to_string()
+}
+
+/// Loads a test and decides which models it runs under. Every model its
+/// expectations name must be a built-in or one given with `--model`.
+fn load(
+    path: &std::path::Path,
+    choice: &ModelChoice,
+) -> Result<(LitmusTest, Vec<Model>), miette::Report> {
+    let test = syntax::parse_file(path).map_err(miette::Report::new)?;
+    let given: &[Model] = match choice {
+        ModelChoice::Fixed(models) => models,
+        ModelChoice::FromExpectations => &[],
+    };
+    let mut named = Vec::new();
+    for (i, expectation) in test.program.expectations.iter().enumerate() {
+        let model = Model::builtin(&expectation.model)
+            .or_else(|| given.iter().find(|m| m.name == expectation.model).cloned());
+        match model {
+            Some(model) => named.push(model),
+            None => {
+                let err = test
+                    .expectation_error(
+                        i,
+                        format!(
+                            "expected a model: sc, tso, pso or one given with --model, found `{}`",
+                            expectation.model
+                        ),
+                    )
+                    .with_help(format!(
+                        "to check expectations for a model file, pass it: --model path/to/{}.ron",
+                        expectation.model
+                    ));
+                return Err(miette::Report::new(*err));
+            }
+        }
+    }
+    let models = match choice {
+        ModelChoice::Fixed(models) => models.clone(),
+        ModelChoice::FromExpectations if named.is_empty() => Model::builtins(),
+        ModelChoice::FromExpectations => named,
+    };
+    Ok((test, models))
+}

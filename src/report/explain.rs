@@ -1,0 +1,188 @@
+//! `hbsim explain`: one execution reaching an outcome, step by step, with what
+//! every read could have observed and why, and the execution's data races.
+
+use std::io::{self, Write};
+
+use comfy_table::{Table, presets};
+
+use super::describe::Names;
+use crate::hb::{Candidate, Execution};
+use crate::ir::{Program, ThreadId};
+use crate::model::{BufferShape, Model};
+use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::trace::Step;
+
+/// Everything `explain` shows about one outcome.
+#[derive(Clone, Debug)]
+pub struct Explanation<'a> {
+    /// The test.
+    pub program: &'a Program,
+    /// The model the execution ran under.
+    pub model: &'a Model,
+    /// The outcome set the outcome belongs to.
+    pub outcomes: &'a OutcomeSet,
+    /// The outcome explained.
+    pub outcome: &'a Outcome,
+    /// Its 1-based position in the outcome set.
+    pub position: usize,
+    /// How many executions reach it, if counted.
+    pub executions: Option<Count>,
+    /// Whether it satisfies the test's condition.
+    pub satisfies: bool,
+    /// The witness execution, recorded.
+    pub execution: &'a Execution,
+}
+
+/// Writes the explanation.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
+    let names = Names::new(x.program);
+    writeln!(out, "Test {} under {}", x.program.name, x.model.name)?;
+    writeln!(
+        out,
+        "Outcome {} of {}: {}{}",
+        x.position,
+        x.outcomes.len(),
+        x.outcomes.display(x.outcome),
+        if x.satisfies {
+            "  (satisfies the condition)"
+        } else {
+            ""
+        }
+    )?;
+    let how_many = match x.executions {
+        Some(Count::Finite(1)) => "the only execution reaching it".to_string(),
+        Some(Count::Finite(n)) => format!("one of {n} executions reaching it"),
+        Some(Count::Infinite) => "one of unboundedly many executions reaching it".to_string(),
+        None => "one execution reaching it".to_string(),
+    };
+    writeln!(out, "\nExecution ({how_many}):")?;
+    writeln!(out, "{}", step_table(x, &names))?;
+    render_reads(x, &names, out)?;
+    render_races(x.execution, &names, out)
+}
+
+/// One row per step, one column per thread, and the pending stores when the
+/// model has buffers.
+fn step_table(x: &Explanation<'_>, names: &Names<'_>) -> String {
+    let exec = x.execution;
+    let threads: Vec<ThreadId> = (0..x.program.threads.len() as u16).map(ThreadId).collect();
+    let buffered = x.model.buffer != BufferShape::None;
+    let mut header = vec!["step".to_string()];
+    header.extend(threads.iter().map(|&t| names.thread(t)));
+    if buffered {
+        header.push("pending stores".to_string());
+    }
+    let mut table = Table::new();
+    table.load_style(presets::ASCII_MARKDOWN).set_header(header);
+    for (i, record) in exec.steps.iter().enumerate() {
+        let (thread, cell) = match record.step {
+            Step::Run(t) => {
+                let text = match record.event.map(|id| exec.event(id)) {
+                    Some(e) => {
+                        let pc = e.pc.expect("invariant: thread events have a pc");
+                        let mut text =
+                            format!("{}: {} {}", e.id, names.instruction(t, pc), names.effect(e));
+                        if record.via_buffer {
+                            text.push_str(if e.writes() {
+                                ", buffered"
+                            } else {
+                                ", forwarded"
+                            });
+                        }
+                        text
+                    }
+                    None => "register-only instructions".to_string(),
+                };
+                (t, text)
+            }
+            Step::Commit(t, _) => {
+                let write =
+                    exec.event(record.committed.expect("invariant: commits commit a store"));
+                let loc = names.loc(write.loc.expect("invariant: stores have a variable"));
+                let value = write.written.expect("invariant: stores write");
+                (t, format!("commit {loc}={value} of {}", write.id))
+            }
+        };
+        let mut row = vec![(i + 1).to_string()];
+        row.extend(threads.iter().map(|&u| {
+            if u == thread {
+                cell.clone()
+            } else {
+                String::new()
+            }
+        }));
+        if buffered {
+            let pending: Vec<String> = record
+                .pending
+                .iter()
+                .enumerate()
+                .filter(|(_, stores)| !stores.is_empty())
+                .map(|(t, stores)| {
+                    let stores: Vec<String> = stores
+                        .iter()
+                        .map(|&(l, v)| format!("{}={v}", names.loc(l)))
+                        .collect();
+                    format!("{}: {}", names.thread(ThreadId(t as u16)), stores.join(" "))
+                })
+                .collect();
+            row.push(pending.join("; "));
+        }
+        table.add_row(row);
+    }
+    table.to_string()
+}
+
+fn render_reads(x: &Explanation<'_>, names: &Names<'_>, out: &mut impl Write) -> io::Result<()> {
+    let exec = x.execution;
+    let reads = exec.analyse_reads();
+    if reads.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nReads (hb = happens before: program order and synchronisation):"
+    )?;
+    for read in &reads {
+        writeln!(out, "  {}", names.event_with_id(exec, read.read))?;
+        let observed = names.event_with_id(exec, read.observed);
+        if read.guaranteed {
+            writeln!(
+                out,
+                "    read from {observed}, the write it is guaranteed to observe"
+            )?;
+        } else {
+            writeln!(out, "    read from {observed}")?;
+        }
+        for (w, candidate) in &read.writes {
+            let verdict = match candidate {
+                Candidate::MayObserve => "may observe".to_string(),
+                Candidate::HappensAfterRead => "excluded: the read happens before it".to_string(),
+                Candidate::Overwritten { by } => {
+                    format!("excluded: overwritten in hb by {by} before the read")
+                }
+            };
+            writeln!(out, "    {}: {verdict}", names.event_with_id(exec, *w))?;
+        }
+    }
+    Ok(())
+}
+
+fn render_races(exec: &Execution, names: &Names<'_>, out: &mut impl Write) -> io::Result<()> {
+    let races = exec.races();
+    if races.is_empty() {
+        return writeln!(
+            out,
+            "\nNo data races: every pair of conflicting accesses is ordered by hb."
+        );
+    }
+    writeln!(out, "\nData races ({}):", races.len())?;
+    for race in &races {
+        writeln!(out, "  on {}:", names.loc(race.loc))?;
+        writeln!(out, "    (1) {}", names.event_with_id(exec, race.first))?;
+        writeln!(out, "    (2) {}", names.event_with_id(exec, race.second))?;
+    }
+    Ok(())
+}
