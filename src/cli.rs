@@ -48,6 +48,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub graphs: Option<PathBuf>,
 
+    /// Fail (exit code 1) every run in which some execution has a data race.
+    #[arg(long)]
+    pub deny_races: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -125,6 +129,7 @@ pub struct RunConfig {
     pub models: ModelChoice,
     pub format: Format,
     pub graphs: Option<PathBuf>,
+    pub deny_races: bool,
     pub limits: Limits,
 }
 
@@ -194,6 +199,7 @@ impl RunArgs {
             models,
             format: self.format,
             graphs: self.graphs,
+            deny_races: self.deny_races,
             limits: self.limits.limits(),
         })
     }

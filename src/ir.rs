@@ -369,6 +369,8 @@ pub struct Expectation {
     pub observation: Option<Observation>,
     /// Expected exact outcome set, if stated.
     pub outcomes: Option<ExpectedOutcomes>,
+    /// Whether some execution is expected to have a data race, if stated.
+    pub races: Option<bool>,
 }
 
 /// An exact expected outcome set.

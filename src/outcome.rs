@@ -64,7 +64,13 @@ pub struct OutcomeInfo {
     /// Number of distinct executions (interleavings of machine steps) that reach
     /// the outcome; `None` when the exploration was cut short.
     pub executions: Option<Count>,
-    /// One execution reaching it, replayable with [`Trace::replay`].
+    /// How many of those executions have a data race.
+    pub racy_executions: Option<Count>,
+    /// Whether some execution reaching the outcome is free of data races; a
+    /// racy outcome is one that only racy executions reach.
+    pub race_free: bool,
+    /// One execution reaching it, replayable with [`Trace::replay`]; a race-free
+    /// one when the outcome is race-free.
     pub witness: Trace,
 }
 
@@ -96,14 +102,46 @@ impl OutcomeSet {
         }
     }
 
-    /// Adds an outcome; the first witness and count recorded for it are kept.
-    pub fn insert(&mut self, outcome: Outcome, info: OutcomeInfo) {
-        self.entries.entry(outcome).or_insert(info);
+    /// Adds one execution class reaching `outcome`: `executions` executions,
+    /// racy or not, with `witness` as an example. Counts add up; the first
+    /// race-free witness (else the first witness) is kept.
+    pub(crate) fn add(
+        &mut self,
+        outcome: Outcome,
+        executions: Option<Count>,
+        racy: bool,
+        witness: impl FnOnce() -> Trace,
+    ) {
+        let racy_executions = executions.map(|c| if racy { c } else { Count::ZERO });
+        match self.entries.get_mut(&outcome) {
+            Some(info) => {
+                info.executions = info.executions.zip(executions).map(|(a, b)| a + b);
+                info.racy_executions = info
+                    .racy_executions
+                    .zip(racy_executions)
+                    .map(|(a, b)| a + b);
+                if !racy && !info.race_free {
+                    info.race_free = true;
+                    info.witness = witness();
+                }
+            }
+            None => {
+                self.entries.insert(
+                    outcome,
+                    OutcomeInfo {
+                        executions,
+                        racy_executions,
+                        race_free: !racy,
+                        witness: witness(),
+                    },
+                );
+            }
+        }
     }
 
-    /// Mutable access to an outcome's information.
-    pub fn get_mut(&mut self, outcome: &Outcome) -> Option<&mut OutcomeInfo> {
-        self.entries.get_mut(outcome)
+    /// The information recorded for an outcome.
+    pub fn get(&self, outcome: &Outcome) -> Option<&OutcomeInfo> {
+        self.entries.get(outcome)
     }
 
     /// The observables each final outcome records, in order.

@@ -103,6 +103,19 @@ pub struct ExpectationCheck {
     pub observation: Option<ObservationCheck>,
     /// The expected outcome set, when the file states one.
     pub outcomes: Option<OutcomesCheck>,
+    /// Whether races were expected, when the file says.
+    pub races: Option<RacesCheck>,
+}
+
+/// An expectation about data races against what the exploration found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RacesCheck {
+    /// Whether the file expects some execution to race.
+    pub expected: bool,
+    /// Whether one does; `None` if none was found before the exploration stopped.
+    pub observed: Option<bool>,
+    /// The verdict.
+    pub status: Status,
 }
 
 impl ExpectationCheck {
@@ -113,7 +126,8 @@ impl ExpectationCheck {
             .observation
             .iter()
             .map(|o| o.status)
-            .chain(self.outcomes.iter().map(|o| o.status));
+            .chain(self.outcomes.iter().map(|o| o.status))
+            .chain(self.races.iter().map(|r| r.status));
         combine(parts)
     }
 }
@@ -262,9 +276,24 @@ pub fn check_expectation(
             status,
         }
     });
+    let races = expectation.races.map(|expected| {
+        let found = !exploration.races.is_empty();
+        let observed = (found || complete).then_some(found);
+        let status = match observed {
+            Some(o) if o == expected => Status::Held,
+            Some(_) => Status::Failed,
+            None => Status::Inconclusive,
+        };
+        RacesCheck {
+            expected,
+            observed,
+            status,
+        }
+    });
     ExpectationCheck {
         model: expectation.model.clone(),
         observation,
         outcomes,
+        races,
     }
 }

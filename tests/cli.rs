@@ -515,3 +515,28 @@ fn run_writes_one_graph_per_outcome() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn deny_races_fails_racy_runs_only() {
+    let output = hbsim(&[
+        "run",
+        "--deny-races",
+        "--model",
+        "tso",
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("Races denied by --deny-races: FAILED"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+    let output = hbsim(&[
+        "run",
+        "--deny-races",
+        "tests/fixtures/run/mp-atomic-flag.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("Expect tso no races: held"));
+}

@@ -190,9 +190,10 @@ fn atomics_do_not_race_with_atomics_but_do_with_plain_accesses() {
 }
 
 /// Vector clocks and graph reachability agree on every pair of events of
-/// every witness execution of the corpus, under every model.
+/// every witness execution of the corpus, under every model, and the race
+/// tracking of the explorer agrees with the races of each witness.
 #[test]
-fn vector_clocks_agree_with_graph_reachability_on_the_corpus() {
+fn clocks_graphs_and_race_tracking_agree_on_the_corpus() {
     let mut executions = 0;
     for path in corpus::litmus_files() {
         let program = parse_file(&path).expect("corpus file loads").program;
@@ -200,6 +201,15 @@ fn vector_clocks_agree_with_graph_reachability_on_the_corpus() {
             let exploration = explore(&program, &model);
             for (_, info) in exploration.outcomes.iter() {
                 let exec = Execution::record(&program, &model, &info.witness).unwrap();
+                // The explorer's race tracking agrees with the graph's races on
+                // the witness, which is race-free whenever the outcome is.
+                assert_eq!(
+                    exec.races().is_empty(),
+                    info.race_free,
+                    "{} under {}",
+                    path.display(),
+                    model.name
+                );
                 let mut scratch = exec.graph.scratch();
                 for a in &exec.events {
                     for b in &exec.events {
@@ -221,4 +231,115 @@ fn vector_clocks_agree_with_graph_reachability_on_the_corpus() {
         }
     }
     assert!(executions > 100, "{executions}");
+}
+
+/// Outcomes by class under `model`: (values, race-free?) for every final outcome.
+fn classes(program: &hbsim::ir::Program, model: &Model) -> Vec<(Vec<i64>, bool)> {
+    explore(program, model)
+        .outcomes
+        .finals()
+        .map(|(values, info)| (values.to_vec(), info.race_free))
+        .collect()
+}
+
+#[test]
+fn outcomes_reached_only_through_races_are_racy() {
+    // MP with an atomic flag and an unconditional plain data read. Observables:
+    // 1:r0 (flag), 1:r1 (data), data, flag. Reading flag = 1 synchronises, so the
+    // data read is ordered after the data write; reading flag = 0 leaves them
+    // unordered, so those executions race (Go memory model, "Synchronized before").
+    let program = load(
+        r#"Litmus(name: "MP+atomic-flag+plain-read", threads: [
+            [ Store("data", 1), AtomicStore("flag", 1) ],
+            [ AtomicLoad("r0", "flag"), Load("r1", "data") ],
+        ], condition: "exists (1:r0=1 /\\ 1:r1=0)")"#,
+    );
+    for model in Model::builtins() {
+        assert_eq!(
+            classes(&program, &model),
+            vec![
+                (vec![0, 0, 1, 1], false),
+                (vec![0, 1, 1, 1], false),
+                (vec![1, 1, 1, 1], true),
+            ],
+            "{}",
+            model.name
+        );
+        let exploration = explore(&program, &model);
+        let report: Vec<(u16, usize, u16, usize)> = exploration
+            .races
+            .iter()
+            .map(|r| (r.first.thread.0, r.first.pc, r.second.thread.0, r.second.pc))
+            .collect();
+        // Only the data accesses race; the flag accesses are both atomic.
+        assert!(
+            report == vec![(0, 0, 1, 1)] || report == vec![(1, 1, 0, 0)],
+            "{}: {report:?}",
+            model.name
+        );
+    }
+}
+
+#[test]
+fn a_guarded_data_read_makes_message_passing_race_free() {
+    let program = load(
+        r#"Litmus(name: "MP+atomic-flag+guard", threads: [
+            [ Store("data", 1), AtomicStore("flag", 1) ],
+            [ AtomicLoad("r0", "flag"), If(cond: "r0 == 1", then: [ Load("r1", "data") ]) ],
+        ], condition: "exists (1:r0=1 /\\ 1:r1=0)")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&program, &model);
+        assert!(exploration.races.is_empty(), "{}", model.name);
+        assert!(exploration.outcomes.iter().all(|(_, info)| info.race_free));
+        assert_eq!(
+            exploration.stats.racy_executions,
+            Some(hbsim::outcome::Count::Finite(0))
+        );
+    }
+}
+
+#[test]
+fn counters_race_unless_incremented_atomically() {
+    let plain = load(
+        r#"Litmus(name: "counter", threads: [
+            [ Load("r0", "c"), Store("c", "r0 + 1") ],
+            [ Load("r0", "c"), Store("c", "r0 + 1") ],
+        ], condition: "exists c=1")"#,
+    );
+    // Under SC the lost update c = 1 is reachable, and every execution races.
+    let sc = classes(&plain, &Model::sc());
+    assert!(sc.iter().any(|(v, _)| v[2] == 1));
+    assert!(sc.iter().all(|(_, race_free)| !race_free));
+    let atomic = load(
+        r#"Litmus(name: "atomic-counter", threads: [
+            [ FetchAdd("r0", "c", 1) ],
+            [ FetchAdd("r0", "c", 1) ],
+        ], condition: "exists c=1")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&atomic, &model);
+        assert!(exploration.races.is_empty());
+        let finals: Vec<i64> = exploration.outcomes.finals().map(|(v, _)| v[2]).collect();
+        assert_eq!(finals, vec![2, 2], "{}", model.name);
+    }
+}
+
+#[test]
+fn a_test_and_set_spin_lock_explores_a_finite_state_space() {
+    // Every failed Xchg is an atomic write; without renumbering clock values
+    // each retry would make a new state and the search would never end.
+    let program = load(
+        r#"Litmus(name: "TAS", threads: [
+            [ Loop(body: [ Xchg("r0", "l", 1) ], until: "r0 == 0"), FetchAdd("r1", "c", 1), AtomicStore("l", 0) ],
+            [ Loop(body: [ Xchg("r0", "l", 1) ], until: "r0 == 0"), FetchAdd("r1", "c", 1), AtomicStore("l", 0) ],
+        ], condition: "forall c=2")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = hbsim::explore::Explorer::new(&program, &model)
+            .limits(hbsim::explore::Limits::with_max_states(100_000))
+            .run();
+        assert!(exploration.completeness.is_exhaustive(), "{}", model.name);
+        assert!(exploration.races.is_empty());
+    }
 }

@@ -37,7 +37,8 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
         for model in &models {
             let exploration = explore(&test.program, model, config.limits, &interrupted);
             let stopped = exploration.completeness == Completeness::Interrupted;
-            let report = RunReport::new(&test.program, &test.file_name, model, exploration);
+            let report = RunReport::new(&test.program, &test.file_name, model, exploration)
+                .deny_races(config.deny_races);
             if let Some(dir) = &config.graphs {
                 write_graphs(dir, &test, &report)?;
             }

@@ -27,7 +27,10 @@
 //! ```
 
 mod analysis;
+mod races;
 mod search;
+
+pub use races::{RaceReport, Site};
 
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -37,7 +40,7 @@ use serde::Serialize;
 use crate::ir::Program;
 use crate::model::Model;
 use crate::model::machine::Machine;
-use crate::outcome::{Count, Outcome, OutcomeInfo, OutcomeSet};
+use crate::outcome::{Count, Outcome, OutcomeSet};
 
 /// Bounds on one exploration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -128,6 +131,8 @@ pub struct Stats {
     /// Total executions (paths from the initial state to a final state); `None`
     /// when the exploration was cut short.
     pub executions: Option<Count>,
+    /// How many of them have a data race.
+    pub racy_executions: Option<Count>,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
@@ -139,6 +144,8 @@ pub struct Exploration {
     pub model: String,
     /// Every outcome reached.
     pub outcomes: OutcomeSet,
+    /// Every pair of instructions found racing, each with a witness.
+    pub races: Vec<RaceReport>,
     /// Work done.
     pub stats: Stats,
     /// Whether the outcome set is exact.
@@ -202,29 +209,24 @@ impl<'a> Explorer<'a> {
             search::search(&machine, self.limits, self.cancel, &mut self.progress);
         let exhaustive = completeness.is_exhaustive();
         let counts = exhaustive.then(|| analysis::path_counts(&graph));
+        let count_of = |id: u32| counts.as_ref().map(|c| c[id as usize]);
         let mut outcomes = OutcomeSet::new(self.program);
         let mut is_final = vec![false; graph.len()];
-        let mut executions = Count::ZERO;
+        let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);
         for id in 0..graph.len() as u32 {
             let state = &graph.states[id as usize];
             if graph.successors[id as usize].is_none() || !machine.is_final(state) {
                 continue;
             }
             is_final[id as usize] = true;
-            let count = counts.as_ref().map(|c| c[id as usize]);
-            let outcome = Outcome::Final(machine.observe(state));
-            if let Some(info) = outcomes.get_mut(&outcome) {
-                info.executions = info.executions.zip(count).map(|(a, b)| a + b);
-            } else {
-                outcomes.insert(
-                    outcome,
-                    OutcomeInfo {
-                        executions: count,
-                        witness: graph.path_to(id),
-                    },
-                );
+            let racy = machine.is_racy(state);
+            let count = count_of(id).unwrap_or(Count::ZERO);
+            executions = executions + count;
+            if racy {
+                racy_executions = racy_executions + count;
             }
-            executions = executions + count.unwrap_or(Count::ZERO);
+            let outcome = Outcome::Final(machine.observe(state));
+            outcomes.add(outcome, count_of(id), racy, || graph.path_to(id));
         }
         if let Some(counts) = &counts {
             for trap in analysis::traps(&graph, &machine, &is_final) {
@@ -233,27 +235,21 @@ impl<'a> Explorer<'a> {
                 } else {
                     counts[trap.entry as usize]
                 };
+                let racy = machine.is_racy(&graph.states[trap.entry as usize]);
                 let outcome = Outcome::NeverTerminates(trap.unfinished);
-                if let Some(info) = outcomes.get_mut(&outcome) {
-                    info.executions = info.executions.map(|c| c + count);
-                } else {
-                    outcomes.insert(
-                        outcome,
-                        OutcomeInfo {
-                            executions: Some(count),
-                            witness: graph.path_to(trap.entry),
-                        },
-                    );
-                }
+                outcomes.add(outcome, Some(count), racy, || graph.path_to(trap.entry));
             }
         }
+        let races = races::report(self.program, self.model, &machine, &graph, &is_final);
         Exploration {
             model: self.model.name.clone(),
             outcomes,
+            races,
             stats: Stats {
                 states: graph.len(),
                 transitions: graph.edges.len(),
                 executions: exhaustive.then_some(executions),
+                racy_executions: exhaustive.then_some(racy_executions),
                 elapsed: started.elapsed(),
             },
             completeness,

@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use rustc_hash::FxBuildHasher;
 
 use super::{Completeness, Limit, Limits, Progress};
@@ -47,6 +47,19 @@ pub(crate) struct StateGraph {
     pub successors: Vec<Option<(u32, u32)>>,
     /// Successor ids, grouped per expanded state.
     pub edges: Vec<StateId>,
+    /// For each distinct race found (variable, earlier thread, racing thread and
+    /// instruction), the first transition that found it: its source state and step.
+    pub races: IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
+}
+
+/// Identifies a race during the search: the racing access (thread and
+/// instruction), the variable and the thread of the earlier access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RaceKey {
+    pub loc: crate::ir::Loc,
+    pub earlier: crate::ir::ThreadId,
+    pub thread: crate::ir::ThreadId,
+    pub pc: usize,
 }
 
 impl StateGraph {
@@ -88,6 +101,7 @@ pub(crate) fn search(
         parent: vec![(0, Step::Run(crate::ir::ThreadId(0)))],
         successors: vec![None],
         edges: Vec::new(),
+        races: IndexMap::with_hasher(FxBuildHasher),
     };
     graph
         .states
@@ -120,9 +134,18 @@ pub(crate) fn search(
         current.extend_from_slice(&graph.states[id as usize]);
         let start = graph.edges.len();
         let mut truncated = None;
-        machine.successors(&current, &mut scratch, |step, _effect, next| {
+        machine.successors(&current, &mut scratch, |step, effect, race, next| {
             if truncated.is_some() {
                 return;
+            }
+            if let (Some(race), Step::Run(thread), Some(pc)) = (race, step, effect.pc()) {
+                let key = RaceKey {
+                    loc: race.loc,
+                    earlier: race.earlier,
+                    thread,
+                    pc,
+                };
+                graph.races.entry(key).or_insert((id, step));
             }
             let succ = match graph.states.get_index_of(next) {
                 Some(i) => i as StateId,

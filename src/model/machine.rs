@@ -3,6 +3,7 @@
 //! [`crate::model`]; this file is their only implementation, shared by every model.
 
 use crate::ir::{Access, Instr, Loc, Observable, Program, RmwOp, ThreadId, Val};
+use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
 use crate::model::{BufferShape, Forwarding, Model};
 use crate::trace::Step;
@@ -56,6 +57,19 @@ pub(crate) enum Effect {
     Commit { buffer: usize, loc: Loc, value: Val },
 }
 
+impl Effect {
+    /// The instruction a thread step executed, if it touched shared memory.
+    pub fn pc(&self) -> Option<usize> {
+        match *self {
+            Effect::Read { pc, .. }
+            | Effect::Write { pc, .. }
+            | Effect::Rmw { pc, .. }
+            | Effect::Fence { pc } => Some(pc),
+            Effect::Local | Effect::Commit { .. } => None,
+        }
+    }
+}
+
 /// Where a load's value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Source {
@@ -80,15 +94,18 @@ pub(crate) struct Machine<'p> {
     program: &'p Program,
     model: &'p Model,
     layout: Layout,
+    races: RaceWords,
     observables: Vec<Observable>,
 }
 
 impl<'p> Machine<'p> {
     pub fn new(program: &'p Program, model: &'p Model) -> Self {
+        let races = RaceWords::new(program);
         Machine {
             program,
             model,
-            layout: Layout::new(program, model.buffer),
+            layout: Layout::new(program, model.buffer, races.len()),
+            races,
             observables: program.observables(),
         }
     }
@@ -114,6 +131,7 @@ impl<'p> Machine<'p> {
     /// The initial state, with each thread's leading register-only code already run.
     pub fn initial_state(&self) -> Vec<Val> {
         let mut s = self.layout.initial(self.program);
+        self.races.initialise(self.race_words(&mut s));
         for t in self.thread_ids() {
             self.run_local(&mut s, t);
         }
@@ -125,6 +143,17 @@ impl<'p> Machine<'p> {
         self.thread_ids()
             .all(|t| self.layout.pc(s, t) == self.program.threads[t.index()].code.len())
             && self.layout.all_buffers_empty(s)
+    }
+
+    /// Whether the execution that reached `s` has had a data race.
+    pub fn is_racy(&self, s: &[Val]) -> bool {
+        let start = self.layout.race_start();
+        self.races.racy(&s[start..start + self.races.len()])
+    }
+
+    fn race_words<'s>(&self, s: &'s mut [Val]) -> &'s mut [Val] {
+        let start = self.layout.race_start();
+        &mut s[start..start + self.races.len()]
     }
 
     /// Whether thread `t` has finished its code (its buffers may still hold stores).
@@ -143,27 +172,29 @@ impl<'p> Machine<'p> {
             .collect()
     }
 
-    /// Calls `visit` with every enabled step, its effect and its successor
-    /// state, in a fixed order: for each thread, its run step, then its commits.
+    /// Calls `visit` with every enabled step, its effect, the race it causes (if
+    /// any) and its successor state, in a fixed order: for each thread, its run
+    /// step, then its commits.
     pub fn successors(
         &self,
         s: &[Val],
         scratch: &mut Vec<Val>,
-        mut visit: impl FnMut(Step, Effect, &[Val]),
+        mut visit: impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
     ) {
         for t in self.thread_ids() {
-            if let Some(effect) = self.run(s, t, scratch) {
-                visit(Step::Run(t), effect, scratch);
+            if let Some((effect, race)) = self.step(s, Step::Run(t), scratch) {
+                visit(Step::Run(t), effect, race, scratch);
             }
             for b in self.layout.thread_buffers(t) {
-                if let Some(effect) = self.commit(s, b, scratch) {
-                    let loc = match self.model.buffer {
-                        BufferShape::PerThreadPerLocation => {
-                            Some(Loc((b % self.program.locs.len()) as u16))
-                        }
-                        _ => None,
-                    };
-                    visit(Step::Commit(t, loc), effect, scratch);
+                let loc = match self.model.buffer {
+                    BufferShape::PerThreadPerLocation => {
+                        Some(Loc((b % self.program.locs.len()) as u16))
+                    }
+                    _ => None,
+                };
+                let step = Step::Commit(t, loc);
+                if let Some((effect, race)) = self.step(s, step, scratch) {
+                    visit(step, effect, race, scratch);
                 }
             }
         }
@@ -171,29 +202,42 @@ impl<'p> Machine<'p> {
 
     /// The effect of `step` and the state after it, if it is enabled.
     pub fn apply(&self, s: &[Val], step: Step) -> Option<(Effect, Vec<Val>)> {
+        let mut next = Vec::new();
+        self.step(s, step, &mut next)
+            .map(|(effect, _)| (effect, next))
+    }
+
+    /// Takes `step` from `s` into `out`, updating the race-detection words;
+    /// `None` if the step is not enabled.
+    fn step(&self, s: &[Val], step: Step, out: &mut Vec<Val>) -> Option<(Effect, Option<RaceHit>)> {
         let (Step::Run(t) | Step::Commit(t, _)) = step;
-        let loc_exists = match step {
-            Step::Commit(_, Some(l)) => l.index() < self.program.locs.len(),
-            _ => true,
-        };
-        if t.index() >= self.program.threads.len() || !loc_exists {
+        if t.index() >= self.program.threads.len() {
             return None;
         }
-        let mut next = Vec::new();
-        let effect = match step {
-            Step::Run(t) => self.run(s, t, &mut next),
+        match step {
+            Step::Run(t) => {
+                let effect = self.run(s, t, out)?;
+                let race = self.races.run(self.race_words(out), t, &effect);
+                Some((effect, race))
+            }
             Step::Commit(t, loc) => {
                 let b = match loc {
-                    Some(l) if self.model.buffer == BufferShape::PerThreadPerLocation => {
+                    Some(l)
+                        if self.model.buffer == BufferShape::PerThreadPerLocation
+                            && l.index() < self.program.locs.len() =>
+                    {
                         self.layout.buffer_for(t, l)
                     }
                     None if self.model.buffer == BufferShape::PerThread => t.index(),
                     _ => return None,
                 };
-                self.commit(s, b, &mut next)
+                let effect = self.commit(s, b, out)?;
+                if let Effect::Commit { loc, .. } = effect {
+                    self.races.commit(self.race_words(out), loc);
+                }
+                Some((effect, None))
             }
-        };
-        effect.map(|effect| (effect, next))
+        }
     }
 
     /// Executes thread `t`'s next instruction into `out`; `None` if it is
@@ -377,7 +421,7 @@ mod tests {
 
     fn steps(machine: &Machine<'_>, s: &[Val]) -> Vec<Step> {
         let mut found = Vec::new();
-        machine.successors(s, &mut Vec::new(), |step, _, _| found.push(step));
+        machine.successors(s, &mut Vec::new(), |step, _, _, _| found.push(step));
         found
     }
 

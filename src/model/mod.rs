@@ -30,6 +30,7 @@
 
 mod file;
 pub(crate) mod machine;
+pub(crate) mod races;
 pub(crate) mod state;
 
 use serde::{Deserialize, Serialize};

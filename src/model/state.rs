@@ -4,7 +4,8 @@
 //! Layout, for `T` threads, `L` variables and `B` buffers:
 //!
 //! ```text
-//! [ pc_0 .. pc_{T-1} | registers of thread 0 | ... | thread T-1 | mem_0 .. mem_{L-1} | buffer_0 | ... | buffer_{B-1} ]
+//! [ pc_0 .. pc_{T-1} | registers of thread 0 | ... | thread T-1 | mem_0 .. mem_{L-1}
+//!   | race-detection words (see `races`) | buffer_0 | ... | buffer_{B-1} ]
 //! ```
 //!
 //! A buffer is its length `n` followed by its entries, oldest first. With one
@@ -25,11 +26,13 @@ pub(crate) struct Layout {
     locs: usize,
     /// Start of each thread's registers; `reg_start[threads]` is the start of memory.
     reg_start: Vec<usize>,
+    /// Number of race-detection words after memory.
+    race_words: usize,
     shape: BufferShape,
 }
 
 impl Layout {
-    pub fn new(program: &Program, shape: BufferShape) -> Self {
+    pub fn new(program: &Program, shape: BufferShape, race_words: usize) -> Self {
         let threads = program.threads.len();
         let mut reg_start = Vec::with_capacity(threads + 1);
         let mut next = threads;
@@ -42,6 +45,7 @@ impl Layout {
             threads,
             locs: program.locs.len(),
             reg_start,
+            race_words,
             shape,
         }
     }
@@ -54,7 +58,10 @@ impl Layout {
             s.extend(thread.regs.iter().map(|r| r.init));
         }
         s.extend(program.locs.iter().map(|l| l.init));
-        s.extend(std::iter::repeat_n(0, self.buffer_count()));
+        s.extend(std::iter::repeat_n(
+            0,
+            self.race_words + self.buffer_count(),
+        ));
         s
     }
 
@@ -62,8 +69,13 @@ impl Layout {
         self.reg_start[self.threads]
     }
 
-    fn buffers_start(&self) -> usize {
+    /// Offset of the first race-detection word.
+    pub fn race_start(&self) -> usize {
         self.mem_start() + self.locs
+    }
+
+    fn buffers_start(&self) -> usize {
+        self.race_start() + self.race_words
     }
 
     pub fn buffer_count(&self) -> usize {
@@ -250,7 +262,7 @@ mod tests {
     #[test]
     fn per_thread_buffer_is_fifo_with_newest_forwarding() {
         let p = program();
-        let layout = Layout::new(&p, BufferShape::PerThread);
+        let layout = Layout::new(&p, BufferShape::PerThread, 0);
         let mut s = layout.initial(&p);
         let (t0, t1) = (ThreadId(0), ThreadId(1));
         let (x, y) = (Loc(1), Loc(0));
@@ -277,7 +289,7 @@ mod tests {
     #[test]
     fn per_location_buffers_are_independent() {
         let p = program();
-        let layout = Layout::new(&p, BufferShape::PerThreadPerLocation);
+        let layout = Layout::new(&p, BufferShape::PerThreadPerLocation, 0);
         let mut s = layout.initial(&p);
         let t0 = ThreadId(0);
         let (y, x) = (Loc(0), Loc(1));

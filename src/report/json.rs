@@ -6,8 +6,9 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
+use super::describe::Names;
 use super::{RunReport, Summary};
-use crate::explore::{Completeness, Limit};
+use crate::explore::{Completeness, Limit, Site};
 use crate::ir::Quantifier;
 use crate::outcome::{Count, Outcome, OutcomeSet};
 use crate::trace::{Step, Trace};
@@ -67,8 +68,31 @@ pub fn run_value(run: &RunReport) -> Value {
                 }),
             };
             value["executions"] = count_value(info.executions);
+            value["racy_executions"] = count_value(info.racy_executions);
+            value["race_free"] = json!(info.race_free);
             value["witness"] = trace_value(&info.witness, set);
             value
+        })
+        .collect();
+    let names = Names::new(&run.program);
+    let site = |site: Site| {
+        json!({
+            "thread": names.thread(site.thread),
+            "pc": site.pc,
+            "instruction": names.instruction(site.thread, site.pc),
+        })
+    };
+    let races: Vec<Value> = exploration
+        .races
+        .iter()
+        .map(|race| {
+            json!({
+                "loc": names.loc(race.loc),
+                "first": site(race.first),
+                "second": site(race.second),
+                "outcome": race.outcome.as_ref().map(|o| set.display(o).to_string()),
+                "witness": trace_value(&race.witness, set),
+            })
         })
         .collect();
     let c = &run.condition;
@@ -84,6 +108,11 @@ pub fn run_value(run: &RunReport) -> Value {
                     "observed": o.observed,
                     "status": status_name(o.status),
                 })),
+                "races": check.races.as_ref().map(|r| json!({
+                    "expected": r.expected,
+                    "observed": r.observed,
+                    "status": status_name(r.status),
+                })),
                 "outcomes": check.outcomes.as_ref().map(|o| json!({
                     "columns": o.columns,
                     "missing": o.missing.iter().map(|m| checked_outcome_value(o, m)).collect::<Vec<_>>(),
@@ -95,7 +124,7 @@ pub fn run_value(run: &RunReport) -> Value {
         .collect();
     json!({
         "type": "run",
-        "test": run.test,
+        "test": run.program.name,
         "file": run.file,
         "model": run.model.name,
         "completeness": match exploration.completeness {
@@ -107,8 +136,8 @@ pub fn run_value(run: &RunReport) -> Value {
         "observables": set.observables().iter().map(|&o| set.name(o)).collect::<Vec<_>>(),
         "outcomes": outcomes,
         "condition": {
-            "text": run.condition_text,
-            "quantifier": match run.quantifier {
+            "text": run.program.condition.text,
+            "quantifier": match run.program.condition.quantifier {
                 Quantifier::Exists => "exists",
                 Quantifier::NotExists => "~exists",
                 Quantifier::Forall => "forall",
@@ -118,12 +147,14 @@ pub fn run_value(run: &RunReport) -> Value {
             "positive": count_value(c.positive),
             "negative": count_value(c.negative),
         },
+        "races": races,
         "expectations": checks,
         "status": run.status().map_or("unchecked", status_name),
         "stats": {
             "states": exploration.stats.states,
             "transitions": exploration.stats.transitions,
             "executions": count_value(exploration.stats.executions),
+            "racy_executions": count_value(exploration.stats.racy_executions),
             "elapsed_ms": exploration.stats.elapsed.as_secs_f64() * 1e3,
         },
     })

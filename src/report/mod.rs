@@ -18,18 +18,12 @@ use crate::verdict::{self, ConditionResult, ExpectationCheck, Status};
 /// One test explored under one model, with its verdicts.
 #[derive(Clone, Debug)]
 pub struct RunReport {
-    /// The test's name.
-    pub test: String,
-    /// The file it came from, as given.
+    /// The file the test came from, as given.
     pub file: String,
-    /// The test's prose, if any.
-    pub doc: Option<String>,
+    /// The test.
+    pub program: Program,
     /// The model explored.
     pub model: Model,
-    /// The condition as written.
-    pub condition_text: String,
-    /// The condition's quantifier.
-    pub quantifier: Quantifier,
     /// What the exploration found.
     pub exploration: Exploration,
     /// For each final outcome, in [`crate::outcome::OutcomeSet::finals`] order,
@@ -39,6 +33,8 @@ pub struct RunReport {
     pub condition: ConditionResult,
     /// The file's expectations for this model, checked.
     pub checks: Vec<ExpectationCheck>,
+    /// Whether any data race fails the run (`--deny-races`).
+    pub deny_races: bool,
 }
 
 impl RunReport {
@@ -57,23 +53,38 @@ impl RunReport {
             .map(|e| verdict::check_expectation(e, &condition, &exploration))
             .collect();
         RunReport {
-            test: program.name.clone(),
             file: file.to_string(),
-            doc: program.doc.clone(),
+            program: program.clone(),
             model: model.clone(),
-            condition_text: program.condition.text.clone(),
-            quantifier: program.condition.quantifier,
             exploration,
             satisfies,
             condition,
             checks,
+            deny_races: false,
         }
     }
 
-    /// The combined status of this run's expectations, or `None` if the file
-    /// states none for this model.
+    /// Makes any data race a failure of the run.
+    pub fn deny_races(mut self, deny: bool) -> Self {
+        self.deny_races = deny;
+        self
+    }
+
+    /// Whether the run fails because it races and races are denied.
+    pub fn races_denied(&self) -> bool {
+        self.deny_races && !self.exploration.races.is_empty()
+    }
+
+    /// The combined status of this run's expectations (and of `--deny-races`),
+    /// or `None` if nothing was checked.
     pub fn status(&self) -> Option<Status> {
-        (!self.checks.is_empty()).then(|| verdict::combine(self.checks.iter().map(|c| c.status())))
+        let denied = self.races_denied().then_some(Status::Failed);
+        if self.checks.is_empty() && denied.is_none() {
+            return None;
+        }
+        Some(verdict::combine(
+            self.checks.iter().map(|c| c.status()).chain(denied),
+        ))
     }
 }
 

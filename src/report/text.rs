@@ -17,9 +17,10 @@
 
 use std::io::{self, Write};
 
+use super::describe::Names;
 use super::{RunReport, Summary, condition_kind};
 use crate::explore::{Completeness, Limit};
-use crate::outcome::{Count, Outcome};
+use crate::outcome::{Count, Outcome, OutcomeInfo};
 use crate::verdict::Status;
 
 /// Writes one run's block.
@@ -29,8 +30,14 @@ use crate::verdict::Status;
 pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     let exploration = &run.exploration;
     let set = &exploration.outcomes;
-    writeln!(out, "Test {} {}", run.test, condition_kind(run.quantifier))?;
-    if let Some(doc) = &run.doc {
+    let program = &run.program;
+    writeln!(
+        out,
+        "Test {} {}",
+        program.name,
+        condition_kind(program.condition.quantifier)
+    )?;
+    if let Some(doc) = &program.doc {
         for line in doc.lines() {
             writeln!(out, "  {line}")?;
         }
@@ -62,11 +69,11 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "States {}", finals.len())?;
     for ((values, info), satisfies) in finals.iter().zip(&run.satisfies) {
         let outcome = Outcome::Final(values.to_vec());
-        let mut notes = vec![describe_executions(info.executions)];
+        let mut notes = outcome_notes(info);
         if *satisfies {
-            notes.push("satisfies the condition".to_string());
+            notes.push_str(", satisfies the condition");
         }
-        writeln!(out, "{}  # {}", set.display(&outcome), notes.join(", "))?;
+        writeln!(out, "{}  # {notes}", set.display(&outcome))?;
     }
     let stuck: Vec<_> = set
         .iter()
@@ -75,12 +82,7 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     if !stuck.is_empty() {
         writeln!(out, "Nonterminating {}", stuck.len())?;
         for (outcome, info) in stuck {
-            writeln!(
-                out,
-                "{}  # {}",
-                set.display(outcome),
-                describe_executions(info.executions)
-            )?;
+            writeln!(out, "{}  # {}", set.display(outcome), outcome_notes(info))?;
         }
     }
     let c = &run.condition;
@@ -95,32 +97,37 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     )?;
     writeln!(out, "Witnesses")?;
     let (positive, negative) = (count_text(c.positive), count_text(c.negative));
-    let (witness_pos, witness_neg) = match run.quantifier {
+    let (witness_pos, witness_neg) = match program.condition.quantifier {
         crate::ir::Quantifier::NotExists => (&negative, &positive),
         _ => (&positive, &negative),
     };
     writeln!(out, "Positive: {witness_pos} Negative: {witness_neg}")?;
-    writeln!(out, "Condition {}", run.condition_text)?;
+    writeln!(out, "Condition {}", program.condition.text)?;
     let observation = c
         .observation
         .map_or_else(|| "Inconclusive".to_string(), |o| o.to_string());
     writeln!(
         out,
         "Observation {} {observation} {positive} {negative}",
-        run.test
+        program.name
     )?;
     let stats = &exploration.stats;
     let executions = match stats.executions {
         Some(Count::Finite(1)) => "1 execution".to_string(),
         other => format!("{} executions", count_text(other)),
     };
+    let racy = match stats.racy_executions {
+        Some(Count::Finite(0)) | None => String::new(),
+        Some(n) => format!(" ({n} racy)"),
+    };
     writeln!(
         out,
-        "Explored {}, {}, {executions} in {:.2} ms",
+        "Explored {}, {}, {executions}{racy} in {:.2} ms",
         plural(stats.states, "state"),
         plural(stats.transitions, "transition"),
         stats.elapsed.as_secs_f64() * 1e3
     )?;
+    render_races(run, out)?;
     for check in &run.checks {
         if let Some(o) = &check.observation {
             let observed = o
@@ -154,6 +161,58 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
                 writeln!(out, "  allowed outcome missing: {}", o.render(values))?;
             }
         }
+        if let Some(r) = &check.races {
+            let expected = if r.expected { "races" } else { "no races" };
+            match (r.status, r.observed) {
+                (Status::Held, _) => writeln!(out, "Expect {} {expected}: held", check.model)?,
+                (Status::Failed, Some(true)) => writeln!(
+                    out,
+                    "Expect {} {expected}: FAILED, some execution races",
+                    check.model
+                )?,
+                (Status::Failed, _) => writeln!(
+                    out,
+                    "Expect {} {expected}: FAILED, no execution races",
+                    check.model
+                )?,
+                (Status::Inconclusive, _) => writeln!(
+                    out,
+                    "Expect {} {expected}: inconclusive, the exploration was cut short",
+                    check.model
+                )?,
+            }
+        }
+    }
+    if run.races_denied() {
+        writeln!(out, "Races denied by --deny-races: FAILED")?;
+    }
+    Ok(())
+}
+
+/// The data races found, numbered like the Go race detector's reports.
+fn render_races(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
+    let races = &run.exploration.races;
+    if races.is_empty() {
+        return Ok(());
+    }
+    let names = Names::new(&run.program);
+    let set = &run.exploration.outcomes;
+    writeln!(out, "Data races {}", races.len())?;
+    for race in races {
+        let ending = match &race.outcome {
+            Some(outcome) => format!("in an execution ending {}", set.display(outcome)),
+            None => "in an execution that does not terminate".to_string(),
+        };
+        writeln!(out, "race on {} {ending}", names.loc(race.loc))?;
+        for (n, site) in [(1, race.first), (2, race.second)] {
+            writeln!(
+                out,
+                "  ({n}) {} [{}] {}",
+                names.thread(site.thread),
+                site.pc,
+                names.instruction(site.thread, site.pc)
+            )?;
+        }
     }
     Ok(())
 }
@@ -183,13 +242,22 @@ pub fn render_summary(summary: &Summary, out: &mut impl Write) -> io::Result<()>
     writeln!(out)
 }
 
-fn describe_executions(count: Option<Count>) -> String {
-    match count {
+/// `6 executions (2 racy), race-free`: how many executions reach an outcome and
+/// whether only racy ones do.
+fn outcome_notes(info: &OutcomeInfo) -> String {
+    let executions = match info.executions {
         Some(Count::Finite(1)) => "1 execution".to_string(),
         Some(Count::Finite(n)) => format!("{n} executions"),
         Some(Count::Infinite) => "unboundedly many executions".to_string(),
         None => "executions not counted".to_string(),
-    }
+    };
+    let racy = match (info.race_free, info.racy_executions) {
+        (true, Some(Count::Finite(0))) | (true, None) => String::new(),
+        (true, Some(n)) => format!(" ({n} racy)"),
+        (false, _) => String::new(),
+    };
+    let class = if info.race_free { "race-free" } else { "racy" };
+    format!("{executions}{racy}, {class}")
 }
 
 /// `1 state`, `2 states`.

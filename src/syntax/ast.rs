@@ -27,6 +27,8 @@ pub(crate) struct LitmusFile {
     pub expect: Entries<Observation>,
     #[serde(default)]
     pub outcomes: Entries<Vec<Lit>>,
+    #[serde(default)]
+    pub races: Entries<bool>,
 }
 
 /// Threads, either as a list (`[[...], [...]]`, named P0, P1, ...) or as a map from

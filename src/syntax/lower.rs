@@ -200,7 +200,7 @@ impl Context<'_> {
         };
         let condition = self.lower_condition(&file.condition, &program_parts)?;
         let (expectations, expectation_spans) =
-            self.lower_expectations(file.expect, file.outcomes, &program_parts)?;
+            self.lower_expectations(file.expect, file.outcomes, file.races, &program_parts)?;
 
         Ok(Lowered {
             program: Program {
@@ -291,6 +291,7 @@ impl Context<'_> {
         &self,
         expect: Entries<crate::ir::Observation>,
         outcomes: Entries<Vec<Lit>>,
+        races: Entries<bool>,
         r: &Resolver<'_>,
     ) -> Lowering<(Vec<Expectation>, Vec<Range<usize>>)> {
         let mut expectations: Vec<Expectation> = Vec::new();
@@ -316,6 +317,7 @@ impl Context<'_> {
                             model: key.text.clone(),
                             observation: None,
                             outcomes: None,
+                            races: None,
                         });
                         spans.push(self.literals.span_of(key));
                         expectations.len() - 1
@@ -344,6 +346,17 @@ impl Context<'_> {
                 ));
             }
             expectations[i].outcomes = Some(self.lower_outcomes(&key, &lines, r)?);
+        }
+        for (key, racy) in races.0 {
+            let i = slot(&key, &mut expectations)?;
+            if expectations[i].races.is_some() {
+                return Err(self.at(
+                    &key,
+                    format!("races for model `{}` are given twice", key.text),
+                    "second expectation",
+                ));
+            }
+            expectations[i].races = Some(racy);
         }
         Ok((expectations, spans))
     }

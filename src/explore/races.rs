@@ -1,0 +1,147 @@
+//! Race reports: for each race the search found, an execution in which it
+//! happens (extended to a final state when one is reachable), recorded with
+//! [`crate::hb`] to name both racing instructions.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde::Serialize;
+
+use super::search::{StateGraph, StateId};
+use crate::hb::Execution;
+use crate::ir::{Loc, Program, ThreadId, Val};
+use crate::model::Model;
+use crate::model::machine::Machine;
+use crate::outcome::Outcome;
+use crate::trace::{Step, Trace};
+
+/// An instruction of a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Site {
+    /// The thread.
+    pub thread: ThreadId,
+    /// The instruction's index in the thread's code.
+    pub pc: usize,
+}
+
+/// Two instructions that race, with an execution in which they do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RaceReport {
+    /// The variable both access.
+    pub loc: Loc,
+    /// The access that executes first in the witness.
+    pub first: Site,
+    /// The access that executes second.
+    pub second: Site,
+    /// An execution containing the race, from the initial state.
+    pub witness: Trace,
+    /// The outcome the witness ends in; `None` when it could not be extended to
+    /// a final state (the exploration stopped early, or no execution through
+    /// the race terminates).
+    pub outcome: Option<Outcome>,
+}
+
+/// One report per distinct pair of racing instructions, ordered by variable,
+/// then first and second access.
+pub(crate) fn report(
+    program: &Program,
+    model: &Model,
+    machine: &Machine<'_>,
+    graph: &StateGraph,
+    is_final: &[bool],
+) -> Vec<RaceReport> {
+    let mut seen = BTreeSet::new();
+    let mut reports = Vec::new();
+    for &(state, step) in graph.races.values() {
+        let mut trace = graph.path_to(state);
+        trace.steps.push(step);
+        let (_, next) = machine
+            .apply(&graph.states[state as usize], step)
+            .expect("invariant: a recorded race step is enabled");
+        let end = graph
+            .states
+            .get_index_of(next.as_slice())
+            .and_then(|id| path_to_final(machine, graph, id as StateId, is_final));
+        let outcome = end.map(|(steps, last)| {
+            trace.steps.extend(steps);
+            Outcome::Final(machine.observe(&graph.states[last as usize]))
+        });
+        let execution =
+            Execution::record(program, model, &trace).expect("invariant: race witnesses replay");
+        for race in execution.races() {
+            let site = |id| {
+                let e = execution.event(id);
+                Site {
+                    thread: e
+                        .thread
+                        .expect("invariant: racing accesses belong to threads"),
+                    pc: e.pc.expect("invariant: racing accesses have a pc"),
+                }
+            };
+            let (first, second) = (site(race.first), site(race.second));
+            if seen.insert((race.loc, first.min(second), first.max(second))) {
+                reports.push(RaceReport {
+                    loc: race.loc,
+                    first,
+                    second,
+                    witness: trace.clone(),
+                    outcome: outcome.clone(),
+                });
+            }
+        }
+    }
+    reports.sort_by_key(|r| (r.loc, r.first, r.second));
+    reports
+}
+
+/// The steps of a shortest path from `from` to a final state, and that state.
+fn path_to_final(
+    machine: &Machine<'_>,
+    graph: &StateGraph,
+    from: StateId,
+    is_final: &[bool],
+) -> Option<(Vec<Step>, StateId)> {
+    let mut previous: Vec<Option<StateId>> = vec![None; graph.len()];
+    let mut queue = VecDeque::from([from]);
+    let mut visited = vec![false; graph.len()];
+    visited[from as usize] = true;
+    let last = loop {
+        let id = queue.pop_front()?;
+        if is_final[id as usize] {
+            break id;
+        }
+        for &next in graph.successors_of(id) {
+            if !visited[next as usize] {
+                visited[next as usize] = true;
+                previous[next as usize] = Some(id);
+                queue.push_back(next);
+            }
+        }
+    };
+    let mut ids = vec![last];
+    while let Some(p) = previous[*ids.last().expect("non-empty") as usize] {
+        ids.push(p);
+    }
+    ids.reverse();
+    let steps = ids
+        .windows(2)
+        .map(|w| {
+            step_between(
+                machine,
+                &graph.states[w[0] as usize],
+                &graph.states[w[1] as usize],
+            )
+        })
+        .collect();
+    Some((steps, last))
+}
+
+/// The step leading from state `from` to its successor `to`.
+fn step_between(machine: &Machine<'_>, from: &[Val], to: &[Val]) -> Step {
+    let mut found = None;
+    machine.successors(from, &mut Vec::new(), |step, _, _, next| {
+        if found.is_none() && next == to {
+            found = Some(step);
+        }
+    });
+    found.expect("invariant: `to` is a successor of `from`")
+}

@@ -1,0 +1,329 @@
+//! Data-race detection inside the explored state, so that every execution (path)
+//! knows whether it has raced and each outcome can be classified race-free or
+//! racy.
+//!
+//! The definitions are those of [`crate::hb`]: two accesses to one variable by
+//! different threads race when at least one writes, at least one is plain, and
+//! happens-before orders neither. Happens-before is tracked with vector clocks
+//! in the style of FastTrack (Flanagan and Freund, PLDI 2009), in words of the
+//! state:
+//!
+//! - **thread clocks** `C_u` (only when the program synchronises at all): an
+//!   atomic read-like access joins the clock stored with the atomic write it
+//!   reads; an atomic write-like access stores `C_u` with its value, then
+//!   increments `C_u[u]`;
+//! - **sync clocks** `L_x`, per variable with atomic accesses: the clock of the
+//!   atomic write whose value is in memory; a plain write reaching memory clears it;
+//! - **access slots**: for each variable that can race, each thread and each
+//!   kind of access (plain or atomic, read or write) the thread makes to it, the
+//!   epoch `C_t[t]` of the thread's last such access (0: none). An earlier
+//!   access in slot `(t, k)` happens before the current access of `u` exactly
+//!   when its epoch is at most `C_u[t]`; keeping only the last access per slot
+//!   suffices, because program order makes an older access of `t` happen before
+//!   whatever its newer one does;
+//! - a **racy flag**, set by the first race of the execution.
+//!
+//! Without atomic accesses nothing synchronises: clocks are constant (`C_u[u] =
+//! 1`, else 0) and are not stored. Clock values only matter through their order
+//! within one thread's component, so after each step the values of each
+//! component are renumbered densely; loops that repeat atomic writes then
+//! revisit states instead of creating new ones forever.
+
+use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
+
+use super::machine::Effect;
+
+/// What kind of access a slot remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Kind {
+    write: bool,
+    access: Access,
+}
+
+/// The last access of one kind by one thread to one variable.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    thread: usize,
+    kind: Kind,
+    /// Offset of the epoch word, from the start of the race words.
+    offset: usize,
+}
+
+/// A race found by a step: the current access and the earlier thread it races with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RaceHit {
+    /// The variable.
+    pub loc: Loc,
+    /// The thread whose earlier access races with this step's.
+    pub earlier: ThreadId,
+}
+
+/// Where the race-detection words are and what they mean, for one program.
+#[derive(Clone, Debug)]
+pub(crate) struct RaceWords {
+    threads: usize,
+    /// Whether the program has atomic accesses, so clocks are stored.
+    synchronising: bool,
+    /// Slots per variable (empty for variables that cannot race).
+    slots: Vec<Vec<Slot>>,
+    /// Offset of each variable's sync clock, for variables with atomic accesses.
+    sync_clock: Vec<Option<usize>>,
+    /// Number of words.
+    len: usize,
+}
+
+/// Offset of the racy flag.
+const RACY: usize = 0;
+/// Offset of the thread clocks (`C_u[t]` at `CLOCKS + u * T + t`).
+const CLOCKS: usize = 1;
+
+impl RaceWords {
+    /// The words needed to detect races in `program`.
+    pub fn new(program: &Program) -> Self {
+        let threads = program.threads.len();
+        let locs = program.locs.len();
+        let mut kinds: Vec<Vec<(usize, Kind)>> = vec![Vec::new(); locs];
+        for (t, thread) in program.threads.iter().enumerate() {
+            for instr in &thread.code {
+                for (loc, kind) in accesses(instr) {
+                    if !kinds[loc.index()].contains(&(t, kind)) {
+                        kinds[loc.index()].push((t, kind));
+                    }
+                }
+            }
+        }
+        let synchronising = kinds
+            .iter()
+            .flatten()
+            .any(|(_, k)| k.access == Access::Atomic);
+        let mut len = CLOCKS + if synchronising { threads * threads } else { 0 };
+        let mut sync_clock = Vec::with_capacity(locs);
+        for loc_kinds in &kinds {
+            let atomic = loc_kinds.iter().any(|(_, k)| k.access == Access::Atomic);
+            sync_clock.push((synchronising && atomic).then(|| {
+                len += threads;
+                len - threads
+            }));
+        }
+        let mut slots = Vec::with_capacity(locs);
+        for loc_kinds in &kinds {
+            let can_race = loc_kinds
+                .iter()
+                .enumerate()
+                .any(|(i, &(t, a))| loc_kinds[..i].iter().any(|&(u, b)| conflict(t, a, u, b)));
+            let loc_slots = if can_race {
+                loc_kinds
+                    .iter()
+                    .map(|&(thread, kind)| {
+                        len += 1;
+                        Slot {
+                            thread,
+                            kind,
+                            offset: len - 1,
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            slots.push(loc_slots);
+        }
+        let any_slot = slots.iter().any(|s| !s.is_empty());
+        RaceWords {
+            threads,
+            synchronising,
+            slots,
+            sync_clock,
+            len: if any_slot || synchronising { len } else { 0 },
+        }
+    }
+
+    /// Number of words in the state.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the execution that reached `s` has raced (`words` = the race words).
+    pub fn racy(&self, words: &[Val]) -> bool {
+        self.len > 0 && words[RACY] != 0
+    }
+
+    /// `C_u[t]`.
+    fn clock(&self, words: &[Val], u: usize, t: usize) -> Val {
+        if self.synchronising {
+            words[CLOCKS + u * self.threads + t]
+        } else {
+            Val::from(u == t)
+        }
+    }
+
+    /// Updates the words for a thread step with `effect`, returning the first
+    /// race it finds.
+    pub fn run(&self, words: &mut [Val], t: ThreadId, effect: &Effect) -> Option<RaceHit> {
+        if self.len == 0 {
+            return None;
+        }
+        let u = t.index();
+        let (loc, reads, writes, access) = match *effect {
+            Effect::Read { loc, access, .. } => (loc, true, false, access),
+            Effect::Write { loc, access, .. } => (loc, false, true, access),
+            Effect::Rmw { loc, new, .. } => (loc, true, new.is_some(), Access::Atomic),
+            _ => return None,
+        };
+        let atomic = access == Access::Atomic;
+        if atomic && reads {
+            self.acquire(words, u, loc);
+        }
+        let mut hit = None;
+        for (write, is_access) in [(false, reads), (true, writes)] {
+            if is_access {
+                let kind = Kind { write, access };
+                hit = hit.or(self.access(words, u, loc, kind));
+            }
+        }
+        if atomic && writes {
+            self.release(words, u, loc);
+        }
+        if hit.is_some() {
+            words[RACY] = 1;
+        }
+        self.renumber(words);
+        hit
+    }
+
+    /// A plain store reached memory: the value there no longer carries a clock.
+    pub fn commit(&self, words: &mut [Val], loc: Loc) {
+        if let Some(at) = self.sync_clock[loc.index()] {
+            words[at..at + self.threads].fill(0);
+            self.renumber(words);
+        }
+    }
+
+    fn acquire(&self, words: &mut [Val], u: usize, loc: Loc) {
+        if let Some(at) = self.sync_clock[loc.index()] {
+            for t in 0..self.threads {
+                let mine = CLOCKS + u * self.threads + t;
+                words[mine] = words[mine].max(words[at + t]);
+            }
+        }
+    }
+
+    fn release(&self, words: &mut [Val], u: usize, loc: Loc) {
+        if let Some(at) = self.sync_clock[loc.index()] {
+            for t in 0..self.threads {
+                words[at + t] = words[CLOCKS + u * self.threads + t];
+            }
+            words[CLOCKS + u * self.threads + u] += 1;
+        }
+    }
+
+    /// Checks an access of `kind` by `u` against the other threads' slots, then
+    /// records it in its own slot.
+    fn access(&self, words: &mut [Val], u: usize, loc: Loc, kind: Kind) -> Option<RaceHit> {
+        let slots = &self.slots[loc.index()];
+        let hit = slots
+            .iter()
+            .filter(|s| conflict(s.thread, s.kind, u, kind))
+            .find(|s| {
+                let epoch = words[s.offset];
+                epoch > 0 && epoch > self.clock(words, u, s.thread)
+            })
+            .map(|s| RaceHit {
+                loc,
+                earlier: ThreadId(s.thread as u16),
+            });
+        if let Some(own) = slots.iter().find(|s| s.thread == u && s.kind == kind) {
+            words[own.offset] = self.clock(words, u, u);
+        }
+        hit
+    }
+
+    /// Renumbers each thread's clock component densely, keeping 0 and the order.
+    fn renumber(&self, words: &mut [Val]) {
+        if !self.synchronising {
+            return;
+        }
+        for t in 0..self.threads {
+            let mut positions: Vec<usize> = (0..self.threads)
+                .map(|u| CLOCKS + u * self.threads + t)
+                .chain(self.sync_clock.iter().flatten().map(|at| at + t))
+                .chain(
+                    self.slots
+                        .iter()
+                        .flatten()
+                        .filter(|s| s.thread == t)
+                        .map(|s| s.offset),
+                )
+                .collect();
+            let mut values: Vec<Val> = positions
+                .iter()
+                .map(|&p| words[p])
+                .filter(|&v| v > 0)
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            if values.iter().enumerate().all(|(i, &v)| v == i as Val + 1) {
+                continue;
+            }
+            for p in positions.drain(..) {
+                if words[p] > 0 {
+                    words[p] = values
+                        .binary_search(&words[p])
+                        .expect("invariant: collected above") as Val
+                        + 1;
+                }
+            }
+        }
+    }
+
+    /// The initial words: every thread's own clock entry at 1.
+    pub fn initialise(&self, words: &mut [Val]) {
+        if self.synchronising {
+            for u in 0..self.threads {
+                words[CLOCKS + u * self.threads + u] = 1;
+            }
+        }
+    }
+}
+
+/// Whether an access of `a` by `t` and one of `b` by `u` can race.
+fn conflict(t: usize, a: Kind, u: usize, b: Kind) -> bool {
+    t != u && (a.write || b.write) && (a.access == Access::Plain || b.access == Access::Plain)
+}
+
+/// The accesses an instruction can make.
+fn accesses(instr: &Instr) -> Vec<(Loc, Kind)> {
+    match instr {
+        Instr::Load { loc, access, .. } => vec![(
+            *loc,
+            Kind {
+                write: false,
+                access: *access,
+            },
+        )],
+        Instr::Store { loc, access, .. } => vec![(
+            *loc,
+            Kind {
+                write: true,
+                access: *access,
+            },
+        )],
+        Instr::Rmw { loc, .. } => vec![
+            (
+                *loc,
+                Kind {
+                    write: false,
+                    access: Access::Atomic,
+                },
+            ),
+            (
+                *loc,
+                Kind {
+                    write: true,
+                    access: Access::Atomic,
+                },
+            ),
+        ],
+        Instr::Fence | Instr::Let { .. } | Instr::Goto { .. } => Vec::new(),
+    }
+}
