@@ -28,6 +28,7 @@
 //! 1992, appendix K (TSO and PSO); Lamport, "How to Make a Multiprocessor Computer
 //! That Correctly Executes Multiprocess Programs", 1979 (SC).
 
+pub(crate) mod clocks;
 mod file;
 pub(crate) mod machine;
 pub(crate) mod races;

@@ -31,6 +31,7 @@
 
 use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
 
+use super::clocks::{ThreadClocks, renumber};
 use super::machine::Effect;
 
 /// What kind of access a slot remembers.
@@ -68,13 +69,15 @@ pub(crate) struct RaceWords {
     slots: Vec<Vec<Slot>>,
     /// Offset of each variable's sync clock, for variables with atomic accesses.
     sync_clock: Vec<Option<usize>>,
+    /// The thread clocks, stored only when `synchronising`.
+    clocks: ThreadClocks,
     /// Number of words.
     len: usize,
 }
 
 /// Offset of the racy flag.
 const RACY: usize = 0;
-/// Offset of the thread clocks (`C_u[t]` at `CLOCKS + u * T + t`).
+/// Offset of the thread clocks.
 const CLOCKS: usize = 1;
 
 impl RaceWords {
@@ -134,6 +137,10 @@ impl RaceWords {
             synchronising,
             slots,
             sync_clock,
+            clocks: ThreadClocks {
+                start: CLOCKS,
+                threads,
+            },
             len: if any_slot || synchronising { len } else { 0 },
         }
     }
@@ -151,7 +158,7 @@ impl RaceWords {
     /// `C_u[t]`.
     fn clock(&self, words: &[Val], u: usize, t: usize) -> Val {
         if self.synchronising {
-            words[CLOCKS + u * self.threads + t]
+            words[self.clocks.at(u, t)]
         } else {
             Val::from(u == t)
         }
@@ -201,19 +208,13 @@ impl RaceWords {
 
     fn acquire(&self, words: &mut [Val], u: usize, loc: Loc) {
         if let Some(at) = self.sync_clock[loc.index()] {
-            for t in 0..self.threads {
-                let mine = CLOCKS + u * self.threads + t;
-                words[mine] = words[mine].max(words[at + t]);
-            }
+            self.clocks.acquire(words, u, at);
         }
     }
 
     fn release(&self, words: &mut [Val], u: usize, loc: Loc) {
         if let Some(at) = self.sync_clock[loc.index()] {
-            for t in 0..self.threads {
-                words[at + t] = words[CLOCKS + u * self.threads + t];
-            }
-            words[CLOCKS + u * self.threads + u] += 1;
+            self.clocks.release(words, u, at);
         }
     }
 
@@ -244,8 +245,8 @@ impl RaceWords {
             return;
         }
         for t in 0..self.threads {
-            let mut positions: Vec<usize> = (0..self.threads)
-                .map(|u| CLOCKS + u * self.threads + t)
+            let positions: Vec<usize> = (0..self.threads)
+                .map(|u| self.clocks.at(u, t))
                 .chain(self.sync_clock.iter().flatten().map(|at| at + t))
                 .chain(
                     self.slots
@@ -255,33 +256,14 @@ impl RaceWords {
                         .map(|s| s.offset),
                 )
                 .collect();
-            let mut values: Vec<Val> = positions
-                .iter()
-                .map(|&p| words[p])
-                .filter(|&v| v > 0)
-                .collect();
-            values.sort_unstable();
-            values.dedup();
-            if values.iter().enumerate().all(|(i, &v)| v == i as Val + 1) {
-                continue;
-            }
-            for p in positions.drain(..) {
-                if words[p] > 0 {
-                    words[p] = values
-                        .binary_search(&words[p])
-                        .expect("invariant: collected above") as Val
-                        + 1;
-                }
-            }
+            renumber(words, &positions);
         }
     }
 
     /// The initial words: every thread's own clock entry at 1.
     pub fn initialise(&self, words: &mut [Val]) {
         if self.synchronising {
-            for u in 0..self.threads {
-                words[CLOCKS + u * self.threads + u] = 1;
-            }
+            self.clocks.initialise(words);
         }
     }
 }
