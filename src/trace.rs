@@ -10,15 +10,35 @@ use crate::ir::{Loc, Program, ThreadId, Val};
 use crate::model::Model;
 use crate::model::machine::Machine;
 
-/// One step of the store-buffer machine.
+/// One step of a machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Step {
     /// The thread executes its next shared-memory instruction (and any
-    /// register-only instructions that follow it).
+    /// register-only instructions that follow it). Store-buffer models.
     Run(ThreadId),
     /// The oldest entry of one of the thread's store buffers reaches memory:
     /// its only buffer (`None`) or its buffer for the variable.
     Commit(ThreadId, Option<Loc>),
+    /// The thread executes instruction `pc` (its next one, or a later
+    /// independent one) and, for a plain load, reads the `choice`-th write of
+    /// the variable's history. The `go` model.
+    Exec {
+        /// The thread.
+        thread: ThreadId,
+        /// The instruction executed.
+        pc: u32,
+        /// Which write a plain load reads (0 otherwise).
+        choice: u16,
+    },
+}
+
+impl Step {
+    /// The thread taking the step.
+    pub fn thread(self) -> ThreadId {
+        match self {
+            Step::Run(t) | Step::Commit(t, _) | Step::Exec { thread: t, .. } => t,
+        }
+    }
 }
 
 /// A replayable execution prefix: the steps from the initial state.

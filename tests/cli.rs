@@ -439,7 +439,7 @@ fn explain_says_where_an_unreachable_outcome_is_reachable() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         text(&output.stdout),
-        "No outcome with 0:r0=0 /\\ 1:r0=0 is reachable under sc.\nIt is reachable under: tso, pso.\n"
+        "No outcome with 0:r0=0 /\\ 1:r0=0 is reachable under sc.\nIt is reachable under: tso, pso, go.\n"
     );
     let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--outcome", "9"]);
     assert_eq!(output.status.code(), Some(1));

@@ -247,14 +247,19 @@ fn a_bounded_buffer_blocks_the_second_store() {
 
 #[test]
 fn bundled_model_files_load_and_keep_their_settings() {
-    let tso1 = model_file("tso-bounded-1.ron");
+    let config = |name: &str| {
+        model_file(name)
+            .store_buffers_config()
+            .expect("a store-buffer model")
+    };
+    let tso1 = config("tso-bounded-1.ron");
     assert_eq!(
         (tso1.buffer, tso1.bound),
         (hbsim::model::BufferShape::PerThread, Some(1))
     );
-    let ibm = model_file("ibm370.ron");
+    let ibm = config("ibm370.ron");
     assert_eq!(ibm.forwarding, hbsim::model::Forwarding::Disabled);
-    let pso2 = model_file("pso-bounded-2.ron");
+    let pso2 = config("pso-bounded-2.ron");
     assert_eq!(
         (pso2.buffer, pso2.bound),
         (hbsim::model::BufferShape::PerThreadPerLocation, Some(2))

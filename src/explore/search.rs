@@ -138,11 +138,11 @@ pub(crate) fn search(
             if truncated.is_some() {
                 return;
             }
-            if let (Some(race), Step::Run(thread), Some(pc)) = (race, step, effect.pc()) {
+            if let (Some(race), Some(pc)) = (race, effect.pc()) {
                 let key = RaceKey {
                     loc: race.loc,
                     earlier: race.earlier,
-                    thread,
+                    thread: step.thread(),
                     pc,
                 };
                 graph.races.entry(key).or_insert((id, step));

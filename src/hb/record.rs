@@ -27,7 +27,7 @@ impl Execution {
         trace: &Trace,
     ) -> Result<Execution, ReplayError> {
         let machine = Machine::new(program, model);
-        let mut recorder = Recorder::new(program, machine.layout().buffer_count());
+        let mut recorder = Recorder::new(program, machine.buffer_count());
         let mut state = machine.initial_state();
         for (index, &step) in trace.steps.iter().enumerate() {
             let (effect, next) = machine
@@ -133,7 +133,9 @@ impl Recorder {
                 self.in_memory[loc.index()] = write;
                 record.committed = Some(write);
             }
-            (Step::Run(t), effect) => record.event = self.run(index, t, effect),
+            (Step::Run(t) | Step::Exec { thread: t, .. }, effect) => {
+                record.event = self.run(index, t, effect)
+            }
             (Step::Commit(..), _) => unreachable!("invariant: commit steps have commit effects"),
         }
         self.steps.push(record);
@@ -185,14 +187,19 @@ impl Recorder {
             Effect::Local => return None,
             Effect::Commit { .. } => unreachable!("invariant: thread steps do not commit"),
         };
-        let observed = source.map(|from| match from {
-            Source::Memory => {
-                self.in_memory[loc.expect("invariant: reads have a variable").index()]
-            }
-            Source::Buffer { buffer, index } => self.in_buffer[buffer][index],
-        });
         let clock = &mut self.clocks[t.index()];
         clock.tick(t.index());
+        let observed = source.map(|from| {
+            let loc = loc.expect("invariant: reads have a variable");
+            match from {
+                Source::Memory => self.in_memory[loc.index()],
+                Source::Buffer { buffer, index } => self.in_buffer[buffer][index],
+                Source::MayObserve => {
+                    self.observable_write(t, loc, read.expect("invariant: reads read"))
+                }
+            }
+        });
+        let clock = &mut self.clocks[t.index()];
         let synchronises = observed.filter(|&w| {
             let writer = &self.events[w.index()];
             access == Access::Atomic
@@ -239,6 +246,34 @@ impl Recorder {
             }
         }
         Some(id)
+    }
+
+    /// The write a plain read by `t` of `loc` returning `value` read, when the
+    /// model let it choose among the writes it may observe: the newest such
+    /// write with that value. Any of them explains the read equally well, since
+    /// plain reads synchronise with nothing.
+    fn observable_write(&self, t: ThreadId, loc: Loc, value: crate::ir::Val) -> EventId {
+        let now = &self.clocks[t.index()];
+        let hb = |a: &Event, b_clock: &VClock| a.kind == EventKind::Init || a.clock <= *b_clock;
+        let writes: Vec<&Event> = self
+            .events
+            .iter()
+            .filter(|e| e.loc == Some(loc) && e.writes())
+            .collect();
+        writes
+            .iter()
+            .rev()
+            .find(|w| {
+                w.written == Some(value)
+                    && !writes.iter().any(|w2| {
+                        w2.id != w.id
+                            && w2.kind != EventKind::Init
+                            && hb(w, &w2.clock)
+                            && hb(w2, now)
+                    })
+            })
+            .map(|w| w.id)
+            .expect("invariant: the machine only reads values of writes the read may observe")
     }
 
     fn finish(self, trace: Trace) -> Execution {

@@ -60,7 +60,11 @@ impl ThreadClocks {
 /// Renumbers the values at `positions` (all of one thread's clock component)
 /// densely onto 1, 2, ..., keeping 0 and the order.
 pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
-    let mut values: Vec<Val> = positions.iter().map(|&p| words[p]).filter(|&v| v > 0).collect();
+    let mut values: Vec<Val> = positions
+        .iter()
+        .map(|&p| words[p])
+        .filter(|&v| v > 0)
+        .collect();
     values.sort_unstable();
     values.dedup();
     if values.iter().enumerate().all(|(i, &v)| v == i as Val + 1) {
@@ -82,7 +86,10 @@ mod tests {
 
     #[test]
     fn release_then_acquire_orders_and_renumbering_keeps_order() {
-        let clocks = ThreadClocks { start: 0, threads: 2 };
+        let clocks = ThreadClocks {
+            start: 0,
+            threads: 2,
+        };
         let mut words = vec![0; clocks.len() + 2];
         clocks.initialise(&mut words);
         assert_eq!(words, vec![1, 0, 0, 1, 0, 0]);

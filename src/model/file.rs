@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{BufferShape, Forwarding, Model};
+use super::{BufferShape, Forwarding, Model, ModelKind, StoreBufferConfig};
 use crate::syntax::{LoadError, SourceError};
 
 #[derive(Deserialize)]
@@ -44,7 +44,7 @@ fn default_forwarding() -> bool {
 /// ```
 /// let model = hbsim::model::parse_model_str(
 ///     r#"Model(name: "tso-1", buffer: PerThread, bound: 1)"#, "tso-1.ron").unwrap();
-/// assert_eq!(model.bound, Some(1));
+/// assert_eq!(model.store_buffers_config().unwrap().bound, Some(1));
 /// ```
 pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError> {
     let source: Arc<str> = Arc::from(source);
@@ -107,17 +107,19 @@ pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError
     Ok(Model {
         name: file.name,
         description: file.description,
-        buffer: file.buffer,
-        bound: if file.buffer == BufferShape::None {
-            None
-        } else {
-            file.bound
-        },
-        forwarding: if file.forwarding {
-            Forwarding::Enabled
-        } else {
-            Forwarding::Disabled
-        },
+        kind: ModelKind::StoreBuffers(StoreBufferConfig {
+            buffer: file.buffer,
+            bound: if file.buffer == BufferShape::None {
+                None
+            } else {
+                file.bound
+            },
+            forwarding: if file.forwarding {
+                Forwarding::Enabled
+            } else {
+                Forwarding::Disabled
+            },
+        }),
     })
 }
 
@@ -152,7 +154,7 @@ mod tests {
 
     #[test]
     fn builtin_names_are_reserved() {
-        for name in ["sc", "tso", "pso", "all"] {
+        for name in ["sc", "tso", "pso", "go", "all"] {
             let src = format!("Model(name: \"{name}\", buffer: None)");
             let err = parse_model_str(&src, "m.ron").unwrap_err();
             assert!(err.to_string().contains("reserved"), "{err}");

@@ -1,11 +1,17 @@
-//! The store-buffer machine's transition function: which steps a state enables
-//! and the state each leads to. The rules are those of the module doc of
-//! [`crate::model`]; this file is their only implementation, shared by every model.
+//! A program under a model, ready to step: which steps a state enables, the
+//! state each leads to, and what each did ([`Effect`]).
+//!
+//! What every model shares lives here: the state layout, register-only
+//! instructions, outcomes, race detection. How memory behaves is the model's
+//! engine: store buffers ([`super::store_buffer`], the rules of the module doc
+//! of [`crate::model`]) or the Go memory model ([`super::go`]).
 
-use crate::ir::{Access, Instr, Loc, Observable, Program, RmwOp, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Observable, Program, ThreadId, Val};
+use crate::model::go::GoMemory;
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
-use crate::model::{BufferShape, Forwarding, Model};
+use crate::model::store_buffer::StoreBuffers;
+use crate::model::{Model, ModelKind};
 use crate::trace::Step;
 
 /// How many register-only instructions a thread runs eagerly after a step before
@@ -73,10 +79,13 @@ impl Effect {
 /// Where a load's value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Source {
-    /// Shared memory.
+    /// Shared memory: the newest write to the variable.
     Memory,
     /// Entry `index` (0 is the oldest) of the thread's buffer `buffer`.
     Buffer { buffer: usize, index: usize },
+    /// A write the load chose among those it may observe (the `go` model); the
+    /// value tells which.
+    MayObserve,
 }
 
 /// Where a store's value went.
@@ -91,108 +100,142 @@ pub(crate) enum Sink {
 /// A program under a model, ready to step.
 #[derive(Debug)]
 pub(crate) struct Machine<'p> {
-    program: &'p Program,
-    model: &'p Model,
-    layout: Layout,
+    pub(crate) core: Core<'p>,
     races: RaceWords,
+    engine: Engine,
     observables: Vec<Observable>,
+}
+
+/// What the engines share: the program and the state layout.
+#[derive(Debug)]
+pub(crate) struct Core<'p> {
+    pub program: &'p Program,
+    pub layout: Layout,
+}
+
+/// How memory behaves.
+#[derive(Debug)]
+enum Engine {
+    StoreBuffers(StoreBuffers),
+    Go(GoMemory),
 }
 
 impl<'p> Machine<'p> {
     pub fn new(program: &'p Program, model: &'p Model) -> Self {
         let races = RaceWords::new(program);
+        let (engine, fixed, segments, width) = match &model.kind {
+            ModelKind::StoreBuffers(config) => {
+                let buffers = StoreBuffers::new(*config, program);
+                let (segments, width) = buffers.segments();
+                (Engine::StoreBuffers(buffers), 0, segments, width)
+            }
+            ModelKind::Go => {
+                let go = GoMemory::new(program, races.len());
+                let (fixed, segments, width) = go.words();
+                (Engine::Go(go), fixed, segments, width)
+            }
+        };
         Machine {
-            program,
-            model,
-            layout: Layout::new(program, model.buffer, races.len()),
+            core: Core {
+                program,
+                layout: Layout::new(program, races.len() + fixed, segments, width),
+            },
             races,
+            engine,
             observables: program.observables(),
         }
     }
 
-    /// The state layout.
-    pub fn layout(&self) -> &Layout {
-        &self.layout
+    /// Number of store buffers (0 for models without them).
+    pub fn buffer_count(&self) -> usize {
+        match &self.engine {
+            Engine::StoreBuffers(_) => self.core.layout.segment_count(),
+            Engine::Go(_) => 0,
+        }
     }
 
     /// Thread `t`'s pending stores in state `s`, oldest first per buffer.
     pub fn pending_stores(&self, s: &[Val], t: ThreadId) -> Vec<(Loc, Val)> {
-        self.layout
-            .thread_buffers(t)
-            .flat_map(|b| self.layout.buffer_entries(s, b))
-            .collect()
+        match &self.engine {
+            Engine::StoreBuffers(buffers) => buffers.pending(&self.core, s, t),
+            Engine::Go(_) => Vec::new(),
+        }
     }
 
     /// Every thread's id, in order.
     pub fn thread_ids(&self) -> impl Iterator<Item = ThreadId> + use<> {
-        (0..self.program.threads.len() as u16).map(ThreadId)
+        (0..self.core.program.threads.len() as u16).map(ThreadId)
     }
 
     /// The initial state, with each thread's leading register-only code already run.
     pub fn initial_state(&self) -> Vec<Val> {
-        let mut s = self.layout.initial(self.program);
+        let mut s = self.core.layout.initial(self.core.program);
         self.races.initialise(self.race_words(&mut s));
+        if let Engine::Go(go) = &self.engine {
+            go.initialise(&self.core, &mut s);
+        }
         for t in self.thread_ids() {
-            self.run_local(&mut s, t);
+            self.core.run_local(&mut s, t);
         }
         s
     }
 
-    /// Whether every thread has finished and every buffer is empty.
+    /// Whether every thread has finished and no store is pending.
     pub fn is_final(&self, s: &[Val]) -> bool {
-        self.thread_ids()
-            .all(|t| self.layout.pc(s, t) == self.program.threads[t.index()].code.len())
-            && self.layout.all_buffers_empty(s)
+        self.thread_ids().all(|t| self.thread_done(s, t))
+            && match &self.engine {
+                Engine::StoreBuffers(_) => self.core.layout.all_segments_empty(s),
+                Engine::Go(_) => true,
+            }
     }
 
     /// Whether the execution that reached `s` has had a data race.
     pub fn is_racy(&self, s: &[Val]) -> bool {
-        let start = self.layout.race_start();
+        let start = self.core.layout.fixed().start;
         self.races.racy(&s[start..start + self.races.len()])
     }
 
     fn race_words<'s>(&self, s: &'s mut [Val]) -> &'s mut [Val] {
-        let start = self.layout.race_start();
+        let start = self.core.layout.fixed().start;
         &mut s[start..start + self.races.len()]
     }
 
     /// Whether thread `t` has finished its code (its buffers may still hold stores).
     pub fn thread_done(&self, s: &[Val], t: ThreadId) -> bool {
-        self.layout.pc(s, t) == self.program.threads[t.index()].code.len()
+        self.core.layout.pc(s, t) == self.core.program.threads[t.index()].code.len()
     }
 
     /// Current values of the program's observables, in [`Program::observables`] order.
     pub fn observe(&self, s: &[Val]) -> Vec<Val> {
+        let layout = &self.core.layout;
         self.observables
             .iter()
             .map(|o| match *o {
-                Observable::Reg(t, r) => self.layout.regs(s, t)[r.index()],
-                Observable::Loc(l) => self.layout.mem(s, l),
+                Observable::Reg(t, r) => layout.regs(s, t)[r.index()],
+                Observable::Loc(l) => layout.mem(s, l),
             })
             .collect()
     }
 
     /// Calls `visit` with every enabled step, its effect, the race it causes (if
-    /// any) and its successor state, in a fixed order: for each thread, its run
-    /// step, then its commits.
+    /// any) and its successor state, in a fixed order: thread by thread, the
+    /// steps the engine lists for it.
     pub fn successors(
         &self,
         s: &[Val],
         scratch: &mut Vec<Val>,
         mut visit: impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
     ) {
+        let mut candidates = Vec::new();
         for t in self.thread_ids() {
-            if let Some((effect, race)) = self.step(s, Step::Run(t), scratch) {
-                visit(Step::Run(t), effect, race, scratch);
+            candidates.clear();
+            match &self.engine {
+                Engine::StoreBuffers(buffers) => {
+                    buffers.candidates(&self.core, s, t, &mut candidates)
+                }
+                Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
             }
-            for b in self.layout.thread_buffers(t) {
-                let loc = match self.model.buffer {
-                    BufferShape::PerThreadPerLocation => {
-                        Some(Loc((b % self.program.locs.len()) as u16))
-                    }
-                    _ => None,
-                };
-                let step = Step::Commit(t, loc);
+            for &step in &candidates {
                 if let Some((effect, race)) = self.step(s, step, scratch) {
                     visit(step, effect, race, scratch);
                 }
@@ -210,156 +253,28 @@ impl<'p> Machine<'p> {
     /// Takes `step` from `s` into `out`, updating the race-detection words;
     /// `None` if the step is not enabled.
     fn step(&self, s: &[Val], step: Step, out: &mut Vec<Val>) -> Option<(Effect, Option<RaceHit>)> {
-        let (Step::Run(t) | Step::Commit(t, _)) = step;
-        if t.index() >= self.program.threads.len() {
+        if step.thread().index() >= self.core.program.threads.len() {
             return None;
         }
-        match step {
-            Step::Run(t) => {
-                let effect = self.run(s, t, out)?;
-                let race = self.races.run(self.race_words(out), t, &effect);
-                Some((effect, race))
-            }
-            Step::Commit(t, loc) => {
-                let b = match loc {
-                    Some(l)
-                        if self.model.buffer == BufferShape::PerThreadPerLocation
-                            && l.index() < self.program.locs.len() =>
-                    {
-                        self.layout.buffer_for(t, l)
-                    }
-                    None if self.model.buffer == BufferShape::PerThread => t.index(),
-                    _ => return None,
-                };
-                let effect = self.commit(s, b, out)?;
-                if let Effect::Commit { loc, .. } = effect {
-                    self.races.commit(self.race_words(out), loc);
-                }
-                Some((effect, None))
-            }
-        }
-    }
-
-    /// Executes thread `t`'s next instruction into `out`; `None` if it is
-    /// blocked or finished.
-    fn run(&self, s: &[Val], t: ThreadId, out: &mut Vec<Val>) -> Option<Effect> {
-        let layout = &self.layout;
-        let code = &self.program.threads[t.index()].code;
-        let pc = layout.pc(s, t);
-        let instr = code.get(pc)?;
-        let drained = || layout.buffers_empty(s, t);
-        let effect = match instr {
-            Instr::Load { dst, loc, access } => {
-                let (value, from) = match (access, layout.newest_buffered(s, t, *loc)) {
-                    (Access::Atomic, _) if !drained() => return None,
-                    (Access::Plain, Some((v, buffer, index))) => match self.model.forwarding {
-                        Forwarding::Enabled => (v, Source::Buffer { buffer, index }),
-                        Forwarding::Disabled => return None,
-                    },
-                    _ => (layout.mem(s, *loc), Source::Memory),
-                };
-                copy_into(out, s);
-                layout.regs_mut(out, t)[dst.index()] = value;
-                Effect::Read {
-                    pc,
-                    loc: *loc,
-                    value,
-                    access: *access,
-                    from,
-                }
-            }
-            Instr::Store { loc, value, access } => {
-                let value = value.eval(layout.regs(s, t));
-                let to = if *access == Access::Atomic || self.model.buffer == BufferShape::None {
-                    if !drained() {
-                        return None;
-                    }
-                    Sink::Memory
-                } else {
-                    let buffer = layout.buffer_for(t, *loc);
-                    if let Some(bound) = self.model.bound
-                        && layout.buffer_len(s, buffer) >= bound as usize
-                    {
-                        return None;
-                    }
-                    Sink::Buffer { buffer }
-                };
-                copy_into(out, s);
-                match to {
-                    Sink::Memory => layout.set_mem(out, *loc, value),
-                    Sink::Buffer { buffer } => layout.push(out, buffer, *loc, value),
-                }
-                Effect::Write {
-                    pc,
-                    loc: *loc,
-                    value,
-                    access: *access,
-                    to,
-                }
-            }
-            Instr::Fence => {
-                if !drained() {
-                    return None;
-                }
-                copy_into(out, s);
-                Effect::Fence { pc }
-            }
-            Instr::Rmw { dst, loc, op } => {
-                if !drained() {
-                    return None;
-                }
-                let regs = layout.regs(s, t);
-                let old = layout.mem(s, *loc);
-                let new = match op {
-                    RmwOp::Xchg(v) => Some(v.eval(regs)),
-                    RmwOp::FetchAdd(v) => Some(old.wrapping_add(v.eval(regs))),
-                    RmwOp::Cas { expected, new } => {
-                        (old == expected.eval(regs)).then(|| new.eval(regs))
-                    }
-                };
-                copy_into(out, s);
-                if let Some(new) = new {
-                    layout.set_mem(out, *loc, new);
-                }
-                layout.regs_mut(out, t)[dst.index()] = old;
-                Effect::Rmw {
-                    pc,
-                    loc: *loc,
-                    old,
-                    new,
-                }
-            }
-            Instr::Let { .. } | Instr::Goto { .. } => {
-                copy_into(out, s);
-                self.step_local(out, t);
-                self.run_local(out, t);
-                return Some(Effect::Local);
-            }
+        let effect = match &self.engine {
+            Engine::StoreBuffers(buffers) => buffers.step(&self.core, s, step, out)?,
+            Engine::Go(go) => go.step(&self.core, s, step, out)?,
         };
-        layout.set_pc(out, t, pc + 1);
-        self.run_local(out, t);
-        Some(effect)
+        let race = match effect {
+            Effect::Commit { loc, .. } => {
+                self.races.commit(self.race_words(out), loc);
+                None
+            }
+            _ => self.races.run(self.race_words(out), step.thread(), &effect),
+        };
+        Some((effect, race))
     }
+}
 
-    /// Moves the oldest entry of buffer `b` to memory, into `out`; `None` if the
-    /// buffer is empty.
-    fn commit(&self, s: &[Val], b: usize, out: &mut Vec<Val>) -> Option<Effect> {
-        if self.layout.buffer_len(s, b) == 0 {
-            return None;
-        }
-        copy_into(out, s);
-        let (loc, value) = self.layout.pop_oldest(out, b);
-        self.layout.set_mem(out, loc, value);
-        Some(Effect::Commit {
-            buffer: b,
-            loc,
-            value,
-        })
-    }
-
+impl Core<'_> {
     /// Runs thread `t`'s register-only instructions until a shared one, the end of
     /// its code, or [`LOCAL_RUN_LIMIT`].
-    fn run_local(&self, s: &mut [Val], t: ThreadId) {
+    pub fn run_local(&self, s: &mut [Val], t: ThreadId) {
         let mut seen = rustc_hash::FxHashSet::default();
         for steps in 0..LOCAL_RUN_LIMIT {
             if !self.step_local(s, t) {
@@ -376,7 +291,7 @@ impl<'p> Machine<'p> {
 
     /// Executes one register-only instruction of `t` in place; false if the next
     /// instruction is shared (or the thread is done).
-    fn step_local(&self, s: &mut [Val], t: ThreadId) -> bool {
+    pub fn step_local(&self, s: &mut [Val], t: ThreadId) -> bool {
         let layout = &self.layout;
         let pc = layout.pc(s, t);
         let next = match self.program.threads[t.index()].code.get(pc) {
@@ -397,9 +312,15 @@ impl<'p> Machine<'p> {
         layout.set_pc(s, t, next);
         true
     }
+
+    /// The instruction at `pc` of thread `t`, if any.
+    pub fn instr(&self, t: ThreadId, pc: usize) -> Option<&Instr> {
+        self.program.threads[t.index()].code.get(pc)
+    }
 }
 
-fn copy_into(out: &mut Vec<Val>, s: &[Val]) {
+/// `out = s`.
+pub(crate) fn copy_into(out: &mut Vec<Val>, s: &[Val]) {
     out.clear();
     out.extend_from_slice(s);
 }
@@ -433,7 +354,7 @@ mod tests {
             .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
             .unwrap()
             .1;
-        assert_eq!(machine.layout.mem(&buffered, Loc(0)), 0);
+        assert_eq!(machine.core.layout.mem(&buffered, Loc(0)), 0);
         assert_eq!(
             steps(&machine, &buffered),
             vec![Step::Run(ThreadId(0)), Step::Commit(ThreadId(0), None)]
@@ -448,7 +369,10 @@ mod tests {
     fn without_forwarding_the_load_waits_for_the_commit() {
         let program = program();
         let model = Model {
-            forwarding: Forwarding::Disabled,
+            kind: ModelKind::StoreBuffers(crate::model::StoreBufferConfig {
+                forwarding: crate::model::Forwarding::Disabled,
+                ..Model::tso().store_buffers_config().unwrap()
+            }),
             ..Model::tso()
         };
         let machine = Machine::new(&program, &model);
@@ -483,8 +407,10 @@ mod tests {
                 .apply(&machine.initial_state(), Step::Run(ThreadId(0)))
                 .unwrap()
                 .1;
-            let commit_x = match model.buffer {
-                BufferShape::PerThreadPerLocation => Step::Commit(ThreadId(0), Some(Loc(0))),
+            let commit_x = match model.store_buffers_config().unwrap().buffer {
+                crate::model::BufferShape::PerThreadPerLocation => {
+                    Step::Commit(ThreadId(0), Some(Loc(0)))
+                }
                 _ => Step::Commit(ThreadId(0), None),
             };
             assert_eq!(steps(&machine, &buffered), vec![commit_x], "{}", model.name);

@@ -30,9 +30,11 @@
 
 pub(crate) mod clocks;
 mod file;
+pub(crate) mod go;
 pub(crate) mod machine;
 pub(crate) mod races;
 pub(crate) mod state;
+pub(crate) mod store_buffer;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,13 +62,29 @@ pub enum Forwarding {
     Disabled,
 }
 
-/// A memory model: a configuration of the store-buffer machine.
+/// A memory model.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Model {
     /// Short name used on the command line and in `expect` keys.
     pub name: String,
     /// One line for `hbsim models` and reports.
     pub description: String,
+    /// How memory behaves.
+    pub kind: ModelKind,
+}
+
+/// The two machines hbsim runs programs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum ModelKind {
+    /// A store-buffer machine (`sc`, `tso`, `pso`, model files).
+    StoreBuffers(StoreBufferConfig),
+    /// The Go memory model (docs/models.md, "go").
+    Go,
+}
+
+/// The settings of a store-buffer machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct StoreBufferConfig {
     /// Buffer organisation.
     pub buffer: BufferShape,
     /// Maximum entries per buffer; a store to a full buffer waits. `None` is unbounded.
@@ -76,48 +94,69 @@ pub struct Model {
 }
 
 impl Model {
+    fn store_buffers(name: &str, description: &str, buffer: BufferShape) -> Model {
+        Model {
+            name: name.to_string(),
+            description: description.to_string(),
+            kind: ModelKind::StoreBuffers(StoreBufferConfig {
+                buffer,
+                bound: None,
+                forwarding: Forwarding::Enabled,
+            }),
+        }
+    }
+
     /// Sequential consistency: one global memory, no buffers.
     pub fn sc() -> Model {
-        Model {
-            name: "sc".to_string(),
-            description: "sequential consistency: every instruction acts on memory at once, in some interleaving".to_string(),
-            buffer: BufferShape::None,
-            bound: None,
-            forwarding: Forwarding::Enabled,
-        }
+        Model::store_buffers(
+            "sc",
+            "sequential consistency: every instruction acts on memory at once, in some interleaving",
+            BufferShape::None,
+        )
     }
 
     /// x86-TSO: one FIFO store buffer per thread, with forwarding.
     pub fn tso() -> Model {
-        Model {
-            name: "tso".to_string(),
-            description:
-                "x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores"
-                    .to_string(),
-            buffer: BufferShape::PerThread,
-            bound: None,
-            forwarding: Forwarding::Enabled,
-        }
+        Model::store_buffers(
+            "tso",
+            "x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores",
+            BufferShape::PerThread,
+        )
     }
 
     /// SPARC PSO: one FIFO per thread and variable, with forwarding.
     pub fn pso() -> Model {
+        Model::store_buffers(
+            "pso",
+            "SPARC PSO: a FIFO store buffer per thread and variable; stores to different variables may also reorder",
+            BufferShape::PerThreadPerLocation,
+        )
+    }
+
+    /// The Go memory model's rule for racy programs.
+    pub fn go() -> Model {
         Model {
-            name: "pso".to_string(),
-            description: "SPARC PSO: a FIFO store buffer per thread and variable; stores to different variables may also reorder".to_string(),
-            buffer: BufferShape::PerThreadPerLocation,
-            bound: None,
-            forwarding: Forwarding::Enabled,
+            name: "go".to_string(),
+            description: "the Go memory model: atomics are sequentially consistent; a plain read may observe any write not overwritten in happens-before".to_string(),
+            kind: ModelKind::Go,
         }
     }
 
     /// The built-in models, weakest last.
     pub fn builtins() -> Vec<Model> {
-        vec![Model::sc(), Model::tso(), Model::pso()]
+        vec![Model::sc(), Model::tso(), Model::pso(), Model::go()]
     }
 
     /// A built-in model by name.
     pub fn builtin(name: &str) -> Option<Model> {
         Model::builtins().into_iter().find(|m| m.name == name)
+    }
+
+    /// The store-buffer settings, for store-buffer models.
+    pub fn store_buffers_config(&self) -> Option<StoreBufferConfig> {
+        match self.kind {
+            ModelKind::StoreBuffers(config) => Some(config),
+            ModelKind::Go => None,
+        }
     }
 }

@@ -1,38 +1,42 @@
 //! The machine state as one flat vector of values, so states hash and compare as
 //! plain slices and a visited set stores one allocation per state.
 //!
-//! Layout, for `T` threads, `L` variables and `B` buffers:
+//! Layout, for `T` threads, `L` variables, `F` fixed words and `S` segments:
 //!
 //! ```text
 //! [ pc_0 .. pc_{T-1} | registers of thread 0 | ... | thread T-1 | mem_0 .. mem_{L-1}
-//!   | race-detection words (see `races`) | buffer_0 | ... | buffer_{B-1} ]
+//!   | F fixed words (race detection, then the memory model's own) | segment_0 | ... | segment_{S-1} ]
 //! ```
 //!
-//! A buffer is its length `n` followed by its entries, oldest first. With one
-//! buffer per thread an entry is `(variable, value)`; with one buffer per thread
-//! and variable (buffer `t * L + l`) an entry is just the value.
+//! A segment is a variable-length list: its length `n` followed by `n` entries
+//! of `width` values each, oldest first. The store-buffer models keep their
+//! buffers in segments; the `go` model keeps the history of writes of each
+//! variable in one.
 //!
-//! Invariant: `0 <= pc_t <= code length of thread t`; buffer lengths are
-//! non-negative and the vector ends exactly after the last buffer.
+//! Invariant: `0 <= pc_t <= code length of thread t`; segment lengths are
+//! non-negative and the vector ends exactly after the last segment.
+
+use std::ops::Range;
 
 use crate::ir::{Loc, Program, ThreadId, Val};
 
-use super::BufferShape;
-
-/// Offsets into the flat state for one program under one buffer shape.
+/// Offsets into the flat state for one program and one memory model.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
     threads: usize,
     locs: usize,
     /// Start of each thread's registers; `reg_start[threads]` is the start of memory.
     reg_start: Vec<usize>,
-    /// Number of race-detection words after memory.
-    race_words: usize,
-    shape: BufferShape,
+    /// Number of fixed words after memory.
+    fixed: usize,
+    /// Number of segments.
+    segments: usize,
+    /// Values per segment entry.
+    width: usize,
 }
 
 impl Layout {
-    pub fn new(program: &Program, shape: BufferShape, race_words: usize) -> Self {
+    pub fn new(program: &Program, fixed: usize, segments: usize, width: usize) -> Self {
         let threads = program.threads.len();
         let mut reg_start = Vec::with_capacity(threads + 1);
         let mut next = threads;
@@ -45,23 +49,21 @@ impl Layout {
             threads,
             locs: program.locs.len(),
             reg_start,
-            race_words,
-            shape,
+            fixed,
+            segments,
+            width,
         }
     }
 
     /// The initial state: pcs at 0, registers and memory at their initial values,
-    /// buffers empty.
+    /// fixed words 0, segments empty.
     pub fn initial(&self, program: &Program) -> Vec<Val> {
         let mut s = vec![0; self.threads];
         for thread in &program.threads {
             s.extend(thread.regs.iter().map(|r| r.init));
         }
         s.extend(program.locs.iter().map(|l| l.init));
-        s.extend(std::iter::repeat_n(
-            0,
-            self.race_words + self.buffer_count(),
-        ));
+        s.extend(std::iter::repeat_n(0, self.fixed + self.segments));
         s
     }
 
@@ -69,28 +71,14 @@ impl Layout {
         self.reg_start[self.threads]
     }
 
-    /// Offset of the first race-detection word.
-    pub fn race_start(&self) -> usize {
-        self.mem_start() + self.locs
+    /// Where the fixed words are.
+    pub fn fixed(&self) -> Range<usize> {
+        let start = self.mem_start() + self.locs;
+        start..start + self.fixed
     }
 
-    fn buffers_start(&self) -> usize {
-        self.race_start() + self.race_words
-    }
-
-    pub fn buffer_count(&self) -> usize {
-        match self.shape {
-            BufferShape::None => 0,
-            BufferShape::PerThread => self.threads,
-            BufferShape::PerThreadPerLocation => self.threads * self.locs,
-        }
-    }
-
-    fn entry_width(&self) -> usize {
-        match self.shape {
-            BufferShape::PerThreadPerLocation => 1,
-            _ => 2,
-        }
+    fn segments_start(&self) -> usize {
+        self.fixed().end
     }
 
     pub fn pc(&self, s: &[Val], t: ThreadId) -> usize {
@@ -117,131 +105,73 @@ impl Layout {
         s[self.mem_start() + l.index()] = v;
     }
 
-    /// The buffers of thread `t`, as buffer indices.
-    pub fn thread_buffers(&self, t: ThreadId) -> std::ops::Range<usize> {
-        match self.shape {
-            BufferShape::None => 0..0,
-            BufferShape::PerThread => t.index()..t.index() + 1,
-            BufferShape::PerThreadPerLocation => t.index() * self.locs..(t.index() + 1) * self.locs,
-        }
+    /// Number of segments.
+    pub fn segment_count(&self) -> usize {
+        self.segments
     }
 
-    /// The buffer a store by `t` to `l` enters.
-    pub fn buffer_for(&self, t: ThreadId, l: Loc) -> usize {
-        match self.shape {
-            BufferShape::None => unreachable!("invariant: no buffers without a buffer shape"),
-            BufferShape::PerThread => t.index(),
-            BufferShape::PerThreadPerLocation => t.index() * self.locs + l.index(),
-        }
-    }
-
-    /// Offset of buffer `b`'s length word.
-    fn buffer_offset(&self, s: &[Val], b: usize) -> usize {
-        let width = self.entry_width();
-        let mut at = self.buffers_start();
+    /// Offset of segment `b`'s length word.
+    fn segment_offset(&self, s: &[Val], b: usize) -> usize {
+        let mut at = self.segments_start();
         for _ in 0..b {
-            at += 1 + s[at] as usize * width;
+            at += 1 + s[at] as usize * self.width;
         }
         at
     }
 
-    pub fn buffer_len(&self, s: &[Val], b: usize) -> usize {
-        s[self.buffer_offset(s, b)] as usize
+    /// Number of entries in segment `b`.
+    pub fn segment_len(&self, s: &[Val], b: usize) -> usize {
+        s[self.segment_offset(s, b)] as usize
     }
 
-    /// Whether every buffer of thread `t` is empty.
-    pub fn buffers_empty(&self, s: &[Val], t: ThreadId) -> bool {
-        let range = self.thread_buffers(t);
+    /// Where the entries of segment `b` are in the state.
+    pub fn segment_range(&self, s: &[Val], b: usize) -> Range<usize> {
+        let at = self.segment_offset(s, b);
+        at + 1..at + 1 + s[at] as usize * self.width
+    }
+
+    /// The entries of segment `b`, flattened, oldest first.
+    pub fn segment<'s>(&self, s: &'s [Val], b: usize) -> &'s [Val] {
+        &s[self.segment_range(s, b)]
+    }
+
+    /// Appends an entry (`width` values) to segment `b`.
+    pub fn push(&self, s: &mut Vec<Val>, b: usize, entry: &[Val]) {
+        debug_assert_eq!(
+            entry.len(),
+            self.width,
+            "invariant: entries have the segment width"
+        );
+        let at = self.segment_offset(s, b);
+        let end = at + 1 + s[at] as usize * self.width;
+        s[at] += 1;
+        s.splice(end..end, entry.iter().copied());
+    }
+
+    /// Removes and returns entry `index` of segment `b`.
+    pub fn remove(&self, s: &mut Vec<Val>, b: usize, index: usize) -> Vec<Val> {
+        let at = self.segment_offset(s, b);
+        debug_assert!(index < s[at] as usize, "invariant: the entry exists");
+        s[at] -= 1;
+        let start = at + 1 + index * self.width;
+        s.drain(start..start + self.width).collect()
+    }
+
+    /// Whether segments `range` are all empty.
+    pub fn segments_empty(&self, s: &[Val], range: Range<usize>) -> bool {
         if range.is_empty() {
             return true;
         }
-        // An empty buffer is one zero word, so the thread's buffers are all empty
-        // exactly when the words from its first buffer on are zero.
-        let at = self.buffer_offset(s, range.start);
+        // An empty segment is one zero word, so the segments are all empty
+        // exactly when the words from the first of them on are zero.
+        let at = self.segment_offset(s, range.start);
         s[at..at + range.len()].iter().all(|&n| n == 0)
     }
 
-    /// Whether every buffer of every thread is empty.
-    pub fn all_buffers_empty(&self, s: &[Val]) -> bool {
-        // Empty buffers are single zero words, so all are empty exactly when the
-        // buffer region is as short as possible and all zero.
-        let start = self.buffers_start();
-        s.len() == start + self.buffer_count() && s[start..].iter().all(|&n| n == 0)
-    }
-
-    /// Appends `(l, v)` to buffer `b`.
-    pub fn push(&self, s: &mut Vec<Val>, b: usize, l: Loc, v: Val) {
-        let at = self.buffer_offset(s, b);
-        let n = s[at] as usize;
-        let end = at + 1 + n * self.entry_width();
-        s[at] += 1;
-        match self.shape {
-            BufferShape::PerThreadPerLocation => {
-                s.insert(end, v);
-            }
-            _ => {
-                s.splice(end..end, [Val::from(l.0), v]);
-            }
-        }
-    }
-
-    /// Removes and returns the oldest entry of non-empty buffer `b`.
-    pub fn pop_oldest(&self, s: &mut Vec<Val>, b: usize) -> (Loc, Val) {
-        let at = self.buffer_offset(s, b);
-        debug_assert!(s[at] > 0, "invariant: pop from a non-empty buffer");
-        s[at] -= 1;
-        match self.shape {
-            BufferShape::PerThreadPerLocation => {
-                let l = Loc((b % self.locs) as u16);
-                (l, s.remove(at + 1))
-            }
-            _ => {
-                let entry: Vec<Val> = s.drain(at + 1..at + 3).collect();
-                (Loc(entry[0] as u16), entry[1])
-            }
-        }
-    }
-
-    /// The newest value thread `t` has buffered for `l`, if any, with the
-    /// buffer and the entry's position in it (0 is the oldest).
-    pub fn newest_buffered(&self, s: &[Val], t: ThreadId, l: Loc) -> Option<(Val, usize, usize)> {
-        match self.shape {
-            BufferShape::None => None,
-            BufferShape::PerThread => {
-                let b = t.index();
-                let at = self.buffer_offset(s, b);
-                let n = s[at] as usize;
-                let entries = &s[at + 1..at + 1 + 2 * n];
-                entries
-                    .chunks_exact(2)
-                    .enumerate()
-                    .rev()
-                    .find(|(_, e)| e[0] == Val::from(l.0))
-                    .map(|(i, e)| (e[1], b, i))
-            }
-            BufferShape::PerThreadPerLocation => {
-                let b = self.buffer_for(t, l);
-                let at = self.buffer_offset(s, b);
-                let n = s[at] as usize;
-                (n > 0).then(|| (s[at + n], b, n - 1))
-            }
-        }
-    }
-
-    /// The entries of buffer `b`, oldest first.
-    pub fn buffer_entries(&self, s: &[Val], b: usize) -> Vec<(Loc, Val)> {
-        let at = self.buffer_offset(s, b);
-        let n = s[at] as usize;
-        match self.shape {
-            BufferShape::PerThreadPerLocation => {
-                let l = Loc((b % self.locs) as u16);
-                s[at + 1..at + 1 + n].iter().map(|&v| (l, v)).collect()
-            }
-            _ => s[at + 1..at + 1 + 2 * n]
-                .chunks_exact(2)
-                .map(|e| (Loc(e[0] as u16), e[1]))
-                .collect(),
-        }
+    /// Whether every segment is empty.
+    pub fn all_segments_empty(&self, s: &[Val]) -> bool {
+        let start = self.segments_start();
+        s.len() == start + self.segments && s[start..].iter().all(|&n| n == 0)
     }
 }
 
@@ -260,50 +190,24 @@ mod tests {
     }
 
     #[test]
-    fn per_thread_buffer_is_fifo_with_newest_forwarding() {
+    fn segments_are_fifo_lists_of_fixed_width_entries() {
         let p = program();
-        let layout = Layout::new(&p, BufferShape::PerThread, 0);
+        let layout = Layout::new(&p, 3, 2, 2);
         let mut s = layout.initial(&p);
-        let (t0, t1) = (ThreadId(0), ThreadId(1));
-        let (x, y) = (Loc(1), Loc(0));
-        assert_eq!(layout.mem(&s, y), 7);
-        assert!(layout.all_buffers_empty(&s));
-        layout.push(&mut s, 0, x, 1);
-        layout.push(&mut s, 0, y, 2);
-        layout.push(&mut s, 0, x, 3);
-        assert_eq!(layout.buffer_len(&s, 0), 3);
-        assert!(!layout.buffers_empty(&s, t0) && layout.buffers_empty(&s, t1));
-        assert_eq!(layout.newest_buffered(&s, t0, x), Some((3, 0, 2)));
-        assert_eq!(layout.newest_buffered(&s, t1, x), None);
-        assert_eq!(layout.pop_oldest(&mut s, 0), (x, 1));
-        assert_eq!(layout.pop_oldest(&mut s, 0), (y, 2));
-        assert_eq!(layout.buffer_entries(&s, 0), vec![(x, 3)]);
-        layout.push(&mut s, 1, y, 9);
-        assert_eq!(layout.buffer_entries(&s, 1), vec![(y, 9)]);
-        assert_eq!(layout.pop_oldest(&mut s, 0), (x, 3));
-        assert_eq!(layout.pop_oldest(&mut s, 1), (y, 9));
-        assert!(layout.all_buffers_empty(&s));
+        assert_eq!(layout.mem(&s, Loc(0)), 7);
+        assert_eq!(layout.fixed().len(), 3);
+        assert!(layout.all_segments_empty(&s));
+        layout.push(&mut s, 0, &[1, 10]);
+        layout.push(&mut s, 0, &[2, 20]);
+        layout.push(&mut s, 1, &[3, 30]);
+        assert_eq!(layout.segment(&s, 0), &[1, 10, 2, 20]);
+        assert_eq!(layout.segment_len(&s, 1), 1);
+        assert!(!layout.segments_empty(&s, 0..1) && !layout.segments_empty(&s, 1..2));
+        assert_eq!(layout.remove(&mut s, 0, 0), vec![1, 10]);
+        assert_eq!(layout.remove(&mut s, 1, 0), vec![3, 30]);
+        assert!(layout.segments_empty(&s, 1..2));
+        assert_eq!(layout.remove(&mut s, 0, 0), vec![2, 20]);
+        assert!(layout.all_segments_empty(&s));
         assert_eq!(s, layout.initial(&p));
-    }
-
-    #[test]
-    fn per_location_buffers_are_independent() {
-        let p = program();
-        let layout = Layout::new(&p, BufferShape::PerThreadPerLocation, 0);
-        let mut s = layout.initial(&p);
-        let t0 = ThreadId(0);
-        let (y, x) = (Loc(0), Loc(1));
-        assert_eq!(layout.buffer_count(), 4);
-        layout.push(&mut s, layout.buffer_for(t0, x), x, 1);
-        layout.push(&mut s, layout.buffer_for(t0, y), y, 2);
-        layout.push(&mut s, layout.buffer_for(t0, x), x, 3);
-        assert_eq!(layout.newest_buffered(&s, t0, x), Some((3, 1, 1)));
-        // y's store can leave before the older stores to x.
-        assert_eq!(layout.pop_oldest(&mut s, layout.buffer_for(t0, y)), (y, 2));
-        assert_eq!(layout.pop_oldest(&mut s, layout.buffer_for(t0, x)), (x, 1));
-        assert_eq!(layout.newest_buffered(&s, t0, x), Some((3, 1, 0)));
-        assert!(!layout.buffers_empty(&s, t0));
-        assert_eq!(layout.pop_oldest(&mut s, layout.buffer_for(t0, x)), (x, 3));
-        assert!(layout.buffers_empty(&s, t0) && layout.all_buffers_empty(&s));
     }
 }

@@ -69,7 +69,10 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
 fn step_table(x: &Explanation<'_>, names: &Names<'_>) -> String {
     let exec = x.execution;
     let threads: Vec<ThreadId> = (0..x.program.threads.len() as u16).map(ThreadId).collect();
-    let buffered = x.model.buffer != BufferShape::None;
+    let buffered = x
+        .model
+        .store_buffers_config()
+        .is_some_and(|c| c.buffer != BufferShape::None);
     let mut header = vec!["step".to_string()];
     header.extend(threads.iter().map(|&t| names.thread(t)));
     if buffered {
@@ -79,7 +82,7 @@ fn step_table(x: &Explanation<'_>, names: &Names<'_>) -> String {
     table.load_style(presets::ASCII_MARKDOWN).set_header(header);
     for (i, record) in exec.steps.iter().enumerate() {
         let (thread, cell) = match record.step {
-            Step::Run(t) => {
+            Step::Run(t) | Step::Exec { thread: t, .. } => {
                 let text = match record.event.map(|id| exec.event(id)) {
                     Some(e) => {
                         let pc = e.pc.expect("invariant: thread events have a pc");

@@ -216,6 +216,11 @@ fn trace_value(trace: &Trace, set: &OutcomeSet) -> Value {
                 "commit": t.0,
                 "loc": loc.map(|l| set.name(crate::ir::Observable::Loc(l)).to_string()),
             }),
+            Step::Exec { thread, pc, choice } => json!({
+                "exec": thread.0,
+                "pc": pc,
+                "choice": choice,
+            }),
         })
         .collect()
 }

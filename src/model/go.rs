@@ -1,0 +1,556 @@
+//! The `go` model: the Go memory model (<https://go.dev/ref/mem>, version of
+//! June 6, 2022), including its rule for programs with data races. The rules,
+//! in plain words (docs/models.md has them for users):
+//!
+//! 1. **Synchronising operations are sequentially consistent.** Atomic loads,
+//!    stores and read-modify-writes act in one interleaving, each seeing the
+//!    newest write to its variable; an atomic read of an atomic write is
+//!    synchronised before it.
+//! 2. **A plain read may observe any write its may-observe set allows** among
+//!    the writes executed so far: a write `w` to `x` unless another write `w'`
+//!    to `x` has `w hb w'` and `w' hb r` (an executed write never happens after
+//!    the read). So a racy read can return an older value than the newest one.
+//! 3. **Independent plain accesses may execute out of program order** within a
+//!    goroutine: an instruction can run before earlier ones of its thread when
+//!    none of those is a branch or a synchronising operation, none writes a
+//!    register it reads or reads or writes a register it writes, and none
+//!    accesses its variable. hbsim looks up to [`WINDOW`] instructions ahead.
+//! 4. **No values out of thin air**: every value read was written by an executed
+//!    write (or is a variable's initial value).
+//!
+//! The final value of a variable is its newest write.
+//!
+//! State: the thread clocks of [`super::clocks`] (only when the program has
+//! atomics; otherwise nothing synchronises and happens-before between threads
+//! is empty), for each thread a bit mask of the instructions ahead of its pc it
+//! has already executed, and for each variable the **history** of its writes
+//! that some thread could still observe: entries `(value, writer + 1, atomic,
+//! clock of the writer at the write)`, oldest first, writer 0 meaning the
+//! initial write. A write stays in the history while a thread that has plain
+//! reads of the variable and has not finished could observe it, and the newest
+//! write always stays.
+
+use super::clocks::{ThreadClocks, renumber};
+use super::machine::{Core, Effect, Sink, Source, copy_into};
+use super::store_buffer::rmw_result;
+use crate::ir::{Access, Expr, Instr, Loc, Program, Reg, ThreadId, Val};
+use crate::trace::Step;
+
+/// How many instructions past its pc a thread may execute early.
+pub(crate) const WINDOW: usize = 4;
+
+/// Offsets of the fields of a history entry.
+const VALUE: usize = 0;
+const WRITER: usize = 1;
+const ATOMIC: usize = 2;
+const CLOCK: usize = 3;
+
+/// The Go memory model for one program.
+#[derive(Debug)]
+pub(crate) struct GoMemory {
+    threads: usize,
+    locs: usize,
+    /// Whether the program has atomic accesses (so clocks are stored).
+    synchronising: bool,
+    /// Offset of the done masks within the fixed words.
+    masks: usize,
+    /// The thread clocks, within the fixed words.
+    clocks: ThreadClocks,
+    /// Values per history entry.
+    width: usize,
+    /// For each variable, the threads with a plain load of it.
+    plain_readers: Vec<Vec<ThreadId>>,
+}
+
+impl GoMemory {
+    /// The model for `program`, its words starting `base` words into the fixed words.
+    pub fn new(program: &Program, base: usize) -> Self {
+        let threads = program.threads.len();
+        let locs = program.locs.len();
+        let mut plain_readers = vec![Vec::new(); locs];
+        let mut synchronising = false;
+        for (t, thread) in program.threads.iter().enumerate() {
+            for instr in &thread.code {
+                match instr {
+                    Instr::Load {
+                        loc,
+                        access: Access::Plain,
+                        ..
+                    } => {
+                        let readers: &mut Vec<ThreadId> = &mut plain_readers[loc.index()];
+                        if !readers.contains(&ThreadId(t as u16)) {
+                            readers.push(ThreadId(t as u16));
+                        }
+                    }
+                    Instr::Load {
+                        access: Access::Atomic,
+                        ..
+                    }
+                    | Instr::Store {
+                        access: Access::Atomic,
+                        ..
+                    }
+                    | Instr::Rmw { .. } => synchronising = true,
+                    _ => {}
+                }
+            }
+        }
+        GoMemory {
+            threads,
+            locs,
+            synchronising,
+            masks: base,
+            clocks: ThreadClocks {
+                start: base + threads,
+                threads,
+            },
+            width: CLOCK + if synchronising { threads } else { 0 },
+            plain_readers,
+        }
+    }
+
+    /// Fixed words, segments and entry width this model needs.
+    pub fn words(&self) -> (usize, usize, usize) {
+        let clocks = if self.synchronising {
+            self.clocks.len()
+        } else {
+            0
+        };
+        (self.threads + clocks, self.locs, self.width)
+    }
+
+    /// Puts each variable's initial write in its history and starts the clocks.
+    pub fn initialise(&self, core: &Core<'_>, s: &mut Vec<Val>) {
+        for (l, location) in core.program.locs.iter().enumerate() {
+            let mut entry = vec![0; self.width];
+            entry[VALUE] = location.init;
+            core.layout.push(s, l, &entry);
+        }
+        if self.synchronising {
+            let fixed = core.layout.fixed();
+            self.clocks.initialise(&mut s[fixed]);
+        }
+    }
+
+    /// The steps thread `t` may take: its next instruction, and each
+    /// independent plain access up to [`WINDOW`] instructions ahead; a plain
+    /// load once per write it may observe.
+    pub fn candidates(&self, core: &Core<'_>, s: &[Val], t: ThreadId, out: &mut Vec<Step>) {
+        let pc = core.layout.pc(s, t);
+        if core.instr(t, pc).is_none() {
+            return;
+        }
+        for j in std::iter::once(pc)
+            .chain((pc + 1..=pc + WINDOW).filter(|&j| self.may_run_early(core, s, t, j)))
+        {
+            match core.instr(t, j) {
+                Some(Instr::Load {
+                    loc,
+                    access: Access::Plain,
+                    ..
+                }) => {
+                    for choice in self.observable(core, s, t, *loc) {
+                        out.push(exec(t, j, choice));
+                    }
+                }
+                Some(_) => out.push(exec(t, j, 0)),
+                None => {}
+            }
+        }
+    }
+
+    /// Takes an `Exec` step from `s` into `out`; `None` if it is not enabled.
+    pub fn step(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        step: Step,
+        out: &mut Vec<Val>,
+    ) -> Option<Effect> {
+        let Step::Exec {
+            thread: t,
+            pc: j,
+            choice,
+        } = step
+        else {
+            return None;
+        };
+        let (j, choice) = (j as usize, choice as usize);
+        let layout = &core.layout;
+        let pc = layout.pc(s, t);
+        let in_order = j == pc;
+        if !in_order && !self.may_run_early(core, s, t, j) {
+            return None;
+        }
+        let instr = core.instr(t, j)?;
+        copy_into(out, s);
+        let effect = match instr {
+            Instr::Load { dst, loc, access } => {
+                let history = layout.segment(s, loc.index());
+                let (index, from) = match access {
+                    Access::Plain => {
+                        if !self.observable(core, s, t, *loc).any(|i| i == choice) {
+                            return None;
+                        }
+                        (choice, Source::MayObserve)
+                    }
+                    Access::Atomic => {
+                        if !in_order || choice != 0 {
+                            return None;
+                        }
+                        (history.len() / self.width - 1, Source::Memory)
+                    }
+                };
+                let entry = &history[index * self.width..(index + 1) * self.width];
+                let value = entry[VALUE];
+                if *access == Access::Atomic {
+                    self.acquire(core, out, t, entry);
+                }
+                layout.regs_mut(out, t)[dst.index()] = value;
+                Effect::Read {
+                    pc: j,
+                    loc: *loc,
+                    value,
+                    access: *access,
+                    from,
+                }
+            }
+            Instr::Store { loc, value, access } => {
+                if choice != 0 || (*access == Access::Atomic && !in_order) {
+                    return None;
+                }
+                let value = value.eval(layout.regs(s, t));
+                self.write(core, out, t, *loc, value, *access == Access::Atomic);
+                Effect::Write {
+                    pc: j,
+                    loc: *loc,
+                    value,
+                    access: *access,
+                    to: Sink::Memory,
+                }
+            }
+            Instr::Rmw { dst, loc, op } => {
+                if !in_order || choice != 0 {
+                    return None;
+                }
+                let history = layout.segment(s, loc.index());
+                let newest = &history[history.len() - self.width..];
+                let old = newest[VALUE];
+                self.acquire(core, out, t, newest);
+                let new = rmw_result(op, old, layout.regs(s, t));
+                if let Some(new) = new {
+                    self.write(core, out, t, *loc, new, true);
+                }
+                layout.regs_mut(out, t)[dst.index()] = old;
+                Effect::Rmw {
+                    pc: j,
+                    loc: *loc,
+                    old,
+                    new,
+                }
+            }
+            Instr::Fence => {
+                if !in_order || choice != 0 {
+                    return None;
+                }
+                Effect::Fence { pc: j }
+            }
+            Instr::Let { .. } | Instr::Goto { .. } => {
+                if !in_order || choice != 0 {
+                    return None;
+                }
+                core.step_local(out, t);
+                core.run_local(out, t);
+                return Some(Effect::Local);
+            }
+        };
+        if in_order {
+            self.advance(core, out, t);
+        } else {
+            let fixed = layout.fixed();
+            out[fixed.start + self.masks + t.index()] |= 1 << (j - pc - 1);
+        }
+        self.prune(core, out);
+        self.renumber(core, out);
+        Some(effect)
+    }
+
+    fn mask(&self, core: &Core<'_>, s: &[Val], t: ThreadId) -> Val {
+        s[core.layout.fixed().start + self.masks + t.index()]
+    }
+
+    /// Whether instruction `j` (after the pc) of thread `t` may run now: it is a
+    /// plain access not yet run, and every instruction between the pc and it
+    /// that has not run is a register-only `Let` or a plain access independent
+    /// of it.
+    fn may_run_early(&self, core: &Core<'_>, s: &[Val], t: ThreadId, j: usize) -> bool {
+        let pc = core.layout.pc(s, t);
+        if j <= pc || j > pc + WINDOW {
+            return false;
+        }
+        let mask = self.mask(core, s, t);
+        if mask & (1 << (j - pc - 1)) != 0 {
+            return false;
+        }
+        let Some(
+            later @ (Instr::Load {
+                access: Access::Plain,
+                ..
+            }
+            | Instr::Store {
+                access: Access::Plain,
+                ..
+            }),
+        ) = core.instr(t, j)
+        else {
+            return false;
+        };
+        (pc..j).all(|i| {
+            let done = i > pc && mask & (1 << (i - pc - 1)) != 0;
+            done || core
+                .instr(t, i)
+                .is_some_and(|earlier| independent(earlier, later))
+        })
+    }
+
+    /// The history entries of `loc` that thread `u` may observe, by index.
+    fn observable<'a>(
+        &'a self,
+        core: &'a Core<'_>,
+        s: &'a [Val],
+        u: ThreadId,
+        loc: Loc,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let history = core.layout.segment(s, loc.index());
+        let n = history.len() / self.width;
+        let entry = move |i: usize| &history[i * self.width..(i + 1) * self.width];
+        (0..n).filter(move |&i| {
+            !(0..n).any(|k| {
+                k != i
+                    && self.write_hb(entry(i), i, entry(k), k)
+                    && self.hb_point(core, s, entry(k), u)
+            })
+        })
+    }
+
+    /// Whether history entry `a` (at index `ia`) happens before entry `b` (at `ib`).
+    fn write_hb(&self, a: &[Val], ia: usize, b: &[Val], ib: usize) -> bool {
+        match (a[WRITER], b[WRITER]) {
+            (0, _) => true,
+            (_, 0) => false,
+            (wa, wb) if wa == wb => ia < ib,
+            (wa, _) => {
+                let t = (wa - 1) as usize;
+                self.synchronising && a[CLOCK + t] <= b[CLOCK + t]
+            }
+        }
+    }
+
+    /// Whether history entry `w` happens before the current point of thread `u`.
+    fn hb_point(&self, core: &Core<'_>, s: &[Val], w: &[Val], u: ThreadId) -> bool {
+        match w[WRITER] {
+            0 => true,
+            writer if writer - 1 == Val::from(u.0) => true,
+            writer => {
+                let t = (writer - 1) as usize;
+                let fixed = core.layout.fixed().start;
+                self.synchronising && w[CLOCK + t] <= s[fixed + self.clocks.at(u.index(), t)]
+            }
+        }
+    }
+
+    /// Appends a write to `loc`'s history and makes it the newest value.
+    fn write(
+        &self,
+        core: &Core<'_>,
+        out: &mut Vec<Val>,
+        t: ThreadId,
+        loc: Loc,
+        value: Val,
+        atomic: bool,
+    ) {
+        let mut entry = vec![0; self.width];
+        entry[VALUE] = value;
+        entry[WRITER] = Val::from(t.0) + 1;
+        entry[ATOMIC] = Val::from(atomic);
+        let fixed = core.layout.fixed().start;
+        if self.synchronising {
+            for u in 0..self.threads {
+                entry[CLOCK + u] = out[fixed + self.clocks.at(t.index(), u)];
+            }
+            if atomic {
+                out[fixed + self.clocks.at(t.index(), t.index())] += 1;
+            }
+        }
+        core.layout.push(out, loc.index(), &entry);
+        core.layout.set_mem(out, loc, value);
+    }
+
+    /// An atomic read of `entry`: synchronises with it if it is an atomic write.
+    fn acquire(&self, core: &Core<'_>, out: &mut [Val], t: ThreadId, entry: &[Val]) {
+        if self.synchronising && entry[ATOMIC] != 0 {
+            let fixed = core.layout.fixed().start;
+            for u in 0..self.threads {
+                let mine = fixed + self.clocks.at(t.index(), u);
+                out[mine] = out[mine].max(entry[CLOCK + u]);
+            }
+        }
+    }
+
+    /// Moves thread `t`'s pc past the instruction it just ran in order, past the
+    /// instructions it already ran early, and through register-only code.
+    fn advance(&self, core: &Core<'_>, s: &mut [Val], t: ThreadId) {
+        let mut done = self.shift(core, s, t);
+        loop {
+            if done {
+                done = self.shift(core, s, t);
+                continue;
+            }
+            if self.mask(core, s, t) == 0 {
+                core.run_local(s, t);
+                return;
+            }
+            // Instructions ahead ran early, so the code up to them is straight
+            // line: register-only `Let`s and memory accesses.
+            match core.instr(t, core.layout.pc(s, t)) {
+                Some(Instr::Let { dst, value }) => {
+                    let v = value.eval(core.layout.regs(s, t));
+                    core.layout.regs_mut(s, t)[dst.index()] = v;
+                    done = self.shift(core, s, t);
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Moves thread `t`'s pc one instruction on; returns whether that
+    /// instruction already ran early.
+    fn shift(&self, core: &Core<'_>, s: &mut [Val], t: ThreadId) -> bool {
+        let at = core.layout.fixed().start + self.masks + t.index();
+        let done = s[at] & 1 != 0;
+        s[at] >>= 1;
+        let pc = core.layout.pc(s, t);
+        core.layout.set_pc(s, t, pc + 1);
+        done
+    }
+
+    /// Drops the writes no thread can observe any more, keeping each variable's
+    /// newest write.
+    fn prune(&self, core: &Core<'_>, s: &mut Vec<Val>) {
+        for l in 0..self.locs {
+            let loc = Loc(l as u16);
+            let readers: Vec<ThreadId> = self.plain_readers[l]
+                .iter()
+                .copied()
+                .filter(|&u| core.instr(u, core.layout.pc(s, u)).is_some())
+                .collect();
+            let n = core.layout.segment_len(s, l);
+            let mut keep = vec![false; n];
+            keep[n - 1] = true;
+            for &u in &readers {
+                for i in self.observable(core, s, u, loc) {
+                    keep[i] = true;
+                }
+            }
+            for i in (0..n).rev().filter(|&i| !keep[i]) {
+                core.layout.remove(s, l, i);
+            }
+        }
+    }
+
+    /// Renumbers each clock component densely (see [`super::clocks`]).
+    fn renumber(&self, core: &Core<'_>, s: &mut [Val]) {
+        if !self.synchronising {
+            return;
+        }
+        let fixed = core.layout.fixed().start;
+        let mut history_starts = Vec::new();
+        for l in 0..self.locs {
+            let range = core.layout.segment_range(s, l);
+            history_starts.extend(range.step_by(self.width).map(|entry| entry + CLOCK));
+        }
+        for t in 0..self.threads {
+            let positions: Vec<usize> = (0..self.threads)
+                .map(|u| fixed + self.clocks.at(u, t))
+                .chain(history_starts.iter().map(|start| start + t))
+                .collect();
+            renumber(s, &positions);
+        }
+    }
+}
+
+fn exec(thread: ThreadId, pc: usize, choice: usize) -> Step {
+    Step::Exec {
+        thread,
+        pc: pc as u32,
+        choice: choice as u16,
+    }
+}
+
+/// Whether plain access `later` may run before `earlier` (an instruction
+/// between the pc and it): `earlier` is a `Let` or a plain access, they share
+/// no register one of them writes, and they do not access the same variable.
+fn independent(earlier: &Instr, later: &Instr) -> bool {
+    let (Some(e), Some(l)) = (registers(earlier), registers(later)) else {
+        return false;
+    };
+    let overlap = |a: &[Reg], b: &[Reg]| a.iter().any(|r| b.contains(r));
+    let same_loc = matches!((location(earlier), location(later)), (Some(a), Some(b)) if a == b);
+    !overlap(&l.reads, &e.writes)
+        && !overlap(&l.writes, &e.reads)
+        && !overlap(&l.writes, &e.writes)
+        && !same_loc
+}
+
+/// Registers an instruction reads and writes; `None` for instructions nothing
+/// may move across (branches and synchronising operations).
+struct Registers {
+    reads: Vec<Reg>,
+    writes: Vec<Reg>,
+}
+
+fn registers(instr: &Instr) -> Option<Registers> {
+    match instr {
+        Instr::Load {
+            dst,
+            access: Access::Plain,
+            ..
+        } => Some(Registers {
+            reads: Vec::new(),
+            writes: vec![*dst],
+        }),
+        Instr::Store {
+            value,
+            access: Access::Plain,
+            ..
+        } => Some(Registers {
+            reads: expr_registers(value),
+            writes: Vec::new(),
+        }),
+        Instr::Let { dst, value } => Some(Registers {
+            reads: expr_registers(value),
+            writes: vec![*dst],
+        }),
+        _ => None,
+    }
+}
+
+fn location(instr: &Instr) -> Option<Loc> {
+    match instr {
+        Instr::Load { loc, .. } | Instr::Store { loc, .. } | Instr::Rmw { loc, .. } => Some(*loc),
+        _ => None,
+    }
+}
+
+fn expr_registers(e: &Expr) -> Vec<Reg> {
+    match e {
+        Expr::Const(_) => Vec::new(),
+        Expr::Reg(r) => vec![*r],
+        Expr::Unary(_, a) => expr_registers(a),
+        Expr::Binary(_, a, b) => {
+            let mut regs = expr_registers(a);
+            regs.extend(expr_registers(b));
+            regs
+        }
+    }
+}
