@@ -33,7 +33,7 @@ pub struct RunArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Models to explore: `sc`, `tso`, `pso`, `all`, or a model file (repeat the
+    /// Models to explore: `sc`, `tso`, `pso`, `go`, `all`, or a model file (repeat the
     /// flag or separate with commas). Default: the models each file's
     /// expectations name, else all built-in models.
     #[arg(long, short, value_delimiter = ',')]
@@ -61,7 +61,7 @@ pub struct ExplainArgs {
     /// The litmus file.
     pub file: PathBuf,
 
-    /// The model: `sc`, `tso`, `pso` or a model file. Default: the first model
+    /// The model: `sc`, `tso`, `pso`, `go` or a model file. Default: the first model
     /// the file's expectations name, else `tso`.
     #[arg(long, short)]
     pub model: Option<String>,
@@ -139,10 +139,10 @@ pub enum ConfigError {
     #[error("no `.ron` files under {}", .0.display())]
     EmptyDirectory(PathBuf),
     #[error(
-        "unknown model `{0}`: expected sc, tso, pso, all, or the path of a model file (there is no file `{0}`)"
+        "unknown model `{0}`: expected sc, tso, pso, go, all, or the path of a model file (there is no file `{0}`)"
     )]
     UnknownModel(String),
-    #[error("`{0}` is a directory: expected sc, tso, pso, all, or the path of a model file")]
+    #[error("`{0}` is a directory: expected sc, tso, pso, go, all, or the path of a model file")]
     ModelIsDirectory(String),
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -15,8 +15,11 @@
 //! [`explore::Completeness::Interrupted`]) and verdicts that the outcomes found do
 //! not decide are inconclusive. Nothing is silently partial.
 //!
-//! The models are the store-buffer machines of [`model`]: sequential
-//! consistency, x86-TSO, SPARC PSO, and variants described in model files.
+//! The models are the store-buffer machines of [`model`] (sequential
+//! consistency, x86-TSO, SPARC PSO, and variants described in model files) and
+//! the Go memory model. Every execution also has a happens-before order
+//! ([`hb`]): hbsim reports which writes each read may observe, the data races,
+//! and which outcomes only racy executions reach.
 //!
 //! # Pipeline
 //!

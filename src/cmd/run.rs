@@ -139,7 +139,7 @@ fn load(
                     .expectation_error(
                         i,
                         format!(
-                            "expected a model: sc, tso, pso or one given with --model, found `{}`",
+                            "expected a model: sc, tso, pso, go or one given with --model, found `{}`",
                             expectation.model
                         ),
                     )

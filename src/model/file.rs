@@ -85,7 +85,7 @@ pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError
             ),
             "this name",
         )
-        .with_help("sc, tso, pso and all name the built-in models; choose another name")
+        .with_help("sc, tso, pso, go and all name the built-in models; choose another name")
         .into());
     }
     if file.bound == Some(0) {

@@ -1,7 +1,7 @@
-//! Memory models as store-buffer machines.
+//! Memory models: store-buffer machines, and the Go memory model (`ModelKind::Go`).
 //!
-//! Every model is one operational machine with three settings (docs/models.md has
-//! the same rules for users):
+//! Every hardware model is one operational machine with three settings
+//! (docs/models.md has the same rules for users):
 //!
 //! | setting | `sc` | `tso` | `pso` |
 //! |---|---|---|---|
