@@ -404,6 +404,10 @@ fn explain_output_matches_goldens() {
             ],
         ),
         (
+            "lb-go.explain",
+            &["explain", "tests/fixtures/run/lb.ron", "--model", "go"],
+        ),
+        (
             "mp-atomic-flag.explain",
             &[
                 "explain",

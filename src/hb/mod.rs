@@ -129,6 +129,9 @@ pub struct StepRecord {
     pub via_buffer: bool,
     /// Each thread's pending stores after the step, oldest first.
     pub pending: Vec<Vec<(Loc, Val)>>,
+    /// Whether the step ran an instruction before earlier ones of its thread
+    /// (the `go` model's reordering of independent plain accesses).
+    pub early: bool,
 }
 
 /// One execution with its events and happens-before.

@@ -34,16 +34,15 @@ impl Execution {
                 .apply(&state, step)
                 .ok_or(ReplayError { index, step })?;
             recorder.step(index, step, effect);
+            let early = matches!(step, Step::Exec { thread, pc, .. }
+                if pc as usize > machine.core.layout.pc(&state, thread));
             state = next;
-            let pending = machine
+            let record = recorder.steps.last_mut().expect("invariant: just pushed");
+            record.pending = machine
                 .thread_ids()
                 .map(|t| machine.pending_stores(&state, t))
                 .collect();
-            recorder
-                .steps
-                .last_mut()
-                .expect("invariant: just pushed")
-                .pending = pending;
+            record.early = early;
         }
         Ok(recorder.finish(trace.clone()))
     }
@@ -124,6 +123,7 @@ impl Recorder {
                 }
             ),
             pending: Vec::new(),
+            early: false,
         };
         match (step, effect) {
             (_, Effect::Commit { buffer, loc, .. }) => {

@@ -95,6 +95,9 @@ fn step_table(x: &Explanation<'_>, names: &Names<'_>) -> String {
                                 ", forwarded"
                             });
                         }
+                        if record.early {
+                            text.push_str(", ahead of program order");
+                        }
                         text
                     }
                     None => "register-only instructions".to_string(),
