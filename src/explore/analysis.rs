@@ -68,9 +68,19 @@ pub(crate) struct Trap {
 }
 
 /// The bottom strongly connected components of the states that cannot reach a
-/// final state. `is_final` is indexed by state id.
-pub(crate) fn traps(graph: &StateGraph, machine: &Machine<'_>, is_final: &[bool]) -> Vec<Trap> {
-    let can_finish = reaches_final(graph, is_final);
+/// final state. `is_final` and `toward` (from [`toward_final`]) are indexed by
+/// state id.
+pub(crate) fn traps(
+    graph: &StateGraph,
+    machine: &Machine<'_>,
+    is_final: &[bool],
+    toward: &[Option<StateId>],
+) -> Vec<Trap> {
+    let can_finish: Vec<bool> = is_final
+        .iter()
+        .zip(toward)
+        .map(|(&done, next)| done || next.is_some())
+        .collect();
     if can_finish.iter().all(|&c| c) {
         return Vec::new();
     }
@@ -126,17 +136,19 @@ pub(crate) fn traps(graph: &StateGraph, machine: &Machine<'_>, is_final: &[bool]
     traps
 }
 
-/// Which states can reach a final state: a backward search from the final states.
-fn reaches_final(graph: &StateGraph, is_final: &[bool]) -> Vec<bool> {
+/// For each state, the next state on a shortest path to a final state (`None`
+/// for final states and for states that cannot reach one): a backward
+/// breadth-first search from every final state.
+pub(crate) fn toward_final(graph: &StateGraph, is_final: &[bool]) -> Vec<Option<StateId>> {
     let n = graph.len();
-    let mut predecessor_count = vec![0u32; n + 1];
+    let mut predecessor_start = vec![0u32; n + 1];
     for &succ in &graph.edges {
-        predecessor_count[succ as usize + 1] += 1;
+        predecessor_start[succ as usize + 1] += 1;
     }
     for i in 0..n {
-        predecessor_count[i + 1] += predecessor_count[i];
+        predecessor_start[i + 1] += predecessor_start[i];
     }
-    let mut fill = predecessor_count.clone();
+    let mut fill = predecessor_start.clone();
     let mut predecessors = vec![0 as StateId; graph.edges.len()];
     for id in 0..n {
         for &succ in graph.successors_of(id as StateId) {
@@ -144,19 +156,21 @@ fn reaches_final(graph: &StateGraph, is_final: &[bool]) -> Vec<bool> {
             fill[succ as usize] += 1;
         }
     }
-    let mut can_finish = is_final.to_vec();
-    let mut queue: Vec<StateId> = (0..n as StateId)
+    let mut next = vec![None; n];
+    let mut reached = is_final.to_vec();
+    let mut queue: VecDeque<StateId> = (0..n as StateId)
         .filter(|&id| is_final[id as usize])
         .collect();
-    while let Some(id) = queue.pop() {
+    while let Some(id) = queue.pop_front() {
         let range =
-            predecessor_count[id as usize] as usize..predecessor_count[id as usize + 1] as usize;
+            predecessor_start[id as usize] as usize..predecessor_start[id as usize + 1] as usize;
         for &p in &predecessors[range] {
-            if !can_finish[p as usize] {
-                can_finish[p as usize] = true;
-                queue.push(p);
+            if !reached[p as usize] {
+                reached[p as usize] = true;
+                next[p as usize] = Some(id);
+                queue.push_back(p);
             }
         }
     }
-    can_finish
+    next
 }

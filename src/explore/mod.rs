@@ -228,8 +228,9 @@ impl<'a> Explorer<'a> {
             let outcome = Outcome::Final(machine.observe(state));
             outcomes.add(outcome, count_of(id), racy, || graph.path_to(id));
         }
+        let toward = analysis::toward_final(&graph, &is_final);
         if let Some(counts) = &counts {
-            for trap in analysis::traps(&graph, &machine, &is_final) {
+            for trap in analysis::traps(&graph, &machine, &is_final, &toward) {
                 let count = if trap.cyclic {
                     Count::Infinite
                 } else {
@@ -240,7 +241,7 @@ impl<'a> Explorer<'a> {
                 outcomes.add(outcome, Some(count), racy, || graph.path_to(trap.entry));
             }
         }
-        let races = races::report(self.program, self.model, &machine, &graph, &is_final);
+        let races = races::report(self.program, self.model, &machine, &graph, &toward);
         Exploration {
             model: self.model.name.clone(),
             outcomes,

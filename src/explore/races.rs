@@ -2,7 +2,7 @@
 //! happens (extended to a final state when one is reachable), recorded with
 //! [`crate::hb`] to name both racing instructions.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -47,7 +47,7 @@ pub(crate) fn report(
     model: &Model,
     machine: &Machine<'_>,
     graph: &StateGraph,
-    is_final: &[bool],
+    toward: &[Option<StateId>],
 ) -> Vec<RaceReport> {
     let mut seen = BTreeSet::new();
     let mut reports = Vec::new();
@@ -60,7 +60,7 @@ pub(crate) fn report(
         let end = graph
             .states
             .get_index_of(next.as_slice())
-            .and_then(|id| path_to_final(machine, graph, id as StateId, is_final));
+            .and_then(|id| path_to_final(machine, graph, id as StateId, toward));
         let outcome = end.map(|(steps, last)| {
             trace.steps.extend(steps);
             Outcome::Final(machine.observe(&graph.states[last as usize]))
@@ -93,35 +93,22 @@ pub(crate) fn report(
     reports
 }
 
-/// The steps of a shortest path from `from` to a final state, and that state.
+/// The steps of a shortest path from `from` to a final state, and that state;
+/// `None` if no final state is reachable.
 fn path_to_final(
     machine: &Machine<'_>,
     graph: &StateGraph,
     from: StateId,
-    is_final: &[bool],
+    toward: &[Option<StateId>],
 ) -> Option<(Vec<Step>, StateId)> {
-    let mut previous: Vec<Option<StateId>> = vec![None; graph.len()];
-    let mut queue = VecDeque::from([from]);
-    let mut visited = vec![false; graph.len()];
-    visited[from as usize] = true;
-    let last = loop {
-        let id = queue.pop_front()?;
-        if is_final[id as usize] {
-            break id;
-        }
-        for &next in graph.successors_of(id) {
-            if !visited[next as usize] {
-                visited[next as usize] = true;
-                previous[next as usize] = Some(id);
-                queue.push_back(next);
-            }
-        }
-    };
-    let mut ids = vec![last];
-    while let Some(p) = previous[*ids.last().expect("non-empty") as usize] {
-        ids.push(p);
+    let mut ids = vec![from];
+    while let Some(next) = toward[*ids.last().expect("non-empty") as usize] {
+        ids.push(next);
     }
-    ids.reverse();
+    let last = *ids.last().expect("non-empty");
+    if !machine.is_final(&graph.states[last as usize]) {
+        return None;
+    }
     let steps = ids
         .windows(2)
         .map(|w| {

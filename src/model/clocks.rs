@@ -60,6 +60,9 @@ impl ThreadClocks {
 /// Renumbers the values at `positions` (all of one thread's clock component)
 /// densely onto 1, 2, ..., keeping 0 and the order.
 pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
+    if already_dense(words, positions) {
+        return;
+    }
     let mut values: Vec<Val> = positions
         .iter()
         .map(|&p| words[p])
@@ -78,6 +81,29 @@ pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
                 + 1;
         }
     }
+}
+
+/// Whether the non-zero values at `positions` are exactly 1, 2, ..., max: the
+/// common case, checked without allocating.
+fn already_dense(words: &[Val], positions: &[usize]) -> bool {
+    let mut seen = 0u64;
+    let mut max = 0;
+    for &p in positions {
+        let v = words[p];
+        if v > 64 {
+            return false;
+        }
+        if v > 0 {
+            seen |= 1 << (v - 1);
+            max = max.max(v);
+        }
+    }
+    let all_up_to_max = if max == 64 {
+        u64::MAX
+    } else {
+        (1u64 << max) - 1
+    };
+    seen == all_up_to_max
 }
 
 #[cfg(test)]

@@ -135,7 +135,13 @@ impl GoMemory {
     /// The steps thread `t` may take: its next instruction, and each
     /// independent plain access up to [`WINDOW`] instructions ahead; a plain
     /// load once per write it may observe.
-    pub fn candidates(&self, core: &Core<'_>, s: &[Val], t: ThreadId, out: &mut Vec<Step>) {
+    pub fn candidates(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        t: ThreadId,
+        out: &mut smallvec::SmallVec<[Step; 8]>,
+    ) {
         let pc = core.layout.pc(s, t);
         if core.instr(t, pc).is_none() {
             return;

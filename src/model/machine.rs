@@ -12,6 +12,8 @@ use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
 use crate::model::store_buffer::StoreBuffers;
 use crate::model::{Model, ModelKind};
+use smallvec::SmallVec;
+
 use crate::trace::Step;
 
 /// How many register-only instructions a thread runs eagerly after a step before
@@ -226,7 +228,7 @@ impl<'p> Machine<'p> {
         scratch: &mut Vec<Val>,
         mut visit: impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
     ) {
-        let mut candidates = Vec::new();
+        let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
         for t in self.thread_ids() {
             candidates.clear();
             match &self.engine {

@@ -71,6 +71,9 @@ pub(crate) struct RaceWords {
     sync_clock: Vec<Option<usize>>,
     /// The thread clocks, stored only when `synchronising`.
     clocks: ThreadClocks,
+    /// For each thread, every word holding a value of its clock component
+    /// (renumbered together).
+    components: Vec<Vec<usize>>,
     /// Number of words.
     len: usize,
 }
@@ -132,15 +135,32 @@ impl RaceWords {
             slots.push(loc_slots);
         }
         let any_slot = slots.iter().any(|s| !s.is_empty());
+        let clocks = ThreadClocks {
+            start: CLOCKS,
+            threads,
+        };
+        let components = (0..threads)
+            .map(|t| {
+                (0..threads)
+                    .map(|u| clocks.at(u, t))
+                    .chain(sync_clock.iter().flatten().map(|at| at + t))
+                    .chain(
+                        slots
+                            .iter()
+                            .flatten()
+                            .filter(|s| s.thread == t)
+                            .map(|s| s.offset),
+                    )
+                    .collect()
+            })
+            .collect();
         RaceWords {
             threads,
             synchronising,
             slots,
             sync_clock,
-            clocks: ThreadClocks {
-                start: CLOCKS,
-                threads,
-            },
+            clocks,
+            components,
             len: if any_slot || synchronising { len } else { 0 },
         }
     }
@@ -241,22 +261,10 @@ impl RaceWords {
 
     /// Renumbers each thread's clock component densely, keeping 0 and the order.
     fn renumber(&self, words: &mut [Val]) {
-        if !self.synchronising {
-            return;
-        }
-        for t in 0..self.threads {
-            let positions: Vec<usize> = (0..self.threads)
-                .map(|u| self.clocks.at(u, t))
-                .chain(self.sync_clock.iter().flatten().map(|at| at + t))
-                .chain(
-                    self.slots
-                        .iter()
-                        .flatten()
-                        .filter(|s| s.thread == t)
-                        .map(|s| s.offset),
-                )
-                .collect();
-            renumber(words, &positions);
+        if self.synchronising {
+            for positions in &self.components {
+                renumber(words, positions);
+            }
         }
     }
 

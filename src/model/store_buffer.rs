@@ -112,7 +112,13 @@ impl StoreBuffers {
 
     /// The steps thread `t` may take: its next instruction, then a commit of
     /// each of its non-empty buffers.
-    pub fn candidates(&self, core: &Core<'_>, s: &[Val], t: ThreadId, out: &mut Vec<Step>) {
+    pub fn candidates(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        t: ThreadId,
+        out: &mut smallvec::SmallVec<[Step; 8]>,
+    ) {
         out.push(Step::Run(t));
         for b in self.thread_buffers(t) {
             if core.layout.segment_len(s, b) > 0 {
