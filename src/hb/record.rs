@@ -199,13 +199,8 @@ impl Recorder {
                 }
             }
         });
+        let synchronises = self.synchronised_before(access, observed);
         let clock = &mut self.clocks[t.index()];
-        let synchronises = observed.filter(|&w| {
-            let writer = &self.events[w.index()];
-            access == Access::Atomic
-                && writer.access == Access::Atomic
-                && writer.kind != EventKind::Init
-        });
         if let Some(w) = synchronises {
             clock.join(&self.events[w.index()].clock);
         }
@@ -246,6 +241,19 @@ impl Recorder {
             }
         }
         Some(id)
+    }
+
+    /// The event synchronised before a new event that makes an `access` and
+    /// reads from `observed`: the rules of synchronised-before in one place
+    /// (today: an atomic read of an atomic write; initial writes need no edge,
+    /// as they happen before everything).
+    fn synchronised_before(&self, access: Access, observed: Option<EventId>) -> Option<EventId> {
+        observed.filter(|&w| {
+            let writer = &self.events[w.index()];
+            access == Access::Atomic
+                && writer.access == Access::Atomic
+                && writer.kind != EventKind::Init
+        })
     }
 
     /// The write a plain read by `t` of `loc` returning `value` read, when the
