@@ -6,6 +6,8 @@
 
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
+#[path = "../tests/common/families.rs"]
+mod families;
 
 use std::hint::black_box;
 
@@ -15,18 +17,9 @@ use hbsim::ir::Program;
 use hbsim::model::Model;
 use hbsim::syntax::{parse_file, parse_str};
 
-/// SB with `n` threads: thread i stores 1 to x_i, then loads x_(i+1 mod n).
+/// SB with `n` threads (see `families::sb_source`).
 fn sb(n: usize) -> Program {
-    let threads: Vec<String> = (0..n)
-        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % n))
-        .collect();
-    let all_zero: Vec<String> = (0..n).map(|i| format!("{i}:r0=0")).collect();
-    let src = format!(
-        "Litmus(name: \"SB{n}\", threads: [{}], condition: \"exists ({})\")",
-        threads.join(", "),
-        all_zero.join(" /\\\\ ")
-    );
-    parse_str(&src, "sb-n.ron")
+    parse_str(&families::sb_source(n), "sb-n.ron")
         .expect("generated SB parses")
         .program
 }

@@ -5,6 +5,9 @@
 //! `tests/fixtures/bad/*.stderr`). Timings are masked. Run with `BLESS=1` to
 //! rewrite them after an intended change, then review the diff.
 
+#[path = "common/families.rs"]
+mod families;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -347,21 +350,10 @@ fn a_closed_pipe_ends_the_run_quietly() {
 #[test]
 fn ctrl_c_stops_cleanly_with_an_interrupted_result() {
     // SB with 9 threads under TSO takes many seconds; interrupt it early.
-    let n = 9;
-    let threads: Vec<String> = (0..n)
-        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % n))
-        .collect();
     let dir = std::env::temp_dir().join(format!("hbsim-sigint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("sb9.ron");
-    std::fs::write(
-        &file,
-        format!(
-            "Litmus(name: \"SB9\", threads: [{}], condition: \"exists 0:r0=0\", expect: {{ \"tso\": Sometimes }})",
-            threads.join(", ")
-        ),
-    )
-    .expect("write test");
+    std::fs::write(&file, families::sb_source(9)).expect("write test");
     let child = Command::new(env!("CARGO_BIN_EXE_hbsim"))
         .args(["run", file.to_str().expect("UTF-8")])
         .stdout(Stdio::piped())

@@ -4,6 +4,8 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/families.rs"]
+mod families;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -102,14 +104,7 @@ fn a_set_cancel_flag_interrupts_the_exploration() {
 #[test]
 fn progress_is_reported_for_long_explorations() {
     // Six threads of SB-style code reach well over the reporting interval.
-    let threads: Vec<String> = (0..6)
-        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % 6))
-        .collect();
-    let src = format!(
-        "Litmus(name: \"SB6\", threads: [{}], condition: \"exists 0:r0=0\")",
-        threads.join(", ")
-    );
-    let program = load(&src);
+    let program = load(&families::sb_source(6));
     let mut reports = Vec::new();
     let mut record = |p: &hbsim::explore::Progress| reports.push(p.states);
     let exploration = Explorer::new(&program, &Model::tso())
@@ -316,14 +311,7 @@ fn error_columns_count_bytes_like_the_rendered_excerpt() {
 
 #[test]
 fn memory_limit_truncates() {
-    let threads: Vec<String> = (0..6)
-        .map(|i| format!("[Store(\"x{i}\", 1), Load(\"r0\", \"x{}\")]", (i + 1) % 6))
-        .collect();
-    let src = format!(
-        "Litmus(name: \"SB6\", threads: [{}], condition: \"exists 0:r0=0\")",
-        threads.join(", ")
-    );
-    let program = load(&src);
+    let program = load(&families::sb_source(6));
     let exploration = Explorer::new(&program, &Model::tso())
         .limits(Limits::default().max_memory(1 << 20))
         .run();
