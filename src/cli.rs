@@ -7,8 +7,9 @@ use hbsim::explore::Limits;
 use hbsim::model::{self, Model};
 use hbsim::syntax::LoadError;
 
-/// hbsim: every outcome a litmus test can reach under SC, x86-TSO, PSO and
-/// configurable store-buffer models, with a verdict for every expectation.
+/// hbsim: every outcome a litmus test can reach under SC, x86-TSO, PSO, the Go
+/// memory model and configurable store-buffer models, with its data races and a
+/// verdict for every expectation.
 #[derive(Debug, Parser)]
 #[command(name = "hbsim", version, about, long_about = None)]
 pub struct Cli {

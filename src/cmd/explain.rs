@@ -13,7 +13,7 @@ use hbsim::report::explain::{self, Explanation};
 use hbsim::syntax::{self, LitmusTest};
 use hbsim::verdict::satisfies;
 
-use super::{explore, interrupt_flag, report_error};
+use super::{create_file, explore, interrupt_flag, report_error};
 use crate::cli::{ExplainArgs, resolve_model};
 
 /// Which outcome the user asked for.
@@ -97,7 +97,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         &mut out,
     )?;
     if let Some(path) = &args.dot {
-        let mut file = BufWriter::new(std::fs::File::create(path)?);
+        let mut file = BufWriter::new(create_file(path)?);
         let title = format!(
             "{} under {}: {}",
             test.program.name,

@@ -20,6 +20,12 @@ pub fn report_error(text: &str) {
     let _ = writeln!(io::stderr(), "{text}");
 }
 
+/// Creates a file for writing, naming it in the error if that fails.
+pub fn create_file(path: &std::path::Path) -> io::Result<std::fs::File> {
+    std::fs::File::create(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
+}
+
 /// A flag set by Ctrl-C; a second Ctrl-C exits at once with 130.
 pub fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));

@@ -11,7 +11,7 @@ use hbsim::model::Model;
 use hbsim::report::{RunReport, Summary, dot, json, text};
 use hbsim::syntax::{self, LitmusTest};
 
-use super::{explore, interrupt_flag, report_error};
+use super::{create_file, explore, interrupt_flag, report_error};
 use crate::cli::{Format, ModelChoice, RunConfig};
 
 /// Runs the command; the exit code follows the summary.
@@ -83,7 +83,8 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
 /// Writes one DOT file per outcome of `report` into `dir`:
 /// `TEST.MODEL.OUTCOME.dot`.
 fn write_graphs(dir: &Path, test: &LitmusTest, report: &RunReport) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
     let set = &report.exploration.outcomes;
     for (outcome, info) in set.iter() {
         let execution = Execution::record(&test.program, &report.model, &info.witness)
@@ -95,7 +96,7 @@ fn write_graphs(dir: &Path, test: &LitmusTest, report: &RunReport) -> io::Result
             file_name_part(&report.model.name),
             file_name_part(&shown)
         );
-        let mut file = BufWriter::new(std::fs::File::create(dir.join(name))?);
+        let mut file = BufWriter::new(create_file(&dir.join(name))?);
         let title = format!("{} under {}: {shown}", test.program.name, report.model.name);
         dot::render(&test.program, &execution, &title, &mut file)?;
         file.flush()?;

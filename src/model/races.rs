@@ -13,7 +13,8 @@
 //!   reads; an atomic write-like access stores `C_u` with its value, then
 //!   increments `C_u[u]`;
 //! - **sync clocks** `L_x`, per variable with atomic accesses: the clock of the
-//!   atomic write whose value is in memory; a plain write reaching memory clears it;
+//!   atomic write whose value is in memory; a plain write reaching memory (at
+//!   once, or when its buffer commits it) clears it;
 //! - **access slots**: for each variable that can race, each thread and each
 //!   kind of access (plain or atomic, read or write) the thread makes to it, the
 //!   epoch `C_t[t]` of the thread's last such access (0: none). An earlier
@@ -32,7 +33,7 @@
 use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
 
 use super::clocks::{ThreadClocks, renumber};
-use super::machine::Effect;
+use super::machine::{Effect, Sink};
 
 /// What kind of access a slot remembers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,6 +211,11 @@ impl RaceWords {
         }
         if atomic && writes {
             self.release(words, u, loc);
+        } else if let Effect::Write {
+            to: Sink::Memory, ..
+        } = *effect
+        {
+            self.clear_sync_clock(words, loc);
         }
         if hit.is_some() {
             words[RACY] = 1;
@@ -218,11 +224,22 @@ impl RaceWords {
         hit
     }
 
-    /// A plain store reached memory: the value there no longer carries a clock.
+    /// A buffered plain store reached memory: the value there no longer carries
+    /// a clock.
     pub fn commit(&self, words: &mut [Val], loc: Loc) {
-        if let Some(at) = self.sync_clock[loc.index()] {
-            words[at..at + self.threads].fill(0);
+        if self.clear_sync_clock(words, loc) {
             self.renumber(words);
+        }
+    }
+
+    /// Forgets the clock published with `loc`'s value; whether there was one.
+    fn clear_sync_clock(&self, words: &mut [Val], loc: Loc) -> bool {
+        match self.sync_clock[loc.index()] {
+            Some(at) => {
+                words[at..at + self.threads].fill(0);
+                true
+            }
+            None => false,
         }
     }
 

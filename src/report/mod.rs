@@ -78,7 +78,15 @@ impl RunReport {
     /// The combined status of this run's expectations (and of `--deny-races`),
     /// or `None` if nothing was checked.
     pub fn status(&self) -> Option<Status> {
-        let denied = self.races_denied().then_some(Status::Failed);
+        let denied = self.deny_races.then(|| {
+            if self.races_denied() {
+                Status::Failed
+            } else if self.exploration.completeness.is_exhaustive() {
+                Status::Held
+            } else {
+                Status::Inconclusive
+            }
+        });
         if self.checks.is_empty() && denied.is_none() {
             return None;
         }

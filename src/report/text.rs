@@ -185,6 +185,11 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     }
     if run.races_denied() {
         writeln!(out, "Races denied by --deny-races: FAILED")?;
+    } else if run.deny_races && !exploration.completeness.is_exhaustive() {
+        writeln!(
+            out,
+            "Races denied by --deny-races: inconclusive, the exploration was cut short"
+        )?;
     }
     Ok(())
 }
