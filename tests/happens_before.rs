@@ -228,6 +228,23 @@ fn clocks_graphs_and_race_tracking_agree_on_the_corpus() {
                 }
                 executions += 1;
             }
+            // Each reported pair of racing instructions races in its witness.
+            for race in &exploration.races {
+                let exec = Execution::record(&program, &model, &race.witness).unwrap();
+                let site = |id: EventId| {
+                    let e = exec.event(id);
+                    (e.thread.unwrap(), e.pc.unwrap())
+                };
+                let found = exec.races().iter().any(|r| {
+                    let pair = (site(r.first), site(r.second));
+                    let want = (
+                        (race.first.thread, race.first.pc),
+                        (race.second.thread, race.second.pc),
+                    );
+                    pair == want || pair == (want.1, want.0)
+                });
+                assert!(found, "{} under {}: {race:?}", path.display(), model.name);
+            }
         }
     }
     assert!(executions > 100, "{executions}");
@@ -341,5 +358,76 @@ fn a_test_and_set_spin_lock_explores_a_finite_state_space() {
             .run();
         assert!(exploration.completeness.is_exhaustive(), "{}", model.name);
         assert!(exploration.races.is_empty());
+    }
+}
+
+#[test]
+fn every_pair_of_racing_instructions_is_reported() {
+    // P0 writes x at [0], and at [3] only when it reads g = 0; P1 reads x at [2]
+    // after seeing f = 1 (a plain flag: no synchronisation). Both writes race
+    // with the read, in different executions.
+    let program = load(
+        r#"Litmus(name: "pairs", threads: [
+            [ Store("x", 1), AtomicLoad("r0", "g"), If(cond: "r0 == 0", then: [ Store("x", 2) ]), Store("f", 1) ],
+            [ Loop(body: [ Load("r0", "f") ], until: "r0 == 1"), Load("r1", "x") ],
+            [ AtomicStore("g", 1) ],
+        ], condition: "exists 1:r1=2")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&program, &model);
+        // Pairs in either order: which access runs first depends on the witness.
+        let pairs: Vec<(u32, (u16, usize), (u16, usize))> = exploration
+            .races
+            .iter()
+            .map(|r| {
+                let (a, b) = (
+                    (r.first.thread.0, r.first.pc),
+                    (r.second.thread.0, r.second.pc),
+                );
+                (u32::from(r.loc.0), a.min(b), a.max(b))
+            })
+            .collect();
+        // x is variable 0, g 1, f 2.
+        assert!(
+            pairs.contains(&(0, (0, 0), (1, 2))),
+            "{}: {pairs:?}",
+            model.name
+        );
+        assert!(
+            pairs.contains(&(0, (0, 3), (1, 2))),
+            "{}: {pairs:?}",
+            model.name
+        );
+        assert!(
+            pairs
+                .iter()
+                .any(|&(l, a, b)| l == 2 && [a, b].contains(&(0, 4))),
+            "{}: {pairs:?}",
+            model.name
+        );
+    }
+}
+
+#[test]
+fn go_loops_that_repeat_a_write_terminate() {
+    // The loop writes x = 1 on every iteration while spinning on a flag.
+    for flag in ["Load", "AtomicLoad"] {
+        let store = if flag == "Load" {
+            "Store"
+        } else {
+            "AtomicStore"
+        };
+        let program = load(&format!(
+            r#"Litmus(name: "loop-write", threads: [
+                [ Loop(body: [ Store("x", 1), {flag}("r0", "g") ], until: "r0 == 1") ],
+                [ Load("r1", "x"), {store}("g", 1) ],
+            ], condition: "exists 1:r1=1")"#
+        ));
+        let exploration = hbsim::explore::Explorer::new(&program, &Model::go())
+            .limits(hbsim::explore::Limits::with_max_states(10_000))
+            .run();
+        assert!(exploration.completeness.is_exhaustive(), "{flag}");
+        let r1: Vec<i64> = exploration.outcomes.finals().map(|(v, _)| v[1]).collect();
+        assert_eq!(r1, vec![0, 1], "{flag}");
     }
 }

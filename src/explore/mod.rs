@@ -241,7 +241,7 @@ impl<'a> Explorer<'a> {
                 outcomes.add(outcome, Some(count), racy, || graph.path_to(trap.entry));
             }
         }
-        let races = races::report(self.program, self.model, &machine, &graph, &toward);
+        let races = races::report(&machine, &graph, &toward);
         Exploration {
             model: self.model.name.clone(),
             outcomes,

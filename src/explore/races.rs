@@ -1,15 +1,13 @@
-//! Race reports: for each race the search found, an execution in which it
-//! happens (extended to a final state when one is reachable), recorded with
-//! [`crate::hb`] to name both racing instructions.
+//! Race reports: for each pair of racing instructions the search found, an
+//! execution in which they race, extended to a final state when one is
+//! reachable.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::search::{StateGraph, StateId};
-use crate::hb::Execution;
-use crate::ir::{Loc, Program, ThreadId, Val};
-use crate::model::Model;
+use crate::ir::{Loc, ThreadId, Val};
 use crate::model::machine::Machine;
 use crate::outcome::Outcome;
 use crate::trace::{Step, Trace};
@@ -43,15 +41,24 @@ pub struct RaceReport {
 /// One report per distinct pair of racing instructions, ordered by variable,
 /// then first and second access.
 pub(crate) fn report(
-    program: &Program,
-    model: &Model,
     machine: &Machine<'_>,
     graph: &StateGraph,
     toward: &[Option<StateId>],
 ) -> Vec<RaceReport> {
     let mut seen = BTreeSet::new();
     let mut reports = Vec::new();
-    for &(state, step) in graph.races.values() {
+    for (key, &(state, step)) in &graph.races {
+        let first = Site {
+            thread: key.earlier,
+            pc: key.earlier_pc,
+        };
+        let second = Site {
+            thread: key.thread,
+            pc: key.pc,
+        };
+        if !seen.insert((key.loc, first.min(second), first.max(second))) {
+            continue;
+        }
         let mut trace = graph.path_to(state);
         trace.steps.push(step);
         let (_, next) = machine
@@ -65,29 +72,13 @@ pub(crate) fn report(
             trace.steps.extend(steps);
             Outcome::Final(machine.observe(&graph.states[last as usize]))
         });
-        let execution =
-            Execution::record(program, model, &trace).expect("invariant: race witnesses replay");
-        for race in execution.races() {
-            let site = |id| {
-                let e = execution.event(id);
-                Site {
-                    thread: e
-                        .thread
-                        .expect("invariant: racing accesses belong to threads"),
-                    pc: e.pc.expect("invariant: racing accesses have a pc"),
-                }
-            };
-            let (first, second) = (site(race.first), site(race.second));
-            if seen.insert((race.loc, first.min(second), first.max(second))) {
-                reports.push(RaceReport {
-                    loc: race.loc,
-                    first,
-                    second,
-                    witness: trace.clone(),
-                    outcome: outcome.clone(),
-                });
-            }
-        }
+        reports.push(RaceReport {
+            loc: key.loc,
+            first,
+            second,
+            witness: trace,
+            outcome,
+        });
     }
     reports.sort_by_key(|r| (r.loc, r.first, r.second));
     reports

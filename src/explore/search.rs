@@ -52,12 +52,13 @@ pub(crate) struct StateGraph {
     pub races: IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
 }
 
-/// Identifies a race during the search: the racing access (thread and
-/// instruction), the variable and the thread of the earlier access.
+/// A pair of racing instructions found during the search: the variable, the
+/// earlier access (thread and instruction) and the racing access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct RaceKey {
     pub loc: crate::ir::Loc,
     pub earlier: crate::ir::ThreadId,
+    pub earlier_pc: usize,
     pub thread: crate::ir::ThreadId,
     pub pc: usize,
 }
@@ -139,13 +140,16 @@ pub(crate) fn search(
                 return;
             }
             if let (Some(race), Some(pc)) = (race, effect.pc()) {
-                let key = RaceKey {
-                    loc: race.loc,
-                    earlier: race.earlier,
-                    thread: step.thread(),
-                    pc,
-                };
-                graph.races.entry(key).or_insert((id, step));
+                for &(earlier, earlier_pc) in &race.earlier {
+                    let key = RaceKey {
+                        loc: race.loc,
+                        earlier,
+                        earlier_pc,
+                        thread: step.thread(),
+                        pc,
+                    };
+                    graph.races.entry(key).or_insert((id, step));
+                }
             }
             let succ = match graph.states.get_index_of(next) {
                 Some(i) => i as StateId,

@@ -388,6 +388,17 @@ impl GoMemory {
                 out[fixed + self.clocks.at(t.index(), t.index())] += 1;
             }
         }
+        // An identical older entry (same writer, value and clock: no release in
+        // between) can be observed exactly when the new one can, so it is
+        // dropped; a loop repeating a write then revisits states.
+        let same = core
+            .layout
+            .segment(out, loc.index())
+            .chunks_exact(self.width)
+            .position(|older| older == entry.as_slice());
+        if let Some(i) = same {
+            core.layout.remove(out, loc.index(), i);
+        }
         core.layout.push(out, loc.index(), &entry);
         core.layout.set_mem(out, loc, value);
     }

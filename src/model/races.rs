@@ -17,7 +17,8 @@
 //!   once, or when its buffer commits it) clears it;
 //! - **access slots**: for each variable that can race, each thread and each
 //!   kind of access (plain or atomic, read or write) the thread makes to it, the
-//!   epoch `C_t[t]` of the thread's last such access (0: none). An earlier
+//!   epoch `C_t[t]` of the thread's last such access (0: none) and the
+//!   instruction that made it, so a race names both instructions. An earlier
 //!   access in slot `(t, k)` happens before the current access of `u` exactly
 //!   when its epoch is at most `C_u[t]`; keeping only the last access per slot
 //!   suffices, because program order makes an older access of `t` happen before
@@ -31,6 +32,8 @@
 //! revisit states instead of creating new ones forever.
 
 use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
+
+use smallvec::SmallVec;
 
 use super::clocks::{ThreadClocks, renumber};
 use super::machine::{Effect, Sink};
@@ -47,17 +50,19 @@ struct Kind {
 struct Slot {
     thread: usize,
     kind: Kind,
-    /// Offset of the epoch word, from the start of the race words.
+    /// Offset of the epoch word, from the start of the race words; the next
+    /// word holds the instruction that made the access.
     offset: usize,
 }
 
-/// A race found by a step: the current access and the earlier thread it races with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The races a step's access makes: its variable and every earlier access (a
+/// thread and its instruction) it races with.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RaceHit {
     /// The variable.
     pub loc: Loc,
-    /// The thread whose earlier access races with this step's.
-    pub earlier: ThreadId,
+    /// The earlier racing accesses, as (thread, instruction).
+    pub earlier: SmallVec<[(ThreadId, usize); 4]>,
 }
 
 /// Where the race-detection words are and what they mean, for one program.
@@ -122,11 +127,11 @@ impl RaceWords {
                 loc_kinds
                     .iter()
                     .map(|&(thread, kind)| {
-                        len += 1;
+                        len += 2;
                         Slot {
                             thread,
                             kind,
-                            offset: len - 1,
+                            offset: len - 2,
                         }
                     })
                     .collect()
@@ -185,28 +190,32 @@ impl RaceWords {
         }
     }
 
-    /// Updates the words for a thread step with `effect`, returning the first
-    /// race it finds.
+    /// Updates the words for a thread step with `effect`, returning the races
+    /// its access makes.
     pub fn run(&self, words: &mut [Val], t: ThreadId, effect: &Effect) -> Option<RaceHit> {
         if self.len == 0 {
             return None;
         }
         let u = t.index();
-        let (loc, reads, writes, access) = match *effect {
-            Effect::Read { loc, access, .. } => (loc, true, false, access),
-            Effect::Write { loc, access, .. } => (loc, false, true, access),
-            Effect::Rmw { loc, new, .. } => (loc, true, new.is_some(), Access::Atomic),
+        let (pc, loc, reads, writes, access) = match *effect {
+            Effect::Read {
+                pc, loc, access, ..
+            } => (pc, loc, true, false, access),
+            Effect::Write {
+                pc, loc, access, ..
+            } => (pc, loc, false, true, access),
+            Effect::Rmw { pc, loc, new, .. } => (pc, loc, true, new.is_some(), Access::Atomic),
             _ => return None,
         };
         let atomic = access == Access::Atomic;
         if atomic && reads {
             self.acquire(words, u, loc);
         }
-        let mut hit = None;
+        let mut earlier = SmallVec::new();
         for (write, is_access) in [(false, reads), (true, writes)] {
             if is_access {
                 let kind = Kind { write, access };
-                hit = hit.or(self.access(words, u, loc, kind));
+                self.access(words, u, pc, (loc, kind), &mut earlier);
             }
         }
         if atomic && writes {
@@ -217,11 +226,12 @@ impl RaceWords {
         {
             self.clear_sync_clock(words, loc);
         }
-        if hit.is_some() {
-            words[RACY] = 1;
-        }
         self.renumber(words);
-        hit
+        if earlier.is_empty() {
+            return None;
+        }
+        words[RACY] = 1;
+        Some(RaceHit { loc, earlier })
     }
 
     /// A buffered plain store reached memory: the value there no longer carries
@@ -255,25 +265,29 @@ impl RaceWords {
         }
     }
 
-    /// Checks an access of `kind` by `u` against the other threads' slots, then
-    /// records it in its own slot.
-    fn access(&self, words: &mut [Val], u: usize, loc: Loc, kind: Kind) -> Option<RaceHit> {
+    /// Checks an access of `kind` by `u` at instruction `pc` against the other
+    /// threads' slots, adding each access it races with to `hits`, then records
+    /// it in its own slot.
+    fn access(
+        &self,
+        words: &mut [Val],
+        u: usize,
+        pc: usize,
+        (loc, kind): (Loc, Kind),
+        hits: &mut SmallVec<[(ThreadId, usize); 4]>,
+    ) {
         let slots = &self.slots[loc.index()];
-        let hit = slots
-            .iter()
-            .filter(|s| conflict(s.thread, s.kind, u, kind))
-            .find(|s| {
-                let epoch = words[s.offset];
-                epoch > 0 && epoch > self.clock(words, u, s.thread)
-            })
-            .map(|s| RaceHit {
-                loc,
-                earlier: ThreadId(s.thread as u16),
-            });
+        for s in slots.iter().filter(|s| conflict(s.thread, s.kind, u, kind)) {
+            let epoch = words[s.offset];
+            let earlier = (ThreadId(s.thread as u16), words[s.offset + 1] as usize);
+            if epoch > 0 && epoch > self.clock(words, u, s.thread) && !hits.contains(&earlier) {
+                hits.push(earlier);
+            }
+        }
         if let Some(own) = slots.iter().find(|s| s.thread == u && s.kind == kind) {
             words[own.offset] = self.clock(words, u, u);
+            words[own.offset + 1] = pc as Val;
         }
-        hit
     }
 
     /// Renumbers each thread's clock component densely, keeping 0 and the order.
