@@ -361,6 +361,9 @@ fn a_test_and_set_spin_lock_explores_a_finite_state_space() {
     }
 }
 
+/// A race as (variable, one access, the other), accesses as (thread, instruction).
+type RacePair = (u32, (u16, usize), (u16, usize));
+
 #[test]
 fn every_pair_of_racing_instructions_is_reported() {
     // P0 writes x at [0], and at [3] only when it reads g = 0; P1 reads x at [2]
@@ -376,7 +379,7 @@ fn every_pair_of_racing_instructions_is_reported() {
     for model in Model::builtins() {
         let exploration = explore(&program, &model);
         // Pairs in either order: which access runs first depends on the witness.
-        let pairs: Vec<(u32, (u16, usize), (u16, usize))> = exploration
+        let pairs: Vec<RacePair> = exploration
             .races
             .iter()
             .map(|r| {
