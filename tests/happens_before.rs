@@ -434,3 +434,36 @@ fn go_loops_that_repeat_a_write_terminate() {
         assert_eq!(r1, vec![0, 1], "{flag}");
     }
 }
+
+#[test]
+fn events_run_ahead_under_go_keep_program_order_in_happens_before() {
+    // LB: both stores run before both loads; the loads still precede the
+    // stores in program order, so each load happens before its thread's store.
+    let program = load(
+        r#"Litmus(name: "LB", threads: [
+            [ Load("r0", "x"), Store("y", 1) ],
+            [ Load("r0", "y"), Store("x", 1) ],
+        ], condition: "exists (0:r0=1 /\\ 1:r0=1)")"#,
+    );
+    let exploration = explore(&program, &Model::go());
+    let info = exploration
+        .outcomes
+        .iter()
+        .find(|(o, _)| **o == hbsim::outcome::Outcome::Final(vec![1, 1, 1, 1]))
+        .map(|(_, info)| info)
+        .expect("LB's weak outcome is reachable under go");
+    let exec = Execution::record(&program, &Model::go(), &info.witness).unwrap();
+    assert!(exec.steps.iter().any(|s| s.early));
+    for t in 0..2 {
+        let (load, store) = (event_at(&exec, t, 0), event_at(&exec, t, 1));
+        assert!(store < load, "the store ran first");
+        assert!(exec.happens_before(load, store));
+        assert!(!exec.happens_before(store, load));
+        let order: Vec<usize> = exec
+            .thread_events(ThreadId(t))
+            .iter()
+            .map(|e| e.pc.unwrap())
+            .collect();
+        assert_eq!(order, vec![0, 1]);
+    }
+}

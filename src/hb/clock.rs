@@ -1,7 +1,8 @@
 //! Vector clocks: the fast form of happens-before.
 //!
-//! Every event of thread `t` gets a clock whose `t` entry counts the events of
-//! `t` up to and including it; an event that synchronises with another joins
+//! Every event of thread `t` gets a clock whose `t` entry is its position in
+//! `t`'s program order (so events a model ran ahead of program order still
+//! compare in program order); an event that synchronises with another joins
 //! that event's clock first. Then for two distinct events, `a` happens before
 //! `b` exactly when `clock(a) <= clock(b)` entry by entry, which
 //! [`VClock`]'s `PartialOrd` expresses: `None` means concurrent.
@@ -12,7 +13,7 @@ use std::cmp::Ordering;
 
 /// A vector clock: one counter per thread.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct VClock(Vec<u32>);
+pub struct VClock(Vec<u64>);
 
 impl VClock {
     /// The zero clock for `threads` threads.
@@ -25,6 +26,16 @@ impl VClock {
         self.0[t] += 1;
     }
 
+    /// Entry `t`.
+    pub fn get(&self, t: usize) -> u64 {
+        self.0[t]
+    }
+
+    /// Sets entry `t`.
+    pub fn set(&mut self, t: usize, value: u64) {
+        self.0[t] = value;
+    }
+
     /// Raises every entry to at least `other`'s.
     pub fn join(&mut self, other: &VClock) {
         for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
@@ -33,7 +44,7 @@ impl VClock {
     }
 
     /// The entries, by thread index.
-    pub fn entries(&self) -> &[u32] {
+    pub fn entries(&self) -> &[u64] {
         &self.0
     }
 }

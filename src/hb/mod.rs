@@ -99,6 +99,9 @@ pub struct Event {
     pub written: Option<Val>,
     /// The trace step that executed it; `None` for initial writes.
     pub step: Option<usize>,
+    /// A key ordering the events of one thread in program order (passes
+    /// through loops, then instruction index); 0 for initial writes.
+    pub order: u64,
     /// The event's vector clock.
     pub clock: VClock,
 }
@@ -167,7 +170,9 @@ impl Execution {
     }
 
     /// The events of one thread, in program order.
-    pub fn thread_events(&self, t: ThreadId) -> impl Iterator<Item = &Event> {
-        self.events.iter().filter(move |e| e.thread == Some(t))
+    pub fn thread_events(&self, t: ThreadId) -> Vec<&Event> {
+        let mut events: Vec<&Event> = self.events.iter().filter(|e| e.thread == Some(t)).collect();
+        events.sort_by_key(|e| e.order);
+        events
     }
 }

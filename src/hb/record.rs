@@ -33,9 +33,16 @@ impl Execution {
             let (effect, next) = machine
                 .apply(&state, step)
                 .ok_or(ReplayError { index, step })?;
+            let t = step.thread();
+            let pc_before = machine.core.layout.pc(&state, t);
+            let early = matches!(step, Step::Exec { pc, .. } if pc as usize > pc_before);
             recorder.step(index, step, effect);
-            let early = matches!(step, Step::Exec { thread, pc, .. }
-                if pc as usize > machine.core.layout.pc(&state, thread));
+            // Going back to or before the instruction just run means a loop
+            // came round: later events of the thread are a new pass.
+            let in_order = !early && !matches!(step, Step::Commit(..));
+            if in_order && machine.core.layout.pc(&next, t) <= pc_before {
+                recorder.passes[t.index()] += 1;
+            }
             state = next;
             let record = recorder.steps.last_mut().expect("invariant: just pushed");
             record.pending = machine
@@ -58,9 +65,11 @@ struct Recorder {
     in_memory: Vec<EventId>,
     /// The write behind each entry of each buffer, oldest first.
     in_buffer: Vec<VecDeque<EventId>>,
-    /// Each thread's clock and its last event.
+    /// Each thread's clock.
     clocks: Vec<VClock>,
-    last: Vec<Option<EventId>>,
+    /// How many times each thread has gone round a loop: with the instruction
+    /// index, the program-order key of its events.
+    passes: Vec<u64>,
     inits: Vec<EventId>,
 }
 
@@ -76,7 +85,7 @@ impl Recorder {
             in_memory: Vec::new(),
             in_buffer: vec![VecDeque::new(); buffers],
             clocks: vec![VClock::zero(threads); threads],
-            last: vec![None; threads],
+            passes: vec![0; threads],
             inits: Vec::new(),
         };
         for (l, location) in program.locs.iter().enumerate() {
@@ -90,6 +99,7 @@ impl Recorder {
                 read: None,
                 written: Some(location.init),
                 step: None,
+                order: 0,
                 clock: VClock::zero(threads),
             });
             recorder.in_memory.push(id);
@@ -187,8 +197,10 @@ impl Recorder {
             Effect::Local => return None,
             Effect::Commit { .. } => unreachable!("invariant: thread steps do not commit"),
         };
+        // The event's own clock entry is its place in program order.
+        let order = (self.passes[t.index()] << 32 | pc as u64) + 1;
         let clock = &mut self.clocks[t.index()];
-        clock.tick(t.index());
+        clock.set(t.index(), clock.get(t.index()).max(order));
         let observed = source.map(|from| {
             let loc = loc.expect("invariant: reads have a variable");
             match from {
@@ -204,7 +216,8 @@ impl Recorder {
         if let Some(w) = synchronises {
             clock.join(&self.events[w.index()].clock);
         }
-        let clock = clock.clone();
+        let mut clock = clock.clone();
+        clock.set(t.index(), order);
         let id = self.push(Event {
             id: EventId(0),
             thread: Some(t),
@@ -215,18 +228,10 @@ impl Recorder {
             read,
             written,
             step: Some(index),
+            order,
             clock,
         });
         self.reads_from[id.index()] = observed;
-        match self.last[t.index()] {
-            Some(previous) => self.graph.add_edge(previous, id, HbEdge::ProgramOrder),
-            None => {
-                for &init in &self.inits {
-                    self.graph.add_edge(init, id, HbEdge::Init);
-                }
-            }
-        }
-        self.last[t.index()] = Some(id);
         if let Some(w) = synchronises {
             self.sync.push((w, id));
             self.graph.add_edge(w, id, HbEdge::Sync);
@@ -284,7 +289,26 @@ impl Recorder {
             .expect("invariant: the machine only reads values of writes the read may observe")
     }
 
-    fn finish(self, trace: Trace) -> Execution {
+    fn finish(mut self, trace: Trace) -> Execution {
+        // Program-order edges join each thread's events in program order,
+        // which differs from execution order when a model ran some ahead.
+        for t in 0..self.clocks.len() {
+            let mut events: Vec<&Event> = self
+                .events
+                .iter()
+                .filter(|e| e.thread == Some(ThreadId(t as u16)))
+                .collect();
+            events.sort_by_key(|e| e.order);
+            let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
+            if let Some(&first) = ids.first() {
+                for &init in &self.inits {
+                    self.graph.add_edge(init, first, HbEdge::Init);
+                }
+            }
+            for pair in ids.windows(2) {
+                self.graph.add_edge(pair[0], pair[1], HbEdge::ProgramOrder);
+            }
+        }
         Execution {
             events: self.events,
             reads_from: self.reads_from,

@@ -123,14 +123,14 @@ fn hb_via_sync(exec: &Execution) -> Vec<(EventId, EventId)> {
         let predecessor = exec
             .events
             .iter()
-            .rev()
-            .find(|e| e.thread == b.thread && e.id < b.id);
+            .filter(|e| e.thread == b.thread && e.order < b.order)
+            .max_by_key(|e| e.order);
         for &t in threads.iter().filter(|&&t| t != b.thread) {
             let latest = exec
                 .events
                 .iter()
-                .rev()
-                .find(|a| a.thread == t && exec.happens_before(a.id, b.id));
+                .filter(|a| a.thread == t && exec.happens_before(a.id, b.id))
+                .max_by_key(|a| a.order);
             let Some(a) = latest else { continue };
             let known = predecessor.is_some_and(|p| exec.happens_before(a.id, p.id));
             if !known && !exec.sync.contains(&(a.id, b.id)) {
