@@ -473,12 +473,28 @@ fn explain_writes_a_graph_that_graphviz_accepts() {
         &root().join("tests/fixtures/run/mp-atomic-flag.dot"),
         &graph,
     );
-    match Command::new("dot").arg("-Tsvg").arg(&dot_file).output() {
-        Ok(svg) => {
-            assert!(svg.status.success(), "{}", text(&svg.stderr));
-            assert!(text(&svg.stdout).contains("<svg"));
+    let tricky = dir.join("ranks.dot");
+    let output = hbsim(&[
+        "explain",
+        "tests/fixtures/run/dot-ranks.ron",
+        "--model",
+        "go",
+        "--outcome",
+        "1",
+        "--dot",
+        tricky.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    for file in [&dot_file, &tricky] {
+        match Command::new("dot").arg("-Tsvg").arg(file).output() {
+            Ok(svg) => {
+                assert!(svg.status.success(), "{}", text(&svg.stderr));
+                assert!(text(&svg.stdout).contains("<svg"));
+            }
+            Err(_) => {
+                eprintln!("skipped: graphviz `dot` is not installed, the graph was not rendered")
+            }
         }
-        Err(_) => eprintln!("skipped: graphviz `dot` is not installed, the graph was not rendered"),
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -10,6 +10,8 @@
 //! | hb via sw: an event of another thread newly known to happen before this one | dotted, blue |
 //! | race | bold dotted, orange, undirected |
 //!
+//! Edges that cross threads get `weight=0` so they do not pull the layout
+//! (`constraint=false` trips Graphviz's ranking on some graphs with clusters).
 //! Written by hand rather than with petgraph's `Dot`, which is meant for
 //! debugging and has no clusters.
 
@@ -76,7 +78,7 @@ pub fn render(
     {
         writeln!(
             out,
-            "  {write} -> {} [label=\"rf\", style=dashed, color=red, fontcolor=red, constraint=false];",
+            "  {write} -> {} [label=\"rf\", style=dashed, color=red, fontcolor=red, weight=0];",
             EventId(read as u32)
         )?;
     }
@@ -89,13 +91,13 @@ pub fn render(
     for (from, to) in hb_via_sync(exec) {
         writeln!(
             out,
-            "  {from} -> {to} [label=\"hb\", style=dotted, color=blue, fontcolor=blue, constraint=false];"
+            "  {from} -> {to} [label=\"hb\", style=dotted, color=blue, fontcolor=blue, weight=0];"
         )?;
     }
     for race in exec.races() {
         writeln!(
             out,
-            "  {} -> {} [label=\"race\", style=\"bold,dotted\", color=orange, fontcolor=orange, dir=none, constraint=false];",
+            "  {} -> {} [label=\"race\", style=\"bold,dotted\", color=orange, fontcolor=orange, dir=none, weight=0];",
             race.first, race.second
         )?;
     }
