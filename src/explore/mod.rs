@@ -27,6 +27,7 @@
 //! ```
 
 mod analysis;
+pub mod enumerate;
 mod races;
 mod search;
 
