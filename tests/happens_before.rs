@@ -498,3 +498,51 @@ fn clocks_and_graphs_agree_on_every_execution_of_small_corpus_tests() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+#[test]
+fn under_go_a_synchronised_read_sees_only_the_newest_write_and_a_racy_one_sees_more() {
+    // P0 writes x twice, then publishes an atomic flag. A reader that sees the
+    // flag has both writes and the initial one before it in hb: only x = 2 is
+    // observable (Go memory model, "Implementation Restrictions..."). Without
+    // the flag nothing is overwritten before the read, so all three are.
+    let program = load(
+        r#"Litmus(name: "MP2", threads: [
+            [ Store("x", 1), Store("x", 2), AtomicStore("f", 1) ],
+            [ AtomicLoad("r0", "f"), Load("r1", "x") ],
+        ], condition: "exists (1:r0=1 /\\ 1:r1=1)")"#,
+    );
+    let exploration = explore(&program, &Model::go());
+    let r1_when_flag_seen: Vec<i64> = exploration
+        .outcomes
+        .finals()
+        .filter(|(v, _)| v[0] == 1)
+        .map(|(v, _)| v[1])
+        .collect();
+    assert_eq!(r1_when_flag_seen, vec![2]);
+    let r1_otherwise: Vec<i64> = exploration
+        .outcomes
+        .finals()
+        .filter(|(v, _)| v[0] == 0)
+        .map(|(v, _)| v[1])
+        .collect();
+    assert_eq!(r1_otherwise, vec![0, 1, 2]);
+    for (values, info) in exploration.outcomes.finals() {
+        let exec = Execution::record(&program, &Model::go(), &info.witness).unwrap();
+        let read = event_at(&exec, 1, 1);
+        let analysis = exec.analyse_reads();
+        let data = analysis.iter().find(|a| a.read == read).unwrap();
+        let (w1, w2) = (event_at(&exec, 0, 0), event_at(&exec, 0, 1));
+        let may: Vec<EventId> = data.may_observe().collect();
+        if values[0] == 1 {
+            assert_eq!(may, vec![w2]);
+            assert!(data.guaranteed);
+            assert!(
+                data.writes
+                    .contains(&(w1, Candidate::Overwritten { by: w2 }))
+            );
+        } else {
+            assert!(!data.guaranteed);
+            assert!(may.contains(&data.observed), "{values:?}");
+        }
+    }
+}
