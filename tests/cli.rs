@@ -552,3 +552,26 @@ fn deny_races_fails_racy_runs_only() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     assert!(text(&output.stdout).contains("Expect tso no races: held"));
 }
+
+#[test]
+fn deny_races_is_inconclusive_when_the_exploration_stops_early() {
+    let output = hbsim(&[
+        "run",
+        "--deny-races",
+        "--max-states",
+        "2",
+        "--model",
+        "sc",
+        "tests/fixtures/run/mp-atomic-flag.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("Races denied by --deny-races: inconclusive"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("0 passed, 0 failed, 1 inconclusive\n"),
+        "{stdout}"
+    );
+}
