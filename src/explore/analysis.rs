@@ -121,7 +121,7 @@ pub(crate) fn traps(
             .thread_ids()
             .filter(|&t| {
                 ids.iter()
-                    .any(|&id| !machine.thread_done(&graph.states[id as usize], t))
+                    .any(|&id| !machine.thread_done(&graph.states.get(id), t))
             })
             .collect();
         traps.push(Trap {

@@ -30,6 +30,7 @@ mod analysis;
 pub mod enumerate;
 mod races;
 mod search;
+mod store;
 
 pub use races::{RaceReport, Site};
 
@@ -214,9 +215,15 @@ impl<'a> Explorer<'a> {
         let mut outcomes = OutcomeSet::new(self.program);
         let mut is_final = vec![false; graph.len()];
         let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);
+        let mut state = Vec::new();
         for id in 0..graph.len() as u32 {
-            let state = &graph.states[id as usize];
-            if graph.successors[id as usize].is_none() || !machine.is_final(state) {
+            // Final states have no successors; only those need decoding.
+            if !matches!(graph.successors[id as usize], Some((_, 0))) {
+                continue;
+            }
+            graph.states.get_into(id, &mut state);
+            let state = &state;
+            if !machine.is_final(state) {
                 continue;
             }
             is_final[id as usize] = true;
@@ -237,7 +244,7 @@ impl<'a> Explorer<'a> {
                 } else {
                     counts[trap.entry as usize]
                 };
-                let racy = machine.is_racy(&graph.states[trap.entry as usize]);
+                let racy = machine.is_racy(&graph.states.get(trap.entry));
                 let outcome = Outcome::NeverTerminates(trap.unfinished);
                 outcomes.add(outcome, Some(count), racy, || graph.path_to(trap.entry));
             }

@@ -62,15 +62,15 @@ pub(crate) fn report(
         let mut trace = graph.path_to(state);
         trace.steps.push(step);
         let (_, next) = machine
-            .apply(&graph.states[state as usize], step)
+            .apply(&graph.states.get(state), step)
             .expect("invariant: a recorded race step is enabled");
         let end = graph
             .states
-            .get_index_of(next.as_slice())
-            .and_then(|id| path_to_final(machine, graph, id as StateId, toward));
+            .id_of(&next)
+            .and_then(|id| path_to_final(machine, graph, id, toward));
         let outcome = end.map(|(steps, last)| {
             trace.steps.extend(steps);
-            Outcome::Final(machine.observe(&graph.states[last as usize]))
+            Outcome::Final(machine.observe(&graph.states.get(last)))
         });
         reports.push(RaceReport {
             loc: key.loc,
@@ -97,18 +97,12 @@ fn path_to_final(
         ids.push(next);
     }
     let last = *ids.last().expect("non-empty");
-    if !machine.is_final(&graph.states[last as usize]) {
+    if !machine.is_final(&graph.states.get(last)) {
         return None;
     }
     let steps = ids
         .windows(2)
-        .map(|w| {
-            step_between(
-                machine,
-                &graph.states[w[0] as usize],
-                &graph.states[w[1] as usize],
-            )
-        })
+        .map(|w| step_between(machine, &graph.states.get(w[0]), &graph.states.get(w[1])))
         .collect();
     Some((steps, last))
 }

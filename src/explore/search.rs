@@ -10,16 +10,15 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
 
 use super::{Completeness, Limit, Limits, Progress};
-use crate::ir::Val;
 use crate::model::machine::Machine;
 use crate::trace::{Step, Trace};
 
-/// Index of a state in [`StateGraph::states`], in discovery order; 0 is initial.
-pub(crate) type StateId = u32;
+pub(crate) use super::store::StateId;
+use super::store::StateStore;
 
 /// How often (in expanded states) the search checks for cancellation and reports
 /// progress.
@@ -29,16 +28,15 @@ const CHECK_INTERVAL: usize = 1 << 12;
 /// the memory limit.
 const MAX_EDGES: usize = u32::MAX as usize;
 
-/// Estimated bytes per visited state besides its values: the boxed slice's
-/// pointer and length, allocator overhead, the hash table slot and index entry,
-/// the parent link and the successor range.
-const STATE_OVERHEAD: usize = 96;
+/// Estimated bytes per visited state besides its encoding: its end offset, the
+/// hash table slot, the parent link and the successor range.
+const STATE_OVERHEAD: usize = 40;
 
 /// The explored part of the state graph.
 #[derive(Debug)]
 pub(crate) struct StateGraph {
     /// Every discovered state, by id.
-    pub states: IndexSet<Box<[Val]>, FxBuildHasher>,
+    pub states: StateStore,
     /// For each state but the initial one: the state it was discovered from and
     /// the step taken. Entry 0 is a placeholder.
     pub parent: Vec<(StateId, Step)>,
@@ -98,22 +96,19 @@ pub(crate) fn search(
 ) -> (StateGraph, Completeness) {
     let started = Instant::now();
     let mut graph = StateGraph {
-        states: IndexSet::with_hasher(FxBuildHasher),
+        states: StateStore::default(),
         parent: vec![(0, Step::Run(crate::ir::ThreadId(0)))],
         successors: vec![None],
         edges: Vec::new(),
         races: IndexMap::with_hasher(FxBuildHasher),
     };
-    graph
-        .states
-        .insert(machine.initial_state().into_boxed_slice());
+    graph.states.insert(&machine.initial_state());
     let mut stack: Vec<StateId> = vec![0];
     let mut current = Vec::new();
     let mut scratch = Vec::new();
     let mut completeness = Completeness::Exhaustive;
     let mut expanded = 0usize;
-    let state_bytes = |len: usize| len * size_of::<Val>() + STATE_OVERHEAD;
-    let mut memory = state_bytes(graph.states[0].len());
+    let mut memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
     let max_states = limits.max_states.max(1);
 
     while let Some(id) = stack.pop() {
@@ -131,8 +126,7 @@ pub(crate) fn search(
             }
         }
         expanded += 1;
-        current.clear();
-        current.extend_from_slice(&graph.states[id as usize]);
+        graph.states.get_into(id, &mut current);
         let start = graph.edges.len();
         let mut truncated = None;
         machine.successors(&current, &mut scratch, |step, effect, race, next| {
@@ -151,25 +145,26 @@ pub(crate) fn search(
                     graph.races.entry(key).or_insert((id, step));
                 }
             }
-            let succ = match graph.states.get_index_of(next) {
-                Some(i) => i as StateId,
+            let succ = match graph.states.look_up(next) {
+                Some(i) => i,
                 None if graph.states.len() >= max_states => {
                     truncated = Some(Limit::States(max_states));
                     return;
                 }
-                None if memory + state_bytes(next.len()) > limits.max_memory
+                None if memory + graph.states.looked_up_len() + STATE_OVERHEAD
+                    > limits.max_memory
                     || graph.edges.len() >= MAX_EDGES =>
                 {
                     truncated = Some(Limit::Memory(limits.max_memory));
                     return;
                 }
                 None => {
-                    memory += state_bytes(next.len());
-                    let (i, _) = graph.states.insert_full(next.into());
+                    memory += graph.states.looked_up_len() + STATE_OVERHEAD;
+                    let i = graph.states.insert_looked_up();
                     graph.parent.push((id, step));
                     graph.successors.push(None);
-                    stack.push(i as StateId);
-                    i as StateId
+                    stack.push(i);
+                    i
                 }
             };
             graph.edges.push(succ);

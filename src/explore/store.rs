@@ -1,0 +1,200 @@
+//! The visited set: every distinct state, stored compactly, with an id.
+//!
+//! States are vectors of 64-bit values, but nearly all values are small
+//! (program counters, register and variable values, buffer lengths), so each
+//! state is stored as the zigzag LEB128 encoding of its values, one or two
+//! bytes per value, back to back in one arena. A hash table of ids finds a
+//! state by its bytes. Equal states have equal encodings, so the encoding is
+//! canonical and lookups compare bytes.
+//!
+//! Invariant: `ends[id]` is the end of state `id`'s bytes in `bytes` (its start
+//! is `ends[id - 1]`, or 0); the table holds every id exactly once, hashed by
+//! its bytes.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+use crate::ir::Val;
+
+/// Index of a state, in insertion order; 0 is the first state inserted.
+pub(crate) type StateId = u32;
+
+/// Distinct states, stored once each.
+#[derive(Default)]
+pub(crate) struct StateStore {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    table: HashTable<StateId>,
+    hasher: FxBuildHasher,
+    /// Scratch for encoding a state being looked up.
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for StateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateStore")
+            .field("states", &self.len())
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl StateStore {
+    /// Number of states.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Bytes used by the encoded states.
+    pub fn encoded_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn encoded(&self, id: StateId) -> &[u8] {
+        slice(&self.bytes, &self.ends, id)
+    }
+
+    /// Decodes state `id` into `out` (replacing its contents).
+    pub fn get_into(&self, id: StateId, out: &mut Vec<Val>) {
+        out.clear();
+        decode(self.encoded(id), out);
+    }
+
+    /// State `id`, decoded.
+    pub fn get(&self, id: StateId) -> Vec<Val> {
+        let mut out = Vec::new();
+        self.get_into(id, &mut out);
+        out
+    }
+
+    /// The id of `state`, if stored. Keeps the encoding for
+    /// [`StateStore::insert_looked_up`]; the search's hot path.
+    pub fn look_up(&mut self, state: &[Val]) -> Option<StateId> {
+        self.key.clear();
+        encode(state, &mut self.key);
+        self.id_of_encoded(&self.key)
+    }
+
+    /// The id of `state`, if stored.
+    pub fn id_of(&self, state: &[Val]) -> Option<StateId> {
+        let mut key = Vec::new();
+        encode(state, &mut key);
+        self.id_of_encoded(&key)
+    }
+
+    fn id_of_encoded(&self, key: &[u8]) -> Option<StateId> {
+        let hash = self.hasher.hash_one(key);
+        self.table
+            .find(hash, |&id| slice(&self.bytes, &self.ends, id) == key)
+            .copied()
+    }
+
+    /// Stores `state` if it is new; returns its id and whether it was new.
+    pub fn insert(&mut self, state: &[Val]) -> (StateId, bool) {
+        match self.look_up(state) {
+            Some(id) => (id, false),
+            None => (self.insert_looked_up(), true),
+        }
+    }
+
+    /// Bytes the state last passed to [`StateStore::look_up`] takes encoded.
+    pub fn looked_up_len(&self) -> usize {
+        self.key.len()
+    }
+
+    /// Stores the state last passed to [`StateStore::look_up`], which must have
+    /// returned `None`, and returns its id.
+    pub fn insert_looked_up(&mut self) -> StateId {
+        let id = self.ends.len() as StateId;
+        let hash = self.hasher.hash_one(&self.key[..]);
+        self.bytes.extend_from_slice(&self.key);
+        self.ends.push(self.bytes.len());
+        let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
+        self.table.insert_unique(hash, id, |&other| {
+            hasher.hash_one(slice(bytes, ends, other))
+        });
+        id
+    }
+}
+
+fn slice<'b>(bytes: &'b [u8], ends: &[usize], id: StateId) -> &'b [u8] {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] };
+    &bytes[start..ends[id]]
+}
+
+/// Appends the zigzag LEB128 encoding of `values` to `out`.
+fn encode(values: &[Val], out: &mut Vec<u8>) {
+    for &v in values {
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+    }
+}
+
+/// Appends the values encoded in `bytes` to `out`.
+fn decode(bytes: &[u8], out: &mut Vec<Val>) {
+    let mut z = 0u64;
+    let mut shift = 0;
+    for &b in bytes {
+        z |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            out.push(((z >> 1) as i64) ^ -((z & 1) as i64));
+            z = 0;
+            shift = 0;
+        } else {
+            shift += 7;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_round_trips_every_kind_of_value() {
+        let values = vec![
+            0,
+            1,
+            -1,
+            63,
+            64,
+            -64,
+            -65,
+            300,
+            i64::MAX,
+            i64::MIN,
+            12345678901,
+        ];
+        let mut bytes = Vec::new();
+        encode(&values, &mut bytes);
+        let mut back = Vec::new();
+        decode(&bytes, &mut back);
+        assert_eq!(back, values);
+        let mut small = Vec::new();
+        encode(&[0, 1, -1, 63], &mut small);
+        assert_eq!(small.len(), 4, "small values take one byte");
+    }
+
+    #[test]
+    fn states_are_stored_once_and_found_by_value() {
+        let mut store = StateStore::default();
+        assert_eq!(store.insert(&[1, 2, 3]), (0, true));
+        assert_eq!(store.insert(&[1, 2]), (1, true));
+        assert_eq!(store.insert(&[1, 2, 3]), (0, false));
+        assert_eq!(store.id_of(&[1, 2]), Some(1));
+        assert_eq!(store.look_up(&[2, 1]), None);
+        assert_eq!(store.get(0), vec![1, 2, 3]);
+        for i in 0..10_000 {
+            store.insert(&[i, -i, i * 1000]);
+        }
+        assert_eq!(store.len(), 10_002);
+        assert_eq!(store.id_of(&[9999, -9999, 9_999_000]), Some(10_001));
+    }
+}
