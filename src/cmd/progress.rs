@@ -37,9 +37,10 @@ impl Bar {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
+        let per_second = progress.states as f64 / progress.elapsed.as_secs_f64().max(1e-9);
         bar.set_message(format!(
-            "{}: {} states, {} transitions (Ctrl-C stops)",
-            self.label, progress.states, progress.transitions
+            "{}: {} states ({:.0}/s), {} transitions, {} to expand (Ctrl-C stops)",
+            self.label, progress.states, per_second, progress.transitions, progress.pending
         ));
     }
 

@@ -119,6 +119,8 @@ pub struct Progress {
     pub states: usize,
     /// Transitions taken so far.
     pub transitions: usize,
+    /// States found but not yet expanded.
+    pub pending: usize,
     /// Time since the exploration started.
     pub elapsed: Duration,
 }

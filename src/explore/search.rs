@@ -121,6 +121,7 @@ pub(crate) fn search(
                 report(&Progress {
                     states: graph.len(),
                     transitions: graph.edges.len(),
+                    pending: stack.len(),
                     elapsed: started.elapsed(),
                 });
             }
