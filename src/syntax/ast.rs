@@ -13,7 +13,7 @@ use super::literal::Lit;
 use crate::ir::{Observation, Val};
 
 /// A whole litmus file: `Litmus(name: ..., threads: ..., condition: ..., ...)`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Litmus")]
 pub(crate) struct LitmusFile {
     pub name: Lit,
@@ -23,6 +23,9 @@ pub(crate) struct LitmusFile {
     pub init: Entries<Val>,
     pub threads: Threads,
     pub condition: Lit,
+    /// herd7's `locations [...]`: more observables to show in `--format herd`.
+    #[serde(default)]
+    pub locations: Vec<Lit>,
     #[serde(default)]
     pub expect: Entries<Observation>,
     #[serde(default)]
@@ -33,14 +36,14 @@ pub(crate) struct LitmusFile {
 
 /// Threads, either as a list (`[[...], [...]]`, named P0, P1, ...) or as a map from
 /// thread name to code (`{"writer": [...], "reader": [...]}`), in file order.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Threads {
     Unnamed(Vec<Vec<Instr>>),
     Named(Vec<(Lit, Vec<Instr>)>),
 }
 
 /// One instruction as written.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) enum Instr {
     /// `Load("r0", "x")`
@@ -73,7 +76,7 @@ pub(crate) enum Instr {
 }
 
 /// A value operand: an integer, or a register expression in a string.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Operand {
     Int(Val),
     Expr(Lit),
@@ -113,7 +116,7 @@ impl Instr {
 }
 
 /// A RON map kept as a list of entries, so duplicates can be reported with spans.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Entries<V>(pub Vec<(Lit, V)>);
 
 impl<V> Default for Entries<V> {

@@ -9,6 +9,7 @@
 //! observable := THREAD ":" REGISTER | VARIABLE | "[" VARIABLE "]"
 //! THREAD     := INT | thread name
 //! outcome    := ( atom ";" )* [ atom ]           (e.g. `0:r0=1; 1:r0=0; x=1;`)
+//! location   := observable                        (e.g. `0:EAX`, in `locations`)
 //! ```
 
 use std::ops::Range;
@@ -84,6 +85,18 @@ pub(crate) fn parse_proposition(
     p.cursor
         .expect_end("`/\\`, `\\/` or the end of the proposition")?;
     Ok(prop)
+}
+
+/// Parses the name of one observable, as in herd7's `locations [x; 0:EAX;]`:
+/// `T:reg`, `x` or `[x]`.
+pub(crate) fn parse_observable(
+    text: &str,
+    resolve: &mut ObservableResolver<'_>,
+) -> Result<Observable, TextError> {
+    let mut p = Parser::new(text, resolve)?;
+    let name = p.atom_name()?;
+    p.cursor.expect_end("the end of the location")?;
+    (p.resolve)(&name)
 }
 
 /// Parses an outcome line such as `0:r0=1; 1:r0=0; x=1;` into its atoms.

@@ -11,6 +11,10 @@
 //! Invariant: every string in the litmus AST is a `Lit` (or is recorded through
 //! [`Lit::record`]), so the ordinals and the scan agree. If they ever disagree, a
 //! span falls back to the start of the file rather than panicking.
+//!
+//! Front ends that build the AST themselves (the herd7 reader, [`super::herd`])
+//! know where each literal comes from as they create it: they record it in a
+//! [`RecordedSpans`] instead. Lowering asks either kind through [`LiteralSpans`].
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -64,6 +68,118 @@ impl<'de> Deserialize<'de> for Lit {
             }
         }
         deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// Where the literals of a parsed file are in its source, for error messages.
+pub(crate) trait LiteralSpans {
+    /// Byte range of the whole literal in the source.
+    fn span_of(&self, lit: &Lit) -> Range<usize>;
+
+    /// Byte range in the source of `inner`, a byte range within the text of `lit`.
+    fn span_within(&self, lit: &Lit, inner: Range<usize>) -> Range<usize>;
+}
+
+impl LiteralSpans for LiteralMap<'_> {
+    fn span_of(&self, lit: &Lit) -> Range<usize> {
+        LiteralMap::span_of(self, lit)
+    }
+
+    fn span_within(&self, lit: &Lit, inner: Range<usize>) -> Range<usize> {
+        LiteralMap::span_within(self, lit, inner)
+    }
+}
+
+/// Literals created by a front end, each recorded with where its text comes from.
+///
+/// A literal's text is made of pieces: each piece is a byte range of the text
+/// and the byte range of the source it stands for. Text copied from the source
+/// (a register name, a condition) maps byte for byte; text written in place of
+/// the source (`exists` for herd7's `final`) maps onto the whole source range it
+/// replaces.
+#[derive(Debug, Default)]
+pub(crate) struct RecordedSpans {
+    literals: Vec<RecordedLiteral>,
+}
+
+#[derive(Debug)]
+struct RecordedLiteral {
+    whole: Range<usize>,
+    /// (range in the text, range in the source), in text order.
+    pieces: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl RecordedSpans {
+    /// A literal whose text is the source text at `span` (same length).
+    pub fn verbatim(&mut self, text: impl Into<String>, span: Range<usize>) -> Lit {
+        let text = text.into();
+        let pieces = vec![(0..text.len(), span.clone())];
+        self.pieces(text, span, pieces)
+    }
+
+    /// A literal whose text stands for the source at `span` as a whole.
+    pub fn replacing(&mut self, text: impl Into<String>, span: Range<usize>) -> Lit {
+        self.pieces(text.into(), span, Vec::new())
+    }
+
+    /// A literal made of pieces: `(range in text, range in source)`, in text
+    /// order; `whole` covers them all.
+    pub fn pieces(
+        &mut self,
+        text: String,
+        whole: Range<usize>,
+        pieces: Vec<(Range<usize>, Range<usize>)>,
+    ) -> Lit {
+        let ordinal = self.literals.len();
+        self.literals.push(RecordedLiteral { whole, pieces });
+        Lit { text, ordinal }
+    }
+}
+
+impl LiteralSpans for RecordedSpans {
+    fn span_of(&self, lit: &Lit) -> Range<usize> {
+        self.literals
+            .get(lit.ordinal)
+            .map_or(0..0, |l| l.whole.clone())
+    }
+
+    fn span_within(&self, lit: &Lit, inner: Range<usize>) -> Range<usize> {
+        let Some(literal) = self.literals.get(lit.ordinal) else {
+            return 0..0;
+        };
+        // The piece holding a text offset (for an end offset, the piece holding
+        // the byte before it), and where that offset falls in the source.
+        let locate = |offset: usize, is_end: bool| {
+            let piece = literal.pieces.iter().find(|(text, _)| {
+                if is_end {
+                    text.start < offset && offset <= text.end
+                } else {
+                    text.start <= offset && offset < text.end
+                }
+            });
+            piece.map(|(text, source)| {
+                if text.len() == source.len() {
+                    source.start + (offset - text.start)
+                } else if is_end {
+                    source.end
+                } else {
+                    source.start
+                }
+            })
+        };
+        let start = locate(inner.start, false).or_else(|| {
+            // Past the end of the text (an error "at the end"): point after it.
+            (inner.start >= lit.text.len()).then_some(literal.whole.end)
+        });
+        let Some(start) = start else {
+            return literal.whole.clone();
+        };
+        let end = if inner.end > inner.start {
+            locate(inner.end, true).unwrap_or(literal.whole.end)
+        } else {
+            start
+        };
+        start..end.max(start)
     }
 }
 
@@ -266,6 +382,25 @@ A(x: "one", /* "nope" /* "nested" */ */ y: 'c', z: r#"two"#, w: "th\"ree")"##;
         assert_eq!(&src[map.span_within(&lit(0), slash..slash + 2)], "/\\\\");
         let end = map.span_within(&lit(0), text.len()..text.len());
         assert_eq!(end.start, src.len() - 1);
+    }
+
+    #[test]
+    fn recorded_literals_map_pieces_back_to_the_source() {
+        //                    0         1         2
+        //                    0123456789012345678901234
+        let src = "final (P0:EAX = 1)\n;";
+        let mut spans = RecordedSpans::default();
+        let reg = spans.verbatim("EAX", 10..13);
+        assert_eq!(spans.span_of(&reg), 10..13);
+        assert_eq!(&src[spans.span_within(&reg, 1..3)], "AX");
+        // Text `exists (P0:EAX = 1)`: `exists` replaces `final`, the rest is copied.
+        let text = "exists (P0:EAX = 1)".to_string();
+        let cond = spans.pieces(text, 0..18, vec![(0..6, 0..5), (6..19, 5..18)]);
+        assert_eq!(&src[spans.span_within(&cond, 0..6)], "final");
+        assert_eq!(&src[spans.span_within(&cond, 8..14)], "P0:EAX");
+        assert_eq!(spans.span_within(&cond, 19..19), 18..18);
+        let whole = spans.replacing("scratch", 3..8);
+        assert_eq!(spans.span_within(&whole, 2..4), 3..8);
     }
 
     #[test]

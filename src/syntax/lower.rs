@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 use super::ast::{self, Entries, LitmusFile, Operand, Threads};
 use super::condition;
-use super::condition::{AtomName, ThreadRef, parse_condition, parse_outcome};
+use super::condition::{AtomName, ThreadRef, parse_condition, parse_observable, parse_outcome};
 use super::error::SourceError;
 use super::expr::parse_expr;
 use super::lexer::{TextError, is_identifier};
-use super::literal::{Lit, LiteralMap};
+use super::literal::{Lit, LiteralMap, LiteralSpans};
 use crate::ir::{
     Access, BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, Location, Observable,
     Program, Reg, Register, RmwOp, Thread, ThreadId, UnOp, Val,
@@ -40,14 +40,26 @@ pub(crate) struct Lowered {
     /// Span of each expectation's model name (first mention), parallel to
     /// `program.expectations`.
     pub expectation_spans: Vec<Range<usize>>,
+    /// The file's `locations`, in order, without repetitions.
+    pub locations: Vec<Observable>,
 }
 
-/// Lowers a parsed file. `name` and `source` are used for error messages.
+/// Lowers a file parsed from RON. `name` and `source` are used for error messages.
 pub(crate) fn lower(file: LitmusFile, name: &str, source: &Arc<str>) -> Lowering<Lowered> {
+    lower_with(file, name, source, &LiteralMap::scan(source))
+}
+
+/// Lowers a parsed file whose literals are located by `literals` in `source`.
+pub(crate) fn lower_with(
+    file: LitmusFile,
+    name: &str,
+    source: &Arc<str>,
+    literals: &dyn LiteralSpans,
+) -> Lowering<Lowered> {
     let cx = Context {
         name,
         source,
-        literals: LiteralMap::scan(source),
+        literals,
     };
     cx.lower(file)
 }
@@ -55,7 +67,7 @@ pub(crate) fn lower(file: LitmusFile, name: &str, source: &Arc<str>) -> Lowering
 struct Context<'s> {
     name: &'s str,
     source: &'s Arc<str>,
-    literals: LiteralMap<'s>,
+    literals: &'s dyn LiteralSpans,
 }
 
 impl Context<'_> {
@@ -199,6 +211,15 @@ impl Context<'_> {
             thread_names: &thread_names,
         };
         let condition = self.lower_condition(&file.condition, &program_parts)?;
+        let mut locations = Vec::with_capacity(file.locations.len());
+        for lit in &file.locations {
+            let mut resolve = |atom: &AtomName<'_>| program_parts.observable(atom);
+            let observable =
+                parse_observable(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
+            if !locations.contains(&observable) {
+                locations.push(observable);
+            }
+        }
         let (expectations, expectation_spans) =
             self.lower_expectations(file.expect, file.outcomes, file.races, &program_parts)?;
 
@@ -212,6 +233,7 @@ impl Context<'_> {
                 expectations,
             },
             expectation_spans,
+            locations,
         })
     }
 

@@ -1,15 +1,20 @@
-//! Reading litmus files: RON text → AST → validated [`Program`].
+//! Reading litmus files: RON text or a herd7 X86 `.litmus` file → AST →
+//! validated [`Program`].
 //!
-//! The format is documented in docs/format.md. Every error names the file, line
-//! and column, says what was expected and what was found, and underlines the text.
+//! The RON format is documented in docs/format.md, the herd7 dialect in
+//! docs/herd.md. Both front ends produce the same AST, so lowering (and every
+//! later stage) is shared. Every error names the file, line and column, says what
+//! was expected and what was found, and underlines the text.
 
 mod ast;
 mod condition;
 mod error;
 mod expr;
+mod herd;
 mod lexer;
 mod literal;
 mod lower;
+mod print;
 
 use std::ops::Range;
 use std::path::Path;
@@ -17,7 +22,33 @@ use std::sync::Arc;
 
 pub use error::{LoadError, SourceError};
 
-use crate::ir::Program;
+use crate::ir::{Observable, Program};
+
+/// herd7's X86 general-purpose registers, in herd7's order (the order of the
+/// `reg` type in herdtools7's `lib/X86Base.ml`, which orders its final states).
+pub const X86_REGISTERS: &[&str] = &["EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP", "ESP"];
+
+/// The language a litmus file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// hbsim's RON format (docs/format.md).
+    Ron,
+    /// herd7's X86 `.litmus` format (docs/herd.md).
+    Herd,
+}
+
+impl SourceFormat {
+    /// Which format `source` is written in: herd7 if its first line starts with
+    /// an architecture and a test name (`X86 SB`), else RON.
+    pub fn detect(source: &str) -> SourceFormat {
+        let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+        if herd::looks_like_herd(source) {
+            SourceFormat::Herd
+        } else {
+            SourceFormat::Ron
+        }
+    }
+}
 
 /// A litmus test read from a file, with what is needed to point at its text later.
 #[derive(Debug)]
@@ -26,6 +57,11 @@ pub struct LitmusTest {
     pub program: Program,
     /// The file name used in messages.
     pub file_name: String,
+    /// The format the file was written in.
+    pub format: SourceFormat,
+    /// Observables the file asks to show besides those of the condition
+    /// (herd7's `locations [...]`), in order.
+    pub locations: Vec<Observable>,
     source: Arc<str>,
     expectation_spans: Vec<Range<usize>>,
 }
@@ -62,12 +98,92 @@ pub fn parse_str(source: &str, file_name: &str) -> Result<LitmusTest, LoadError>
     let source: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
     let file = parse_ron::<ast::LitmusFile>(&source, file_name)?;
     let lowered = lower::lower(file, file_name, &source)?;
-    Ok(LitmusTest {
-        program: lowered.program,
-        file_name: file_name.to_string(),
+    Ok(LitmusTest::new(
+        lowered,
+        file_name,
+        SourceFormat::Ron,
         source,
-        expectation_spans: lowered.expectation_spans,
-    })
+    ))
+}
+
+/// Parses a herd7 X86 litmus test (docs/herd.md). `file_name` is used in error
+/// messages, which point into `source`.
+///
+/// # Errors
+/// A [`LoadError::Source`] for a malformed file, an unsupported instruction or
+/// an invalid program.
+///
+/// # Example
+/// ```
+/// let test = hbsim::syntax::parse_herd_str("X86 SB
+/// { x=0; y=0; }
+///  P0          | P1          ;
+///  MOV [x],$1  | MOV [y],$1  ;
+///  MOV EAX,[y] | MOV EAX,[x] ;
+/// exists (0:EAX=0 /\\ 1:EAX=0)
+/// ", "SB.litmus").unwrap();
+/// assert_eq!(test.program.name, "SB");
+/// assert_eq!(test.program.threads.len(), 2);
+/// ```
+pub fn parse_herd_str(source: &str, file_name: &str) -> Result<LitmusTest, LoadError> {
+    let source: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
+    let parsed = herd::parse(&source, file_name)?;
+    let lowered = lower::lower_with(parsed.file, file_name, &source, &parsed.spans)?;
+    Ok(LitmusTest::new(
+        lowered,
+        file_name,
+        SourceFormat::Herd,
+        source,
+    ))
+}
+
+/// Parses a litmus test in either format, chosen by [`SourceFormat::detect`].
+///
+/// # Errors
+/// As [`parse_str`] or [`parse_herd_str`].
+pub fn parse_source(source: &str, file_name: &str) -> Result<LitmusTest, LoadError> {
+    match SourceFormat::detect(source) {
+        SourceFormat::Ron => parse_str(source, file_name),
+        SourceFormat::Herd => parse_herd_str(source, file_name),
+    }
+}
+
+/// The RON litmus file equivalent to a herd7 X86 test: the same name, doc string,
+/// initial state, threads, condition and `locations`, after a comment naming
+/// `file_name` and quoting herd7's header and metadata lines (and any `with`
+/// clauses). Reading it back gives the same [`Program`].
+///
+/// # Errors
+/// As [`parse_herd_str`]: the test is checked before it is converted.
+pub fn convert_herd(source: &str, file_name: &str) -> Result<String, LoadError> {
+    let source: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
+    let parsed = herd::parse(&source, file_name)?;
+    let file = parsed.file.clone();
+    lower::lower_with(parsed.file, file_name, &source, &parsed.spans)?;
+    let mut comment = vec![format!(
+        "Converted by `hbsim convert` from the herd7 test {file_name}:"
+    )];
+    comment.extend(parsed.header.iter().cloned());
+    comment.extend(parsed.with.iter().cloned());
+    Ok(print::print_ron(&file, &comment))
+}
+
+impl LitmusTest {
+    fn new(
+        lowered: lower::Lowered,
+        file_name: &str,
+        format: SourceFormat,
+        source: Arc<str>,
+    ) -> Self {
+        LitmusTest {
+            program: lowered.program,
+            file_name: file_name.to_string(),
+            format,
+            locations: lowered.locations,
+            source,
+            expectation_spans: lowered.expectation_spans,
+        }
+    }
 }
 
 /// Parses a proposition over a program's final values, such as the outcome
@@ -91,13 +207,13 @@ pub fn parse_proposition(
     })
 }
 
-/// Reads and parses a litmus file.
+/// Reads and parses a litmus file, RON or herd7 ([`parse_source`]).
 ///
 /// # Errors
 /// [`LoadError::Io`] if the file cannot be read, otherwise as [`parse_str`].
 pub fn parse_file(path: &Path) -> Result<LitmusTest, LoadError> {
     let source = read_file(path)?;
-    parse_str(&source, &path.display().to_string())
+    parse_source(&source, &path.display().to_string())
 }
 
 /// Reads a file as UTF-8 text.
