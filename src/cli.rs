@@ -24,13 +24,16 @@ pub enum Command {
     /// Show one execution reaching an outcome: step by step, what each read may
     /// observe and why, and its data races.
     Explain(ExplainArgs),
+    /// Print the RON litmus file equivalent to a herd7 `.litmus` test.
+    Convert(ConvertArgs),
     /// List the built-in models.
     Models,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Litmus files, or directories searched recursively for `*.ron`.
+    /// Litmus files (RON or herd7 X86), or directories searched recursively for
+    /// `*.ron` and `*.litmus`.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 
@@ -82,6 +85,12 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The herd7 X86 litmus file.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct LimitArgs {
     /// Stop exploring a test after this many distinct states; its result is then
     /// marked TRUNCATED.
@@ -112,6 +121,8 @@ pub enum Format {
     Text,
     /// JSON Lines (docs/json.md).
     Json,
+    /// What herd7 prints, per test and model (docs/herd.md).
+    Herd,
 }
 
 /// Which models each test runs under.
@@ -137,7 +148,7 @@ pub struct RunConfig {
 /// Why the arguments cannot be used.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ConfigError {
-    #[error("no `.ron` files under {}", .0.display())]
+    #[error("no `.ron` or `.litmus` files under {}", .0.display())]
     EmptyDirectory(PathBuf),
     #[error(
         "unknown model `{0}`: expected sc, tso, pso, go, all, or the path of a model file (there is no file `{0}`)"
@@ -165,8 +176,11 @@ impl RunArgs {
                         path: path.clone(),
                         message: e.to_string(),
                     })?;
-                    let is_ron = entry.path().extension().is_some_and(|e| e == "ron");
-                    if entry.file_type().is_file() && is_ron {
+                    let is_litmus = entry
+                        .path()
+                        .extension()
+                        .is_some_and(|e| e == "ron" || e == "litmus");
+                    if entry.file_type().is_file() && is_litmus {
                         files.push(entry.into_path());
                     }
                 }

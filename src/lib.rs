@@ -24,8 +24,8 @@
 //! # Pipeline
 //!
 //! ```text
-//! RON text ──syntax::parse_str──▶ ir::Program ──explore::Explorer──▶ Exploration
-//!     ──report::RunReport::new──▶ verdicts ──report::{text,json}──▶ output
+//! RON or herd7 text ──syntax::parse_source──▶ ir::Program ──explore::Explorer──▶ Exploration
+//!     ──report::RunReport::new──▶ verdicts ──report::{text,json,herd}──▶ output
 //! ```
 //!
 //! Each stage only uses the ones to its left; the library never prints.

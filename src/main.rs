@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Explain(args) => cmd::explain::explain(&args),
+        Command::Convert(args) => cmd::convert::convert(&args),
     };
     match result {
         Ok(code) => code,

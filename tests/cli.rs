@@ -63,7 +63,7 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures").join(dir))
         .expect("fixture directory exists")
         .map(|e| e.expect("fixture entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .filter(|p| p.extension().is_some_and(|e| e == "ron" || e == "litmus"))
         .collect();
     files.sort();
     files
@@ -174,7 +174,7 @@ fn a_closed_stderr_does_not_crash() {
 fn a_directory_without_litmus_files_is_a_usage_error() {
     let output = hbsim(&["run", "docs"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("no `.ron` files under docs"));
+    assert!(text(&output.stderr).contains("no `.ron` or `.litmus` files under docs"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The commands of the `hbsim` binary, and what they share: error output,
 //! Ctrl-C handling, progress display.
 
+pub mod convert;
 pub mod explain;
 pub mod progress;
 pub mod run;

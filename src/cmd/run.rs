@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use hbsim::explore::Completeness;
 use hbsim::hb::Execution;
 use hbsim::model::Model;
-use hbsim::report::{RunReport, Summary, dot, json, text};
+use hbsim::report::{RunReport, Summary, dot, herd, json, text};
 use hbsim::syntax::{self, LitmusTest};
 
 use super::{create_file, explore, interrupt_flag, report_error};
@@ -51,6 +51,7 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
                     text::render_run(&report, &mut out)?;
                 }
                 Format::Json => json::render_run(&report, &mut out)?,
+                Format::Herd => herd::render_run(&report, &test.locations, &mut out)?,
             }
             first_block = false;
             out.flush()?;
@@ -67,6 +68,8 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
             text::render_summary(&summary, &mut out)?;
         }
         Format::Json => json::render_summary(&summary, &mut out)?,
+        // herd7 prints no summary; the exit code still reflects it.
+        Format::Herd => {}
     }
     out.flush()?;
     Ok(if interrupted.load(Ordering::SeqCst) {

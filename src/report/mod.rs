@@ -1,12 +1,14 @@
 //! Reports: the results of a run as plain data, and renderers that write them.
 //!
 //! A [`RunReport`] holds everything about one test under one model; a [`Summary`]
-//! tallies many. Renderers ([`text`], [`json`]) only format these; they compute
-//! nothing, and the library never writes to stdout or stderr itself.
+//! tallies many. Renderers ([`text`], [`json`], [`herd`]) only format these (the
+//! herd7 renderer also projects outcomes onto the observables herd7 shows); they
+//! decide nothing, and the library never writes to stdout or stderr itself.
 
 pub mod describe;
 pub mod dot;
 pub mod explain;
+pub mod herd;
 pub mod json;
 pub mod text;
 
