@@ -105,10 +105,16 @@ impl<'s> Parser<'s> {
             .filter(|l| !l.trim().is_empty())
             .map(str::to_string)
             .collect();
-        let (init, after_init) = self.init(init_open)?;
+        let (mut init, after_init) = self.init(init_open)?;
         let (constraint_start, constraint_end) = self.find_constraint(after_init)?;
         let threads = self.program(after_init..constraint_start)?;
-        let (condition, locations, with) = self.constraint(constraint_start..constraint_end)?;
+        let Constraint {
+            condition,
+            locations,
+            with,
+            registers,
+        } = self.constraint(constraint_start..constraint_end)?;
+        self.implicit_registers(&threads, &mut init, registers);
         Ok(HerdFile {
             file: LitmusFile {
                 name,
@@ -475,16 +481,12 @@ impl<'s> Parser<'s> {
                     },
                 ] if *w == expected => {}
                 _ => {
-                    let span = column.first().map_or(range.start..range.start, |t| {
-                        t.span.start..column[column.len() - 1].span.end
-                    });
+                    let span = span_or(column, &range);
+                    let found = &self.text()[span.clone()];
                     return Err(self
                         .error(
                             span,
-                            format!(
-                                "expected the thread name `{expected}`, found `{}`",
-                                &self.text()[span_or(column, &range)]
-                            ),
+                            format!("expected the thread name `{expected}`, found `{found}`"),
                         )
                         .with_help(
                             "the program starts with its threads in order: `P0 | P1 | ... ;`",
@@ -496,11 +498,8 @@ impl<'s> Parser<'s> {
         for row in code_rows {
             let cells: Vec<&[Token<'_>]> = row.split(|t| t.tok == Tok::Punct("|")).collect();
             if cells.len() != columns.len() {
-                let span = row.first().map_or(range.start..range.start, |t| {
-                    t.span.start..row[row.len() - 1].span.end
-                });
                 return Err(self.error(
-                    span,
+                    span_or(row, &range),
                     format!(
                         "expected {} columns separated by `|`, one per thread, found {}",
                         columns.len(),
@@ -525,26 +524,58 @@ impl<'s> Parser<'s> {
         Ok(threads)
     }
 
+    /// herd7 starts every register at 0, so a condition or `locations` may name a
+    /// register its thread never writes; hbsim reports only registers a thread
+    /// writes or `init` sets, so such a register gets an explicit `T:REG = 0`
+    /// in `init` (pointing at its first mention). `registers` are the mentions,
+    /// as (thread, register, span).
+    fn implicit_registers(
+        &mut self,
+        threads: &[Vec<Instr>],
+        init: &mut Vec<(Lit, Val)>,
+        registers: Vec<(usize, String, Range<usize>)>,
+    ) {
+        for (t, reg, span) in registers {
+            let Some(code) = threads.get(t) else {
+                continue; // lowering reports the unknown thread
+            };
+            let key = format!("{t}:{reg}");
+            let written = code.iter().any(|instr| match instr {
+                Instr::Load(r, _)
+                | Instr::AtomicLoad(r, _)
+                | Instr::Xchg(r, ..)
+                | Instr::FetchAdd(r, ..)
+                | Instr::Cas(r, ..)
+                | Instr::Let(r, _) => r.text == reg,
+                _ => false,
+            });
+            if !written && !init.iter().any(|(k, _)| k.text == key) {
+                init.push((self.spans.replacing(key, span), 0));
+            }
+        }
+    }
+
     /// The condition section: `[locations [...]] quantifier proposition [;]
     /// [with ...]`.
-    fn constraint(&mut self, range: Range<usize>) -> Parsing<(Lit, Vec<Lit>, Vec<String>)> {
+    fn constraint(&mut self, range: Range<usize>) -> Parsing<Constraint> {
         let tokens =
             tokenize(self.text(), range.clone()).map_err(|e| self.error(e.span, e.message))?;
         let mut i = 0;
         let mut locations = Vec::new();
+        let mut registers = Vec::new();
         if tokens.first().map(|t| t.tok) == Some(Tok::Word("locations")) {
             let open = tokens.get(1);
             if open.map(|t| t.tok) != Some(Tok::Punct("[")) {
                 let at = open.map_or(tokens[0].span.end..tokens[0].span.end, |t| t.span.clone());
                 return Err(self.error(at, "expected `[` after `locations`"));
             }
-            let Some(close) = tokens.iter().position(|t| t.tok == Tok::Punct("]")) else {
+            // `[x]` inside the list is a location too: find the `]` closing the list.
+            let Some(close) = closing_bracket(&tokens, 1) else {
                 return Err(
                     self.error(tokens[1].span.clone(), "expected `]` closing the locations")
                 );
             };
-            // `[x]` inside the list is a location too: find the `]` that closes the list.
-            let close = closing_bracket(&tokens, 1).unwrap_or(close);
+            registers.extend(register_mentions(&tokens[2..close]));
             for entry in tokens[2..close].split(|t| t.tok == Tok::Punct(";")) {
                 if !entry.is_empty() {
                     let lit = self.location(entry, tokens[1].span.end)?;
@@ -594,6 +625,7 @@ impl<'s> Parser<'s> {
                 format!("expected a proposition after `{quantifier}`"),
             ));
         }
+        registers.extend(register_mentions(&tokens[prop_start..prop_end]));
         let condition =
             self.condition_literal(quantifier, quantifier_span, &tokens[prop_start..prop_end]);
         let mut j = prop_end;
@@ -642,7 +674,12 @@ impl<'s> Parser<'s> {
             )
             .with_help("only `with model: kind;` clauses, comments and `<< ... >>` blocks may follow the condition"));
         }
-        Ok((condition, locations, with))
+        Ok(Constraint {
+            condition,
+            locations,
+            with,
+            registers,
+        })
     }
 
     /// The condition as hbsim reads it: the quantifier (`final` becomes
@@ -656,16 +693,8 @@ impl<'s> Parser<'s> {
         prop: &[Token<'_>],
     ) -> Lit {
         let mut text = quantifier.to_string();
-        let mut pieces = Vec::new();
-        let verbatim = &self.text()[quantifier_span.clone()] == quantifier;
-        pieces.push((
-            0..text.len(),
-            if verbatim {
-                quantifier_span.clone()
-            } else {
-                quantifier_span.start..quantifier_span.end
-            },
-        ));
+        // A quantifier spelt otherwise (`final`, `~ exists`) maps onto its whole text.
+        let mut pieces = vec![(0..text.len(), quantifier_span.clone())];
         text.push(' ');
         for (k, token) in prop.iter().enumerate() {
             if k > 0 && prop[k - 1].span.end < token.span.start {
@@ -678,6 +707,40 @@ impl<'s> Parser<'s> {
         let whole = quantifier_span.start..prop.last().map_or(quantifier_span.end, |t| t.span.end);
         self.spans.pieces(text, whole, pieces)
     }
+}
+
+/// What the condition section holds.
+struct Constraint {
+    condition: Lit,
+    locations: Vec<Lit>,
+    /// The `with` clauses, as written.
+    with: Vec<String>,
+    /// Registers named by the condition or `locations`: (thread, register, span).
+    registers: Vec<(usize, String, Range<usize>)>,
+}
+
+/// The x86 registers `tokens` name as `T:REG` or `PT:REG`, with their threads
+/// and spans.
+fn register_mentions(tokens: &[Token<'_>]) -> Vec<(usize, String, Range<usize>)> {
+    tokens
+        .windows(3)
+        .filter_map(|w| {
+            let thread = match w[0].tok {
+                Tok::Int(t) => t,
+                Tok::Word(p) if p.len() > 1 && p.starts_with('P') => &p[1..],
+                _ => return None,
+            };
+            match (w[1].tok, w[2].tok) {
+                (Tok::Punct(":"), Tok::Word(reg))
+                    if crate::syntax::X86_REGISTERS.contains(&reg) =>
+                {
+                    let t = thread.parse::<usize>().ok()?;
+                    Some((t, reg.to_string(), w[0].span.start..w[2].span.end))
+                }
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// The index of the `]` closing the `[` at `open`, counting nested brackets.
@@ -876,6 +939,22 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn registers_named_but_never_written_start_at_zero() {
+        let file = parse_ok(
+            "X86 T\n{ 1:EBX=2; }\n P0 | P1 ;\n MOV EAX,[x] | MOV [x],$1 ;\nlocations [1:ECX;]\nexists (0:EAX=0 /\\ P0:EBX=0 /\\ 1:EBX=2 /\\ 7:EAX=1)\n",
+        );
+        let init: Vec<_> = file
+            .file
+            .init
+            .0
+            .iter()
+            .map(|(k, v)| (k.text.as_str(), *v))
+            .collect();
+        // 0:EAX is written, 1:EBX initialised; thread 7 does not exist (lowering says so).
+        assert_eq!(init, vec![("1:EBX", 2), ("1:ECX", 0), ("0:EBX", 0)]);
     }
 
     #[test]
