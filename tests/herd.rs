@@ -3,7 +3,8 @@
 //! and runs under `sc` and `tso` within the default limits; tests with a
 //! published x86-TSO verdict get it; `--format herd` and `hbsim convert` match
 //! golden files; malformed herd files are reported (their goldens live with the
-//! other bad inputs, checked by tests/cli.rs).
+//! other bad inputs, checked by tests/cli.rs), and truncated or mutated ones
+//! never panic.
 //!
 //! The shared corpus is read-only and not part of this repository. When
 //! `../shared` (relative to the crate) is absent, the tests that need it print
@@ -825,4 +826,88 @@ fn convert_refuses_ron_and_reports_errors_in_the_litmus_file() {
     let output = hbsim(&["convert", "no/such/file.litmus"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("no/such/file.litmus"));
+}
+
+/// The herd7 sources the robustness tests cut and mutate: the fixtures, good
+/// and bad.
+fn fixture_sources() -> Vec<(String, String)> {
+    let mut sources = Vec::new();
+    for dir in ["tests/fixtures/herd", "tests/fixtures/bad"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .expect("fixture directory")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "litmus"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("fixture is readable");
+            sources.push((path.display().to_string(), text));
+        }
+    }
+    sources
+}
+
+/// An error names the file, line and column, and miette renders it there.
+fn assert_well_formed(err: &hbsim::syntax::LoadError) {
+    let text = err.to_string();
+    if let hbsim::syntax::LoadError::Source(source) = err {
+        let location = format!("{}:{}:{}", source.name, source.line, source.column);
+        assert!(text.starts_with(&format!("{location}: ")), "{text}");
+        let mut rendered = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut rendered, err)
+            .expect("diagnostic renders");
+        assert!(rendered.contains(&format!("[{location}]")), "{rendered}");
+    }
+}
+
+#[test]
+fn every_truncation_of_the_herd_fixtures_is_handled() {
+    for (name, text) in fixture_sources() {
+        for (cut, _) in text.char_indices() {
+            if let Err(e) = parse_herd_str(&text[..cut], &name) {
+                assert_well_formed(&e);
+            }
+            if let Err(e) = convert_herd(&text[..cut], &name) {
+                assert_well_formed(&e);
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn mutated_herd_files_never_panic(
+        file in proptest::prelude::any::<proptest::sample::Index>(),
+        edits in proptest::collection::vec(
+            (proptest::prelude::any::<proptest::sample::Index>(), 0u8..3, "[ -~\n\u{e9}]{0,3}"),
+            1..4,
+        ),
+    ) {
+        let sources = fixture_sources();
+        let (name, text) = &sources[file.index(sources.len())];
+        let mut text = text.clone();
+        for (at, kind, insert) in edits {
+            let boundaries: Vec<usize> =
+                text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+            let i = boundaries[at.index(boundaries.len())];
+            let next = boundaries.iter().copied().find(|&b| b > i).unwrap_or(i);
+            match kind {
+                0 => text.insert_str(i, &insert),
+                1 => text.replace_range(i..next, ""),
+                _ => text.replace_range(i..next, &insert),
+            }
+        }
+        match convert_herd(&text, name) {
+            Ok(ron) => {
+                // Whatever converts reads back as the same program.
+                let direct = parse_herd_str(&text, name).expect("converted, so it loads");
+                let converted = parse_str(&ron, "converted.ron").expect("conversion loads");
+                proptest::prop_assert_eq!(direct.program, converted.program);
+            }
+            Err(e) => assert_well_formed(&e),
+        }
+    }
 }
