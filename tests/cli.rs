@@ -8,8 +8,13 @@
 #[path = "common/families.rs"]
 mod families;
 
+#[path = "common/golden.rs"]
+mod golden;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+use golden::assert_golden;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,22 +46,6 @@ fn mask_times(output: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
-}
-
-/// Compares `actual` with the golden file, or rewrites it under `BLESS=1`.
-fn assert_golden(path: &Path, actual: &str) {
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(path, actual).expect("golden file is writable");
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with BLESS=1", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "output differs from {} (BLESS=1 rewrites it)",
-        path.display()
-    );
 }
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {

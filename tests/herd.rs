@@ -10,9 +10,14 @@
 //! `../shared` (relative to the crate) is absent, the tests that need it print
 //! why they are skipped and pass.
 
+#[path = "common/golden.rs"]
+mod golden;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use golden::assert_golden;
 
 use hbsim::explore::explore;
 use hbsim::ir::Observation;
@@ -727,22 +732,6 @@ fn mask_times(output: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
-}
-
-/// Compares `actual` with the golden file, or rewrites it under `BLESS=1`.
-fn assert_golden(path: &Path, actual: &str) {
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(path, actual).expect("golden file is writable");
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with BLESS=1", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "output differs from {} (BLESS=1 rewrites it)",
-        path.display()
-    );
 }
 
 /// The fixtures are small tests written for hbsim in herd7's syntax (not copies

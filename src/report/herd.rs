@@ -33,7 +33,6 @@ use std::io::{self, Write};
 use super::{RunReport, condition_kind};
 use crate::explore::Completeness;
 use crate::ir::{Observable, Program, Prop, Quantifier, Val};
-use crate::outcome::Count;
 use crate::syntax::X86_REGISTERS;
 
 /// Writes one run as herd7 would print it, showing the observables of the
@@ -77,33 +76,7 @@ pub fn render_run(
             .collect();
         writeln!(out, "{}", bindings.join(" "))?;
     }
-    let c = &run.condition;
-    writeln!(
-        out,
-        "{}",
-        match c.validated {
-            Some(true) => "Ok",
-            Some(false) => "No",
-            None => "Inconclusive",
-        }
-    )?;
-    writeln!(out, "Witnesses")?;
-    let count = |n: Option<Count>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
-    let (positive, negative) = (count(c.positive), count(c.negative));
-    let (witness_pos, witness_neg) = match program.condition.quantifier {
-        Quantifier::NotExists => (&negative, &positive),
-        Quantifier::Exists | Quantifier::Forall => (&positive, &negative),
-    };
-    writeln!(out, "Positive: {witness_pos} Negative: {witness_neg}")?;
-    writeln!(out, "Condition {}", condition(program))?;
-    let observation = c
-        .observation
-        .map_or_else(|| "Inconclusive".to_string(), |o| o.to_string());
-    writeln!(
-        out,
-        "Observation {} {observation} {positive} {negative}",
-        program.name
-    )?;
+    super::render_verdict(run, &condition(program), out)?;
     writeln!(
         out,
         "Time {} {:.2}",

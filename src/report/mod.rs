@@ -134,3 +134,43 @@ pub fn condition_kind(q: Quantifier) -> &'static str {
         Quantifier::Forall => "Required",
     }
 }
+
+/// Writes herd7's verdict lines for a run: `Ok`/`No`, `Witnesses`,
+/// `Positive: p Negative: n` (swapped for `~exists`, as herd7 does),
+/// `Condition ...` with the condition as `condition` spells it, and
+/// `Observation NAME OBS p n`. Shared by the text and herd7 reports.
+pub(crate) fn render_verdict(
+    run: &RunReport,
+    condition: &str,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let c = &run.condition;
+    let program = &run.program;
+    writeln!(
+        out,
+        "{}",
+        match c.validated {
+            Some(true) => "Ok",
+            Some(false) => "No",
+            None => "Inconclusive",
+        }
+    )?;
+    writeln!(out, "Witnesses")?;
+    let count =
+        |n: Option<crate::outcome::Count>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
+    let (positive, negative) = (count(c.positive), count(c.negative));
+    let (witness_pos, witness_neg) = match program.condition.quantifier {
+        Quantifier::NotExists => (&negative, &positive),
+        Quantifier::Exists | Quantifier::Forall => (&positive, &negative),
+    };
+    writeln!(out, "Positive: {witness_pos} Negative: {witness_neg}")?;
+    writeln!(out, "Condition {condition}")?;
+    let observation = c
+        .observation
+        .map_or_else(|| "Inconclusive".to_string(), |o| o.to_string());
+    writeln!(
+        out,
+        "Observation {} {observation} {positive} {negative}",
+        program.name
+    )
+}

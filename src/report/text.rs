@@ -85,32 +85,7 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             writeln!(out, "{}  # {}", set.display(outcome), outcome_notes(info))?;
         }
     }
-    let c = &run.condition;
-    writeln!(
-        out,
-        "{}",
-        match c.validated {
-            Some(true) => "Ok",
-            Some(false) => "No",
-            None => "Inconclusive",
-        }
-    )?;
-    writeln!(out, "Witnesses")?;
-    let (positive, negative) = (count_text(c.positive), count_text(c.negative));
-    let (witness_pos, witness_neg) = match program.condition.quantifier {
-        crate::ir::Quantifier::NotExists => (&negative, &positive),
-        _ => (&positive, &negative),
-    };
-    writeln!(out, "Positive: {witness_pos} Negative: {witness_neg}")?;
-    writeln!(out, "Condition {}", program.condition.text)?;
-    let observation = c
-        .observation
-        .map_or_else(|| "Inconclusive".to_string(), |o| o.to_string());
-    writeln!(
-        out,
-        "Observation {} {observation} {positive} {negative}",
-        program.name
-    )?;
+    super::render_verdict(run, &program.condition.text, out)?;
     let stats = &exploration.stats;
     let executions = match stats.executions {
         Some(Count::Finite(1)) => "1 execution".to_string(),
