@@ -30,13 +30,23 @@ pub enum Step {
         /// Which write a plain load reads (0 otherwise).
         choice: u16,
     },
+    /// Once every thread has finished, the final observer reads variable `loc`
+    /// and gets the `choice`-th write of its history: a variable whose last
+    /// writes race may end with any of them. The `go` model.
+    Observe {
+        /// The variable.
+        loc: Loc,
+        /// Which write of the variable's history it ends with.
+        choice: u16,
+    },
 }
 
 impl Step {
-    /// The thread taking the step.
-    pub fn thread(self) -> ThreadId {
+    /// The thread taking the step (`None` for the final observer).
+    pub fn thread(self) -> Option<ThreadId> {
         match self {
-            Step::Run(t) | Step::Commit(t, _) | Step::Exec { thread: t, .. } => t,
+            Step::Run(t) | Step::Commit(t, _) | Step::Exec { thread: t, .. } => Some(t),
+            Step::Observe { .. } => None,
         }
     }
 }

@@ -140,7 +140,9 @@ pub(crate) fn search(
                         loc: race.loc,
                         earlier,
                         earlier_pc,
-                        thread: step.thread(),
+                        thread: step
+                            .thread()
+                            .expect("invariant: races come from thread steps"),
                         pc,
                     };
                     graph.races.entry(key).or_insert((id, step));

@@ -127,6 +127,9 @@ pub struct StepRecord {
     pub event: Option<EventId>,
     /// For a commit: the store that reached memory.
     pub committed: Option<EventId>,
+    /// For a final observation (the `go` model): the write whose value the
+    /// variable ends with.
+    pub observed: Option<EventId>,
     /// Where the step's value went or came from when not memory: the store
     /// entered a buffer, or the load read the thread's own buffered store.
     pub via_buffer: bool,

@@ -33,15 +33,16 @@ impl Execution {
             let (effect, next) = machine
                 .apply(&state, step)
                 .ok_or(ReplayError { index, step })?;
-            let t = step.thread();
-            let pc_before = machine.core.layout.pc(&state, t);
-            let early = matches!(step, Step::Exec { pc, .. } if pc as usize > pc_before);
+            let pc_before = step.thread().map(|t| machine.core.layout.pc(&state, t));
+            let early = matches!((step, pc_before), (Step::Exec { pc, .. }, Some(before)) if pc as usize > before);
             recorder.step(index, step, effect);
             // Going back to or before the instruction just run means a loop
             // came round: later events of the thread are a new pass.
-            let in_order = !early && !matches!(step, Step::Commit(..));
-            if in_order && machine.core.layout.pc(&next, t) <= pc_before {
-                recorder.passes[t.index()] += 1;
+            if let (Some(t), Some(before)) = (step.thread(), pc_before) {
+                let in_order = !early && !matches!(step, Step::Commit(..));
+                if in_order && machine.core.layout.pc(&next, t) <= before {
+                    recorder.passes[t.index()] += 1;
+                }
             }
             state = next;
             let record = recorder.steps.last_mut().expect("invariant: just pushed");
@@ -122,6 +123,7 @@ impl Recorder {
             step,
             event: None,
             committed: None,
+            observed: None,
             via_buffer: matches!(
                 effect,
                 Effect::Write {
@@ -143,10 +145,17 @@ impl Recorder {
                 self.in_memory[loc.index()] = write;
                 record.committed = Some(write);
             }
+            (_, Effect::Observe { loc, value }) => {
+                let write = self.final_write(loc, value);
+                self.in_memory[loc.index()] = write;
+                record.observed = Some(write);
+            }
             (Step::Run(t) | Step::Exec { thread: t, .. }, effect) => {
                 record.event = self.run(index, t, effect)
             }
-            (Step::Commit(..), _) => unreachable!("invariant: commit steps have commit effects"),
+            (Step::Commit(..) | Step::Observe { .. }, _) => {
+                unreachable!("invariant: commit and observe steps have their own effects")
+            }
         }
         self.steps.push(record);
     }
@@ -195,7 +204,9 @@ impl Recorder {
             ),
             Effect::Fence { pc } => (pc, EventKind::Fence, Access::Plain, None, None, None, None),
             Effect::Local => return None,
-            Effect::Commit { .. } => unreachable!("invariant: thread steps do not commit"),
+            Effect::Commit { .. } | Effect::Observe { .. } => {
+                unreachable!("invariant: thread steps neither commit nor observe finals")
+            }
         };
         // The event's own clock entry is its place in program order.
         let order = (self.passes[t.index()] << 32 | pc as u64) + 1;
@@ -287,6 +298,32 @@ impl Recorder {
             })
             .map(|w| w.id)
             .expect("invariant: the machine only reads values of writes the read may observe")
+    }
+
+    /// The write the final observer read when `loc` ends with `value`: the
+    /// newest write with that value that no other write overwrites in
+    /// happens-before (nor, for an atomic one, in the order of atomics).
+    fn final_write(&self, loc: Loc, value: crate::ir::Val) -> EventId {
+        let writes: Vec<&Event> = self
+            .events
+            .iter()
+            .filter(|e| e.loc == Some(loc) && e.writes())
+            .collect();
+        let overwrites = |w: &Event, later: &Event| {
+            (w.kind == EventKind::Init || w.clock <= later.clock)
+                || (w.access == Access::Atomic && later.access == Access::Atomic && later.id > w.id)
+        };
+        writes
+            .iter()
+            .rev()
+            .find(|w| {
+                w.written == Some(value)
+                    && !writes.iter().any(|later| {
+                        later.id != w.id && later.kind != EventKind::Init && overwrites(w, later)
+                    })
+            })
+            .map(|w| w.id)
+            .expect("invariant: the final observer only reads writes not overwritten")
     }
 
     fn finish(mut self, trace: Trace) -> Execution {

@@ -18,7 +18,12 @@
 //! 4. **No values out of thin air**: every value read was written by an executed
 //!    write (or is a variable's initial value).
 //!
-//! The final value of a variable is its newest write.
+//! The final values are what a read that happens after every goroutine has
+//! finished may observe: for each variable, any write not overwritten in
+//! happens-before, where an atomic write is also overwritten by every later
+//! atomic write (atomics act in one order). When a variable ends with more than
+//! one such write, [`Step::Observe`] steps choose among them, one variable at a
+//! time, after every thread has finished.
 //!
 //! State: the thread clocks of [`super::clocks`] (only when the program has
 //! atomics; otherwise nothing synchronises and happens-before between threads
@@ -27,8 +32,8 @@
 //! that some thread could still observe: entries `(value, writer + 1, atomic,
 //! clock of the writer at the write)`, oldest first, writer 0 meaning the
 //! initial write. A write stays in the history while a thread that has plain
-//! reads of the variable and has not finished could observe it, and the newest
-//! write always stays.
+//! reads of the variable and has not finished could observe it, or while the
+//! final observer could; the newest write always stays.
 
 use super::clocks::{ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
@@ -173,13 +178,10 @@ impl GoMemory {
         step: Step,
         out: &mut Vec<Val>,
     ) -> Option<Effect> {
-        let Step::Exec {
-            thread: t,
-            pc: j,
-            choice,
-        } = step
-        else {
-            return None;
+        let (t, j, choice) = match step {
+            Step::Exec { thread, pc, choice } => (thread, pc, choice),
+            Step::Observe { loc, choice } => return self.observe(core, s, loc, choice, out),
+            Step::Run(_) | Step::Commit(..) => return None,
         };
         let (j, choice) = (j as usize, choice as usize);
         let layout = &core.layout;
@@ -279,6 +281,88 @@ impl GoMemory {
         self.prune(core, out);
         self.renumber(core, out);
         Some(effect)
+    }
+
+    /// The final observer's steps: once every thread has finished, one
+    /// [`Step::Observe`] per write the first unsettled variable may end with.
+    pub fn observations(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        out: &mut smallvec::SmallVec<[Step; 8]>,
+    ) {
+        if !self.all_finished(core, s) {
+            return;
+        }
+        if let Some(l) = (0..self.locs).find(|&l| core.layout.segment_len(s, l) > 1) {
+            let loc = Loc(l as u16);
+            out.extend(self.final_candidates(core, s, loc).map(|i| Step::Observe {
+                loc,
+                choice: i as u16,
+            }));
+        }
+    }
+
+    /// Whether every variable has settled on its final write: each history
+    /// holds one entry (after every thread finished, the history holds exactly
+    /// the writes the final observer may read).
+    pub fn settled(&self, core: &Core<'_>, s: &[Val]) -> bool {
+        (0..self.locs).all(|l| core.layout.segment_len(s, l) == 1)
+    }
+
+    /// Takes an `Observe` step: the variable keeps only the chosen write.
+    fn observe(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        loc: Loc,
+        choice: u16,
+        out: &mut Vec<Val>,
+    ) -> Option<Effect> {
+        let choice = usize::from(choice);
+        let n = core.layout.segment_len(s, loc.index());
+        if !self.all_finished(core, s)
+            || n < 2
+            || !self.final_candidates(core, s, loc).any(|i| i == choice)
+        {
+            return None;
+        }
+        copy_into(out, s);
+        for i in (0..n).rev().filter(|&i| i != choice) {
+            core.layout.remove(out, loc.index(), i);
+        }
+        let value = core.layout.segment(out, loc.index())[VALUE];
+        core.layout.set_mem(out, loc, value);
+        self.renumber(core, out);
+        Some(Effect::Observe { loc, value })
+    }
+
+    fn all_finished(&self, core: &Core<'_>, s: &[Val]) -> bool {
+        (0..self.threads).all(|t| {
+            core.instr(ThreadId(t as u16), core.layout.pc(s, ThreadId(t as u16)))
+                .is_none()
+        })
+    }
+
+    /// The history entries of `loc` a read after every thread may observe: those
+    /// no other entry overwrites in happens-before, and for an atomic write, no
+    /// later atomic write either.
+    fn final_candidates<'a>(
+        &'a self,
+        core: &'a Core<'_>,
+        s: &'a [Val],
+        loc: Loc,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let history = core.layout.segment(s, loc.index());
+        let n = history.len() / self.width;
+        let entry = move |i: usize| &history[i * self.width..(i + 1) * self.width];
+        (0..n).filter(move |&i| {
+            !(0..n).any(|k| {
+                k != i
+                    && (self.write_hb(entry(i), i, entry(k), k)
+                        || (k > i && entry(i)[ATOMIC] != 0 && entry(k)[ATOMIC] != 0))
+            })
+        })
     }
 
     fn mask(&self, core: &Core<'_>, s: &[Val], t: ThreadId) -> Val {
@@ -451,8 +535,8 @@ impl GoMemory {
         done
     }
 
-    /// Drops the writes no thread can observe any more, keeping each variable's
-    /// newest write.
+    /// Drops the writes no thread and not the final observer can observe any
+    /// more, keeping each variable's newest write.
     fn prune(&self, core: &Core<'_>, s: &mut Vec<Val>) {
         for l in 0..self.locs {
             let loc = Loc(l as u16);
@@ -464,6 +548,9 @@ impl GoMemory {
             let n = core.layout.segment_len(s, l);
             let mut keep = vec![false; n];
             keep[n - 1] = true;
+            for i in self.final_candidates(core, s, loc) {
+                keep[i] = true;
+            }
             for &u in &readers {
                 for i in self.observable(core, s, u, loc) {
                     keep[i] = true;

@@ -63,6 +63,8 @@ pub(crate) enum Effect {
     Local,
     /// The oldest entry of `buffer` reached memory.
     Commit { buffer: usize, loc: Loc, value: Val },
+    /// The final observer read `value` from `loc` (the `go` model).
+    Observe { loc: Loc, value: Val },
 }
 
 impl Effect {
@@ -73,7 +75,7 @@ impl Effect {
             | Effect::Write { pc, .. }
             | Effect::Rmw { pc, .. }
             | Effect::Fence { pc } => Some(pc),
-            Effect::Local | Effect::Commit { .. } => None,
+            Effect::Local | Effect::Commit { .. } | Effect::Observe { .. } => None,
         }
     }
 }
@@ -187,7 +189,7 @@ impl<'p> Machine<'p> {
         self.thread_ids().all(|t| self.thread_done(s, t))
             && match &self.engine {
                 Engine::StoreBuffers(_) => self.core.layout.all_segments_empty(s),
-                Engine::Go(_) => true,
+                Engine::Go(go) => go.settled(&self.core, s),
             }
     }
 
@@ -221,7 +223,7 @@ impl<'p> Machine<'p> {
 
     /// Calls `visit` with every enabled step, its effect, the race it causes (if
     /// any) and its successor state, in a fixed order: thread by thread, the
-    /// steps the engine lists for it.
+    /// steps the engine lists for it, then the final observer's.
     pub fn successors(
         &self,
         s: &[Val],
@@ -237,10 +239,25 @@ impl<'p> Machine<'p> {
                 }
                 Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
             }
-            for &step in &candidates {
-                if let Some((effect, race)) = self.step(s, step, scratch) {
-                    visit(step, effect, race, scratch);
-                }
+            self.visit_all(s, &candidates, scratch, &mut visit);
+        }
+        if let Engine::Go(go) = &self.engine {
+            candidates.clear();
+            go.observations(&self.core, s, &mut candidates);
+            self.visit_all(s, &candidates, scratch, &mut visit);
+        }
+    }
+
+    fn visit_all(
+        &self,
+        s: &[Val],
+        steps: &[Step],
+        scratch: &mut Vec<Val>,
+        visit: &mut impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
+    ) {
+        for &step in steps {
+            if let Some((effect, race)) = self.step(s, step, scratch) {
+                visit(step, effect, race, scratch);
             }
         }
     }
@@ -255,19 +272,23 @@ impl<'p> Machine<'p> {
     /// Takes `step` from `s` into `out`, updating the race-detection words;
     /// `None` if the step is not enabled.
     fn step(&self, s: &[Val], step: Step, out: &mut Vec<Val>) -> Option<(Effect, Option<RaceHit>)> {
-        if step.thread().index() >= self.core.program.threads.len() {
+        if step
+            .thread()
+            .is_some_and(|t| t.index() >= self.core.program.threads.len())
+        {
             return None;
         }
         let effect = match &self.engine {
             Engine::StoreBuffers(buffers) => buffers.step(&self.core, s, step, out)?,
             Engine::Go(go) => go.step(&self.core, s, step, out)?,
         };
-        let race = match effect {
-            Effect::Commit { loc, .. } => {
+        let race = match (effect, step.thread()) {
+            (Effect::Commit { loc, .. }, _) => {
                 self.races.commit(self.race_words(out), loc);
                 None
             }
-            _ => self.races.run(self.race_words(out), step.thread(), &effect),
+            (_, Some(t)) => self.races.run(self.race_words(out), t, &effect),
+            (_, None) => None,
         };
         Some((effect, race))
     }

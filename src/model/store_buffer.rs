@@ -151,7 +151,7 @@ impl StoreBuffers {
                 };
                 self.commit(core, s, b, out)
             }
-            Step::Exec { .. } => None,
+            Step::Exec { .. } | Step::Observe { .. } => None,
         }
     }
 

@@ -59,18 +59,17 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
         None => "one execution reaching it".to_string(),
     };
     writeln!(out, "\nExecution ({how_many}):")?;
-    writeln!(out, "{}", step_table(x, &names))?;
+    writeln!(out, "{}", step_table(x.program, x.model, x.execution))?;
     render_reads(x, &names, out)?;
     render_races(x.execution, &names, out)
 }
 
-/// One row per step, one column per thread, and the pending stores when the
-/// model has buffers.
-fn step_table(x: &Explanation<'_>, names: &Names<'_>) -> String {
-    let exec = x.execution;
-    let threads: Vec<ThreadId> = (0..x.program.threads.len() as u16).map(ThreadId).collect();
-    let buffered = x
-        .model
+/// An execution as a table: one row per step, one column per thread, and the
+/// pending stores when the model has buffers.
+pub fn step_table(program: &Program, model: &Model, exec: &Execution) -> String {
+    let names = Names::new(program);
+    let threads: Vec<ThreadId> = (0..program.threads.len() as u16).map(ThreadId).collect();
+    let buffered = model
         .store_buffers_config()
         .is_some_and(|c| c.buffer != BufferShape::None);
     let mut header = vec!["step".to_string()];
@@ -102,19 +101,35 @@ fn step_table(x: &Explanation<'_>, names: &Names<'_>) -> String {
                     }
                     None => "register-only instructions".to_string(),
                 };
-                (t, text)
+                (Some(t), text)
             }
             Step::Commit(t, _) => {
                 let write =
                     exec.event(record.committed.expect("invariant: commits commit a store"));
                 let loc = names.loc(write.loc.expect("invariant: stores have a variable"));
                 let value = write.written.expect("invariant: stores write");
-                (t, format!("commit {loc}={value} of {}", write.id))
+                (Some(t), format!("commit {loc}={value} of {}", write.id))
+            }
+            Step::Observe { .. } => {
+                let write = exec.event(
+                    record
+                        .observed
+                        .expect("invariant: observations read a write"),
+                );
+                let loc = names.loc(write.loc.expect("invariant: writes have a variable"));
+                let value = write.written.expect("invariant: writes write");
+                let text = format!(
+                    "final {loc}={value} of {}, not overwritten in happens-before",
+                    write.id
+                );
+                (write.thread, text)
             }
         };
         let mut row = vec![(i + 1).to_string()];
+        // A final observation of an initial value goes in the first column.
+        let column = thread.or(threads.first().copied());
         row.extend(threads.iter().map(|&u| {
-            if u == thread {
+            if Some(u) == column {
                 cell.clone()
             } else {
                 String::new()

@@ -221,6 +221,10 @@ fn trace_value(trace: &Trace, set: &OutcomeSet) -> Value {
                 "pc": pc,
                 "choice": choice,
             }),
+            Step::Observe { loc, choice } => json!({
+                "observe": set.name(crate::ir::Observable::Loc(loc)).to_string(),
+                "choice": choice,
+            }),
         })
         .collect()
 }
