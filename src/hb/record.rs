@@ -193,14 +193,20 @@ impl Recorder {
                 Some(value),
                 None,
             ),
-            Effect::Rmw { pc, loc, old, new } => (
+            Effect::Rmw {
+                pc,
+                loc,
+                old,
+                new,
+                from,
+            } => (
                 pc,
                 EventKind::Rmw,
                 Access::Atomic,
                 Some(loc),
                 Some(old),
                 new,
-                Some(Source::Memory),
+                Some(from),
             ),
             Effect::Fence { pc } => (pc, EventKind::Fence, Access::Plain, None, None, None, None),
             Effect::Local => return None,
@@ -217,8 +223,9 @@ impl Recorder {
             match from {
                 Source::Memory => self.in_memory[loc.index()],
                 Source::Buffer { buffer, index } => self.in_buffer[buffer][index],
-                Source::MayObserve => {
-                    self.observable_write(t, loc, read.expect("invariant: reads read"))
+                Source::History { writer, atomic } => {
+                    let value = read.expect("invariant: reads read");
+                    self.observable_write(t, loc, value, (writer, atomic))
                 }
             }
         });
@@ -272,11 +279,17 @@ impl Recorder {
         })
     }
 
-    /// The write a plain read by `t` of `loc` returning `value` read, when the
-    /// model let it choose among the writes it may observe: the newest such
-    /// write with that value. Any of them explains the read equally well, since
-    /// plain reads synchronise with nothing.
-    fn observable_write(&self, t: ThreadId, loc: Loc, value: crate::ir::Val) -> EventId {
+    /// The write a read by `t` of `loc` returning `value` read, when the model
+    /// let it choose among the writes it may observe: the newest such write
+    /// with that value by `writer` (`None`: the initial write), atomic or not.
+    /// Any of them explains the read equally well: they synchronise alike.
+    fn observable_write(
+        &self,
+        t: ThreadId,
+        loc: Loc,
+        value: crate::ir::Val,
+        (writer, atomic): (Option<ThreadId>, bool),
+    ) -> EventId {
         let now = &self.clocks[t.index()];
         let hb = |a: &Event, b_clock: &VClock| a.kind == EventKind::Init || a.clock <= *b_clock;
         let writes: Vec<&Event> = self
@@ -289,6 +302,8 @@ impl Recorder {
             .rev()
             .find(|w| {
                 w.written == Some(value)
+                    && w.thread == writer
+                    && (w.access == Access::Atomic) == atomic
                     && !writes.iter().any(|w2| {
                         w2.id != w.id
                             && w2.kind != EventKind::Init

@@ -3,9 +3,10 @@
 //! in plain words (docs/models.md has them for users):
 //!
 //! 1. **Synchronising operations are sequentially consistent.** Atomic loads,
-//!    stores and read-modify-writes act in one interleaving, each seeing the
-//!    newest write to its variable; an atomic read of an atomic write is
-//!    synchronised before it.
+//!    stores and read-modify-writes act in one interleaving, each read seeing
+//!    the last atomic write to its variable (or the initial value) unless a
+//!    plain write racing with it came later (rule 2 then lets it return that
+//!    one); an atomic read of an atomic write is synchronised before it.
 //! 2. **A plain read may observe any write its may-observe set allows** among
 //!    the writes executed so far: a write `w` to `x` unless another write `w'`
 //!    to `x` has `w hb w'` and `w' hb r` (an executed write never happens after
@@ -31,9 +32,9 @@
 //! has already executed, and for each variable the **history** of its writes
 //! that some thread could still observe: entries `(value, writer + 1, atomic,
 //! clock of the writer at the write)`, oldest first, writer 0 meaning the
-//! initial write. A write stays in the history while a thread that has plain
-//! reads of the variable and has not finished could observe it, or while the
-//! final observer could; the newest write always stays.
+//! initial write. A write stays in the history while a thread that reads the
+//! variable and has not finished could observe it, or while the final
+//! observer could; the newest write and the last atomic write always stay.
 
 use super::clocks::{ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
@@ -63,8 +64,9 @@ pub(crate) struct GoMemory {
     clocks: ThreadClocks,
     /// Values per history entry.
     width: usize,
-    /// For each variable, the threads with a plain load of it.
-    plain_readers: Vec<Vec<ThreadId>>,
+    /// For each variable, the threads that read it (loads and read-modify-writes)
+    /// and how (plain or atomic).
+    readers: Vec<Vec<(ThreadId, Access)>>,
 }
 
 impl GoMemory {
@@ -72,31 +74,32 @@ impl GoMemory {
     pub fn new(program: &Program, base: usize) -> Self {
         let threads = program.threads.len();
         let locs = program.locs.len();
-        let mut plain_readers = vec![Vec::new(); locs];
+        let mut readers = vec![Vec::new(); locs];
         let mut synchronising = false;
         for (t, thread) in program.threads.iter().enumerate() {
             for instr in &thread.code {
-                match instr {
-                    Instr::Load {
-                        loc,
-                        access: Access::Plain,
-                        ..
-                    } => {
-                        let readers: &mut Vec<ThreadId> = &mut plain_readers[loc.index()];
-                        if !readers.contains(&ThreadId(t as u16)) {
-                            readers.push(ThreadId(t as u16));
-                        }
+                let read = match instr {
+                    Instr::Load { loc, access, .. } => Some((loc, *access)),
+                    Instr::Rmw { loc, .. } => Some((loc, Access::Atomic)),
+                    _ => None,
+                };
+                if let Some((loc, access)) = read {
+                    let reader = (ThreadId(t as u16), access);
+                    if !readers[loc.index()].contains(&reader) {
+                        readers[loc.index()].push(reader);
                     }
-                    Instr::Load {
-                        access: Access::Atomic,
-                        ..
-                    }
-                    | Instr::Store {
-                        access: Access::Atomic,
-                        ..
-                    }
-                    | Instr::Rmw { .. } => synchronising = true,
-                    _ => {}
+                }
+                if let Instr::Load {
+                    access: Access::Atomic,
+                    ..
+                }
+                | Instr::Store {
+                    access: Access::Atomic,
+                    ..
+                }
+                | Instr::Rmw { .. } = instr
+                {
+                    synchronising = true;
                 }
             }
         }
@@ -110,7 +113,7 @@ impl GoMemory {
                 threads,
             },
             width: CLOCK + if synchronising { threads } else { 0 },
-            plain_readers,
+            readers,
         }
     }
 
@@ -138,8 +141,8 @@ impl GoMemory {
     }
 
     /// The steps thread `t` may take: its next instruction, and each
-    /// independent plain access up to [`WINDOW`] instructions ahead; a plain
-    /// load once per write it may observe.
+    /// independent plain access up to [`WINDOW`] instructions ahead; a read
+    /// once per write it may return.
     pub fn candidates(
         &self,
         core: &Core<'_>,
@@ -155,12 +158,13 @@ impl GoMemory {
             .chain((pc + 1..=pc + WINDOW).filter(|&j| self.may_run_early(core, s, t, j)))
         {
             match core.instr(t, j) {
-                Some(Instr::Load {
-                    loc,
-                    access: Access::Plain,
-                    ..
-                }) => {
-                    for choice in self.observable(core, s, t, *loc) {
+                Some(Instr::Load { loc, access, .. }) => {
+                    for choice in self.readable(core, s, t, *loc, *access) {
+                        out.push(exec(t, j, choice));
+                    }
+                }
+                Some(Instr::Rmw { loc, .. }) => {
+                    for choice in self.readable(core, s, t, *loc, Access::Atomic) {
                         out.push(exec(t, j, choice));
                     }
                 }
@@ -194,22 +198,14 @@ impl GoMemory {
         copy_into(out, s);
         let effect = match instr {
             Instr::Load { dst, loc, access } => {
-                let history = layout.segment(s, loc.index());
-                let (index, from) = match access {
-                    Access::Plain => {
-                        if !self.observable(core, s, t, *loc).any(|i| i == choice) {
-                            return None;
-                        }
-                        (choice, Source::MayObserve)
-                    }
-                    Access::Atomic => {
-                        if !in_order || choice != 0 {
-                            return None;
-                        }
-                        (history.len() / self.width - 1, Source::Memory)
-                    }
-                };
-                let entry = &history[index * self.width..(index + 1) * self.width];
+                if (*access == Access::Atomic && !in_order)
+                    || !self
+                        .readable(core, s, t, *loc, *access)
+                        .any(|i| i == choice)
+                {
+                    return None;
+                }
+                let (entry, from) = self.entry(core, s, *loc, choice);
                 let value = entry[VALUE];
                 if *access == Access::Atomic {
                     self.acquire(core, out, t, entry);
@@ -234,17 +230,20 @@ impl GoMemory {
                     loc: *loc,
                     value,
                     access: *access,
-                    to: Sink::Memory,
+                    to: Sink::History,
                 }
             }
             Instr::Rmw { dst, loc, op } => {
-                if !in_order || choice != 0 {
+                if !in_order
+                    || !self
+                        .readable(core, s, t, *loc, Access::Atomic)
+                        .any(|i| i == choice)
+                {
                     return None;
                 }
-                let history = layout.segment(s, loc.index());
-                let newest = &history[history.len() - self.width..];
-                let old = newest[VALUE];
-                self.acquire(core, out, t, newest);
+                let (entry, from) = self.entry(core, s, *loc, choice);
+                let old = entry[VALUE];
+                self.acquire(core, out, t, entry);
                 let new = rmw_result(op, old, layout.regs(s, t));
                 if let Some(new) = new {
                     self.write(core, out, t, *loc, new, true);
@@ -255,6 +254,7 @@ impl GoMemory {
                     loc: *loc,
                     old,
                     new,
+                    from,
                 }
             }
             Instr::Fence => {
@@ -403,6 +403,47 @@ impl GoMemory {
         })
     }
 
+    /// The history entries of `loc` a read by thread `u` with `access` may
+    /// return, by index. A plain read: every entry it may observe (rule 2). An
+    /// atomic read (or read-modify-write): the last atomic write, or the
+    /// initial value if there is none, or a later plain write it may observe.
+    /// Atomics act in one order, so a write before the last atomic write is
+    /// overwritten for every atomic read after it (rule 1); a plain write after
+    /// it races with the read, which may then return it (rule 2).
+    fn readable<'a>(
+        &'a self,
+        core: &'a Core<'_>,
+        s: &'a [Val],
+        u: ThreadId,
+        loc: Loc,
+        access: Access,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let history = core.layout.segment(s, loc.index());
+        let from = match access {
+            Access::Plain => 0,
+            Access::Atomic => history
+                .chunks_exact(self.width)
+                .rposition(|entry| entry[ATOMIC] != 0 || entry[WRITER] == 0)
+                .unwrap_or(0),
+        };
+        self.observable(core, s, u, loc).filter(move |&i| i >= from)
+    }
+
+    /// History entry `index` of `loc`, and the source a read of it reports.
+    fn entry<'s>(
+        &self,
+        core: &Core<'_>,
+        s: &'s [Val],
+        loc: Loc,
+        index: usize,
+    ) -> (&'s [Val], Source) {
+        let history = core.layout.segment(s, loc.index());
+        let entry = &history[index * self.width..(index + 1) * self.width];
+        let writer = (entry[WRITER] != 0).then(|| ThreadId((entry[WRITER] - 1) as u16));
+        let atomic = entry[ATOMIC] != 0;
+        (entry, Source::History { writer, atomic })
+    }
+
     /// The history entries of `loc` that thread `u` may observe, by index.
     fn observable<'a>(
         &'a self,
@@ -540,19 +581,28 @@ impl GoMemory {
     fn prune(&self, core: &Core<'_>, s: &mut Vec<Val>) {
         for l in 0..self.locs {
             let loc = Loc(l as u16);
-            let readers: Vec<ThreadId> = self.plain_readers[l]
+            let readers: Vec<(ThreadId, Access)> = self.readers[l]
                 .iter()
                 .copied()
-                .filter(|&u| core.instr(u, core.layout.pc(s, u)).is_some())
+                .filter(|&(u, _)| core.instr(u, core.layout.pc(s, u)).is_some())
                 .collect();
             let n = core.layout.segment_len(s, l);
             let mut keep = vec![false; n];
             keep[n - 1] = true;
+            // The last atomic write stays: it bounds what atomic reads and the
+            // final observer may return, even once nothing can read it.
+            let history = core.layout.segment(s, l);
+            if let Some(last) = history
+                .chunks_exact(self.width)
+                .rposition(|e| e[ATOMIC] != 0)
+            {
+                keep[last] = true;
+            }
             for i in self.final_candidates(core, s, loc) {
                 keep[i] = true;
             }
-            for &u in &readers {
-                for i in self.observable(core, s, u, loc) {
+            for &(u, access) in &readers {
+                for i in self.readable(core, s, u, loc, access) {
                     keep[i] = true;
                 }
             }

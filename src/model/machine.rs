@@ -55,6 +55,7 @@ pub(crate) enum Effect {
         loc: Loc,
         old: Val,
         new: Option<Val>,
+        from: Source,
     },
     /// A thread executed a fence.
     Fence { pc: usize },
@@ -87,9 +88,14 @@ pub(crate) enum Source {
     Memory,
     /// Entry `index` (0 is the oldest) of the thread's buffer `buffer`.
     Buffer { buffer: usize, index: usize },
-    /// A write the load chose among those it may observe (the `go` model); the
-    /// value tells which.
-    MayObserve,
+    /// A write of the variable's history the read chose among those it may
+    /// observe (the `go` model): one with the read value, written by `writer`
+    /// (`None`: the initial value), atomic or not. Writes alike in all three
+    /// are interchangeable for happens-before.
+    History {
+        writer: Option<ThreadId>,
+        atomic: bool,
+    },
 }
 
 /// Where a store's value went.
@@ -97,6 +103,9 @@ pub(crate) enum Source {
 pub(crate) enum Sink {
     /// Shared memory, at once.
     Memory,
+    /// The variable's history, where older writes stay observable (the `go`
+    /// model).
+    History,
     /// The newest entry of buffer `buffer`.
     Buffer { buffer: usize },
 }

@@ -36,7 +36,7 @@ use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
 use smallvec::SmallVec;
 
 use super::clocks::{ThreadClocks, renumber};
-use super::machine::{Effect, Sink};
+use super::machine::{Effect, Sink, Source};
 
 /// What kind of access a slot remembers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,18 +197,32 @@ impl RaceWords {
             return None;
         }
         let u = t.index();
-        let (pc, loc, reads, writes, access) = match *effect {
+        let (pc, loc, reads, writes, access, from) = match *effect {
             Effect::Read {
-                pc, loc, access, ..
-            } => (pc, loc, true, false, access),
+                pc,
+                loc,
+                access,
+                from,
+                ..
+            } => (pc, loc, true, false, access, Some(from)),
             Effect::Write {
                 pc, loc, access, ..
-            } => (pc, loc, false, true, access),
-            Effect::Rmw { pc, loc, new, .. } => (pc, loc, true, new.is_some(), Access::Atomic),
+            } => (pc, loc, false, true, access, None),
+            Effect::Rmw {
+                pc, loc, new, from, ..
+            } => (pc, loc, true, new.is_some(), Access::Atomic, Some(from)),
             _ => return None,
         };
         let atomic = access == Access::Atomic;
-        if atomic && reads {
+        // The sync clock is the last atomic write's: an atomic read of memory
+        // holds it unless a plain write cleared it; a read of a history entry
+        // synchronises exactly when the entry is atomic (then it is that write).
+        let synchronises = match from {
+            Some(Source::History { atomic, .. }) => atomic,
+            Some(_) => true,
+            None => false,
+        };
+        if atomic && synchronises {
             self.acquire(words, u, loc);
         }
         let mut earlier = SmallVec::new();

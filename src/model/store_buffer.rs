@@ -200,11 +200,11 @@ impl StoreBuffers {
                 };
                 copy_into(out, s);
                 match to {
-                    Sink::Memory => layout.set_mem(out, *loc, value),
                     Sink::Buffer { buffer } => match self.config.buffer {
                         BufferShape::PerThreadPerLocation => layout.push(out, buffer, &[value]),
                         _ => layout.push(out, buffer, &[Val::from(loc.0), value]),
                     },
+                    _ => layout.set_mem(out, *loc, value),
                 }
                 Effect::Write {
                     pc,
@@ -238,6 +238,7 @@ impl StoreBuffers {
                     loc: *loc,
                     old,
                     new,
+                    from: Source::Memory,
                 }
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
