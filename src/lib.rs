@@ -54,6 +54,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod explore;
 pub mod hb;
 pub mod ir;
@@ -61,5 +62,17 @@ pub mod model;
 pub mod outcome;
 pub mod report;
 pub mod syntax;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trace;
 pub mod verdict;
+
+/// docs/testing.md, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+pub struct TestingGuide;
+
+/// The README, whose Rust example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct Readme;

@@ -194,6 +194,24 @@ impl OutcomeSet {
         DisplayOutcome { set: self, outcome }
     }
 
+    /// Whether every outcome of `self` is an outcome of `other` (witnesses and
+    /// counts are not compared). Both sets must belong to the same program.
+    pub fn is_subset(&self, other: &OutcomeSet) -> bool {
+        self.entries.keys().all(|o| other.entries.contains_key(o))
+    }
+
+    /// The outcomes of `self` that `other` lacks, in order.
+    pub fn difference<'a>(&'a self, other: &'a OutcomeSet) -> impl Iterator<Item = &'a Outcome> {
+        self.entries
+            .keys()
+            .filter(|o| !other.entries.contains_key(o))
+    }
+
+    /// Whether both sets hold the same outcomes (witnesses and counts aside).
+    pub fn same_outcomes(&self, other: &OutcomeSet) -> bool {
+        self.entries.len() == other.entries.len() && self.is_subset(other)
+    }
+
     /// The name of an observable (`0:r0`, `x`).
     pub fn name(&self, observable: Observable) -> &str {
         let i = self
@@ -240,5 +258,15 @@ impl fmt::Display for DisplayOutcome<'_> {
                 Ok(())
             }
         }
+    }
+}
+
+impl fmt::Display for OutcomeSet {
+    /// One outcome per line, in the set's order, as `hbsim run` prints them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for outcome in self.entries.keys() {
+            writeln!(f, "{}", self.display(outcome))?;
+        }
+        Ok(())
     }
 }

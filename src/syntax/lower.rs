@@ -511,6 +511,25 @@ pub(crate) fn parse_proposition(
     program: &Program,
     text: &str,
 ) -> Result<crate::ir::Prop, TextError> {
+    with_program_resolver(program, |resolve| {
+        condition::parse_proposition(text, resolve)
+    })
+}
+
+/// Parses an outcome line over the final values of `program` (`0:r0=1; x=2;`).
+pub(crate) fn parse_outcome_line(
+    program: &Program,
+    text: &str,
+) -> Result<Vec<(Observable, Val)>, TextError> {
+    let atoms = with_program_resolver(program, |resolve| parse_outcome(text, resolve))?;
+    Ok(atoms.into_iter().map(|(o, v, _)| (o, v)).collect())
+}
+
+/// Runs `parse` with a resolver for the names of `program`.
+fn with_program_resolver<T>(
+    program: &Program,
+    parse: impl FnOnce(&mut condition::ObservableResolver<'_>) -> T,
+) -> T {
     let mut vars = Variables::default();
     for location in &program.locs {
         vars.add(&location.name, location.init);
@@ -523,7 +542,7 @@ pub(crate) fn parse_proposition(
         thread_names: &thread_names,
     };
     let mut resolve = |atom: &AtomName<'_>| resolver.observable(atom);
-    condition::parse_proposition(text, &mut resolve)
+    parse(&mut resolve)
 }
 
 /// Shared variables found so far.

@@ -7,6 +7,7 @@
 //! was expected and what was found, and underlines the text.
 
 mod ast;
+mod build;
 mod condition;
 mod error;
 mod expr;
@@ -20,6 +21,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use build::{LitmusBuilder, ThreadBuilder, Value};
 pub use error::{LoadError, SourceError};
 
 use crate::ir::{Observable, Program};
@@ -197,14 +199,44 @@ pub fn parse_proposition(
     text: &str,
     origin: &str,
 ) -> Result<crate::ir::Prop, Box<SourceError>> {
-    lower::parse_proposition(program, text).map_err(|e| {
-        let source: Arc<str> = Arc::from(text);
-        let error = SourceError::new(origin, &source, e.span, e.message, "here");
-        match e.help {
-            Some(help) => error.with_help(help),
-            None => error,
-        }
-    })
+    lower::parse_proposition(program, text).map_err(|e| text_error(text, origin, e))
+}
+
+/// Parses an outcome line over a program's final values, such as
+/// `0:r0=1; 1:r0=0; x=1;`, into (observable, value) pairs. `origin` names where
+/// the text came from in error messages.
+///
+/// # Errors
+/// A [`SourceError`] pointing into `text`.
+pub fn parse_outcome_line(
+    program: &Program,
+    text: &str,
+    origin: &str,
+) -> Result<Vec<(Observable, crate::ir::Val)>, Box<SourceError>> {
+    lower::parse_outcome_line(program, text).map_err(|e| text_error(text, origin, e))
+}
+
+/// Reads RON litmus text and writes it back in hbsim's canonical layout (the
+/// one `hbsim convert` uses). Parsing the result gives the same [`Program`].
+///
+/// # Errors
+/// As [`parse_str`]: the test is checked before it is printed.
+pub fn reformat(source: &str, file_name: &str) -> Result<String, LoadError> {
+    let text: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
+    let file = parse_ron::<ast::LitmusFile>(&text, file_name)?;
+    let printed = print::print_ron(&file, &[]);
+    lower::lower(file, file_name, &text)?;
+    Ok(printed)
+}
+
+/// A [`SourceError`] for an error inside a short text given on its own.
+fn text_error(text: &str, origin: &str, e: lexer::TextError) -> Box<SourceError> {
+    let source: Arc<str> = Arc::from(text);
+    let error = SourceError::new(origin, &source, e.span, e.message, "here");
+    match e.help {
+        Some(help) => error.with_help(help),
+        None => error,
+    }
 }
 
 /// Reads and parses a litmus file, RON or herd7 ([`parse_source`]).

@@ -1,0 +1,275 @@
+//! Building a litmus test in code rather than writing RON.
+//!
+//! The builder assembles the same syntax tree the RON reader produces, prints it
+//! as RON ([`LitmusBuilder::to_ron`]) and reads that back, so a built test is
+//! checked exactly like a file and can be saved as one.
+//!
+//! # Example
+//! ```
+//! use hbsim::syntax::LitmusBuilder;
+//!
+//! let test = LitmusBuilder::new("SB")
+//!     .thread(|t| t.store("x", 1).load("r0", "y"))
+//!     .thread(|t| t.store("y", 1).load("r0", "x"))
+//!     .condition("exists (0:r0=0 /\\ 1:r0=0)")
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(test.program.threads.len(), 2);
+//! ```
+
+use super::ast::{Entries, Instr, LitmusFile, Operand, Threads};
+use super::literal::Lit;
+use super::{LitmusTest, LoadError, parse_str, print};
+use crate::ir::{Observation, Val};
+
+/// A value operand: an integer, or a register expression such as `"r0 + 1"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A constant.
+    Int(Val),
+    /// A register expression (docs/format.md).
+    Expr(String),
+}
+
+impl From<Val> for Value {
+    fn from(v: Val) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(e: &str) -> Self {
+        Value::Expr(e.to_string())
+    }
+}
+
+/// The code of one thread, instruction by instruction.
+#[derive(Clone, Debug, Default)]
+pub struct ThreadBuilder {
+    code: Vec<Instr>,
+}
+
+impl ThreadBuilder {
+    fn push(mut self, instr: Instr) -> Self {
+        self.code.push(instr);
+        self
+    }
+
+    /// `Load(reg, var)`.
+    pub fn load(self, reg: &str, var: &str) -> Self {
+        self.push(Instr::Load(lit(reg), lit(var)))
+    }
+
+    /// `Store(var, value)`.
+    pub fn store(self, var: &str, value: impl Into<Value>) -> Self {
+        self.push(Instr::Store(lit(var), operand(value)))
+    }
+
+    /// `AtomicLoad(reg, var)`.
+    pub fn atomic_load(self, reg: &str, var: &str) -> Self {
+        self.push(Instr::AtomicLoad(lit(reg), lit(var)))
+    }
+
+    /// `AtomicStore(var, value)`.
+    pub fn atomic_store(self, var: &str, value: impl Into<Value>) -> Self {
+        self.push(Instr::AtomicStore(lit(var), operand(value)))
+    }
+
+    /// `Fence`.
+    pub fn fence(self) -> Self {
+        self.push(Instr::Fence)
+    }
+
+    /// `Xchg(reg, var, value)`.
+    pub fn xchg(self, reg: &str, var: &str, value: impl Into<Value>) -> Self {
+        self.push(Instr::Xchg(lit(reg), lit(var), operand(value)))
+    }
+
+    /// `FetchAdd(reg, var, value)`.
+    pub fn fetch_add(self, reg: &str, var: &str, value: impl Into<Value>) -> Self {
+        self.push(Instr::FetchAdd(lit(reg), lit(var), operand(value)))
+    }
+
+    /// `Cas(reg, var, expected, new)`.
+    pub fn cas(
+        self,
+        reg: &str,
+        var: &str,
+        expected: impl Into<Value>,
+        new: impl Into<Value>,
+    ) -> Self {
+        self.push(Instr::Cas(
+            lit(reg),
+            lit(var),
+            operand(expected),
+            operand(new),
+        ))
+    }
+
+    /// `Let(reg, value)`.
+    pub fn set(self, reg: &str, value: impl Into<Value>) -> Self {
+        self.push(Instr::Let(lit(reg), operand(value)))
+    }
+
+    /// `If(cond, then, else)`.
+    pub fn if_else(
+        self,
+        cond: &str,
+        then: impl FnOnce(ThreadBuilder) -> ThreadBuilder,
+        otherwise: impl FnOnce(ThreadBuilder) -> ThreadBuilder,
+    ) -> Self {
+        self.push(Instr::If {
+            cond: lit(cond),
+            then: then(ThreadBuilder::default()).code,
+            otherwise: otherwise(ThreadBuilder::default()).code,
+        })
+    }
+
+    /// `Loop(body, until)`: run `body`, repeat until `until` holds.
+    pub fn repeat_until(
+        self,
+        body: impl FnOnce(ThreadBuilder) -> ThreadBuilder,
+        until: &str,
+    ) -> Self {
+        self.push(Instr::Loop {
+            body: body(ThreadBuilder::default()).code,
+            until: lit(until),
+        })
+    }
+}
+
+/// A litmus test under construction.
+#[derive(Clone, Debug)]
+pub struct LitmusBuilder {
+    name: String,
+    doc: Option<String>,
+    init: Vec<(String, Val)>,
+    threads: Vec<ThreadBuilder>,
+    condition: String,
+    expect: Vec<(String, Observation)>,
+}
+
+impl LitmusBuilder {
+    /// A test called `name`, with no threads and the condition `exists true`.
+    pub fn new(name: &str) -> Self {
+        LitmusBuilder {
+            name: name.to_string(),
+            doc: None,
+            init: Vec::new(),
+            threads: Vec::new(),
+            condition: "exists true".to_string(),
+            expect: Vec::new(),
+        }
+    }
+
+    /// Sets the prose shown in reports.
+    pub fn doc(mut self, doc: &str) -> Self {
+        self.doc = Some(doc.to_string());
+        self
+    }
+
+    /// Initialises a variable (`"x"`) or a register (`"0:r0"`).
+    pub fn init(mut self, name: &str, value: Val) -> Self {
+        self.init.push((name.to_string(), value));
+        self
+    }
+
+    /// Adds a thread; `code` receives an empty thread and returns it filled.
+    pub fn thread(mut self, code: impl FnOnce(ThreadBuilder) -> ThreadBuilder) -> Self {
+        self.threads.push(code(ThreadBuilder::default()));
+        self
+    }
+
+    /// Sets the condition, in herd7's language (`exists (0:r0=0 /\ x=1)`).
+    pub fn condition(mut self, condition: &str) -> Self {
+        self.condition = condition.to_string();
+        self
+    }
+
+    /// Expects an observation of the condition under a model.
+    pub fn expect(mut self, model: &str, observation: Observation) -> Self {
+        self.expect.push((model.to_string(), observation));
+        self
+    }
+
+    /// The test as a RON litmus file.
+    pub fn to_ron(&self) -> String {
+        let file = LitmusFile {
+            name: lit(&self.name),
+            doc: self.doc.as_deref().map(lit),
+            init: Entries(self.init.iter().map(|(k, v)| (lit(k), *v)).collect()),
+            threads: Threads::Unnamed(self.threads.iter().map(|t| t.code.clone()).collect()),
+            condition: lit(&self.condition),
+            locations: Vec::new(),
+            expect: Entries(self.expect.iter().map(|(m, o)| (lit(m), *o)).collect()),
+            outcomes: Entries::default(),
+            races: Entries::default(),
+        };
+        print::print_ron(
+            &file,
+            &[format!(
+                "Built with hbsim::syntax::LitmusBuilder: {}",
+                self.name
+            )],
+        )
+    }
+
+    /// Checks and lowers the test, as if read from a file.
+    ///
+    /// # Errors
+    /// A [`LoadError`] pointing into [`LitmusBuilder::to_ron`]'s text, for
+    /// example for a malformed expression or condition.
+    pub fn build(&self) -> Result<LitmusTest, LoadError> {
+        parse_str(&self.to_ron(), &format!("<built test {}>", self.name))
+    }
+}
+
+fn lit(text: &str) -> Lit {
+    Lit {
+        text: text.to_string(),
+        ordinal: 0,
+    }
+}
+
+fn operand(value: impl Into<Value>) -> Operand {
+    match value.into() {
+        Value::Int(v) => Operand::Int(v),
+        Value::Expr(e) => Operand::Expr(lit(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_tests_read_back_as_the_same_program() {
+        let builder = LitmusBuilder::new("MP")
+            .doc("message passing")
+            .init("x", 0)
+            .thread(|t| t.store("x", 1).fence().atomic_store("f", 1))
+            .thread(|t| {
+                t.repeat_until(|b| b.atomic_load("r0", "f"), "r0 == 1")
+                    .if_else("r0 == 1", |b| b.load("r1", "x"), |b| b.set("r1", -1))
+                    .xchg("r2", "y", 1)
+                    .fetch_add("r3", "y", "r2 + 1")
+                    .cas("r4", "y", 2, 3)
+            })
+            .condition("exists 1:r1=0")
+            .expect("sc", Observation::Never);
+        let built = builder.build().unwrap().program;
+        let read = parse_str(&builder.to_ron(), "mp.ron").unwrap().program;
+        assert_eq!(built, read);
+        assert_eq!(built.threads[1].source[0], "AtomicLoad(\"r0\", \"f\")");
+        assert_eq!(built.expectations[0].observation, Some(Observation::Never));
+    }
+
+    #[test]
+    fn build_errors_point_into_the_printed_text() {
+        let err = LitmusBuilder::new("bad")
+            .thread(|t| t.store("x", "r0 +"))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().starts_with("<built test bad>:"), "{err}");
+    }
+}

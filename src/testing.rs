@@ -1,0 +1,255 @@
+//! proptest strategies for random litmus programs (feature `testing`, on by
+//! default; it changes no answer).
+//!
+//! A generated test shrinks towards fewer threads, fewer instructions and
+//! smaller values, and prints (with `{:?}` and `{}`) as a RON litmus file, so a
+//! failing case can be saved in `litmus/` and run with `hbsim run`.
+//!
+//! # Example
+//! ```
+//! use hbsim::model::Model;
+//! use hbsim::explore::explore;
+//! use hbsim::testing::{Shape, programs};
+//! use proptest::prelude::*;
+//!
+//! proptest!(ProptestConfig::with_cases(8), |(test in programs(Shape::default()))| {
+//!     let program = test.program();
+//!     let sc = explore(&program, &Model::sc()).outcomes;
+//!     let tso = explore(&program, &Model::tso()).outcomes;
+//!     prop_assert!(sc.is_subset(&tso), "{test}");
+//! });
+//! ```
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use proptest::prelude::*;
+
+use crate::ir::{Program, Val};
+use crate::syntax::{LitmusBuilder, ThreadBuilder};
+
+/// Which instructions generated programs use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kinds {
+    /// Plain `Load` and `Store` (always used when nothing else is enabled).
+    pub plain: bool,
+    /// `Fence`.
+    pub fences: bool,
+    /// `Xchg`, `FetchAdd`, `Cas`.
+    pub rmw: bool,
+    /// `AtomicLoad`, `AtomicStore`.
+    pub atomics: bool,
+    /// Stores guarded by `If` on an earlier register, and stores of register values.
+    pub dependencies: bool,
+}
+
+impl Kinds {
+    /// Every kind.
+    pub const ALL: Kinds = Kinds {
+        plain: true,
+        fences: true,
+        rmw: true,
+        atomics: true,
+        dependencies: true,
+    };
+    /// Plain loads and stores only.
+    pub const PLAIN: Kinds = Kinds {
+        plain: true,
+        fences: false,
+        rmw: false,
+        atomics: false,
+        dependencies: false,
+    };
+}
+
+/// The size and vocabulary of generated programs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// How many threads.
+    pub threads: RangeInclusive<usize>,
+    /// How many instructions per thread.
+    pub instructions: RangeInclusive<usize>,
+    /// How many shared variables (`x`, `y`, `z`, `w`; at most 4).
+    pub variables: usize,
+    /// Stored values range over 1..=`values`.
+    pub values: Val,
+    /// Which instructions to use.
+    pub kinds: Kinds,
+}
+
+impl Default for Shape {
+    /// 2 or 3 threads of 1 to 3 instructions over 2 variables, values 1 and 2,
+    /// every kind of instruction.
+    fn default() -> Self {
+        Shape {
+            threads: 2..=3,
+            instructions: 1..=3,
+            variables: 2,
+            values: 2,
+            kinds: Kinds::ALL,
+        }
+    }
+}
+
+/// One generated instruction, before registers are named.
+#[derive(Clone, Copy, Debug)]
+enum Gen {
+    Load(usize),
+    Store(usize, Val),
+    Fence,
+    Xchg(usize, Val),
+    FetchAdd(usize, Val),
+    Cas(usize, Val, Val),
+    AtomicLoad(usize),
+    AtomicStore(usize, Val),
+    /// Store the previous register plus one.
+    StoreDependent(usize),
+    /// If the previous register is non-zero, store a value.
+    StoreIf(usize, Val),
+}
+
+const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
+
+fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
+    let vars = 0..shape.variables.clamp(1, VARIABLES.len());
+    let values = 1..=shape.values.max(1);
+    let k = shape.kinds;
+    let mut options: Vec<BoxedStrategy<Gen>> = Vec::new();
+    if k.plain || !(k.fences || k.rmw || k.atomics || k.dependencies) {
+        options.push(vars.clone().prop_map(Gen::Load).boxed());
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::Store(v, n))
+                .boxed(),
+        );
+    }
+    if k.fences {
+        options.push(Just(Gen::Fence).boxed());
+    }
+    if k.rmw {
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::Xchg(v, n))
+                .boxed(),
+        );
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::FetchAdd(v, n))
+                .boxed(),
+        );
+        options.push(
+            (vars.clone(), 0..=shape.values.max(1), values.clone())
+                .prop_map(|(v, e, n)| Gen::Cas(v, e, n))
+                .boxed(),
+        );
+    }
+    if k.atomics {
+        options.push(vars.clone().prop_map(Gen::AtomicLoad).boxed());
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::AtomicStore(v, n))
+                .boxed(),
+        );
+    }
+    if k.dependencies {
+        options.push(vars.clone().prop_map(Gen::StoreDependent).boxed());
+        options.push((vars, values).prop_map(|(v, n)| Gen::StoreIf(v, n)).boxed());
+    }
+    proptest::strategy::Union::new(options).boxed()
+}
+
+/// Random litmus tests of the given shape.
+pub fn programs(shape: Shape) -> impl Strategy<Value = GeneratedTest> {
+    let thread = proptest::collection::vec(instruction(&shape), shape.instructions.clone());
+    proptest::collection::vec(thread, shape.threads.clone()).prop_map(GeneratedTest::new)
+}
+
+/// Appends generated instruction `i` (slot `slot`: it writes register `r<slot>`).
+fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
+    let r = format!("r{slot}");
+    let previous = format!("r{}", slot.saturating_sub(1));
+    match *g {
+        Gen::Load(v) => t.load(&r, VARIABLES[v]),
+        Gen::Store(v, n) => t.store(VARIABLES[v], n),
+        Gen::Fence => t.fence(),
+        Gen::Xchg(v, n) => t.xchg(&r, VARIABLES[v], n),
+        Gen::FetchAdd(v, n) => t.fetch_add(&r, VARIABLES[v], n),
+        Gen::Cas(v, e, n) => t.cas(&r, VARIABLES[v], e, n),
+        Gen::AtomicLoad(v) => t.atomic_load(&r, VARIABLES[v]),
+        Gen::AtomicStore(v, n) => t.atomic_store(VARIABLES[v], n),
+        Gen::StoreDependent(v) => t.store(VARIABLES[v], format!("{previous} + 1").as_str()),
+        Gen::StoreIf(v, n) => t.if_else(
+            &format!("{previous} != 0"),
+            |b| b.store(VARIABLES[v], n),
+            |b| b,
+        ),
+    }
+}
+
+/// A generated litmus test, with its RON text.
+#[derive(Clone)]
+pub struct GeneratedTest {
+    threads: Vec<Vec<Gen>>,
+    ron: String,
+}
+
+impl GeneratedTest {
+    fn new(threads: Vec<Vec<Gen>>) -> Self {
+        let mut builder = LitmusBuilder::new("generated").condition("exists true");
+        for code in &threads {
+            builder = builder.thread(|t| code.iter().enumerate().fold(t, add));
+        }
+        GeneratedTest {
+            ron: builder.to_ron(),
+            threads,
+        }
+    }
+
+    /// The same test with a `Fence` after every plain store.
+    pub fn with_fences_after_stores(&self) -> GeneratedTest {
+        let threads = self
+            .threads
+            .iter()
+            .map(|code| {
+                code.iter()
+                    .flat_map(|&g| match g {
+                        Gen::Store(..) | Gen::StoreDependent(_) | Gen::StoreIf(..) => {
+                            vec![g, Gen::Fence]
+                        }
+                        _ => vec![g],
+                    })
+                    .collect()
+            })
+            .collect();
+        GeneratedTest::new(threads)
+    }
+
+    /// The RON litmus file.
+    pub fn ron(&self) -> &str {
+        &self.ron
+    }
+
+    /// The validated program.
+    ///
+    /// # Panics
+    /// Never for generated tests (they are valid by construction).
+    pub fn program(&self) -> Program {
+        crate::syntax::parse_str(&self.ron, "generated.ron")
+            .expect("invariant: generated tests are valid")
+            .program
+    }
+}
+
+impl fmt::Display for GeneratedTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.ron)
+    }
+}
+
+impl fmt::Debug for GeneratedTest {
+    /// The RON file, so proptest's failure report is a test `hbsim run` reads.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f)?;
+        f.write_str(&self.ron)
+    }
+}
