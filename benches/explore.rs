@@ -6,21 +6,22 @@
 
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
-#[path = "../tests/common/families.rs"]
-mod families;
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hbsim::explore::explore;
+use hbsim::families::{Family, generate};
 use hbsim::ir::Program;
 use hbsim::model::Model;
-use hbsim::syntax::{parse_file, parse_str};
+use hbsim::syntax::parse_file;
 
-/// SB with `n` threads (see `families::sb_source`).
+/// SB with `n` threads (`hbsim gen sb n`).
 fn sb(n: usize) -> Program {
-    parse_str(&families::sb_source(n), "sb-n.ron")
-        .expect("generated SB parses")
+    generate(Family::Sb, n, None)
+        .expect("sb n is a family member")
+        .build()
+        .expect("generated SB builds")
         .program
 }
 

@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use hbsim::explore::Limits;
+use hbsim::families::Family;
 use hbsim::model::{self, Model};
 use hbsim::syntax::LoadError;
 
@@ -26,6 +28,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the RON litmus file equivalent to a herd7 `.litmus` test.
     Convert(ConvertArgs),
+    /// Print a test of a parameterised family, to see how exploration grows:
+    /// sb N, sb-mfence N, writers N K, writers-read N K, iriw M, mp-chain N, ainc N.
+    Gen(GenArgs),
     /// List the built-in models.
     Models,
 }
@@ -88,6 +93,18 @@ pub struct ExplainArgs {
 pub struct ConvertArgs {
     /// The herd7 X86 litmus file.
     pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenArgs {
+    /// The family.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(Family::ALL.map(Family::name))
+        .map(|name: String| Family::from_name(&name).expect("invariant: clap checked the name")))]
+    pub family: Family,
+    /// Threads, hops or readers (see each family).
+    pub n: usize,
+    /// Stores or loads per thread (writers and writers-read only).
+    pub k: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]

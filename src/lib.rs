@@ -56,6 +56,7 @@
 
 pub mod check;
 pub mod explore;
+pub mod families;
 pub mod hb;
 pub mod ir;
 pub mod model;

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         },
         Command::Explain(args) => cmd::explain::explain(&args),
         Command::Convert(args) => cmd::convert::convert(&args),
+        Command::Gen(args) => cmd::generate::generate(&args),
     };
     match result {
         Ok(code) => code,

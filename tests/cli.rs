@@ -5,9 +5,6 @@
 //! `tests/fixtures/bad/*.stderr`). Timings are masked. Run with `BLESS=1` to
 //! rewrite them after an intended change, then review the diff.
 
-#[path = "common/families.rs"]
-mod families;
-
 #[path = "common/golden.rs"]
 mod golden;
 
@@ -342,9 +339,13 @@ fn ctrl_c_stops_cleanly_with_an_interrupted_result() {
     let dir = std::env::temp_dir().join(format!("hbsim-sigint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("sb9.ron");
-    std::fs::write(&file, families::sb_source(9)).expect("write test");
+    let generate = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(["gen", "sb", "9"])
+        .output()
+        .expect("hbsim gen runs");
+    std::fs::write(&file, generate.stdout).expect("write test");
     let child = Command::new(env!("CARGO_BIN_EXE_hbsim"))
-        .args(["run", file.to_str().expect("UTF-8")])
+        .args(["run", "--model", "tso", file.to_str().expect("UTF-8")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -562,5 +563,48 @@ fn deny_races_is_inconclusive_when_the_exploration_stops_early() {
     assert!(
         stdout.ends_with("0 passed, 0 failed, 1 inconclusive\n"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn gen_prints_a_family_member_that_runs_and_meets_its_expectations() {
+    let output = hbsim(&["gen", "mp-chain", "2"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_golden(
+        &root().join("tests/fixtures/run/gen-mp-chain-2.ron"),
+        &text(&output.stdout),
+    );
+    let output = hbsim(&["run", "tests/fixtures/run/gen-mp-chain-2.ron"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).ends_with("4 passed, 0 failed\n"));
+}
+
+#[test]
+fn gen_refuses_numbers_outside_the_family_with_the_reason() {
+    for (args, message) in [
+        (
+            &["gen", "writers", "3"][..],
+            "hbsim gen: writers N K: K is missing\n",
+        ),
+        (
+            &["gen", "sb", "1"][..],
+            "hbsim gen: sb: N must be between 2 and 32, found 1\n",
+        ),
+        (
+            &["gen", "ainc", "40"][..],
+            "hbsim gen: ainc: N must be between 1 and 32, found 40\n",
+        ),
+    ] {
+        let output = hbsim(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&output.stderr), message);
+        assert!(output.stdout.is_empty());
+    }
+    let output = hbsim(&["gen", "ring", "3"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains(
+            "[possible values: sb, sb-mfence, writers, writers-read, iriw, mp-chain, ainc]"
+        )
     );
 }

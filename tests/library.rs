@@ -4,8 +4,6 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
-#[path = "common/families.rs"]
-mod families;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -17,6 +15,15 @@ use hbsim::outcome::{Count, Outcome};
 use hbsim::report::RunReport;
 use hbsim::syntax::{LoadError, parse_str};
 use proptest::prelude::*;
+
+/// SB with `n` threads (`hbsim gen sb n`).
+fn sb(n: usize) -> hbsim::ir::Program {
+    hbsim::families::generate(hbsim::families::Family::Sb, n, None)
+        .expect("sb n is a family member")
+        .build()
+        .expect("generated SB builds")
+        .program
+}
 
 fn load(src: &str) -> hbsim::ir::Program {
     parse_str(src, "test.ron")
@@ -104,7 +111,7 @@ fn a_set_cancel_flag_interrupts_the_exploration() {
 #[test]
 fn progress_is_reported_for_long_explorations() {
     // Six threads of SB-style code reach well over the reporting interval.
-    let program = load(&families::sb_source(6));
+    let program = sb(6);
     let mut reports = Vec::new();
     let mut record = |p: &hbsim::explore::Progress| reports.push(p.states);
     let exploration = Explorer::new(&program, &Model::tso())
@@ -311,7 +318,7 @@ fn error_columns_count_bytes_like_the_rendered_excerpt() {
 
 #[test]
 fn memory_limit_truncates() {
-    let program = load(&families::sb_source(6));
+    let program = sb(6);
     let exploration = Explorer::new(&program, &Model::tso())
         .limits(Limits::default().max_memory(1 << 20))
         .run();

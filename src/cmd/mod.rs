@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod explain;
+pub mod generate;
 pub mod progress;
 pub mod run;
 

@@ -142,6 +142,7 @@ impl ThreadBuilder {
 #[derive(Clone, Debug)]
 pub struct LitmusBuilder {
     name: String,
+    comments: Vec<String>,
     doc: Option<String>,
     init: Vec<(String, Val)>,
     threads: Vec<ThreadBuilder>,
@@ -154,12 +155,20 @@ impl LitmusBuilder {
     pub fn new(name: &str) -> Self {
         LitmusBuilder {
             name: name.to_string(),
+            comments: Vec::new(),
             doc: None,
             init: Vec::new(),
             threads: Vec::new(),
             condition: "exists true".to_string(),
             expect: Vec::new(),
         }
+    }
+
+    /// Adds a line to the comment [`LitmusBuilder::to_ron`] prints above the
+    /// test (by default, a line saying the builder made it).
+    pub fn comment(mut self, line: &str) -> Self {
+        self.comments.push(line.to_string());
+        self
     }
 
     /// Sets the prose shown in reports.
@@ -205,13 +214,16 @@ impl LitmusBuilder {
             outcomes: Entries::default(),
             races: Entries::default(),
         };
-        print::print_ron(
-            &file,
-            &[format!(
-                "Built with hbsim::syntax::LitmusBuilder: {}",
-                self.name
-            )],
-        )
+        let built_by = [format!(
+            "Built with hbsim::syntax::LitmusBuilder: {}",
+            self.name
+        )];
+        let comments = if self.comments.is_empty() {
+            &built_by[..]
+        } else {
+            &self.comments[..]
+        };
+        print::print_ron(&file, comments)
     }
 
     /// Checks and lowers the test, as if read from a file.
