@@ -115,6 +115,7 @@ pub fn check_outcomes(
             observables: observables.unwrap_or_else(|| program.observables()),
             outcomes,
             never_terminates: Vec::new(),
+            panics: Vec::new(),
         }),
         races: None,
     };

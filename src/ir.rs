@@ -76,6 +76,22 @@ pub struct Location {
     pub name: String,
     /// Initial value (0 unless `init` says otherwise).
     pub init: Val,
+    /// What the word holds: a program variable, or the state of a
+    /// synchronisation object, which outcomes do not show.
+    pub kind: LocKind,
+}
+
+/// What a shared word is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LocKind {
+    /// A program variable, read and written by loads, stores and RMWs.
+    Variable,
+    /// A `sync.Mutex`: 0 unlocked, 1 locked.
+    Mutex,
+    /// A `sync.WaitGroup`: its counter.
+    WaitGroup,
+    /// Whether a goroutine (this thread) has been started by a `Go`: 0 or 1.
+    Started(ThreadId),
 }
 
 /// One thread: its registers and its code.
@@ -157,6 +173,40 @@ pub enum Instr {
         /// Index of the next instruction when the jump is taken.
         target: usize,
     },
+    /// A Go synchronisation operation on the word `obj` (a mutex, a wait group,
+    /// or a goroutine's start flag). It acts as a sequentially consistent
+    /// atomic access of that word (draining the thread's buffers first), and
+    /// may block (not be enabled) or panic.
+    Sync {
+        /// What it does.
+        op: SyncOp,
+        /// The synchronisation object's word.
+        obj: Loc,
+    },
+}
+
+/// A Go synchronisation operation; each is one atomic access of its object's
+/// word, so happens-before follows from the atomics' rule (an atomic read of
+/// an atomic write is synchronised before it), which gives the Go memory
+/// model's rules for these objects (docs/models.md).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyncOp {
+    /// `m.Lock()`: blocks until the mutex is unlocked, then locks it (an atomic
+    /// read-modify-write from 0 to 1).
+    Lock,
+    /// `m.Unlock()`: unlocks (an atomic write of 0); panics if it is unlocked.
+    Unlock,
+    /// `wg.Add(delta)` (`wg.Done()` is `Add(-1)`): an atomic fetch-and-add;
+    /// panics if the counter becomes negative.
+    Add(Expr),
+    /// `wg.Wait()`: blocks until the counter is 0 (an atomic read of 0).
+    Wait,
+    /// `go f()`: starts the goroutine whose start flag `obj` is (an atomic
+    /// write of 1).
+    Go,
+    /// The first instruction of a spawned goroutine: blocks until a `Go` starts
+    /// it (an atomic read of 1).
+    Start,
 }
 
 /// Whether a load or store is an ordinary memory access or a synchronising
@@ -391,6 +441,8 @@ pub struct ExpectedOutcomes {
     /// Each expected non-terminating outcome: the threads that never finish,
     /// in ascending order.
     pub never_terminates: Vec<Vec<ThreadId>>,
+    /// Each expected panic: the thread that panics.
+    pub panics: Vec<ThreadId>,
 }
 
 impl Program {
@@ -398,7 +450,7 @@ impl Program {
     /// observed registers (threads in order, registers in order of first mention),
     /// then every shared variable.
     pub fn observables(&self) -> Vec<Observable> {
-        observables_of(&self.threads, self.locs.len())
+        observables_of(&self.threads, &self.locs)
     }
 
     /// The name of an observable as herd7 prints it: `0:r0` or `x`.
@@ -422,7 +474,7 @@ impl Program {
 
 /// The observables of threads `threads` and `locs` shared variables, in outcome
 /// order (see [`Program::observables`]).
-pub(crate) fn observables_of(threads: &[Thread], locs: usize) -> Vec<Observable> {
+pub(crate) fn observables_of(threads: &[Thread], locs: &[Location]) -> Vec<Observable> {
     let regs = threads.iter().enumerate().flat_map(|(t, thread)| {
         let t = ThreadId(t as u16);
         thread
@@ -432,6 +484,10 @@ pub(crate) fn observables_of(threads: &[Thread], locs: usize) -> Vec<Observable>
             .filter(|(_, r)| r.observed)
             .map(move |(r, _)| Observable::Reg(t, Reg(r as u16)))
     });
-    let locs = (0..locs).map(|l| Observable::Loc(Loc(l as u16)));
+    let locs = locs
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.kind == LocKind::Variable)
+        .map(|(l, _)| Observable::Loc(Loc(l as u16)));
     regs.chain(locs).collect()
 }

@@ -19,8 +19,12 @@ use crate::trace::Trace;
 pub enum Outcome {
     /// Every thread finished: one value per observable of the [`OutcomeSet`].
     Final(Vec<Val>),
-    /// These threads can never finish, whatever happens next.
+    /// These threads can never finish, whatever happens next: they loop
+    /// forever or are blocked forever (a deadlock, a leaked goroutine).
     NeverTerminates(Vec<ThreadId>),
+    /// This thread panicked (unlocked an unlocked mutex, took a wait group's
+    /// counter below zero), which stops the program.
+    Panic(ThreadId),
 }
 
 /// A number of executions, which loops can make unbounded.
@@ -159,7 +163,7 @@ impl OutcomeSet {
     pub fn finals(&self) -> impl Iterator<Item = (&[Val], &OutcomeInfo)> {
         self.entries.iter().filter_map(|(o, info)| match o {
             Outcome::Final(values) => Some((values.as_slice(), info)),
-            Outcome::NeverTerminates(_) => None,
+            Outcome::NeverTerminates(_) | Outcome::Panic(_) => None,
         })
     }
 
@@ -257,6 +261,7 @@ impl fmt::Display for DisplayOutcome<'_> {
                 }
                 Ok(())
             }
+            Outcome::Panic(t) => write!(f, "panic: {}", self.set.thread_name(*t)),
         }
     }
 }

@@ -174,7 +174,7 @@ pub struct OutcomesCheck {
 
 impl OutcomesCheck {
     /// An outcome in herd7's style over [`OutcomesCheck::columns`]: `0:r0=1; x=1;`,
-    /// or `never terminates: P1`.
+    /// `never terminates: P1` or `panic: P0`.
     pub fn render(&self, outcome: &Outcome) -> String {
         match outcome {
             Outcome::Final(values) => self
@@ -191,6 +191,7 @@ impl OutcomesCheck {
                     .collect();
                 format!("never terminates: {}", names.join(" "))
             }
+            Outcome::Panic(t) => format!("panic: {}", self.thread_names[t.index()]),
         }
     }
 }
@@ -233,7 +234,7 @@ pub fn check_expectation(
                         .map(|&o| set.value_of(values, o))
                         .collect(),
                 ),
-                Outcome::NeverTerminates(threads) => Outcome::NeverTerminates(threads.clone()),
+                other => other.clone(),
             })
             .collect();
         let wanted: BTreeSet<Outcome> = expected
@@ -248,6 +249,7 @@ pub fn check_expectation(
                     .cloned()
                     .map(Outcome::NeverTerminates),
             )
+            .chain(expected.panics.iter().copied().map(Outcome::Panic))
             .collect();
         let forbidden: Vec<Outcome> = observed.difference(&wanted).cloned().collect();
         let missing: Vec<Outcome> = if complete {

@@ -225,7 +225,8 @@ impl<'a> Explorer<'a> {
             }
             graph.states.get_into(id, &mut state);
             let state = &state;
-            if !machine.is_final(state) {
+            let panicked = machine.panicked(state);
+            if !machine.is_final(state) && panicked.is_none() {
                 continue;
             }
             is_final[id as usize] = true;
@@ -235,7 +236,10 @@ impl<'a> Explorer<'a> {
             if racy {
                 racy_executions = racy_executions + count;
             }
-            let outcome = Outcome::Final(machine.observe(state));
+            let outcome = match panicked {
+                Some(t) => Outcome::Panic(t),
+                None => Outcome::Final(machine.observe(state)),
+            };
             outcomes.add(outcome, count_of(id), racy, || graph.path_to(id));
         }
         let toward = analysis::toward_final(&graph, &is_final);

@@ -130,6 +130,8 @@ pub struct StepRecord {
     /// For a final observation (the `go` model): the write whose value the
     /// variable ends with.
     pub observed: Option<EventId>,
+    /// The instruction that panicked at this step, stopping the program.
+    pub panicked: Option<usize>,
     /// Where the step's value went or came from when not memory: the store
     /// entered a buffer, or the load read the thread's own buffered store.
     pub via_buffer: bool,

@@ -124,6 +124,10 @@ impl Recorder {
             event: None,
             committed: None,
             observed: None,
+            panicked: match effect {
+                Effect::Panic { pc } => Some(pc),
+                _ => None,
+            },
             via_buffer: matches!(
                 effect,
                 Effect::Write {
@@ -209,7 +213,7 @@ impl Recorder {
                 Some(from),
             ),
             Effect::Fence { pc } => (pc, EventKind::Fence, Access::Plain, None, None, None, None),
-            Effect::Local => return None,
+            Effect::Local | Effect::Panic { .. } => return None,
             Effect::Commit { .. } | Effect::Observe { .. } => {
                 unreachable!("invariant: thread steps neither commit nor observe finals")
             }

@@ -4,9 +4,10 @@
 //!
 //! 1. **Synchronising operations are sequentially consistent.** Atomic loads,
 //!    stores and read-modify-writes act in one interleaving, each read seeing
-//!    the last atomic write to its variable (or the initial value) unless a
-//!    plain write racing with it came later (rule 2 then lets it return that
-//!    one); an atomic read of an atomic write is synchronised before it.
+//!    the last atomic write to its variable (or the initial value), or a plain
+//!    write that races with it and happens before no atomic write to the
+//!    variable (rule 2 lets it return that one); an atomic read of an atomic
+//!    write is synchronised before it.
 //! 2. **A plain read may observe any write its may-observe set allows** among
 //!    the writes executed so far: a write `w` to `x` unless another write `w'`
 //!    to `x` has `w hb w'` and `w' hb r` (an executed write never happens after
@@ -39,6 +40,7 @@
 use super::clocks::{ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::store_buffer::rmw_result;
+use super::sync::{self, SyncAction};
 use crate::ir::{Access, Expr, Instr, Loc, Program, Reg, ThreadId, Val};
 use crate::trace::Step;
 
@@ -263,6 +265,51 @@ impl GoMemory {
                 }
                 Effect::Fence { pc: j }
             }
+            Instr::Sync { op, obj } => {
+                if !in_order || choice != 0 {
+                    return None;
+                }
+                // Every write to a synchronisation object is atomic, so an
+                // atomic read of it returns the newest write.
+                let newest = layout.segment_len(s, obj.index()) - 1;
+                let (entry, from) = self.entry(core, s, *obj, newest);
+                let old = entry[VALUE];
+                match sync::action(op, old, layout.regs(s, t)) {
+                    SyncAction::Blocked => return None,
+                    SyncAction::Panic => return Some(core.panic(out, t, j)),
+                    SyncAction::Read => {
+                        self.acquire(core, out, t, entry);
+                        Effect::Read {
+                            pc: j,
+                            loc: *obj,
+                            value: old,
+                            access: Access::Atomic,
+                            from,
+                        }
+                    }
+                    SyncAction::Write(value) => {
+                        self.write(core, out, t, *obj, value, true);
+                        Effect::Write {
+                            pc: j,
+                            loc: *obj,
+                            value,
+                            access: Access::Atomic,
+                            to: Sink::History,
+                        }
+                    }
+                    SyncAction::Rmw(new) => {
+                        self.acquire(core, out, t, entry);
+                        self.write(core, out, t, *obj, new, true);
+                        Effect::Rmw {
+                            pc: j,
+                            loc: *obj,
+                            old,
+                            new: Some(new),
+                            from,
+                        }
+                    }
+                }
+            }
             Instr::Let { .. } | Instr::Goto { .. } => {
                 if !in_order || choice != 0 {
                     return None;
@@ -404,12 +451,13 @@ impl GoMemory {
     }
 
     /// The history entries of `loc` a read by thread `u` with `access` may
-    /// return, by index. A plain read: every entry it may observe (rule 2). An
-    /// atomic read (or read-modify-write): the last atomic write, or the
-    /// initial value if there is none, or a later plain write it may observe.
-    /// Atomics act in one order, so a write before the last atomic write is
-    /// overwritten for every atomic read after it (rule 1); a plain write after
-    /// it races with the read, which may then return it (rule 2).
+    /// return, by index: every entry it may observe (rule 2), and for an atomic
+    /// read (or read-modify-write) only those the order of atomics allows: the
+    /// last atomic write, and plain writes that happen before no atomic write
+    /// to the variable (a plain write racing with every atomic write may still
+    /// be observed; one that happens before an atomic write is older than it,
+    /// which keeps race-free programs sequentially consistent). The initial
+    /// value counts as a plain write that happens before every other write.
     fn readable<'a>(
         &'a self,
         core: &'a Core<'_>,
@@ -419,14 +467,18 @@ impl GoMemory {
         access: Access,
     ) -> impl Iterator<Item = usize> + 'a {
         let history = core.layout.segment(s, loc.index());
-        let from = match access {
-            Access::Plain => 0,
-            Access::Atomic => history
-                .chunks_exact(self.width)
-                .rposition(|entry| entry[ATOMIC] != 0 || entry[WRITER] == 0)
-                .unwrap_or(0),
-        };
-        self.observable(core, s, u, loc).filter(move |&i| i >= from)
+        let entry = move |i: usize| &history[i * self.width..(i + 1) * self.width];
+        let atomic: Vec<usize> = (0..history.len() / self.width)
+            .filter(|&i| entry(i)[ATOMIC] != 0)
+            .collect();
+        self.observable(core, s, u, loc)
+            .filter(move |&i| match access {
+                Access::Plain => true,
+                Access::Atomic if entry(i)[ATOMIC] != 0 => atomic.last() == Some(&i),
+                Access::Atomic => !atomic
+                    .iter()
+                    .any(|&k| self.write_hb(entry(i), i, entry(k), k)),
+            })
     }
 
     /// History entry `index` of `loc`, and the source a read of it reports.

@@ -64,6 +64,9 @@ pub(crate) enum Effect {
     Local,
     /// The oldest entry of `buffer` reached memory.
     Commit { buffer: usize, loc: Loc, value: Val },
+    /// A thread's synchronisation operation panicked (an unlock of an unlocked
+    /// mutex, a negative wait-group counter): the program stops.
+    Panic { pc: usize },
     /// The final observer read `value` from `loc` (the `go` model).
     Observe { loc: Loc, value: Val },
 }
@@ -75,7 +78,8 @@ impl Effect {
             Effect::Read { pc, .. }
             | Effect::Write { pc, .. }
             | Effect::Rmw { pc, .. }
-            | Effect::Fence { pc } => Some(pc),
+            | Effect::Fence { pc }
+            | Effect::Panic { pc } => Some(pc),
             Effect::Local | Effect::Commit { .. } | Effect::Observe { .. } => None,
         }
     }
@@ -202,6 +206,12 @@ impl<'p> Machine<'p> {
             }
     }
 
+    /// The thread that panicked, if one did: the program has stopped.
+    pub fn panicked(&self, s: &[Val]) -> Option<ThreadId> {
+        self.thread_ids()
+            .find(|&t| self.core.layout.pc(s, t) > self.core.program.threads[t.index()].code.len())
+    }
+
     /// Whether the execution that reached `s` has had a data race.
     pub fn is_racy(&self, s: &[Val]) -> bool {
         let start = self.core.layout.fixed().start;
@@ -239,6 +249,9 @@ impl<'p> Machine<'p> {
         scratch: &mut Vec<Val>,
         mut visit: impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
     ) {
+        if self.panicked(s).is_some() {
+            return;
+        }
         let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
         for t in self.thread_ids() {
             candidates.clear();
@@ -304,6 +317,14 @@ impl<'p> Machine<'p> {
 }
 
 impl Core<'_> {
+    /// Stops thread `t`, whose instruction `pc` panicked, in `s`: its pc moves
+    /// past the end of its code, where [`Machine::panicked`] finds it.
+    pub fn panic(&self, s: &mut [Val], t: ThreadId, pc: usize) -> Effect {
+        let end = self.program.threads[t.index()].code.len();
+        self.layout.set_pc(s, t, end + 1);
+        Effect::Panic { pc }
+    }
+
     /// Runs thread `t`'s register-only instructions until a shared one, the end of
     /// its code, or [`LOCAL_RUN_LIMIT`].
     pub fn run_local(&self, s: &mut [Val], t: ThreadId) {

@@ -31,7 +31,7 @@
 //! component are renumbered densely; loops that repeat atomic writes then
 //! revisit states instead of creating new ones forever.
 
-use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Program, SyncOp, ThreadId, Val};
 
 use smallvec::SmallVec;
 
@@ -359,6 +359,26 @@ fn accesses(instr: &Instr) -> Vec<(Loc, Kind)> {
                 },
             ),
         ],
+        Instr::Sync { op, obj } => {
+            let (reads, writes) = match op {
+                SyncOp::Lock | SyncOp::Add(_) => (true, true),
+                SyncOp::Unlock | SyncOp::Go => (false, true),
+                SyncOp::Wait | SyncOp::Start => (true, false),
+            };
+            [(reads, false), (writes, true)]
+                .into_iter()
+                .filter(|&(made, _)| made)
+                .map(|(_, write)| {
+                    (
+                        *obj,
+                        Kind {
+                            write,
+                            access: Access::Atomic,
+                        },
+                    )
+                })
+                .collect()
+        }
         Instr::Fence | Instr::Let { .. } | Instr::Goto { .. } => Vec::new(),
     }
 }

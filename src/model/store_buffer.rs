@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use super::machine::{Core, Effect, Sink, Source, copy_into};
+use super::sync::{self, SyncAction};
 use super::{BufferShape, Forwarding, StoreBufferConfig};
 use crate::ir::{Access, Instr, Loc, Program, RmwOp, ThreadId, Val};
 use crate::trace::Step;
@@ -239,6 +240,45 @@ impl StoreBuffers {
                     old,
                     new,
                     from: Source::Memory,
+                }
+            }
+            Instr::Sync { op, obj } => {
+                if !drained() {
+                    return None;
+                }
+                let old = layout.mem(s, *obj);
+                let action = sync::action(op, old, layout.regs(s, t));
+                copy_into(out, s);
+                match action {
+                    SyncAction::Blocked => return None,
+                    SyncAction::Panic => return Some(core.panic(out, t, pc)),
+                    SyncAction::Read => Effect::Read {
+                        pc,
+                        loc: *obj,
+                        value: old,
+                        access: Access::Atomic,
+                        from: Source::Memory,
+                    },
+                    SyncAction::Write(value) => {
+                        layout.set_mem(out, *obj, value);
+                        Effect::Write {
+                            pc,
+                            loc: *obj,
+                            value,
+                            access: Access::Atomic,
+                            to: Sink::Memory,
+                        }
+                    }
+                    SyncAction::Rmw(new) => {
+                        layout.set_mem(out, *obj, new);
+                        Effect::Rmw {
+                            pc,
+                            loc: *obj,
+                            old,
+                            new: Some(new),
+                            from: Source::Memory,
+                        }
+                    }
                 }
             }
             Instr::Let { .. } | Instr::Goto { .. } => {

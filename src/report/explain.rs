@@ -99,7 +99,10 @@ pub fn step_table(program: &Program, model: &Model, exec: &Execution) -> String 
                         }
                         text
                     }
-                    None => "register-only instructions".to_string(),
+                    None => match record.panicked {
+                        Some(pc) => format!("{} panics", names.instruction(t, pc)),
+                        None => "register-only instructions".to_string(),
+                    },
                 };
                 (Some(t), text)
             }

@@ -66,6 +66,10 @@ pub fn run_value(run: &RunReport) -> Value {
                     "kind": "never_terminates",
                     "threads": threads.iter().map(|&t| set.thread_name(t)).collect::<Vec<_>>(),
                 }),
+                Outcome::Panic(t) => json!({
+                    "kind": "panic",
+                    "thread": set.thread_name(*t),
+                }),
             };
             value["executions"] = count_value(info.executions);
             value["racy_executions"] = count_value(info.racy_executions);
@@ -171,6 +175,10 @@ fn checked_outcome_value(check: &OutcomesCheck, outcome: &Outcome) -> Value {
         Outcome::NeverTerminates(threads) => json!({
             "kind": "never_terminates",
             "threads": threads.iter().map(|t| &check.thread_names[t.index()]).collect::<Vec<_>>(),
+        }),
+        Outcome::Panic(t) => json!({
+            "kind": "panic",
+            "thread": &check.thread_names[t.index()],
         }),
     }
 }

@@ -77,7 +77,7 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     }
     let stuck: Vec<_> = set
         .iter()
-        .filter(|(o, _)| matches!(o, Outcome::NeverTerminates(_)))
+        .filter(|(o, _)| matches!(o, Outcome::NeverTerminates(_) | Outcome::Panic(_)))
         .collect();
     if !stuck.is_empty() {
         writeln!(out, "Nonterminating {}", stuck.len())?;

@@ -73,6 +73,18 @@ pub(crate) enum Instr {
     },
     /// `Loop(body: [...], until: "r0 == 1")`: run `body`, repeat until `until` holds.
     Loop { body: Vec<Instr>, until: Lit },
+    /// `Lock("m")`: `m.Lock()` on a `sync.Mutex`.
+    Lock(Lit),
+    /// `Unlock("m")`: `m.Unlock()`.
+    Unlock(Lit),
+    /// `Add("wg", n)`: `wg.Add(n)` on a `sync.WaitGroup`.
+    Add(Lit, Operand),
+    /// `Done("wg")`: `wg.Done()`.
+    Done(Lit),
+    /// `Wait("wg")`: `wg.Wait()`.
+    Wait(Lit),
+    /// `Go("worker")`: starts the named thread as a goroutine.
+    Go(Lit),
 }
 
 /// A value operand: an integer, or a register expression in a string.
@@ -111,6 +123,12 @@ impl Instr {
             Instr::Let(r, v) => format!("Let({}, {})", q(r), v.source()),
             Instr::If { cond, .. } => format!("If(cond: {})", q(cond)),
             Instr::Loop { until, .. } => format!("Loop(until: {})", q(until)),
+            Instr::Lock(m) => format!("Lock({})", q(m)),
+            Instr::Unlock(m) => format!("Unlock({})", q(m)),
+            Instr::Add(wg, n) => format!("Add({}, {})", q(wg), n.source()),
+            Instr::Done(wg) => format!("Done({})", q(wg)),
+            Instr::Wait(wg) => format!("Wait({})", q(wg)),
+            Instr::Go(t) => format!("Go({})", q(t)),
         }
     }
 }

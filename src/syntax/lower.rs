@@ -26,8 +26,8 @@ use super::expr::parse_expr;
 use super::lexer::{TextError, is_identifier};
 use super::literal::{Lit, LiteralMap, LiteralSpans};
 use crate::ir::{
-    Access, BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, Location, Observable,
-    Program, Reg, Register, RmwOp, Thread, ThreadId, UnOp, Val,
+    Access, BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, LocKind, Location,
+    Observable, Program, Reg, Register, RmwOp, SyncOp, Thread, ThreadId, UnOp, Val,
 };
 
 /// The result of a lowering step.
@@ -155,6 +155,7 @@ impl Context<'_> {
         for (_, code) in &threads {
             self.collect_variables(code, &mut vars)?;
         }
+        let started = self.collect_goroutines(&threads, &thread_names, &mut vars)?;
         if vars.locs.len() > usize::from(u16::MAX) {
             return Err(self.at(
                 &file.name,
@@ -168,6 +169,7 @@ impl Context<'_> {
             let mut thread = ThreadLowering {
                 cx: self,
                 vars: &vars,
+                thread_names: &thread_names,
                 regs: Vec::new(),
                 code: Vec::new(),
                 source: Vec::new(),
@@ -181,6 +183,13 @@ impl Context<'_> {
                 if target == Some(t) {
                     thread.init_register(key, reg_part.trim(), *value)?;
                 }
+            }
+            if let Some(obj) = started[t] {
+                thread.code.push(Instr::Sync {
+                    op: SyncOp::Start,
+                    obj,
+                });
+                thread.source.push("Start (waits for its Go)".to_string());
             }
             thread.lower_block(code)?;
             lowered_threads.push(Thread {
@@ -279,17 +288,12 @@ impl Context<'_> {
                 | ast::Instr::AtomicStore(var, _)
                 | ast::Instr::Xchg(_, var, _)
                 | ast::Instr::FetchAdd(_, var, _)
-                | ast::Instr::Cas(_, var, _, _) => {
-                    if !is_identifier(&var.text) {
-                        return Err(self.at(
-                            var,
-                            format!("expected a variable name, found `{}`", var.text),
-                            "not a name",
-                        ));
-                    }
-                    if !vars.index.contains_key(&var.text) {
-                        vars.add(&var.text, 0);
-                    }
+                | ast::Instr::Cas(_, var, _, _) => self.declare(var, LocKind::Variable, vars)?,
+                ast::Instr::Lock(m) | ast::Instr::Unlock(m) => {
+                    self.declare(m, LocKind::Mutex, vars)?
+                }
+                ast::Instr::Add(wg, _) | ast::Instr::Done(wg) | ast::Instr::Wait(wg) => {
+                    self.declare(wg, LocKind::WaitGroup, vars)?
                 }
                 ast::Instr::If {
                     then, otherwise, ..
@@ -298,10 +302,107 @@ impl Context<'_> {
                     self.collect_variables(otherwise, vars)?;
                 }
                 ast::Instr::Loop { body, .. } => self.collect_variables(body, vars)?,
-                ast::Instr::Fence | ast::Instr::Let(..) => {}
+                ast::Instr::Fence | ast::Instr::Let(..) | ast::Instr::Go(_) => {}
             }
         }
         Ok(())
+    }
+
+    /// Adds the shared word `lit` names, as `kind`, unless it exists; one name
+    /// is one kind of object.
+    fn declare(&self, lit: &Lit, kind: LocKind, vars: &mut Variables) -> Lowering<()> {
+        if !is_identifier(&lit.text) {
+            return Err(self.at(
+                lit,
+                format!("expected a name, found `{}`", lit.text),
+                "not a name",
+            ));
+        }
+        match vars.index.get(&lit.text) {
+            None => {
+                vars.add_kind(&lit.text, 0, kind);
+                Ok(())
+            }
+            Some(&loc) if vars.locs[loc.index()].kind == kind => Ok(()),
+            Some(&loc) => Err(self
+                .at(
+                    lit,
+                    format!(
+                        "`{}` is used here as {}, but elsewhere as {}",
+                        lit.text,
+                        kind_name(kind),
+                        kind_name(vars.locs[loc.index()].kind)
+                    ),
+                    "conflicting use",
+                )
+                .with_help("give variables, mutexes and wait groups different names")),
+        }
+    }
+
+    /// The goroutines `Go` instructions start: for each thread, the start flag
+    /// its `Go` sets, if some `Go` names it.
+    fn collect_goroutines(
+        &self,
+        threads: &[(Option<Lit>, Vec<ast::Instr>)],
+        names: &[Option<String>],
+        vars: &mut Variables,
+    ) -> Lowering<Vec<Option<crate::ir::Loc>>> {
+        fn go_targets<'a>(code: &'a [ast::Instr], out: &mut Vec<&'a Lit>) {
+            for instr in code {
+                match instr {
+                    ast::Instr::Go(target) => out.push(target),
+                    ast::Instr::If {
+                        then, otherwise, ..
+                    } => {
+                        go_targets(then, out);
+                        go_targets(otherwise, out);
+                    }
+                    ast::Instr::Loop { body, .. } => go_targets(body, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut started = vec![None; threads.len()];
+        for (t, (_, code)) in threads.iter().enumerate() {
+            let mut targets = Vec::new();
+            go_targets(code, &mut targets);
+            for lit in targets {
+                let Some(target) = resolve_thread_name(&lit.text, names) else {
+                    return Err(self.at(
+                        lit,
+                        format!(
+                            "expected a thread to start, found `{}`; {}",
+                            lit.text,
+                            describe_threads(names)
+                        ),
+                        "unknown thread",
+                    ));
+                };
+                if target == t {
+                    return Err(self.at(lit, "a thread cannot start itself", "this thread"));
+                }
+                if started[target].is_some() {
+                    return Err(self
+                        .at(
+                            lit,
+                            format!("thread `{}` is started by a second `Go`", lit.text),
+                            "second start",
+                        )
+                        .with_help(
+                            "each goroutine is started once: write one thread per `go` statement",
+                        ));
+                }
+                let name = format!(
+                    "go {}",
+                    names[target]
+                        .clone()
+                        .unwrap_or_else(|| format!("P{target}"))
+                );
+                let kind = LocKind::Started(ThreadId(target as u16));
+                started[target] = Some(vars.add_kind(&name, 0, kind));
+            }
+        }
+        Ok(started)
     }
 
     fn lower_condition(&self, lit: &Lit, r: &Resolver<'_>) -> Lowering<Condition> {
@@ -400,9 +501,23 @@ impl Context<'_> {
         let mut observables: Option<Vec<Observable>> = None;
         let mut outcomes = Vec::with_capacity(lines.len());
         let mut never_terminates = Vec::new();
+        let mut panics = Vec::new();
         for lit in lines {
             if let Some(rest) = lit.text.trim_start().strip_prefix(NEVER_TERMINATES) {
                 never_terminates.push(self.stuck_threads(lit, rest, r)?);
+                continue;
+            }
+            if let Some(rest) = lit.text.trim_start().strip_prefix(PANIC) {
+                match self.stuck_threads(lit, rest, r)?.as_slice() {
+                    [t] => panics.push(*t),
+                    _ => {
+                        return Err(self.at(
+                            lit,
+                            "expected the one thread that panics",
+                            "not one thread",
+                        ));
+                    }
+                }
                 continue;
             }
             let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
@@ -468,6 +583,7 @@ impl Context<'_> {
             observables: observables.unwrap_or_else(|| r.all_observables()),
             outcomes,
             never_terminates,
+            panics,
         })
     }
 
@@ -553,13 +669,29 @@ struct Variables {
 }
 
 impl Variables {
-    fn add(&mut self, name: &str, init: Val) {
+    fn add(&mut self, name: &str, init: Val) -> crate::ir::Loc {
+        self.add_kind(name, init, LocKind::Variable)
+    }
+
+    fn add_kind(&mut self, name: &str, init: Val, kind: LocKind) -> crate::ir::Loc {
         let loc = crate::ir::Loc(self.locs.len() as u16);
         self.locs.push(Location {
             name: name.to_string(),
             init,
+            kind,
         });
         self.index.insert(name.to_string(), loc);
+        loc
+    }
+}
+
+/// How a kind of shared word is named in messages.
+fn kind_name(kind: LocKind) -> &'static str {
+    match kind {
+        LocKind::Variable => "a variable",
+        LocKind::Mutex => "a mutex",
+        LocKind::WaitGroup => "a wait group",
+        LocKind::Started(_) => "a goroutine",
     }
 }
 
@@ -567,6 +699,7 @@ impl Variables {
 struct ThreadLowering<'c, 's> {
     cx: &'c Context<'s>,
     vars: &'c Variables,
+    thread_names: &'c [Option<String>],
     regs: Vec<Register>,
     code: Vec<Instr>,
     source: Vec<String>,
@@ -742,6 +875,28 @@ impl ThreadLowering<'_, '_> {
                 }
                 return Ok(());
             }
+            ast::Instr::Lock(m) => self.sync(SyncOp::Lock, m),
+            ast::Instr::Unlock(m) => self.sync(SyncOp::Unlock, m),
+            ast::Instr::Add(wg, n) => {
+                let delta = self.operand(n)?;
+                self.sync(SyncOp::Add(delta), wg)
+            }
+            ast::Instr::Done(wg) => self.sync(SyncOp::Add(Expr::Const(-1)), wg),
+            ast::Instr::Wait(wg) => self.sync(SyncOp::Wait, wg),
+            ast::Instr::Go(target) => {
+                let thread = resolve_thread_name(&target.text, self.thread_names)
+                    .expect("invariant: collect_goroutines resolved every Go");
+                let obj = self
+                    .vars
+                    .locs
+                    .iter()
+                    .position(|l| l.kind == LocKind::Started(ThreadId(thread as u16)))
+                    .expect("invariant: collect_goroutines added the start flag");
+                Instr::Sync {
+                    op: SyncOp::Go,
+                    obj: crate::ir::Loc(obj as u16),
+                }
+            }
             ast::Instr::Loop { body, until } => {
                 let start = self.code.len();
                 self.lower_block(body)?;
@@ -755,6 +910,13 @@ impl ThreadLowering<'_, '_> {
         self.code.push(lowered);
         self.source.push(instr.source());
         Ok(())
+    }
+
+    fn sync(&self, op: SyncOp, obj: &Lit) -> Instr {
+        Instr::Sync {
+            op,
+            obj: self.variable(obj),
+        }
     }
 
     fn rmw(&mut self, reg: &Lit, var: &Lit, op: RmwOp) -> Lowering<Instr> {
@@ -871,7 +1033,7 @@ impl Resolver<'_> {
 
     /// Every observable of the program, in outcome order.
     fn all_observables(&self) -> Vec<Observable> {
-        crate::ir::observables_of(self.threads, self.vars.locs.len())
+        crate::ir::observables_of(self.threads, &self.vars.locs)
     }
 
     fn describe_vars(&self) -> String {
@@ -895,6 +1057,7 @@ impl Resolver<'_> {
 
 /// How an expected outcome line names a non-terminating outcome.
 const NEVER_TERMINATES: &str = "never terminates:";
+const PANIC: &str = "panic:";
 
 /// The words of `text` separated by spaces or commas, with their byte offsets.
 fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {

@@ -149,5 +149,11 @@ fn instruction(instr: &Instr, indent: usize) -> String {
             block(body, indent),
             quote(until)
         ),
+        Instr::Lock(_)
+        | Instr::Unlock(_)
+        | Instr::Add(..)
+        | Instr::Done(_)
+        | Instr::Wait(_)
+        | Instr::Go(_) => instr.source(),
     }
 }

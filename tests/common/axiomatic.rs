@@ -152,7 +152,8 @@ pub fn reference_outcomes(
     Ok(outcomes)
 }
 
-/// Fails for a program with a backward jump.
+/// Fails for a program with a backward jump, or with Go synchronisation
+/// (which blocks and panics: not modelled here).
 fn reject_loops(program: &Program) -> Result<(), Unsupported> {
     for (t, thread) in program.threads.iter().enumerate() {
         for (i, instr) in thread.code.iter().enumerate() {
@@ -161,6 +162,11 @@ fn reject_loops(program: &Program) -> Result<(), Unsupported> {
             {
                 return Err(Unsupported(format!(
                     "thread {t} jumps back from instruction {i} to {target} (a loop)"
+                )));
+            }
+            if let Instr::Sync { .. } = instr {
+                return Err(Unsupported(format!(
+                    "thread {t} uses Go synchronisation at instruction {i}"
                 )));
             }
         }
@@ -385,6 +391,7 @@ fn step(instr: &Instr, mut state: PartialRun, domain: &[Val]) -> Vec<PartialRun>
             }
             vec![state]
         }
+        Instr::Sync { .. } => unreachable!("invariant: synchronisation was rejected"),
     }
 }
 

@@ -1,0 +1,57 @@
+//! Go's synchronisation objects as atomic accesses of one word each
+//! ([`crate::ir::SyncOp`]): what an operation does given the value an atomic
+//! read of its object's word returns. The engines carry the action out as the
+//! atomic access it is (draining store buffers first, publishing and acquiring
+//! clocks), so the Go memory model's rules for these objects follow from the
+//! rule for atomics: an atomic read of an atomic write is synchronised before
+//! it.
+//!
+//! - **Mutex** (0 unlocked, 1 locked). `Lock` blocks while the word is 1, then
+//!   swaps in 1: it reads the value written by the previous `Unlock`, so call n
+//!   of `Unlock` is synchronised before the return of call n+1 of `Lock`, and
+//!   by transitivity before every later one. `Unlock` writes 0; on an unlocked
+//!   mutex it panics.
+//! - **WaitGroup** (its counter). `Add(d)` (and `Done`, `Add(-1)`) adds to the
+//!   counter atomically, each reading the previous update, and panics if the
+//!   counter goes negative; `Wait` blocks until it reads 0, which the last
+//!   `Done` wrote, so every `Done` is synchronised before the return of the
+//!   `Wait` it unblocks.
+//! - **Goroutine start** (0 not started, 1 started). `Go` writes 1; the
+//!   goroutine's first step, `Start`, blocks until it reads that 1, so the `go`
+//!   statement is synchronised before the goroutine starts. A goroutine's exit
+//!   writes nothing: it synchronises with nothing.
+
+use crate::ir::{SyncOp, Val};
+
+/// What a synchronisation operation does, given its object's current value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SyncAction {
+    /// It cannot proceed now (the step is not enabled).
+    Blocked,
+    /// It panics: the program stops.
+    Panic,
+    /// An atomic read of the value, writing nothing.
+    Read,
+    /// An atomic write of this value, reading nothing.
+    Write(Val),
+    /// An atomic read-modify-write writing this value.
+    Rmw(Val),
+}
+
+/// The action of `op` when its object holds `old`; `regs` are the thread's
+/// registers, for `Add`'s operand.
+pub(crate) fn action(op: &SyncOp, old: Val, regs: &[Val]) -> SyncAction {
+    match op {
+        SyncOp::Lock if old == 0 => SyncAction::Rmw(1),
+        SyncOp::Unlock if old == 1 => SyncAction::Write(0),
+        SyncOp::Unlock => SyncAction::Panic,
+        SyncOp::Add(delta) => match old.checked_add(delta.eval(regs)) {
+            Some(new) if new >= 0 => SyncAction::Rmw(new),
+            _ => SyncAction::Panic,
+        },
+        SyncOp::Wait if old == 0 => SyncAction::Read,
+        SyncOp::Go => SyncAction::Write(1),
+        SyncOp::Start if old == 1 => SyncAction::Read,
+        SyncOp::Lock | SyncOp::Wait | SyncOp::Start => SyncAction::Blocked,
+    }
+}
