@@ -41,6 +41,10 @@ pub struct Kinds {
     pub atomics: bool,
     /// Stores guarded by `If` on an earlier register, and stores of register values.
     pub dependencies: bool,
+    /// Go synchronisation: loads and stores inside `Lock("m")`/`Unlock("m")`
+    /// critical sections (balanced, never nested: they neither deadlock nor
+    /// panic).
+    pub mutexes: bool,
 }
 
 impl Kinds {
@@ -51,6 +55,7 @@ impl Kinds {
         rmw: true,
         atomics: true,
         dependencies: true,
+        mutexes: true,
     };
     /// Plain loads and stores only.
     pub const PLAIN: Kinds = Kinds {
@@ -59,6 +64,7 @@ impl Kinds {
         rmw: false,
         atomics: false,
         dependencies: false,
+        mutexes: false,
     };
 }
 
@@ -106,16 +112,22 @@ enum Gen {
     StoreDependent(usize),
     /// If the previous register is non-zero, store a value.
     StoreIf(usize, Val),
+    /// `Lock("m")`, a load, `Unlock("m")`.
+    LockedLoad(usize),
+    /// `Lock("m")`, a store, `Unlock("m")`.
+    LockedStore(usize, Val),
 }
 
 const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
+/// The one mutex generated critical sections use.
+const MUTEX: &str = "m";
 
 fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
     let vars = 0..shape.variables.clamp(1, VARIABLES.len());
     let values = 1..=shape.values.max(1);
     let k = shape.kinds;
     let mut options: Vec<BoxedStrategy<Gen>> = Vec::new();
-    if k.plain || !(k.fences || k.rmw || k.atomics || k.dependencies) {
+    if k.plain || !(k.fences || k.rmw || k.atomics || k.dependencies || k.mutexes) {
         options.push(vars.clone().prop_map(Gen::Load).boxed());
         options.push(
             (vars.clone(), values.clone())
@@ -151,6 +163,14 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
                 .boxed(),
         );
     }
+    if k.mutexes {
+        options.push(vars.clone().prop_map(Gen::LockedLoad).boxed());
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::LockedStore(v, n))
+                .boxed(),
+        );
+    }
     if k.dependencies {
         options.push(vars.clone().prop_map(Gen::StoreDependent).boxed());
         options.push((vars, values).prop_map(|(v, n)| Gen::StoreIf(v, n)).boxed());
@@ -183,6 +203,8 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
             |b| b.store(VARIABLES[v], n),
             |b| b,
         ),
+        Gen::LockedLoad(v) => t.lock(MUTEX).load(&r, VARIABLES[v]).unlock(MUTEX),
+        Gen::LockedStore(v, n) => t.lock(MUTEX).store(VARIABLES[v], n).unlock(MUTEX),
     }
 }
 
@@ -213,7 +235,10 @@ impl GeneratedTest {
             .map(|code| {
                 code.iter()
                     .flat_map(|&g| match g {
-                        Gen::Store(..) | Gen::StoreDependent(_) | Gen::StoreIf(..) => {
+                        Gen::Store(..)
+                        | Gen::StoreDependent(_)
+                        | Gen::StoreIf(..)
+                        | Gen::LockedStore(..) => {
                             vec![g, Gen::Fence]
                         }
                         _ => vec![g],

@@ -82,7 +82,9 @@ impl GoMemory {
             for instr in &thread.code {
                 let read = match instr {
                     Instr::Load { loc, access, .. } => Some((loc, *access)),
-                    Instr::Rmw { loc, .. } => Some((loc, Access::Atomic)),
+                    Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } => {
+                        Some((loc, Access::Atomic))
+                    }
                     _ => None,
                 };
                 if let Some((loc, access)) = read {
@@ -99,7 +101,8 @@ impl GoMemory {
                     access: Access::Atomic,
                     ..
                 }
-                | Instr::Rmw { .. } = instr
+                | Instr::Rmw { .. }
+                | Instr::Sync { .. } = instr
                 {
                     synchronising = true;
                 }

@@ -75,14 +75,18 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         }
         writeln!(out, "{}  # {notes}", set.display(&outcome))?;
     }
-    let stuck: Vec<_> = set
-        .iter()
-        .filter(|(o, _)| matches!(o, Outcome::NeverTerminates(_) | Outcome::Panic(_)))
-        .collect();
-    if !stuck.is_empty() {
-        writeln!(out, "Nonterminating {}", stuck.len())?;
-        for (outcome, info) in stuck {
-            writeln!(out, "{}  # {}", set.display(outcome), outcome_notes(info))?;
+    let stuck = |o: &Outcome| matches!(o, Outcome::NeverTerminates(_));
+    let panic = |o: &Outcome| matches!(o, Outcome::Panic(_));
+    for (header, kind) in [
+        ("Nonterminating", &stuck as &dyn Fn(&Outcome) -> bool),
+        ("Panics", &panic),
+    ] {
+        let outcomes: Vec<_> = set.iter().filter(|(o, _)| kind(o)).collect();
+        if !outcomes.is_empty() {
+            writeln!(out, "{header} {}", outcomes.len())?;
+            for (outcome, info) in outcomes {
+                writeln!(out, "{}  # {}", set.display(outcome), outcome_notes(info))?;
+            }
         }
     }
     super::render_verdict(run, &program.condition.text, out)?;

@@ -106,6 +106,37 @@ impl ThreadBuilder {
         ))
     }
 
+    /// `Lock(mutex)`: `mutex.Lock()`.
+    pub fn lock(self, mutex: &str) -> Self {
+        self.push(Instr::Lock(lit(mutex)))
+    }
+
+    /// `Unlock(mutex)`: `mutex.Unlock()`.
+    pub fn unlock(self, mutex: &str) -> Self {
+        self.push(Instr::Unlock(lit(mutex)))
+    }
+
+    /// `Add(wait_group, delta)`: `wait_group.Add(delta)`.
+    pub fn add(self, wait_group: &str, delta: impl Into<Value>) -> Self {
+        self.push(Instr::Add(lit(wait_group), operand(delta)))
+    }
+
+    /// `Done(wait_group)`: `wait_group.Done()`.
+    pub fn done(self, wait_group: &str) -> Self {
+        self.push(Instr::Done(lit(wait_group)))
+    }
+
+    /// `Wait(wait_group)`: `wait_group.Wait()`.
+    pub fn wait(self, wait_group: &str) -> Self {
+        self.push(Instr::Wait(lit(wait_group)))
+    }
+
+    /// `Go(thread)`: starts `thread` (`"P1"` or an index for built tests) as a
+    /// goroutine, which then waits for this instruction before it runs.
+    pub fn go(self, thread: &str) -> Self {
+        self.push(Instr::Go(lit(thread)))
+    }
+
     /// `Let(reg, value)`.
     pub fn set(self, reg: &str, value: impl Into<Value>) -> Self {
         self.push(Instr::Let(lit(reg), operand(value)))
