@@ -76,6 +76,11 @@ pub struct OutcomeInfo {
     /// One execution reaching it, replayable with [`Trace::replay`]; a race-free
     /// one when the outcome is race-free.
     pub witness: Trace,
+    /// For a [`Outcome::NeverTerminates`] outcome whose witness ends with its
+    /// threads blocked forever (a deadlock, a leaked goroutine): each such
+    /// thread and the instruction it is blocked at. Empty otherwise (and for
+    /// threads that loop forever).
+    pub blocked: Vec<(ThreadId, usize)>,
 }
 
 /// The reachable outcomes of a test under a model, in a deterministic order.
@@ -103,6 +108,13 @@ impl OutcomeSet {
             names,
             thread_names,
             entries: BTreeMap::new(),
+        }
+    }
+
+    /// Records where the witness of `outcome` leaves its threads blocked.
+    pub(crate) fn set_blocked(&mut self, outcome: &Outcome, blocked: Vec<(ThreadId, usize)>) {
+        if let Some(info) = self.entries.get_mut(outcome) {
+            info.blocked = blocked;
         }
     }
 
@@ -137,6 +149,7 @@ impl OutcomeSet {
                         racy_executions,
                         race_free: !racy,
                         witness: witness(),
+                        blocked: Vec::new(),
                     },
                 );
             }

@@ -43,6 +43,7 @@ use crate::ir::Program;
 use crate::model::Model;
 use crate::model::machine::Machine;
 use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::trace::Trace;
 
 /// Bounds on one exploration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -255,6 +256,7 @@ impl<'a> Explorer<'a> {
                 outcomes.add(outcome, Some(count), racy, || graph.path_to(trap.entry));
             }
         }
+        note_blocked_threads(&machine, &mut outcomes);
         let races = races::report(&machine, &graph, &toward);
         Exploration {
             model: self.model.name.clone(),
@@ -268,6 +270,35 @@ impl<'a> Explorer<'a> {
                 elapsed: started.elapsed(),
             },
             completeness,
+        }
+    }
+}
+
+/// For each never-terminating outcome whose witness ends in a state with no
+/// step left, records the threads blocked there and their instructions.
+fn note_blocked_threads(machine: &Machine<'_>, outcomes: &mut OutcomeSet) {
+    let stuck: Vec<(Outcome, Trace)> = outcomes
+        .iter()
+        .filter(|(o, _)| matches!(o, Outcome::NeverTerminates(_)))
+        .map(|(o, info)| (o.clone(), info.witness.clone()))
+        .collect();
+    for (outcome, witness) in stuck {
+        let mut state = machine.initial_state();
+        for &step in &witness.steps {
+            state = machine
+                .apply(&state, step)
+                .expect("invariant: witnesses replay")
+                .1;
+        }
+        let mut any_step = false;
+        machine.successors(&state, &mut Vec::new(), |_, _, _, _| any_step = true);
+        if !any_step {
+            let blocked = machine
+                .thread_ids()
+                .filter(|&t| !machine.thread_done(&state, t))
+                .map(|t| (t, machine.core.layout.pc(&state, t)))
+                .collect();
+            outcomes.set_blocked(&outcome, blocked);
         }
     }
 }

@@ -75,6 +75,19 @@ pub fn run_value(run: &RunReport) -> Value {
             value["racy_executions"] = count_value(info.racy_executions);
             value["race_free"] = json!(info.race_free);
             value["witness"] = trace_value(&info.witness, set);
+            if !info.blocked.is_empty() {
+                value["blocked"] = info
+                    .blocked
+                    .iter()
+                    .map(|&(t, pc)| {
+                        json!({
+                            "thread": set.thread_name(t),
+                            "pc": pc,
+                            "instruction": run.program.threads[t.index()].source.get(pc),
+                        })
+                    })
+                    .collect();
+            }
             value
         })
         .collect();

@@ -174,3 +174,20 @@ pub(crate) fn render_verdict(
         program.name
     )
 }
+
+/// Each blocked thread and where: `worker at [0] Lock("m")`.
+pub(crate) fn blocked_at(
+    program: &crate::ir::Program,
+    blocked: &[(crate::ir::ThreadId, usize)],
+) -> Vec<String> {
+    blocked
+        .iter()
+        .map(|&(t, pc)| {
+            let source = program.threads[t.index()]
+                .source
+                .get(pc)
+                .map_or("?", String::as_str);
+            format!("{} at [{pc}] {source}", program.thread_name(t))
+        })
+        .collect()
+}

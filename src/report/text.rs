@@ -85,7 +85,12 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         if !outcomes.is_empty() {
             writeln!(out, "{header} {}", outcomes.len())?;
             for (outcome, info) in outcomes {
-                writeln!(out, "{}  # {}", set.display(outcome), outcome_notes(info))?;
+                let mut notes = outcome_notes(info);
+                if !info.blocked.is_empty() {
+                    notes.push_str(", blocked: ");
+                    notes.push_str(&super::blocked_at(program, &info.blocked).join(", "));
+                }
+                writeln!(out, "{}  # {notes}", set.display(outcome))?;
             }
         }
     }

@@ -1,0 +1,116 @@
+//! Go synchronisation beyond the corpus's outcome sets: where blocked threads
+//! are reported, panics stopping every thread, and happens-before edges of
+//! mutexes and wait groups in recorded executions.
+
+use hbsim::explore::explore;
+use hbsim::hb::Execution;
+use hbsim::ir::ThreadId;
+use hbsim::model::Model;
+use hbsim::outcome::Outcome;
+use hbsim::syntax::parse_str;
+
+fn load(src: &str) -> hbsim::ir::Program {
+    parse_str(src, "test.ron").expect("test parses").program
+}
+
+#[test]
+fn a_leaked_goroutine_is_reported_blocked_at_its_lock() {
+    let program = load(
+        r#"Litmus(name: "leak", threads: {
+            "main": [ Lock("m"), Go("worker") ],
+            "worker": [ Lock("m"), Store("x", 1), Unlock("m") ],
+        }, condition: "exists (x=1)")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&program, &model);
+        let outcomes: Vec<_> = exploration.outcomes.iter().collect();
+        assert_eq!(outcomes.len(), 1, "{}", model.name);
+        let (outcome, info) = outcomes[0];
+        assert_eq!(*outcome, Outcome::NeverTerminates(vec![ThreadId(1)]));
+        // Instruction 0 of the goroutine is its start; 1 is the Lock.
+        assert_eq!(info.blocked, vec![(ThreadId(1), 1)], "{}", model.name);
+    }
+}
+
+#[test]
+fn a_spinning_thread_is_not_reported_blocked() {
+    let program = load(
+        r#"Litmus(name: "spin", threads: [
+            [ Loop(body: [ AtomicLoad("r0", "flag") ], until: "r0 == 1") ],
+        ], condition: "exists true")"#,
+    );
+    let exploration = explore(&program, &Model::sc());
+    let (outcome, info) = exploration.outcomes.iter().next().expect("one outcome");
+    assert_eq!(*outcome, Outcome::NeverTerminates(vec![ThreadId(0)]));
+    assert!(info.blocked.is_empty());
+}
+
+#[test]
+fn a_panic_stops_every_thread() {
+    // P1 would store y=1 after P0's panic in some interleavings; the panic
+    // ends the program, so no outcome has P1 running after it.
+    let program = load(
+        r#"Litmus(name: "panic", threads: [
+            [ Unlock("m") ],
+            [ Store("y", 1) ],
+        ], condition: "exists true")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&program, &model);
+        let outcomes: Vec<&Outcome> = exploration.outcomes.iter().map(|(o, _)| o).collect();
+        assert_eq!(
+            outcomes,
+            vec![&Outcome::Panic(ThreadId(0))],
+            "{}",
+            model.name
+        );
+        let info = exploration.outcomes.iter().next().unwrap().1;
+        // P0 panics first, or after P1's store; under tso and pso also after
+        // P1's store entered its buffer but before it reached memory.
+        let executions = if model.name == "tso" || model.name == "pso" {
+            3
+        } else {
+            2
+        };
+        assert_eq!(
+            info.executions,
+            Some(hbsim::outcome::Count::Finite(executions)),
+            "{}",
+            model.name
+        );
+        let exec = Execution::record(&program, &model, &info.witness).unwrap();
+        assert!(exec.steps.last().unwrap().panicked.is_some());
+    }
+}
+
+#[test]
+fn unlock_is_synchronised_before_the_next_lock() {
+    let program = load(
+        r#"Litmus(name: "handoff", threads: [
+            [ Lock("m"), Store("x", 1), Unlock("m") ],
+            [ Lock("m"), Load("r0", "x"), Unlock("m") ],
+        ], condition: "exists (1:r0=1)")"#,
+    );
+    for model in Model::builtins() {
+        let exploration = explore(&program, &model);
+        assert!(exploration.races.is_empty(), "{}", model.name);
+        for (_, info) in exploration.outcomes.iter() {
+            let exec = Execution::record(&program, &model, &info.witness).unwrap();
+            let store = exec
+                .events
+                .iter()
+                .find(|e| e.pc == Some(1) && e.thread == Some(ThreadId(0)))
+                .unwrap();
+            let load = exec
+                .events
+                .iter()
+                .find(|e| e.pc == Some(1) && e.thread == Some(ThreadId(1)))
+                .unwrap();
+            assert!(
+                exec.happens_before(store.id, load.id) || exec.happens_before(load.id, store.id),
+                "{}: the critical sections are ordered",
+                model.name
+            );
+        }
+    }
+}
