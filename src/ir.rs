@@ -92,6 +92,8 @@ pub enum LocKind {
     WaitGroup,
     /// Whether a goroutine (this thread) has been started by a `Go`: 0 or 1.
     Started(ThreadId),
+    /// A `sync.Once`: 0 not run, 1 running, 2 done.
+    Once,
 }
 
 /// One thread: its registers and its code.
@@ -207,6 +209,13 @@ pub enum SyncOp {
     /// The first instruction of a spawned goroutine: blocks until a `Go` starts
     /// it (an atomic read of 1).
     Start,
+    /// Entering `once.Do(f)`: the first call claims the body (an atomic
+    /// read-modify-write from 0 to 1, setting the register to 1); a call while
+    /// the body runs blocks; a call after it finished reads 2 (setting the
+    /// register to 0) and skips the body.
+    OnceEnter(Reg),
+    /// The end of the single execution of a `once.Do` body (an atomic write of 2).
+    OnceDone,
 }
 
 /// Whether a load or store is an ordinary memory access or a synchronising

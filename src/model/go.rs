@@ -277,7 +277,11 @@ impl GoMemory {
                 let newest = layout.segment_len(s, obj.index()) - 1;
                 let (entry, from) = self.entry(core, s, *obj, newest);
                 let old = entry[VALUE];
-                match sync::action(op, old, layout.regs(s, t)) {
+                let action = sync::action(op, old, layout.regs(s, t));
+                if let Some((dst, value)) = sync::result(op, action) {
+                    layout.regs_mut(out, t)[dst.index()] = value;
+                }
+                match action {
                     SyncAction::Blocked => return None,
                     SyncAction::Panic => return Some(core.panic(out, t, j)),
                     SyncAction::Read => {

@@ -361,8 +361,8 @@ fn accesses(instr: &Instr) -> Vec<(Loc, Kind)> {
         ],
         Instr::Sync { op, obj } => {
             let (reads, writes) = match op {
-                SyncOp::Lock | SyncOp::Add(_) => (true, true),
-                SyncOp::Unlock | SyncOp::Go => (false, true),
+                SyncOp::Lock | SyncOp::Add(_) | SyncOp::OnceEnter(_) => (true, true),
+                SyncOp::Unlock | SyncOp::Go | SyncOp::OnceDone => (false, true),
                 SyncOp::Wait | SyncOp::Start => (true, false),
             };
             [(reads, false), (writes, true)]

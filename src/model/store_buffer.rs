@@ -249,6 +249,9 @@ impl StoreBuffers {
                 let old = layout.mem(s, *obj);
                 let action = sync::action(op, old, layout.regs(s, t));
                 copy_into(out, s);
+                if let Some((dst, value)) = sync::result(op, action) {
+                    layout.regs_mut(out, t)[dst.index()] = value;
+                }
                 match action {
                     SyncAction::Blocked => return None,
                     SyncAction::Panic => return Some(core.panic(out, t, pc)),

@@ -16,12 +16,17 @@
 //!   counter goes negative; `Wait` blocks until it reads 0, which the last
 //!   `Done` wrote, so every `Done` is synchronised before the return of the
 //!   `Wait` it unblocks.
+//! - **Once** (0 not run, 1 running, 2 done). `OnceDo` enters with `OnceEnter`:
+//!   the first call swaps 0 for 1 and runs the body, which ends with
+//!   `OnceDone` writing 2; a call while the body runs blocks; a later call
+//!   reads the 2, so the completion of the body is synchronised before the
+//!   return of every `OnceDo` (sync.Once documentation).
 //! - **Goroutine start** (0 not started, 1 started). `Go` writes 1; the
 //!   goroutine's first step, `Start`, blocks until it reads that 1, so the `go`
 //!   statement is synchronised before the goroutine starts. A goroutine's exit
 //!   writes nothing: it synchronises with nothing.
 
-use crate::ir::{SyncOp, Val};
+use crate::ir::{Reg, SyncOp, Val};
 
 /// What a synchronisation operation does, given its object's current value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +57,19 @@ pub(crate) fn action(op: &SyncOp, old: Val, regs: &[Val]) -> SyncAction {
         SyncOp::Wait if old == 0 => SyncAction::Read,
         SyncOp::Go => SyncAction::Write(1),
         SyncOp::Start if old == 1 => SyncAction::Read,
-        SyncOp::Lock | SyncOp::Wait | SyncOp::Start => SyncAction::Blocked,
+        SyncOp::OnceEnter(_) if old == 0 => SyncAction::Rmw(1),
+        SyncOp::OnceEnter(_) if old == 2 => SyncAction::Read,
+        SyncOp::OnceDone => SyncAction::Write(2),
+        SyncOp::Lock | SyncOp::Wait | SyncOp::Start | SyncOp::OnceEnter(_) => SyncAction::Blocked,
+    }
+}
+
+/// The register an operation sets, and its value, once it acts: `OnceEnter`
+/// tells whether this call runs the body.
+pub(crate) fn result(op: &SyncOp, action: SyncAction) -> Option<(Reg, Val)> {
+    match (op, action) {
+        (SyncOp::OnceEnter(dst), SyncAction::Rmw(_)) => Some((*dst, 1)),
+        (SyncOp::OnceEnter(dst), SyncAction::Read) => Some((*dst, 0)),
+        _ => None,
     }
 }

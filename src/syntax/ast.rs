@@ -85,6 +85,8 @@ pub(crate) enum Instr {
     Wait(Lit),
     /// `Go("worker")`: starts the named thread as a goroutine.
     Go(Lit),
+    /// `OnceDo("once", [...])`: `once.Do(func() { ... })` on a `sync.Once`.
+    OnceDo(Lit, Vec<Instr>),
 }
 
 /// A value operand: an integer, or a register expression in a string.
@@ -129,6 +131,7 @@ impl Instr {
             Instr::Done(wg) => format!("Done({})", q(wg)),
             Instr::Wait(wg) => format!("Wait({})", q(wg)),
             Instr::Go(t) => format!("Go({})", q(t)),
+            Instr::OnceDo(once, _) => format!("OnceDo({}, [...])", q(once)),
         }
     }
 }

@@ -137,6 +137,14 @@ impl ThreadBuilder {
         self.push(Instr::Go(lit(thread)))
     }
 
+    /// `OnceDo(once, body)`: `once.Do(func() { body })`.
+    pub fn once_do(self, once: &str, body: impl FnOnce(ThreadBuilder) -> ThreadBuilder) -> Self {
+        self.push(Instr::OnceDo(
+            lit(once),
+            body(ThreadBuilder::default()).code,
+        ))
+    }
+
     /// `Let(reg, value)`.
     pub fn set(self, reg: &str, value: impl Into<Value>) -> Self {
         self.push(Instr::Let(lit(reg), operand(value)))

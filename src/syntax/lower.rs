@@ -295,6 +295,10 @@ impl Context<'_> {
                 ast::Instr::Add(wg, _) | ast::Instr::Done(wg) | ast::Instr::Wait(wg) => {
                     self.declare(wg, LocKind::WaitGroup, vars)?
                 }
+                ast::Instr::OnceDo(once, body) => {
+                    self.declare(once, LocKind::Once, vars)?;
+                    self.collect_variables(body, vars)?;
+                }
                 ast::Instr::If {
                     then, otherwise, ..
                 } => {
@@ -347,17 +351,19 @@ impl Context<'_> {
         names: &[Option<String>],
         vars: &mut Variables,
     ) -> Lowering<Vec<Option<crate::ir::Loc>>> {
-        fn go_targets<'a>(code: &'a [ast::Instr], out: &mut Vec<&'a Lit>) {
+        /// Each `Go` of `code`, and whether it is inside a loop.
+        fn go_targets<'a>(code: &'a [ast::Instr], in_loop: bool, out: &mut Vec<(&'a Lit, bool)>) {
             for instr in code {
                 match instr {
-                    ast::Instr::Go(target) => out.push(target),
+                    ast::Instr::Go(target) => out.push((target, in_loop)),
                     ast::Instr::If {
                         then, otherwise, ..
                     } => {
-                        go_targets(then, out);
-                        go_targets(otherwise, out);
+                        go_targets(then, in_loop, out);
+                        go_targets(otherwise, in_loop, out);
                     }
-                    ast::Instr::Loop { body, .. } => go_targets(body, out),
+                    ast::Instr::Loop { body, .. } => go_targets(body, true, out),
+                    ast::Instr::OnceDo(_, body) => go_targets(body, in_loop, out),
                     _ => {}
                 }
             }
@@ -365,8 +371,13 @@ impl Context<'_> {
         let mut started = vec![None; threads.len()];
         for (t, (_, code)) in threads.iter().enumerate() {
             let mut targets = Vec::new();
-            go_targets(code, &mut targets);
-            for lit in targets {
+            go_targets(code, false, &mut targets);
+            for (lit, in_loop) in targets {
+                if in_loop {
+                    return Err(self
+                        .at(lit, "a `Go` inside a `Loop` could start its goroutine more than once", "in a loop")
+                        .with_help("each goroutine is one thread, started once: write one thread per goroutine and a `Go` for each"));
+                }
                 let Some(target) = resolve_thread_name(&lit.text, names) else {
                     return Err(self.at(
                         lit,
@@ -692,6 +703,7 @@ fn kind_name(kind: LocKind) -> &'static str {
         LocKind::Mutex => "a mutex",
         LocKind::WaitGroup => "a wait group",
         LocKind::Started(_) => "a goroutine",
+        LocKind::Once => "a once",
     }
 }
 
@@ -761,6 +773,20 @@ impl ThreadLowering<'_, '_> {
             observed: false,
         });
         Ok(Reg(self.regs.len() as u16 - 1))
+    }
+
+    /// A register of hbsim's own (its name is no identifier, so it cannot
+    /// clash with the file's), never part of the outcome.
+    fn hidden_register(&mut self, name: &str) -> Reg {
+        if let Some(i) = self.regs.iter().position(|r| r.name == name) {
+            return Reg(i as u16);
+        }
+        self.regs.push(Register {
+            name: name.to_string(),
+            init: 0,
+            observed: false,
+        });
+        Reg(self.regs.len() as u16 - 1)
     }
 
     /// A register written by an instruction: part of the outcome.
@@ -896,6 +922,25 @@ impl ThreadLowering<'_, '_> {
                     op: SyncOp::Go,
                     obj: crate::ir::Loc(obj as u16),
                 }
+            }
+            ast::Instr::OnceDo(once, body) => {
+                let obj = self.variable(once);
+                let claimed = self.hidden_register(&format!("once {}", once.text));
+                self.code.push(Instr::Sync {
+                    op: SyncOp::OnceEnter(claimed),
+                    obj,
+                });
+                self.source.push(instr.source());
+                let skip = self.placeholder(format!("OnceDo({:?}): body already run", once.text));
+                self.lower_block(body)?;
+                self.code.push(Instr::Sync {
+                    op: SyncOp::OnceDone,
+                    obj,
+                });
+                self.source
+                    .push(format!("OnceDo({:?}): body finished", once.text));
+                self.patch(skip, negate(Expr::Reg(claimed)));
+                return Ok(());
             }
             ast::Instr::Loop { body, until } => {
                 let start = self.code.len();

@@ -149,6 +149,7 @@ fn instruction(instr: &Instr, indent: usize) -> String {
             block(body, indent),
             quote(until)
         ),
+        Instr::OnceDo(once, body) => format!("OnceDo({}, {})", quote(once), block(body, indent)),
         Instr::Lock(_)
         | Instr::Unlock(_)
         | Instr::Add(..)
