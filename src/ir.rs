@@ -190,7 +190,8 @@ pub enum Instr {
 /// A Go synchronisation operation; each is one atomic access of its object's
 /// word, so happens-before follows from the atomics' rule (an atomic read of
 /// an atomic write is synchronised before it), which gives the Go memory
-/// model's rules for these objects (docs/models.md).
+/// model's rules for these objects; wait-group updates are the exception
+/// (docs/models.md, "Go synchronisation").
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncOp {
     /// `m.Lock()`: blocks until the mutex is unlocked, then locks it (an atomic
@@ -198,8 +199,9 @@ pub enum SyncOp {
     Lock,
     /// `m.Unlock()`: unlocks (an atomic write of 0); panics if it is unlocked.
     Unlock,
-    /// `wg.Add(delta)` (`wg.Done()` is `Add(-1)`): an atomic fetch-and-add;
-    /// panics if the counter becomes negative.
+    /// `wg.Add(delta)` (`wg.Done()` is `Add(-1)`): updates the counter without
+    /// acquiring anything; a decrement releases (merging into the counter's
+    /// clock); panics if the counter becomes negative.
     Add(Expr),
     /// `wg.Wait()`: blocks until the counter is 0 (an atomic read of 0).
     Wait,

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use super::clock::VClock;
 use super::graph::{HbEdge, HbGraph};
 use super::{Event, EventId, EventKind, Execution, StepRecord};
-use crate::ir::{Access, Loc, Program, ThreadId};
+use crate::ir::{Access, Loc, LocKind, Program, ThreadId};
 use crate::model::Model;
 use crate::model::machine::{Effect, Machine, Sink, Source};
 use crate::trace::{ReplayError, Step, Trace};
@@ -72,6 +72,10 @@ struct Recorder {
     /// index, the program-order key of its events.
     passes: Vec<u64>,
     inits: Vec<EventId>,
+    /// What each shared word is.
+    kinds: Vec<LocKind>,
+    /// For each wait-group word, its decrements so far (their clocks merge).
+    decrements: Vec<Vec<EventId>>,
 }
 
 impl Recorder {
@@ -88,6 +92,8 @@ impl Recorder {
             clocks: vec![VClock::zero(threads); threads],
             passes: vec![0; threads],
             inits: Vec::new(),
+            kinds: program.locs.iter().map(|l| l.kind).collect(),
+            decrements: vec![Vec::new(); program.locs.len()],
         };
         for (l, location) in program.locs.iter().enumerate() {
             let id = recorder.push(Event {
@@ -197,6 +203,22 @@ impl Recorder {
                 Some(value),
                 None,
             ),
+            Effect::Counter {
+                pc,
+                loc,
+                old,
+                new,
+                from,
+                ..
+            } => (
+                pc,
+                EventKind::Rmw,
+                Access::Atomic,
+                Some(loc),
+                Some(old),
+                Some(new),
+                Some(from),
+            ),
             Effect::Rmw {
                 pc,
                 loc,
@@ -233,9 +255,18 @@ impl Recorder {
                 }
             }
         });
-        let synchronises = self.synchronised_before(access, observed);
+        let synchronises = match (effect, loc) {
+            (Effect::Counter { .. }, _) => Vec::new(),
+            (Effect::Read { .. }, Some(l)) if self.kinds[l.index()] == LocKind::WaitGroup => {
+                self.decrements[l.index()].clone()
+            }
+            _ => self
+                .synchronised_before(access, observed)
+                .into_iter()
+                .collect(),
+        };
         let clock = &mut self.clocks[t.index()];
-        if let Some(w) = synchronises {
+        for w in &synchronises {
             clock.join(&self.events[w.index()].clock);
         }
         let mut clock = clock.clone();
@@ -254,9 +285,12 @@ impl Recorder {
             clock,
         });
         self.reads_from[id.index()] = observed;
-        if let Some(w) = synchronises {
+        for w in synchronises {
             self.sync.push((w, id));
             self.graph.add_edge(w, id, HbEdge::Sync);
+        }
+        if let (Effect::Counter { release: true, .. }, Some(l)) = (effect, loc) {
+            self.decrements[l.index()].push(id);
         }
         if let Some(l) = loc.filter(|_| written.is_some()) {
             match effect {
@@ -271,9 +305,10 @@ impl Recorder {
     }
 
     /// The event synchronised before a new event that makes an `access` and
-    /// reads from `observed`: the rules of synchronised-before in one place
-    /// (today: an atomic read of an atomic write; initial writes need no edge,
-    /// as they happen before everything).
+    /// reads from `observed`: an atomic read of an atomic write (initial writes
+    /// need no edge, as they happen before everything). Wait-group counters
+    /// are the exception, handled by the caller: their updates acquire
+    /// nothing, and a `Wait` acquires every decrement before it.
     fn synchronised_before(&self, access: Access, observed: Option<EventId>) -> Option<EventId> {
         observed.filter(|&w| {
             let writer = &self.events[w.index()];

@@ -48,6 +48,15 @@ impl ThreadClocks {
         }
     }
 
+    /// `published ⊔= C_u`, then increments `C_u[u]` (a release that keeps the
+    /// releases before it, as Go's race detector's `ReleaseMerge`).
+    pub fn release_merge(&self, words: &mut [Val], u: usize, published: usize) {
+        for t in 0..self.threads {
+            words[published + t] = words[published + t].max(words[self.at(u, t)]);
+        }
+        words[self.at(u, u)] += 1;
+    }
+
     /// Copies `C_u` to offset `published`, then increments `C_u[u]`.
     pub fn release(&self, words: &mut [Val], u: usize, published: usize) {
         for t in 0..self.threads {

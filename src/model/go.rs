@@ -315,6 +315,17 @@ impl GoMemory {
                             from,
                         }
                     }
+                    SyncAction::Update { new, release } => {
+                        self.update_counter(core, out, t, *obj, new, release);
+                        Effect::Counter {
+                            pc: j,
+                            loc: *obj,
+                            old,
+                            new,
+                            release,
+                            from,
+                        }
+                    }
                 }
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
@@ -392,10 +403,7 @@ impl GoMemory {
     }
 
     fn all_finished(&self, core: &Core<'_>, s: &[Val]) -> bool {
-        (0..self.threads).all(|t| {
-            core.instr(ThreadId(t as u16), core.layout.pc(s, ThreadId(t as u16)))
-                .is_none()
-        })
+        (0..self.threads).all(|t| core.finished(s, ThreadId(t as u16)))
     }
 
     /// The history entries of `loc` a read after every thread may observe: those
@@ -582,6 +590,36 @@ impl GoMemory {
             .position(|older| older == entry.as_slice());
         if let Some(i) = same {
             core.layout.remove(out, loc.index(), i);
+        }
+        core.layout.push(out, loc.index(), &entry);
+        core.layout.set_mem(out, loc, value);
+    }
+
+    /// A wait-group update: a new newest entry whose clock carries the
+    /// previous entry's (the merged clock of the decrements so far), joined
+    /// with the thread's own clock for a decrement, which then counts as a
+    /// release.
+    fn update_counter(
+        &self,
+        core: &Core<'_>,
+        out: &mut Vec<Val>,
+        t: ThreadId,
+        loc: Loc,
+        value: Val,
+        release: bool,
+    ) {
+        let history = core.layout.segment(out, loc.index());
+        let mut entry = history[history.len() - self.width..].to_vec();
+        entry[VALUE] = value;
+        entry[WRITER] = Val::from(t.0) + 1;
+        entry[ATOMIC] = 1;
+        if self.synchronising && release {
+            let fixed = core.layout.fixed().start;
+            for u in 0..self.threads {
+                let mine = out[fixed + self.clocks.at(t.index(), u)];
+                entry[CLOCK + u] = entry[CLOCK + u].max(mine);
+            }
+            out[fixed + self.clocks.at(t.index(), t.index())] += 1;
         }
         core.layout.push(out, loc.index(), &entry);
         core.layout.set_mem(out, loc, value);

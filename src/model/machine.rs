@@ -6,7 +6,7 @@
 //! engine: store buffers ([`super::store_buffer`], the rules of the module doc
 //! of [`crate::model`]) or the Go memory model ([`super::go`]).
 
-use crate::ir::{Access, Instr, Loc, Observable, Program, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Observable, Program, SyncOp, ThreadId, Val};
 use crate::model::go::GoMemory;
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
@@ -64,6 +64,16 @@ pub(crate) enum Effect {
     Local,
     /// The oldest entry of `buffer` reached memory.
     Commit { buffer: usize, loc: Loc, value: Val },
+    /// A thread updated a wait-group counter from `old` to `new`, acquiring
+    /// nothing; a decrement (`release`) merges its clock into the counter's.
+    Counter {
+        pc: usize,
+        loc: Loc,
+        old: Val,
+        new: Val,
+        release: bool,
+        from: Source,
+    },
     /// A thread's synchronisation operation panicked (an unlock of an unlocked
     /// mutex, a negative wait-group counter): the program stops.
     Panic { pc: usize },
@@ -79,6 +89,7 @@ impl Effect {
             | Effect::Write { pc, .. }
             | Effect::Rmw { pc, .. }
             | Effect::Fence { pc }
+            | Effect::Counter { pc, .. }
             | Effect::Panic { pc } => Some(pc),
             Effect::Local | Effect::Commit { .. } | Effect::Observe { .. } => None,
         }
@@ -225,7 +236,7 @@ impl<'p> Machine<'p> {
 
     /// Whether thread `t` has finished its code (its buffers may still hold stores).
     pub fn thread_done(&self, s: &[Val], t: ThreadId) -> bool {
-        self.core.layout.pc(s, t) == self.core.program.threads[t.index()].code.len()
+        self.core.finished(s, t)
     }
 
     /// Current values of the program's observables, in [`Program::observables`] order.
@@ -317,6 +328,20 @@ impl<'p> Machine<'p> {
 }
 
 impl Core<'_> {
+    /// Whether thread `t` has run to the end of its code, or is a goroutine
+    /// that no `Go` has started. The latter counts as finished wherever
+    /// finishing is asked about (every other thread finished, or all stuck):
+    /// no `Go` can start it any more, so it never exists.
+    pub fn finished(&self, s: &[Val], t: ThreadId) -> bool {
+        let pc = self.layout.pc(s, t);
+        pc == self.program.threads[t.index()].code.len()
+            || (pc == 0
+                && matches!(
+                    self.instr(t, 0),
+                    Some(Instr::Sync { op: SyncOp::Start, obj }) if self.layout.mem(s, *obj) == 0
+                ))
+    }
+
     /// Stops thread `t`, whose instruction `pc` panicked, in `s`: its pc moves
     /// past the end of its code, where [`Machine::panicked`] finds it.
     pub fn panic(&self, s: &mut [Val], t: ThreadId, pc: usize) -> Effect {

@@ -197,6 +197,7 @@ impl RaceWords {
             return None;
         }
         let u = t.index();
+        // What the access reads and writes, and how it synchronises.
         let (pc, loc, reads, writes, access, from) = match *effect {
             Effect::Read {
                 pc,
@@ -211,18 +212,21 @@ impl RaceWords {
             Effect::Rmw {
                 pc, loc, new, from, ..
             } => (pc, loc, true, new.is_some(), Access::Atomic, Some(from)),
+            Effect::Counter { pc, loc, .. } => (pc, loc, true, true, Access::Atomic, None),
             _ => return None,
         };
         let atomic = access == Access::Atomic;
         // The sync clock is the last atomic write's: an atomic read of memory
         // holds it unless a plain write cleared it; a read of a history entry
         // synchronises exactly when the entry is atomic (then it is that write).
-        let synchronises = match from {
-            Some(Source::History { atomic, .. }) => atomic,
-            Some(_) => true,
-            None => false,
-        };
-        if atomic && synchronises {
+        // A wait-group update acquires nothing.
+        let acquires = atomic
+            && match from {
+                Some(Source::History { atomic, .. }) => atomic,
+                Some(_) => true,
+                None => false,
+            };
+        if acquires {
             self.acquire(words, u, loc);
         }
         let mut earlier = SmallVec::new();
@@ -232,13 +236,16 @@ impl RaceWords {
                 self.access(words, u, pc, (loc, kind), &mut earlier);
             }
         }
-        if atomic && writes {
-            self.release(words, u, loc);
-        } else if let Effect::Write {
-            to: Sink::Memory, ..
-        } = *effect
-        {
-            self.clear_sync_clock(words, loc);
+        match *effect {
+            Effect::Counter { release: true, .. } => self.release_merge(words, u, loc),
+            Effect::Counter { release: false, .. } => {}
+            _ if atomic && writes => self.release(words, u, loc),
+            Effect::Write {
+                to: Sink::Memory, ..
+            } => {
+                self.clear_sync_clock(words, loc);
+            }
+            _ => {}
         }
         self.renumber(words);
         if earlier.is_empty() {
@@ -270,6 +277,12 @@ impl RaceWords {
     fn acquire(&self, words: &mut [Val], u: usize, loc: Loc) {
         if let Some(at) = self.sync_clock[loc.index()] {
             self.clocks.acquire(words, u, at);
+        }
+    }
+
+    fn release_merge(&self, words: &mut [Val], u: usize, loc: Loc) {
+        if let Some(at) = self.sync_clock[loc.index()] {
+            self.clocks.release_merge(words, u, at);
         }
     }
 

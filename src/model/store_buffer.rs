@@ -282,6 +282,17 @@ impl StoreBuffers {
                             from: Source::Memory,
                         }
                     }
+                    SyncAction::Update { new, release } => {
+                        layout.set_mem(out, *obj, new);
+                        Effect::Counter {
+                            pc,
+                            loc: *obj,
+                            old,
+                            new,
+                            release,
+                            from: Source::Memory,
+                        }
+                    }
                 }
             }
             Instr::Let { .. } | Instr::Goto { .. } => {

@@ -11,11 +11,13 @@
 //!   of `Unlock` is synchronised before the return of call n+1 of `Lock`, and
 //!   by transitivity before every later one. `Unlock` writes 0; on an unlocked
 //!   mutex it panics.
-//! - **WaitGroup** (its counter). `Add(d)` (and `Done`, `Add(-1)`) adds to the
-//!   counter atomically, each reading the previous update, and panics if the
-//!   counter goes negative; `Wait` blocks until it reads 0, which the last
-//!   `Done` wrote, so every `Done` is synchronised before the return of the
-//!   `Wait` it unblocks.
+//! - **WaitGroup** (its counter). `Add(d)` (and `Done`, `Add(-1)`) updates the
+//!   counter and panics if it goes negative, but synchronises with nothing it
+//!   reads: the Go memory model orders no `Add` or `Done` after another. A
+//!   decrement *merges* its thread's clock into the counter's (as Go's race
+//!   detector does with `ReleaseMerge`), and `Wait`, which blocks until the
+//!   counter is 0, acquires that merged clock: every `Done` is synchronised
+//!   before the return of the `Wait` it unblocks, and nothing more.
 //! - **Once** (0 not run, 1 running, 2 done). `OnceDo` enters with `OnceEnter`:
 //!   the first call swaps 0 for 1 and runs the body, which ends with
 //!   `OnceDone` writing 2; a call while the body runs blocks; a later call
@@ -41,6 +43,9 @@ pub(crate) enum SyncAction {
     Write(Val),
     /// An atomic read-modify-write writing this value.
     Rmw(Val),
+    /// A wait-group update to this value: it acquires nothing, and releases
+    /// (merging its clock into the counter's) exactly when `release`.
+    Update { new: Val, release: bool },
 }
 
 /// The action of `op` when its object holds `old`; `regs` are the thread's
@@ -51,7 +56,10 @@ pub(crate) fn action(op: &SyncOp, old: Val, regs: &[Val]) -> SyncAction {
         SyncOp::Unlock if old == 1 => SyncAction::Write(0),
         SyncOp::Unlock => SyncAction::Panic,
         SyncOp::Add(delta) => match old.checked_add(delta.eval(regs)) {
-            Some(new) if new >= 0 => SyncAction::Rmw(new),
+            Some(new) if new >= 0 => SyncAction::Update {
+                new,
+                release: new < old,
+            },
             _ => SyncAction::Panic,
         },
         SyncOp::Wait if old == 0 => SyncAction::Read,

@@ -60,6 +60,12 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
     };
     writeln!(out, "\nExecution ({how_many}):")?;
     writeln!(out, "{}", step_table(x.program, x.model, x.execution))?;
+    if let Some(info) = x.outcomes.get(x.outcome)
+        && !info.blocked.is_empty()
+    {
+        let blocked = super::blocked_at(x.program, &info.blocked);
+        writeln!(out, "\nBlocked forever: {}", blocked.join(", "))?;
+    }
     render_reads(x, &names, out)?;
     render_races(x.execution, &names, out)
 }

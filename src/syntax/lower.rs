@@ -400,7 +400,7 @@ impl Context<'_> {
                             "second start",
                         )
                         .with_help(
-                            "each goroutine is started once: write one thread per `go` statement",
+                            "each goroutine is started by one `Go`, even on different branches of an `If`: write one thread per `go` statement",
                         ));
                 }
                 let name = format!(
@@ -411,6 +411,17 @@ impl Context<'_> {
                 );
                 let kind = LocKind::Started(ThreadId(target as u16));
                 started[target] = Some(vars.add_kind(&name, 0, kind));
+                if started.iter().all(Option::is_some) {
+                    return Err(self
+                        .at(
+                            lit,
+                            "every thread is a goroutine started by another, so none can start",
+                            "the last one",
+                        )
+                        .with_help(
+                            "leave at least one thread (the main goroutine) that no `Go` names",
+                        ));
+                }
             }
         }
         Ok(started)
@@ -1027,7 +1038,18 @@ impl Resolver<'_> {
     fn observable(&self, atom: &AtomName<'_>) -> Result<Observable, TextError> {
         let Some((thread, thread_span)) = &atom.thread else {
             return match self.vars.index.get(atom.name) {
-                Some(loc) => Ok(Observable::Loc(*loc)),
+                Some(loc) if self.vars.locs[loc.index()].kind == LocKind::Variable => {
+                    Ok(Observable::Loc(*loc))
+                }
+                Some(loc) => Err(TextError::new(
+                    format!(
+                        "expected a variable of the test, found `{}`, which is {}",
+                        atom.name,
+                        kind_name(self.vars.locs[loc.index()].kind)
+                    ),
+                    atom.span.clone(),
+                )
+                .with_help("outcomes show registers and variables, not synchronisation objects")),
                 None => Err(TextError::new(
                     format!(
                         "expected a variable of the test, found undeclared `{}`",
@@ -1082,10 +1104,16 @@ impl Resolver<'_> {
     }
 
     fn describe_vars(&self) -> String {
-        if self.vars.locs.is_empty() {
+        let names: Vec<&str> = self
+            .vars
+            .locs
+            .iter()
+            .filter(|l| l.kind == LocKind::Variable)
+            .map(|l| l.name.as_str())
+            .collect();
+        if names.is_empty() {
             "the test has no shared variables".to_string()
         } else {
-            let names: Vec<&str> = self.vars.locs.iter().map(|l| l.name.as_str()).collect();
             format!("variables of the test: {}", names.join(", "))
         }
     }
