@@ -63,6 +63,8 @@ pub struct Program {
     pub locs: Vec<Location>,
     /// Threads in file order.
     pub threads: Vec<Thread>,
+    /// Go channels, in declaration order.
+    pub channels: Vec<Channel>,
     /// The final-state condition, herd7 style.
     pub condition: Condition,
     /// What the file expects under each model, in file order.
@@ -94,6 +96,26 @@ pub enum LocKind {
     Started(ThreadId),
     /// A `sync.Once`: 0 not run, 1 running, 2 done.
     Once,
+    /// One word of a channel's state (docs/models.md, "Channels").
+    Channel,
+}
+
+/// A Go channel and the words that hold its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    /// The name used in the file.
+    pub name: String,
+    /// Its buffer size (0: unbuffered).
+    pub capacity: usize,
+    /// 1 once closed.
+    pub closed: Loc,
+    /// The buffer (one slot for an unbuffered channel): values in flight.
+    pub slots: Vec<Loc>,
+    /// The slot of the next receive (buffered channels).
+    pub head: Loc,
+    /// How many values are buffered; for an unbuffered channel, the hand-off
+    /// state: 0 free, 1 a value offered, 2 taken by a receiver.
+    pub count: Loc,
 }
 
 /// One thread: its registers and its code.
@@ -218,6 +240,34 @@ pub enum SyncOp {
     OnceEnter(Reg),
     /// The end of the single execution of a `once.Do` body (an atomic write of 2).
     OnceDone,
+    /// `ch <- value` on channel `chan` (for an unbuffered channel, the offer;
+    /// [`SyncOp::SendWait`] follows).
+    Send {
+        /// Index into [`Program::channels`].
+        chan: usize,
+        /// The value sent.
+        value: Expr,
+    },
+    /// The second half of a send on an unbuffered channel: blocks until a
+    /// receiver has taken the value.
+    SendWait {
+        /// Index into [`Program::channels`].
+        chan: usize,
+    },
+    /// `v, ok := <-ch`.
+    Recv {
+        /// Index into [`Program::channels`].
+        chan: usize,
+        /// Register receiving the value, if any.
+        dst: Option<Reg>,
+        /// Register receiving `ok` (1, or 0 for a closed, drained channel), if any.
+        ok: Option<Reg>,
+    },
+    /// `close(ch)`.
+    Close {
+        /// Index into [`Program::channels`].
+        chan: usize,
+    },
 }
 
 /// Whether a load or store is an ordinary memory access or a synchronising

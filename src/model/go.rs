@@ -272,61 +272,34 @@ impl GoMemory {
                 if !in_order || choice != 0 {
                     return None;
                 }
-                // Every write to a synchronisation object is atomic, so an
-                // atomic read of it returns the newest write.
-                let newest = layout.segment_len(s, obj.index()) - 1;
-                let (entry, from) = self.entry(core, s, *obj, newest);
-                let old = entry[VALUE];
-                let action = sync::action(op, old, layout.regs(s, t));
-                if let Some((dst, value)) = sync::result(op, action) {
-                    layout.regs_mut(out, t)[dst.index()] = value;
+                let value = |l: Loc| layout.mem(s, l);
+                let act = match sync::step(core.program, op, *obj, value, layout.regs(s, t)) {
+                    sync::Step::Blocked => return None,
+                    sync::Step::Panic => return Some(core.panic(out, t, j)),
+                    sync::Step::Act(act) => act,
+                };
+                for &(reg, v) in &act.regs {
+                    layout.regs_mut(out, t)[reg.index()] = v;
                 }
-                match action {
-                    SyncAction::Blocked => return None,
-                    SyncAction::Panic => return Some(core.panic(out, t, j)),
-                    SyncAction::Read => {
+                for &(word, v) in &act.internal {
+                    self.set_internal(core, out, word, v);
+                }
+                // Every write to a synchronisation word is atomic, so an
+                // atomic read of it returns the newest write.
+                let newest = layout.segment_len(s, act.word.index()) - 1;
+                let (entry, from) = self.entry(core, s, act.word, newest);
+                match act.action {
+                    SyncAction::Read => self.acquire(core, out, t, entry),
+                    SyncAction::Write(v) => self.write(core, out, t, act.word, v, true),
+                    SyncAction::Rmw(v) => {
                         self.acquire(core, out, t, entry);
-                        Effect::Read {
-                            pc: j,
-                            loc: *obj,
-                            value: old,
-                            access: Access::Atomic,
-                            from,
-                        }
-                    }
-                    SyncAction::Write(value) => {
-                        self.write(core, out, t, *obj, value, true);
-                        Effect::Write {
-                            pc: j,
-                            loc: *obj,
-                            value,
-                            access: Access::Atomic,
-                            to: Sink::History,
-                        }
-                    }
-                    SyncAction::Rmw(new) => {
-                        self.acquire(core, out, t, entry);
-                        self.write(core, out, t, *obj, new, true);
-                        Effect::Rmw {
-                            pc: j,
-                            loc: *obj,
-                            old,
-                            new: Some(new),
-                            from,
-                        }
+                        self.write(core, out, t, act.word, v, true);
                     }
                     SyncAction::Update { new, release } => {
-                        self.update_counter(core, out, t, *obj, new, release);
-                        Effect::Counter {
-                            pc: j,
-                            loc: *obj,
-                            old,
-                            new,
-                            release,
-                            from,
-                        }
+                        self.update_counter(core, out, t, act.word, new, release)
                     }
                 }
+                act.effect(j, from, Sink::History)
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
                 if !in_order || choice != 0 {
@@ -592,6 +565,14 @@ impl GoMemory {
             core.layout.remove(out, loc.index(), i);
         }
         core.layout.push(out, loc.index(), &entry);
+        core.layout.set_mem(out, loc, value);
+    }
+
+    /// Sets a bookkeeping word (a channel's counters) without synchronising:
+    /// its newest entry takes the value.
+    fn set_internal(&self, core: &Core<'_>, out: &mut [Val], loc: Loc, value: Val) {
+        let range = core.layout.segment_range(out, loc.index());
+        out[range.end - self.width + VALUE] = value;
         core.layout.set_mem(out, loc, value);
     }
 

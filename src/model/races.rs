@@ -97,7 +97,7 @@ impl RaceWords {
         let mut kinds: Vec<Vec<(usize, Kind)>> = vec![Vec::new(); locs];
         for (t, thread) in program.threads.iter().enumerate() {
             for instr in &thread.code {
-                for (loc, kind) in accesses(instr) {
+                for (loc, kind) in accesses(program, instr) {
                     if !kinds[loc.index()].contains(&(t, kind)) {
                         kinds[loc.index()].push((t, kind));
                     }
@@ -340,7 +340,7 @@ fn conflict(t: usize, a: Kind, u: usize, b: Kind) -> bool {
 }
 
 /// The accesses an instruction can make.
-fn accesses(instr: &Instr) -> Vec<(Loc, Kind)> {
+fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
     match instr {
         Instr::Load { loc, access, .. } => vec![(
             *loc,
@@ -372,11 +372,41 @@ fn accesses(instr: &Instr) -> Vec<(Loc, Kind)> {
                 },
             ),
         ],
+        Instr::Sync {
+            op:
+                SyncOp::Send { chan, .. }
+                | SyncOp::SendWait { chan }
+                | SyncOp::Recv { chan, .. }
+                | SyncOp::Close { chan },
+            ..
+        } => {
+            // Any slot, and the closed flag, atomically either way.
+            let ch = &program.channels[*chan];
+            ch.slots
+                .iter()
+                .chain([&ch.closed])
+                .flat_map(|&loc| {
+                    [false, true].map(|write| {
+                        (
+                            loc,
+                            Kind {
+                                write,
+                                access: Access::Atomic,
+                            },
+                        )
+                    })
+                })
+                .collect()
+        }
         Instr::Sync { op, obj } => {
             let (reads, writes) = match op {
                 SyncOp::Lock | SyncOp::Add(_) | SyncOp::OnceEnter(_) => (true, true),
                 SyncOp::Unlock | SyncOp::Go | SyncOp::OnceDone => (false, true),
                 SyncOp::Wait | SyncOp::Start => (true, false),
+                SyncOp::Send { .. }
+                | SyncOp::SendWait { .. }
+                | SyncOp::Recv { .. }
+                | SyncOp::Close { .. } => unreachable!("channel operations are handled above"),
             };
             [(reads, false), (writes, true)]
                 .into_iter()

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::machine::{Core, Effect, Sink, Source, copy_into};
-use super::sync::{self, SyncAction};
+use super::sync;
 use super::{BufferShape, Forwarding, StoreBufferConfig};
 use crate::ir::{Access, Instr, Loc, Program, RmwOp, ThreadId, Val};
 use crate::trace::Step;
@@ -246,54 +246,26 @@ impl StoreBuffers {
                 if !drained() {
                     return None;
                 }
-                let old = layout.mem(s, *obj);
-                let action = sync::action(op, old, layout.regs(s, t));
+                let value = |l: Loc| layout.mem(s, l);
+                let act = match sync::step(core.program, op, *obj, value, layout.regs(s, t)) {
+                    sync::Step::Blocked => return None,
+                    sync::Step::Panic => {
+                        copy_into(out, s);
+                        return Some(core.panic(out, t, pc));
+                    }
+                    sync::Step::Act(act) => act,
+                };
                 copy_into(out, s);
-                if let Some((dst, value)) = sync::result(op, action) {
-                    layout.regs_mut(out, t)[dst.index()] = value;
+                for &(reg, v) in &act.regs {
+                    layout.regs_mut(out, t)[reg.index()] = v;
                 }
-                match action {
-                    SyncAction::Blocked => return None,
-                    SyncAction::Panic => return Some(core.panic(out, t, pc)),
-                    SyncAction::Read => Effect::Read {
-                        pc,
-                        loc: *obj,
-                        value: old,
-                        access: Access::Atomic,
-                        from: Source::Memory,
-                    },
-                    SyncAction::Write(value) => {
-                        layout.set_mem(out, *obj, value);
-                        Effect::Write {
-                            pc,
-                            loc: *obj,
-                            value,
-                            access: Access::Atomic,
-                            to: Sink::Memory,
-                        }
-                    }
-                    SyncAction::Rmw(new) => {
-                        layout.set_mem(out, *obj, new);
-                        Effect::Rmw {
-                            pc,
-                            loc: *obj,
-                            old,
-                            new: Some(new),
-                            from: Source::Memory,
-                        }
-                    }
-                    SyncAction::Update { new, release } => {
-                        layout.set_mem(out, *obj, new);
-                        Effect::Counter {
-                            pc,
-                            loc: *obj,
-                            old,
-                            new,
-                            release,
-                            from: Source::Memory,
-                        }
-                    }
+                for &(word, v) in &act.internal {
+                    layout.set_mem(out, word, v);
                 }
+                if let Some(v) = act.written() {
+                    layout.set_mem(out, act.word, v);
+                }
+                act.effect(pc, Source::Memory, Sink::Memory)
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
                 copy_into(out, s);

@@ -23,21 +23,33 @@
 //!   `OnceDone` writing 2; a call while the body runs blocks; a later call
 //!   reads the 2, so the completion of the body is synchronised before the
 //!   return of every `OnceDo` (sync.Once documentation).
+//! - **Channels** (docs/models.md, "Channels"): a closed flag, buffer slots
+//!   and internal counters. A send into a buffered channel is a
+//!   read-modify-write of its slot, which reads the value the receive that
+//!   emptied the slot C sends earlier left (so the k-th receive is synchronised
+//!   before the completion of the (k+C)-th send) and writes the value; a
+//!   receive is a read-modify-write of the slot that reads the send's value
+//!   (the send is synchronised before the receive completes) and clears it.
+//!   On an unbuffered channel a send offers its value (a write), a receive
+//!   takes it (a read-modify-write) and the send completes by reading what the
+//!   receive wrote (the receive is synchronised before the send completes). A
+//!   receive from a closed, drained channel reads the closed flag `close`
+//!   wrote. The counters are the runtime's bookkeeping: read and written
+//!   without synchronising. Sending on or closing a closed channel panics.
 //! - **Goroutine start** (0 not started, 1 started). `Go` writes 1; the
 //!   goroutine's first step, `Start`, blocks until it reads that 1, so the `go`
 //!   statement is synchronised before the goroutine starts. A goroutine's exit
 //!   writes nothing: it synchronises with nothing.
 
-use crate::ir::{Reg, SyncOp, Val};
+use smallvec::SmallVec;
 
-/// What a synchronisation operation does, given its object's current value.
+use super::machine::{Effect, Sink, Source};
+use crate::ir::{Access, Channel, Loc, Program, Reg, SyncOp, Val};
+
+/// The access a synchronisation step makes, the one happens-before sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SyncAction {
-    /// It cannot proceed now (the step is not enabled).
-    Blocked,
-    /// It panics: the program stops.
-    Panic,
-    /// An atomic read of the value, writing nothing.
+    /// An atomic read, writing nothing.
     Read,
     /// An atomic write of this value, reading nothing.
     Write(Val),
@@ -48,36 +60,239 @@ pub(crate) enum SyncAction {
     Update { new: Val, release: bool },
 }
 
-/// The action of `op` when its object holds `old`; `regs` are the thread's
-/// registers, for `Add`'s operand.
-pub(crate) fn action(op: &SyncOp, old: Val, regs: &[Val]) -> SyncAction {
-    match op {
-        SyncOp::Lock if old == 0 => SyncAction::Rmw(1),
-        SyncOp::Unlock if old == 1 => SyncAction::Write(0),
-        SyncOp::Unlock => SyncAction::Panic,
-        SyncOp::Add(delta) => match old.checked_add(delta.eval(regs)) {
-            Some(new) if new >= 0 => SyncAction::Update {
-                new,
-                release: new < old,
+/// Bookkeeping words a step sets, with their values.
+pub(crate) type Internal = SmallVec<[(Loc, Val); 2]>;
+
+/// What a synchronisation step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// It cannot proceed now (the step is not enabled).
+    Blocked,
+    /// It panics: the program stops.
+    Panic,
+    /// It acts.
+    Act(Act),
+}
+
+/// A synchronisation step that acts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Act {
+    /// The word it accesses, as happens-before sees it.
+    pub word: Loc,
+    /// The value that word held.
+    pub old: Val,
+    /// The access.
+    pub action: SyncAction,
+    /// Bookkeeping words it sets without synchronising.
+    pub internal: Internal,
+    /// Registers it sets.
+    pub regs: SmallVec<[(Reg, Val); 2]>,
+}
+
+impl Act {
+    /// The effect of the step at instruction `pc`, its read coming `from` and
+    /// its write going `to` as the engine says.
+    pub fn effect(&self, pc: usize, from: Source, to: Sink) -> Effect {
+        let (loc, old) = (self.word, self.old);
+        match self.action {
+            SyncAction::Read => Effect::Read {
+                pc,
+                loc,
+                value: old,
+                access: Access::Atomic,
+                from,
             },
-            _ => SyncAction::Panic,
-        },
-        SyncOp::Wait if old == 0 => SyncAction::Read,
-        SyncOp::Go => SyncAction::Write(1),
-        SyncOp::Start if old == 1 => SyncAction::Read,
-        SyncOp::OnceEnter(_) if old == 0 => SyncAction::Rmw(1),
-        SyncOp::OnceEnter(_) if old == 2 => SyncAction::Read,
-        SyncOp::OnceDone => SyncAction::Write(2),
-        SyncOp::Lock | SyncOp::Wait | SyncOp::Start | SyncOp::OnceEnter(_) => SyncAction::Blocked,
+            SyncAction::Write(value) => Effect::Write {
+                pc,
+                loc,
+                value,
+                access: Access::Atomic,
+                to,
+            },
+            SyncAction::Rmw(new) => Effect::Rmw {
+                pc,
+                loc,
+                old,
+                new: Some(new),
+                from,
+            },
+            SyncAction::Update { new, release } => Effect::Counter {
+                pc,
+                loc,
+                old,
+                new,
+                release,
+                from,
+            },
+        }
+    }
+
+    /// The value the step writes to its word, if any.
+    pub fn written(&self) -> Option<Val> {
+        match self.action {
+            SyncAction::Read => None,
+            SyncAction::Write(v) | SyncAction::Rmw(v) | SyncAction::Update { new: v, .. } => {
+                Some(v)
+            }
+        }
+    }
+
+    fn on(word: Loc, old: Val, action: SyncAction) -> Step {
+        Step::Act(Act {
+            word,
+            old,
+            action,
+            internal: SmallVec::new(),
+            regs: SmallVec::new(),
+        })
     }
 }
 
-/// The register an operation sets, and its value, once it acts: `OnceEnter`
-/// tells whether this call runs the body.
-pub(crate) fn result(op: &SyncOp, action: SyncAction) -> Option<(Reg, Val)> {
-    match (op, action) {
-        (SyncOp::OnceEnter(dst), SyncAction::Rmw(_)) => Some((*dst, 1)),
-        (SyncOp::OnceEnter(dst), SyncAction::Read) => Some((*dst, 0)),
-        _ => None,
+/// The step `op` on object word `obj` takes when each word holds `value(word)`;
+/// `regs` are the thread's registers.
+pub(crate) fn step(
+    program: &Program,
+    op: &SyncOp,
+    obj: Loc,
+    value: impl Fn(Loc) -> Val,
+    regs: &[Val],
+) -> Step {
+    let old = value(obj);
+    match op {
+        SyncOp::Lock if old == 0 => Act::on(obj, old, SyncAction::Rmw(1)),
+        SyncOp::Unlock if old == 1 => Act::on(obj, old, SyncAction::Write(0)),
+        SyncOp::Unlock => Step::Panic,
+        SyncOp::Add(delta) => match old.checked_add(delta.eval(regs)) {
+            Some(new) if new >= 0 => Act::on(
+                obj,
+                old,
+                SyncAction::Update {
+                    new,
+                    release: new < old,
+                },
+            ),
+            _ => Step::Panic,
+        },
+        SyncOp::Wait if old == 0 => Act::on(obj, old, SyncAction::Read),
+        SyncOp::Go => Act::on(obj, old, SyncAction::Write(1)),
+        SyncOp::Start if old == 1 => Act::on(obj, old, SyncAction::Read),
+        SyncOp::OnceEnter(dst) if old == 0 => {
+            with_reg(Act::on(obj, old, SyncAction::Rmw(1)), *dst, 1)
+        }
+        SyncOp::OnceEnter(dst) if old == 2 => {
+            with_reg(Act::on(obj, old, SyncAction::Read), *dst, 0)
+        }
+        SyncOp::OnceDone => Act::on(obj, old, SyncAction::Write(2)),
+        SyncOp::Lock | SyncOp::Wait | SyncOp::Start | SyncOp::OnceEnter(_) => Step::Blocked,
+        SyncOp::Send { chan, value: v } => send(&program.channels[*chan], &value, v.eval(regs)),
+        SyncOp::SendWait { chan } => send_wait(&program.channels[*chan], &value),
+        SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, *dst, *ok),
+        SyncOp::Close { chan } => {
+            let ch = &program.channels[*chan];
+            if value(ch.closed) != 0 {
+                Step::Panic
+            } else {
+                Act::on(ch.closed, 0, SyncAction::Write(1))
+            }
+        }
     }
+}
+
+fn with_reg(mut step: Step, reg: Reg, v: Val) -> Step {
+    if let Step::Act(act) = &mut step {
+        act.regs.push((reg, v));
+    }
+    step
+}
+
+/// Unbuffered hand-off states, in [`Channel::count`].
+const FREE: Val = 0;
+const OFFERED: Val = 1;
+const TAKEN: Val = 2;
+
+fn send(ch: &Channel, value: &impl Fn(Loc) -> Val, v: Val) -> Step {
+    if value(ch.closed) != 0 {
+        return Step::Panic;
+    }
+    let count = value(ch.count);
+    if ch.capacity == 0 {
+        if count != FREE {
+            return Step::Blocked;
+        }
+        let mut step = Act::on(ch.slots[0], value(ch.slots[0]), SyncAction::Write(v));
+        if let Step::Act(act) = &mut step {
+            act.internal.push((ch.count, OFFERED));
+        }
+        return step;
+    }
+    if count as usize >= ch.capacity {
+        return Step::Blocked;
+    }
+    let slot = ch.slots[(value(ch.head) as usize + count as usize) % ch.capacity];
+    let mut step = Act::on(slot, value(slot), SyncAction::Rmw(v));
+    if let Step::Act(act) = &mut step {
+        act.internal.push((ch.count, count + 1));
+    }
+    step
+}
+
+fn send_wait(ch: &Channel, value: &impl Fn(Loc) -> Val) -> Step {
+    match value(ch.count) {
+        TAKEN => {
+            let mut step = Act::on(ch.slots[0], value(ch.slots[0]), SyncAction::Read);
+            if let Step::Act(act) = &mut step {
+                act.internal.push((ch.count, FREE));
+            }
+            step
+        }
+        // Closed while the value was on offer: the blocked sender panics.
+        OFFERED if value(ch.closed) != 0 => Step::Panic,
+        _ => Step::Blocked,
+    }
+}
+
+fn recv(ch: &Channel, value: &impl Fn(Loc) -> Val, dst: Option<Reg>, ok: Option<Reg>) -> Step {
+    let count = value(ch.count);
+    let closed = value(ch.closed) != 0;
+    let (word, received, internal): (Loc, Option<Val>, Internal) =
+        if ch.capacity == 0 {
+            match count {
+                _ if closed => (ch.closed, None, SmallVec::new()),
+                OFFERED => (
+                    ch.slots[0],
+                    Some(value(ch.slots[0])),
+                    [(ch.count, TAKEN)].into_iter().collect(),
+                ),
+                _ => return Step::Blocked,
+            }
+        } else if count > 0 {
+            let head = value(ch.head) as usize;
+            let next = ((head + 1) % ch.capacity) as Val;
+            let internal = [(ch.head, next), (ch.count, count - 1)]
+                .into_iter()
+                .collect();
+            (ch.slots[head], Some(value(ch.slots[head])), internal)
+        } else if closed {
+            (ch.closed, None, SmallVec::new())
+        } else {
+            return Step::Blocked;
+        };
+    let action = match received {
+        Some(_) => SyncAction::Rmw(0),
+        None => SyncAction::Read,
+    };
+    let mut regs = SmallVec::new();
+    if let Some(dst) = dst {
+        regs.push((dst, received.unwrap_or(0)));
+    }
+    if let Some(ok) = ok {
+        regs.push((ok, Val::from(received.is_some())));
+    }
+    Step::Act(Act {
+        word,
+        old: value(word),
+        action,
+        internal,
+        regs,
+    })
 }

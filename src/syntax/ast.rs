@@ -21,6 +21,9 @@ pub(crate) struct LitmusFile {
     pub doc: Option<Lit>,
     #[serde(default)]
     pub init: Entries<Val>,
+    /// Go channels and their capacities: `{ "ch": 0, "jobs": 2 }`.
+    #[serde(default)]
+    pub channels: Entries<Val>,
     pub threads: Threads,
     pub condition: Lit,
     /// herd7's `locations [...]`: more observables to show in `--format herd`.
@@ -87,6 +90,14 @@ pub(crate) enum Instr {
     Go(Lit),
     /// `OnceDo("once", [...])`: `once.Do(func() { ... })` on a `sync.Once`.
     OnceDo(Lit, Vec<Instr>),
+    /// `Send("ch", v)`: `ch <- v`.
+    Send(Lit, Operand),
+    /// `Recv("r0", "ch")`: `r0 = <-ch`.
+    Recv(Lit, Lit),
+    /// `RecvOk("r0", "ok", "ch")`: `r0, ok = <-ch`.
+    RecvOk(Lit, Lit, Lit),
+    /// `Close("ch")`: `close(ch)`.
+    Close(Lit),
 }
 
 /// A value operand: an integer, or a register expression in a string.
@@ -132,6 +143,10 @@ impl Instr {
             Instr::Wait(wg) => format!("Wait({})", q(wg)),
             Instr::Go(t) => format!("Go({})", q(t)),
             Instr::OnceDo(once, _) => format!("OnceDo({}, [...])", q(once)),
+            Instr::Send(ch, v) => format!("Send({}, {})", q(ch), v.source()),
+            Instr::Recv(r, ch) => format!("Recv({}, {})", q(r), q(ch)),
+            Instr::RecvOk(r, ok, ch) => format!("RecvOk({}, {}, {})", q(r), q(ok), q(ch)),
+            Instr::Close(ch) => format!("Close({})", q(ch)),
         }
     }
 }

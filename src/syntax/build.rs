@@ -145,6 +145,26 @@ impl ThreadBuilder {
         ))
     }
 
+    /// `Send(chan, value)`: `chan <- value`.
+    pub fn send(self, chan: &str, value: impl Into<Value>) -> Self {
+        self.push(Instr::Send(lit(chan), operand(value)))
+    }
+
+    /// `Recv(reg, chan)`: `reg = <-chan`.
+    pub fn recv(self, reg: &str, chan: &str) -> Self {
+        self.push(Instr::Recv(lit(reg), lit(chan)))
+    }
+
+    /// `RecvOk(reg, ok, chan)`: `reg, ok = <-chan`.
+    pub fn recv_ok(self, reg: &str, ok: &str, chan: &str) -> Self {
+        self.push(Instr::RecvOk(lit(reg), lit(ok), lit(chan)))
+    }
+
+    /// `Close(chan)`: `close(chan)`.
+    pub fn close(self, chan: &str) -> Self {
+        self.push(Instr::Close(lit(chan)))
+    }
+
     /// `Let(reg, value)`.
     pub fn set(self, reg: &str, value: impl Into<Value>) -> Self {
         self.push(Instr::Let(lit(reg), operand(value)))
@@ -184,6 +204,7 @@ pub struct LitmusBuilder {
     comments: Vec<String>,
     doc: Option<String>,
     init: Vec<(String, Val)>,
+    channels: Vec<(String, Val)>,
     threads: Vec<ThreadBuilder>,
     condition: String,
     expect: Vec<(String, Observation)>,
@@ -197,6 +218,7 @@ impl LitmusBuilder {
             comments: Vec::new(),
             doc: None,
             init: Vec::new(),
+            channels: Vec::new(),
             threads: Vec::new(),
             condition: "exists true".to_string(),
             expect: Vec::new(),
@@ -219,6 +241,12 @@ impl LitmusBuilder {
     /// Initialises a variable (`"x"`) or a register (`"0:r0"`).
     pub fn init(mut self, name: &str, value: Val) -> Self {
         self.init.push((name.to_string(), value));
+        self
+    }
+
+    /// Declares a channel with its capacity (0: unbuffered).
+    pub fn channel(mut self, name: &str, capacity: Val) -> Self {
+        self.channels.push((name.to_string(), capacity));
         self
     }
 
@@ -246,6 +274,7 @@ impl LitmusBuilder {
             name: lit(&self.name),
             doc: self.doc.as_deref().map(lit),
             init: Entries(self.init.iter().map(|(k, v)| (lit(k), *v)).collect()),
+            channels: Entries(self.channels.iter().map(|(k, v)| (lit(k), *v)).collect()),
             threads: Threads::Unnamed(self.threads.iter().map(|t| t.code.clone()).collect()),
             condition: lit(&self.condition),
             locations: Vec::new(),

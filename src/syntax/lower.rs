@@ -26,8 +26,8 @@ use super::expr::parse_expr;
 use super::lexer::{TextError, is_identifier};
 use super::literal::{Lit, LiteralMap, LiteralSpans};
 use crate::ir::{
-    Access, BinOp, Condition, Expectation, ExpectedOutcomes, Expr, Instr, LocKind, Location,
-    Observable, Program, Reg, Register, RmwOp, SyncOp, Thread, ThreadId, UnOp, Val,
+    Access, BinOp, Channel, Condition, Expectation, ExpectedOutcomes, Expr, Instr, LocKind,
+    Location, Observable, Program, Reg, Register, RmwOp, SyncOp, Thread, ThreadId, UnOp, Val,
 };
 
 /// The result of a lowering step.
@@ -152,6 +152,7 @@ impl Context<'_> {
                 vars.add(&key.text, value);
             }
         }
+        let channels = self.declare_channels(&file.channels, &mut vars)?;
         for (_, code) in &threads {
             self.collect_variables(code, &mut vars)?;
         }
@@ -169,6 +170,7 @@ impl Context<'_> {
             let mut thread = ThreadLowering {
                 cx: self,
                 vars: &vars,
+                channels: &channels,
                 thread_names: &thread_names,
                 regs: Vec::new(),
                 code: Vec::new(),
@@ -238,6 +240,7 @@ impl Context<'_> {
                 doc: file.doc.map(|d| d.text),
                 locs: vars.locs,
                 threads: lowered_threads,
+                channels,
                 condition,
                 expectations,
             },
@@ -306,6 +309,17 @@ impl Context<'_> {
                     self.collect_variables(otherwise, vars)?;
                 }
                 ast::Instr::Loop { body, .. } => self.collect_variables(body, vars)?,
+                ast::Instr::Send(ch, _)
+                | ast::Instr::Recv(_, ch)
+                | ast::Instr::RecvOk(_, _, ch)
+                | ast::Instr::Close(ch) => {
+                    if !vars.index.contains_key(&ch.text) {
+                        return Err(self
+                            .at(ch, format!("channel `{}` is not declared", ch.text), "undeclared")
+                            .with_help("declare it with its capacity: `channels: { \"ch\": 0 }` (0 is unbuffered)"));
+                    }
+                    self.declare(ch, LocKind::Channel, vars)?
+                }
                 ast::Instr::Fence | ast::Instr::Let(..) | ast::Instr::Go(_) => {}
             }
         }
@@ -341,6 +355,59 @@ impl Context<'_> {
                 )
                 .with_help("give variables, mutexes and wait groups different names")),
         }
+    }
+
+    /// Declares each channel of `channels` (name and capacity) and its words.
+    fn declare_channels(
+        &self,
+        channels: &Entries<Val>,
+        vars: &mut Variables,
+    ) -> Lowering<Vec<Channel>> {
+        let mut declared = Vec::new();
+        for (name, capacity) in &channels.0 {
+            if !is_identifier(&name.text) {
+                return Err(self.at(
+                    name,
+                    format!("expected a channel name, found `{}`", name.text),
+                    "not a name",
+                ));
+            }
+            if vars.index.contains_key(&name.text) {
+                return Err(self.at(
+                    name,
+                    format!(
+                        "`{}` is declared twice (a variable and a channel, or two channels)",
+                        name.text
+                    ),
+                    "second declaration",
+                ));
+            }
+            let capacity = match usize::try_from(*capacity) {
+                Ok(c) if c <= MAX_CAPACITY => c,
+                _ => {
+                    return Err(self.at(
+                        name,
+                        format!("expected a capacity from 0 to {MAX_CAPACITY}, found {capacity}"),
+                        "this channel",
+                    ));
+                }
+            };
+            let closed = vars.add_kind(&name.text, 0, LocKind::Channel);
+            let slots = (0..capacity.max(1))
+                .map(|i| vars.add_kind(&format!("{}[{i}]", name.text), 0, LocKind::Channel))
+                .collect();
+            let head = vars.add_kind(&format!("{}.head", name.text), 0, LocKind::Channel);
+            let count = vars.add_kind(&format!("{}.len", name.text), 0, LocKind::Channel);
+            declared.push(Channel {
+                name: name.text.clone(),
+                capacity,
+                closed,
+                slots,
+                head,
+                count,
+            });
+        }
+        Ok(declared)
     }
 
     /// The goroutines `Go` instructions start: for each thread, the start flag
@@ -715,6 +782,7 @@ fn kind_name(kind: LocKind) -> &'static str {
         LocKind::WaitGroup => "a wait group",
         LocKind::Started(_) => "a goroutine",
         LocKind::Once => "a once",
+        LocKind::Channel => "a channel",
     }
 }
 
@@ -722,6 +790,7 @@ fn kind_name(kind: LocKind) -> &'static str {
 struct ThreadLowering<'c, 's> {
     cx: &'c Context<'s>,
     vars: &'c Variables,
+    channels: &'c [Channel],
     thread_names: &'c [Option<String>],
     regs: Vec<Register>,
     code: Vec<Instr>,
@@ -953,6 +1022,42 @@ impl ThreadLowering<'_, '_> {
                 self.patch(skip, negate(Expr::Reg(claimed)));
                 return Ok(());
             }
+            ast::Instr::Send(ch, value) => {
+                let chan = self.channel(ch);
+                let value = self.operand(value)?;
+                let send = self.sync(SyncOp::Send { chan, value }, ch);
+                if self.channels[chan].capacity > 0 {
+                    send
+                } else {
+                    self.code.push(send);
+                    self.source.push(instr.source());
+                    self.source
+                        .push(format!("{}: waits for a receiver", instr.source()));
+                    self.sync(SyncOp::SendWait { chan }, ch)
+                }
+            }
+            ast::Instr::Recv(reg, ch) => {
+                let chan = self.channel(ch);
+                let dst = Some(self.destination(reg)?);
+                self.sync(
+                    SyncOp::Recv {
+                        chan,
+                        dst,
+                        ok: None,
+                    },
+                    ch,
+                )
+            }
+            ast::Instr::RecvOk(reg, ok, ch) => {
+                let chan = self.channel(ch);
+                let dst = Some(self.destination(reg)?);
+                let ok = Some(self.destination(ok)?);
+                self.sync(SyncOp::Recv { chan, dst, ok }, ch)
+            }
+            ast::Instr::Close(ch) => {
+                let chan = self.channel(ch);
+                self.sync(SyncOp::Close { chan }, ch)
+            }
             ast::Instr::Loop { body, until } => {
                 let start = self.code.len();
                 self.lower_block(body)?;
@@ -966,6 +1071,13 @@ impl ThreadLowering<'_, '_> {
         self.code.push(lowered);
         self.source.push(instr.source());
         Ok(())
+    }
+
+    fn channel(&self, lit: &Lit) -> usize {
+        self.channels
+            .iter()
+            .position(|c| c.name == lit.text)
+            .expect("invariant: collect_variables checked every channel")
     }
 
     fn sync(&self, op: SyncOp, obj: &Lit) -> Instr {
@@ -1130,6 +1242,8 @@ impl Resolver<'_> {
 
 /// How an expected outcome line names a non-terminating outcome.
 const NEVER_TERMINATES: &str = "never terminates:";
+/// The largest channel buffer: each slot is a word of every state.
+const MAX_CAPACITY: usize = 16;
 const PANIC: &str = "panic:";
 
 /// The words of `text` separated by spaces or commas, with their byte offsets.

@@ -32,6 +32,13 @@ pub(crate) fn print_ron(file: &LitmusFile, comment: &[String]) -> String {
     if !file.init.0.is_empty() {
         let _ = writeln!(out, "    init: {},", map(&file.init, |v| v.to_string()));
     }
+    if !file.channels.0.is_empty() {
+        let _ = writeln!(
+            out,
+            "    channels: {},",
+            map(&file.channels, |v| v.to_string())
+        );
+    }
     out.push_str("    threads: ");
     match &file.threads {
         Threads::Unnamed(threads) => {
@@ -155,6 +162,10 @@ fn instruction(instr: &Instr, indent: usize) -> String {
         | Instr::Add(..)
         | Instr::Done(_)
         | Instr::Wait(_)
-        | Instr::Go(_) => instr.source(),
+        | Instr::Go(_)
+        | Instr::Send(..)
+        | Instr::Recv(..)
+        | Instr::RecvOk(..)
+        | Instr::Close(_) => instr.source(),
     }
 }

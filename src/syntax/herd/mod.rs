@@ -120,6 +120,7 @@ impl<'s> Parser<'s> {
                 name,
                 doc,
                 init: Entries(init),
+                channels: Entries::default(),
                 threads: Threads::Unnamed(threads),
                 condition,
                 locations,
