@@ -254,29 +254,28 @@ fn send_wait(ch: &Channel, value: &impl Fn(Loc) -> Val) -> Step {
 fn recv(ch: &Channel, value: &impl Fn(Loc) -> Val, dst: Option<Reg>, ok: Option<Reg>) -> Step {
     let count = value(ch.count);
     let closed = value(ch.closed) != 0;
-    let (word, received, internal): (Loc, Option<Val>, Internal) =
-        if ch.capacity == 0 {
-            match count {
-                _ if closed => (ch.closed, None, SmallVec::new()),
-                OFFERED => (
-                    ch.slots[0],
-                    Some(value(ch.slots[0])),
-                    [(ch.count, TAKEN)].into_iter().collect(),
-                ),
-                _ => return Step::Blocked,
-            }
-        } else if count > 0 {
-            let head = value(ch.head) as usize;
-            let next = ((head + 1) % ch.capacity) as Val;
-            let internal = [(ch.head, next), (ch.count, count - 1)]
-                .into_iter()
-                .collect();
-            (ch.slots[head], Some(value(ch.slots[head])), internal)
-        } else if closed {
-            (ch.closed, None, SmallVec::new())
-        } else {
-            return Step::Blocked;
-        };
+    let (word, received, internal): (Loc, Option<Val>, Internal) = if ch.capacity == 0 {
+        match count {
+            _ if closed => (ch.closed, None, SmallVec::new()),
+            OFFERED => (
+                ch.slots[0],
+                Some(value(ch.slots[0])),
+                [(ch.count, TAKEN)].into_iter().collect(),
+            ),
+            _ => return Step::Blocked,
+        }
+    } else if count > 0 {
+        let head = value(ch.head) as usize;
+        let next = ((head + 1) % ch.capacity) as Val;
+        let internal = [(ch.head, next), (ch.count, count - 1)]
+            .into_iter()
+            .collect();
+        (ch.slots[head], Some(value(ch.slots[head])), internal)
+    } else if closed {
+        (ch.closed, None, SmallVec::new())
+    } else {
+        return Step::Blocked;
+    };
     let action = match received {
         Some(_) => SyncAction::Rmw(0),
         None => SyncAction::Read,
