@@ -45,6 +45,10 @@ pub struct Kinds {
     /// critical sections (balanced, never nested: they neither deadlock nor
     /// panic).
     pub mutexes: bool,
+    /// Go channels: `Send` and `Recv` on a buffered channel `c` (capacity 1)
+    /// and an unbuffered one `u`. Executions may block (never-terminating
+    /// outcomes), never panic (no `Close`).
+    pub channels: bool,
 }
 
 impl Kinds {
@@ -56,6 +60,7 @@ impl Kinds {
         atomics: true,
         dependencies: true,
         mutexes: true,
+        channels: true,
     };
     /// Plain loads and stores only.
     pub const PLAIN: Kinds = Kinds {
@@ -65,6 +70,7 @@ impl Kinds {
         atomics: false,
         dependencies: false,
         mutexes: false,
+        channels: false,
     };
 }
 
@@ -116,18 +122,24 @@ enum Gen {
     LockedLoad(usize),
     /// `Lock("m")`, a store, `Unlock("m")`.
     LockedStore(usize, Val),
+    /// `Send` on channel `CHANNELS[c]`.
+    Send(usize, Val),
+    /// `Recv` from channel `CHANNELS[c]`.
+    Recv(usize),
 }
 
 const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
 /// The one mutex generated critical sections use.
 const MUTEX: &str = "m";
+/// The channels generated sends and receives use, with their capacities.
+const CHANNELS: [(&str, Val); 2] = [("c", 1), ("u", 0)];
 
 fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
     let vars = 0..shape.variables.clamp(1, VARIABLES.len());
     let values = 1..=shape.values.max(1);
     let k = shape.kinds;
     let mut options: Vec<BoxedStrategy<Gen>> = Vec::new();
-    if k.plain || !(k.fences || k.rmw || k.atomics || k.dependencies || k.mutexes) {
+    if k.plain || !(k.fences || k.rmw || k.atomics || k.dependencies || k.mutexes || k.channels) {
         options.push(vars.clone().prop_map(Gen::Load).boxed());
         options.push(
             (vars.clone(), values.clone())
@@ -171,6 +183,15 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
                 .boxed(),
         );
     }
+    if k.channels {
+        let channels = 0..CHANNELS.len();
+        options.push(
+            (channels.clone(), values.clone())
+                .prop_map(|(c, n)| Gen::Send(c, n))
+                .boxed(),
+        );
+        options.push(channels.prop_map(Gen::Recv).boxed());
+    }
     if k.dependencies {
         options.push(vars.clone().prop_map(Gen::StoreDependent).boxed());
         options.push((vars, values).prop_map(|(v, n)| Gen::StoreIf(v, n)).boxed());
@@ -205,6 +226,8 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         ),
         Gen::LockedLoad(v) => t.lock(MUTEX).load(&r, VARIABLES[v]).unlock(MUTEX),
         Gen::LockedStore(v, n) => t.lock(MUTEX).store(VARIABLES[v], n).unlock(MUTEX),
+        Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
+        Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
     }
 }
 
@@ -218,6 +241,17 @@ pub struct GeneratedTest {
 impl GeneratedTest {
     fn new(threads: Vec<Vec<Gen>>) -> Self {
         let mut builder = LitmusBuilder::new("generated").condition("exists true");
+        let uses = |c: usize| {
+            threads
+                .iter()
+                .flatten()
+                .any(|g| matches!(g, Gen::Send(d, _) | Gen::Recv(d) if *d == c))
+        };
+        for (c, &(name, capacity)) in CHANNELS.iter().enumerate() {
+            if uses(c) {
+                builder = builder.channel(name, capacity);
+            }
+        }
         for code in &threads {
             builder = builder.thread(|t| code.iter().enumerate().fold(t, add));
         }
