@@ -59,6 +59,16 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 fn run_output_matches_goldens() {
     let cases: &[(&str, &[&str], i32)] = &[
         ("sb", &["run", "tests/fixtures/run/sb.ron"], 0),
+        (
+            "race-after-unbuffered-send",
+            &[
+                "run",
+                "--model",
+                "go",
+                "tests/fixtures/run/race-after-unbuffered-send.ron",
+            ],
+            0,
+        ),
         ("mp-wrong", &["run", "tests/fixtures/run/mp-wrong.ron"], 1),
         (
             "spin-forever",

@@ -353,7 +353,9 @@ impl Context<'_> {
                     ),
                     "conflicting use",
                 )
-                .with_help("give variables, mutexes and wait groups different names")),
+                .with_help(
+                    "give variables, channels, mutexes, wait groups and onces different names",
+                )),
         }
     }
 
@@ -1029,11 +1031,14 @@ impl ThreadLowering<'_, '_> {
                 if self.channels[chan].capacity > 0 {
                     send
                 } else {
+                    // Two instructions: the offer, then the wait for a receiver.
                     self.code.push(send);
                     self.source.push(instr.source());
+                    let wait = self.sync(SyncOp::SendWait { chan }, ch);
+                    self.code.push(wait);
                     self.source
                         .push(format!("{}: waits for a receiver", instr.source()));
-                    self.sync(SyncOp::SendWait { chan }, ch)
+                    return Ok(());
                 }
             }
             ast::Instr::Recv(reg, ch) => {
@@ -1070,6 +1075,11 @@ impl ThreadLowering<'_, '_> {
         };
         self.code.push(lowered);
         self.source.push(instr.source());
+        debug_assert_eq!(
+            self.code.len(),
+            self.source.len(),
+            "one text per instruction"
+        );
         Ok(())
     }
 
