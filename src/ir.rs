@@ -198,7 +198,8 @@ pub enum Instr {
         target: usize,
     },
     /// A Go synchronisation operation on the word `obj` (a mutex, a wait group,
-    /// or a goroutine's start flag). It acts as a sequentially consistent
+    /// a once, a goroutine's start flag, or a channel's closed flag; a
+    /// `Select`'s cases name their own channels). It acts as a sequentially consistent
     /// atomic access of that word (draining the thread's buffers first), and
     /// may block (not be enabled) or panic.
     Sync {
@@ -267,6 +268,15 @@ pub enum SyncOp {
     Close {
         /// Index into [`Program::channels`].
         chan: usize,
+    },
+    /// `select`: one of the cases that can proceed (a `Send` on a buffered
+    /// channel or a `Recv`), chosen freely, then a jump to its body; with no
+    /// case ready, the `default` body if there is one, else it blocks.
+    Select {
+        /// Each case's operation and the index of its body.
+        cases: Vec<(SyncOp, usize)>,
+        /// The index of the `default` body, if any.
+        default: Option<usize>,
     },
 }
 

@@ -114,3 +114,25 @@ fn unlock_is_synchronised_before_the_next_lock() {
         }
     }
 }
+
+#[test]
+fn channel_and_select_tests_print_back_as_the_same_program() {
+    for name in [
+        "select.ron",
+        "select-default.ron",
+        "chan-unbuffered.ron",
+        "once.ron",
+    ] {
+        let path = format!("{}/litmus/go/{name}", env!("CARGO_MANIFEST_DIR"));
+        let source = std::fs::read_to_string(&path).expect("corpus file");
+        let printed = hbsim::syntax::reformat(&source, name).expect("reformats");
+        let again = parse_str(&printed, name)
+            .expect("printed file parses")
+            .program;
+        assert_eq!(
+            again,
+            parse_str(&source, name).unwrap().program,
+            "{name}:\n{printed}"
+        );
+    }
+}

@@ -41,7 +41,7 @@ use super::clocks::{ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::store_buffer::rmw_result;
 use super::sync::{self, SyncAction};
-use crate::ir::{Access, Expr, Instr, Loc, Program, Reg, ThreadId, Val};
+use crate::ir::{Access, Expr, Instr, Loc, Program, Reg, SyncOp, ThreadId, Val};
 use crate::trace::Step;
 
 /// How many instructions past its pc a thread may execute early.
@@ -82,6 +82,10 @@ impl GoMemory {
             for instr in &thread.code {
                 let read = match instr {
                     Instr::Load { loc, access, .. } => Some((loc, *access)),
+                    Instr::Sync {
+                        op: SyncOp::Select { .. },
+                        ..
+                    } => None,
                     Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } => {
                         Some((loc, Access::Atomic))
                     }
@@ -170,6 +174,14 @@ impl GoMemory {
                 }
                 Some(Instr::Rmw { loc, .. }) => {
                     for choice in self.readable(core, s, t, *loc, Access::Atomic) {
+                        out.push(exec(t, j, choice));
+                    }
+                }
+                Some(Instr::Sync {
+                    op: SyncOp::Select { cases, default },
+                    ..
+                }) => {
+                    for choice in 0..sync::choices(cases, *default) {
                         out.push(exec(t, j, choice));
                     }
                 }
@@ -268,38 +280,44 @@ impl GoMemory {
                 }
                 Effect::Fence { pc: j }
             }
+            Instr::Sync {
+                op: SyncOp::Select { cases, default },
+                ..
+            } => {
+                if !in_order {
+                    return None;
+                }
+                let value = |l: Loc| layout.mem(s, l);
+                let regs = layout.regs(s, t);
+                match sync::select(core.program, (cases, *default), choice, value, regs)? {
+                    sync::Choice::Case(step, target) => {
+                        let effect = self.sync_step(core, s, out, t, j, step)?;
+                        if !matches!(effect, Effect::Panic { .. }) {
+                            layout.set_pc(out, t, target);
+                            core.run_local(out, t);
+                            self.prune(core, out);
+                            self.renumber(core, out);
+                        }
+                        return Some(effect);
+                    }
+                    sync::Choice::Default(target) => {
+                        layout.set_pc(out, t, target);
+                        core.run_local(out, t);
+                        return Some(Effect::Local);
+                    }
+                }
+            }
             Instr::Sync { op, obj } => {
                 if !in_order || choice != 0 {
                     return None;
                 }
                 let value = |l: Loc| layout.mem(s, l);
-                let act = match sync::step(core.program, op, *obj, value, layout.regs(s, t)) {
-                    sync::Step::Blocked => return None,
-                    sync::Step::Panic => return Some(core.panic(out, t, j)),
-                    sync::Step::Act(act) => act,
-                };
-                for &(reg, v) in &act.regs {
-                    layout.regs_mut(out, t)[reg.index()] = v;
+                let step = sync::step(core.program, op, *obj, value, layout.regs(s, t));
+                let effect = self.sync_step(core, s, out, t, j, step)?;
+                if matches!(effect, Effect::Panic { .. }) {
+                    return Some(effect);
                 }
-                for &(word, v) in &act.internal {
-                    self.set_internal(core, out, word, v);
-                }
-                // Every write to a synchronisation word is atomic, so an
-                // atomic read of it returns the newest write.
-                let newest = layout.segment_len(s, act.word.index()) - 1;
-                let (entry, from) = self.entry(core, s, act.word, newest);
-                match act.action {
-                    SyncAction::Read => self.acquire(core, out, t, entry),
-                    SyncAction::Write(v) => self.write(core, out, t, act.word, v, true),
-                    SyncAction::Rmw(v) => {
-                        self.acquire(core, out, t, entry);
-                        self.write(core, out, t, act.word, v, true);
-                    }
-                    SyncAction::Update { new, release } => {
-                        self.update_counter(core, out, t, act.word, new, release)
-                    }
-                }
-                act.effect(j, from, Sink::History)
+                effect
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
                 if !in_order || choice != 0 {
@@ -566,6 +584,47 @@ impl GoMemory {
         }
         core.layout.push(out, loc.index(), &entry);
         core.layout.set_mem(out, loc, value);
+    }
+
+    /// Carries a synchronisation step of thread `t` at instruction `j` out
+    /// from `s` into `out` (already a copy of `s`); the caller moves the pc.
+    fn sync_step(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        out: &mut Vec<Val>,
+        t: ThreadId,
+        j: usize,
+        step: sync::Step,
+    ) -> Option<Effect> {
+        let layout = &core.layout;
+        let act = match step {
+            sync::Step::Blocked => return None,
+            sync::Step::Panic => return Some(core.panic(out, t, j)),
+            sync::Step::Act(act) => act,
+        };
+        for &(reg, v) in &act.regs {
+            layout.regs_mut(out, t)[reg.index()] = v;
+        }
+        for &(word, v) in &act.internal {
+            self.set_internal(core, out, word, v);
+        }
+        // Every write to a synchronisation word is atomic, so an atomic read
+        // of it returns the newest write.
+        let newest = layout.segment_len(s, act.word.index()) - 1;
+        let (entry, from) = self.entry(core, s, act.word, newest);
+        match act.action {
+            SyncAction::Read => self.acquire(core, out, t, entry),
+            SyncAction::Write(v) => self.write(core, out, t, act.word, v, true),
+            SyncAction::Rmw(v) => {
+                self.acquire(core, out, t, entry);
+                self.write(core, out, t, act.word, v, true);
+            }
+            SyncAction::Update { new, release } => {
+                self.update_counter(core, out, t, act.word, new, release)
+            }
+        }
+        Some(act.effect(j, from, Sink::History))
     }
 
     /// Sets a bookkeeping word (a channel's counters) without synchronising:

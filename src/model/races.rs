@@ -373,6 +373,19 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
             ),
         ],
         Instr::Sync {
+            op: SyncOp::Select { cases, .. },
+            obj,
+        } => cases
+            .iter()
+            .flat_map(|(op, _)| {
+                let case = Instr::Sync {
+                    op: op.clone(),
+                    obj: *obj,
+                };
+                accesses(program, &case)
+            })
+            .collect(),
+        Instr::Sync {
             op:
                 SyncOp::Send { chan, .. }
                 | SyncOp::SendWait { chan }
@@ -406,7 +419,8 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
                 SyncOp::Send { .. }
                 | SyncOp::SendWait { .. }
                 | SyncOp::Recv { .. }
-                | SyncOp::Close { .. } => unreachable!("channel operations are handled above"),
+                | SyncOp::Close { .. }
+                | SyncOp::Select { .. } => unreachable!("channel operations are handled above"),
             };
             [(reads, false), (writes, true)]
                 .into_iter()

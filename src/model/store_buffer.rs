@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::sync;
 use super::{BufferShape, Forwarding, StoreBufferConfig};
-use crate::ir::{Access, Instr, Loc, Program, RmwOp, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Program, RmwOp, SyncOp, ThreadId, Val};
 use crate::trace::Step;
 
 /// A configured store-buffer machine.
@@ -120,7 +120,22 @@ impl StoreBuffers {
         t: ThreadId,
         out: &mut smallvec::SmallVec<[Step; 8]>,
     ) {
-        out.push(Step::Run(t));
+        match core.instr(t, core.layout.pc(s, t)) {
+            Some(Instr::Sync {
+                op: SyncOp::Select { cases, default },
+                ..
+            }) => {
+                let pc = core.layout.pc(s, t) as u32;
+                out.extend(
+                    (0..sync::choices(cases, *default)).map(|choice| Step::Exec {
+                        thread: t,
+                        pc,
+                        choice: choice as u16,
+                    }),
+                );
+            }
+            _ => out.push(Step::Run(t)),
+        }
         for b in self.thread_buffers(t) {
             if core.layout.segment_len(s, b) > 0 {
                 let loc = match self.config.buffer {
@@ -152,8 +167,89 @@ impl StoreBuffers {
                 };
                 self.commit(core, s, b, out)
             }
-            Step::Exec { .. } | Step::Observe { .. } => None,
+            Step::Exec {
+                thread: t,
+                pc,
+                choice,
+            } => self.select(core, s, t, pc as usize, usize::from(choice), out),
+            Step::Observe { .. } => None,
         }
+    }
+
+    /// Way `choice` of the `select` thread `t` is at (instruction `pc`).
+    fn select(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        t: ThreadId,
+        pc: usize,
+        choice: usize,
+        out: &mut Vec<Val>,
+    ) -> Option<Effect> {
+        let layout = &core.layout;
+        let Some(Instr::Sync {
+            op: SyncOp::Select { cases, default },
+            ..
+        }) = core.instr(t, pc).filter(|_| layout.pc(s, t) == pc)
+        else {
+            return None;
+        };
+        if !self.drained(core, s, t) {
+            return None;
+        }
+        let value = |l: Loc| layout.mem(s, l);
+        match sync::select(
+            core.program,
+            (cases, *default),
+            choice,
+            value,
+            layout.regs(s, t),
+        )? {
+            sync::Choice::Case(step, target) => self.sync_step(core, s, t, pc, step, target, out),
+            sync::Choice::Default(target) => {
+                copy_into(out, s);
+                layout.set_pc(out, t, target);
+                core.run_local(out, t);
+                Some(Effect::Local)
+            }
+        }
+    }
+
+    /// Carries out a synchronisation step of thread `t` at instruction `pc`,
+    /// then continues at `next`.
+    #[allow(clippy::too_many_arguments)]
+    fn sync_step(
+        &self,
+        core: &Core<'_>,
+        s: &[Val],
+        t: ThreadId,
+        pc: usize,
+        step: sync::Step,
+        next: usize,
+        out: &mut Vec<Val>,
+    ) -> Option<Effect> {
+        let layout = &core.layout;
+        let act = match step {
+            sync::Step::Blocked => return None,
+            sync::Step::Panic => {
+                copy_into(out, s);
+                return Some(core.panic(out, t, pc));
+            }
+            sync::Step::Act(act) => act,
+        };
+        copy_into(out, s);
+        for &(reg, v) in &act.regs {
+            layout.regs_mut(out, t)[reg.index()] = v;
+        }
+        for &(word, v) in &act.internal {
+            layout.set_mem(out, word, v);
+        }
+        if let Some(v) = act.written() {
+            layout.set_mem(out, act.word, v);
+        }
+        layout.set_pc(out, t, next);
+        core.run_local(out, t);
+        Some(act.effect(pc, Source::Memory, Sink::Memory))
     }
 
     /// Executes thread `t`'s next instruction into `out`; `None` if it is
@@ -242,30 +338,17 @@ impl StoreBuffers {
                     from: Source::Memory,
                 }
             }
+            Instr::Sync {
+                op: SyncOp::Select { .. },
+                ..
+            } => return None,
             Instr::Sync { op, obj } => {
                 if !drained() {
                     return None;
                 }
                 let value = |l: Loc| layout.mem(s, l);
-                let act = match sync::step(core.program, op, *obj, value, layout.regs(s, t)) {
-                    sync::Step::Blocked => return None,
-                    sync::Step::Panic => {
-                        copy_into(out, s);
-                        return Some(core.panic(out, t, pc));
-                    }
-                    sync::Step::Act(act) => act,
-                };
-                copy_into(out, s);
-                for &(reg, v) in &act.regs {
-                    layout.regs_mut(out, t)[reg.index()] = v;
-                }
-                for &(word, v) in &act.internal {
-                    layout.set_mem(out, word, v);
-                }
-                if let Some(v) = act.written() {
-                    layout.set_mem(out, act.word, v);
-                }
-                act.effect(pc, Source::Memory, Sink::Memory)
+                let step = sync::step(core.program, op, *obj, value, layout.regs(s, t));
+                return self.sync_step(core, s, t, pc, step, pc + 1, out);
             }
             Instr::Let { .. } | Instr::Goto { .. } => {
                 copy_into(out, s);

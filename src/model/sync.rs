@@ -187,6 +187,8 @@ pub(crate) fn step(
         SyncOp::Send { chan, value: v } => send(&program.channels[*chan], &value, v.eval(regs)),
         SyncOp::SendWait { chan } => send_wait(&program.channels[*chan], &value),
         SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, *dst, *ok),
+        // A select is several steps, one per way it can go: see `select`.
+        SyncOp::Select { .. } => Step::Blocked,
         SyncOp::Close { chan } => {
             let ch = &program.channels[*chan];
             if value(ch.closed) != 0 {
@@ -196,6 +198,45 @@ pub(crate) fn step(
             }
         }
     }
+}
+
+/// One way a `select` can go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Choice {
+    /// Case `i`'s step, then a jump to its body.
+    Case(Step, usize),
+    /// No case can proceed: a jump to the `default` body.
+    Default(usize),
+}
+
+/// How many ways a `select` with these cases can be written to go.
+pub(crate) fn choices(cases: &[(SyncOp, usize)], default: Option<usize>) -> usize {
+    cases.len() + usize::from(default.is_some())
+}
+
+/// Way `choice` of a `select`, if it is enabled: a case that can proceed
+/// (or panics), or the default when no case can.
+pub(crate) fn select(
+    program: &Program,
+    (cases, default): (&[(SyncOp, usize)], Option<usize>),
+    choice: usize,
+    value: impl Fn(Loc) -> Val,
+    regs: &[Val],
+) -> Option<Choice> {
+    // Cases name their channels; the object word is unused.
+    let unused = Loc(0);
+    if let Some((op, target)) = cases.get(choice) {
+        return match step(program, op, unused, &value, regs) {
+            Step::Blocked => None,
+            ready => Some(Choice::Case(ready, *target)),
+        };
+    }
+    let none_ready = cases
+        .iter()
+        .all(|(op, _)| step(program, op, unused, &value, regs) == Step::Blocked);
+    default
+        .filter(|_| choice == cases.len() && none_ready)
+        .map(Choice::Default)
 }
 
 fn with_reg(mut step: Step, reg: Reg, v: Val) -> Step {

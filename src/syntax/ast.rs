@@ -98,6 +98,52 @@ pub(crate) enum Instr {
     RecvOk(Lit, Lit, Lit),
     /// `Close("ch")`: `close(ch)`.
     Close(Lit),
+    /// `Select(cases: [...], default: [...])`: Go's `select`; `default` is
+    /// optional (present, even empty, means the select never blocks).
+    Select {
+        cases: Vec<SelectCase>,
+        #[serde(default, deserialize_with = "present")]
+        default: Option<Vec<Instr>>,
+    },
+}
+
+/// One case of a `Select`, with its body.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) enum SelectCase {
+    /// `Send("ch", v, [...])`: `case ch <- v:`.
+    Send(Lit, Operand, Vec<Instr>),
+    /// `Recv("r0", "ch", [...])`: `case r0 = <-ch:`.
+    Recv(Lit, Lit, Vec<Instr>),
+    /// `RecvOk("r0", "ok", "ch", [...])`: `case r0, ok = <-ch:`.
+    RecvOk(Lit, Lit, Lit, Vec<Instr>),
+}
+
+impl SelectCase {
+    /// The case's channel and body.
+    pub fn parts(&self) -> (&Lit, &[Instr]) {
+        match self {
+            SelectCase::Send(ch, _, body)
+            | SelectCase::Recv(_, ch, body)
+            | SelectCase::RecvOk(_, _, ch, body) => (ch, body),
+        }
+    }
+
+    /// The case's operation as written, without its body.
+    pub fn source(&self) -> String {
+        let q = |lit: &Lit| format!("{:?}", lit.text);
+        match self {
+            SelectCase::Send(ch, v, _) => format!("Send({}, {})", q(ch), v.source()),
+            SelectCase::Recv(r, ch, _) => format!("Recv({}, {})", q(r), q(ch)),
+            SelectCase::RecvOk(r, ok, ch, _) => format!("RecvOk({}, {}, {})", q(r), q(ok), q(ch)),
+        }
+    }
+}
+
+/// A field that, when present, is `Some` (so `default: []` differs from no
+/// `default`).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Instr>>, D::Error> {
+    Vec::<Instr>::deserialize(deserializer).map(Some)
 }
 
 /// A value operand: an integer, or a register expression in a string.
@@ -147,6 +193,10 @@ impl Instr {
             Instr::Recv(r, ch) => format!("Recv({}, {})", q(r), q(ch)),
             Instr::RecvOk(r, ok, ch) => format!("RecvOk({}, {}, {})", q(r), q(ok), q(ch)),
             Instr::Close(ch) => format!("Close({})", q(ch)),
+            Instr::Select { cases, .. } => {
+                let cases: Vec<String> = cases.iter().map(SelectCase::source).collect();
+                format!("Select({})", cases.join(" | "))
+            }
         }
     }
 }

@@ -302,6 +302,16 @@ impl Context<'_> {
                     self.declare(once, LocKind::Once, vars)?;
                     self.collect_variables(body, vars)?;
                 }
+                ast::Instr::Select { cases, default } => {
+                    for case in cases {
+                        let (ch, body) = case.parts();
+                        self.declare_used_channel(ch, vars)?;
+                        self.collect_variables(body, vars)?;
+                    }
+                    if let Some(default) = default {
+                        self.collect_variables(default, vars)?;
+                    }
+                }
                 ast::Instr::If {
                     then, otherwise, ..
                 } => {
@@ -312,14 +322,7 @@ impl Context<'_> {
                 ast::Instr::Send(ch, _)
                 | ast::Instr::Recv(_, ch)
                 | ast::Instr::RecvOk(_, _, ch)
-                | ast::Instr::Close(ch) => {
-                    if !vars.index.contains_key(&ch.text) {
-                        return Err(self
-                            .at(ch, format!("channel `{}` is not declared", ch.text), "undeclared")
-                            .with_help("declare it with its capacity: `channels: { \"ch\": 0 }` (0 is unbuffered)"));
-                    }
-                    self.declare(ch, LocKind::Channel, vars)?
-                }
+                | ast::Instr::Close(ch) => self.declare_used_channel(ch, vars)?,
                 ast::Instr::Fence | ast::Instr::Let(..) | ast::Instr::Go(_) => {}
             }
         }
@@ -357,6 +360,22 @@ impl Context<'_> {
                     "give variables, channels, mutexes, wait groups and onces different names",
                 )),
         }
+    }
+
+    /// Checks that a channel an instruction uses is declared as one.
+    fn declare_used_channel(&self, ch: &Lit, vars: &mut Variables) -> Lowering<()> {
+        if !vars.index.contains_key(&ch.text) {
+            return Err(self
+                .at(
+                    ch,
+                    format!("channel `{}` is not declared", ch.text),
+                    "undeclared",
+                )
+                .with_help(
+                    "declare it with its capacity: `channels: { \"ch\": 0 }` (0 is unbuffered)",
+                ));
+        }
+        self.declare(ch, LocKind::Channel, vars)
     }
 
     /// Declares each channel of `channels` (name and capacity) and its words.
@@ -433,6 +452,14 @@ impl Context<'_> {
                     }
                     ast::Instr::Loop { body, .. } => go_targets(body, true, out),
                     ast::Instr::OnceDo(_, body) => go_targets(body, in_loop, out),
+                    ast::Instr::Select { cases, default } => {
+                        for case in cases {
+                            go_targets(case.parts().1, in_loop, out);
+                        }
+                        if let Some(default) = default {
+                            go_targets(default, in_loop, out);
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -1063,6 +1090,9 @@ impl ThreadLowering<'_, '_> {
                 let chan = self.channel(ch);
                 self.sync(SyncOp::Close { chan }, ch)
             }
+            ast::Instr::Select { cases, default } => {
+                return self.lower_select(instr, cases, default.as_deref());
+            }
             ast::Instr::Loop { body, until } => {
                 let start = self.code.len();
                 self.lower_block(body)?;
@@ -1080,6 +1110,84 @@ impl ThreadLowering<'_, '_> {
             self.source.len(),
             "one text per instruction"
         );
+        Ok(())
+    }
+
+    /// A `Select`: the choice instruction, then each case's body and the
+    /// default's, each but the last ending in a jump past the others.
+    fn lower_select(
+        &mut self,
+        instr: &ast::Instr,
+        cases: &[ast::SelectCase],
+        default: Option<&[ast::Instr]>,
+    ) -> Lowering<()> {
+        let mut ops = Vec::with_capacity(cases.len());
+        for case in cases {
+            let op = match case {
+                ast::SelectCase::Send(ch, value, _) => {
+                    let chan = self.channel(ch);
+                    if self.channels[chan].capacity == 0 {
+                        return Err(self
+                            .cx
+                            .at(
+                                ch,
+                                "a `Send` case on an unbuffered channel is not supported yet",
+                                "unbuffered",
+                            )
+                            .with_help("give the channel a buffer, or send outside the `Select`"));
+                    }
+                    SyncOp::Send {
+                        chan,
+                        value: self.operand(value)?,
+                    }
+                }
+                ast::SelectCase::Recv(reg, ch, _) => SyncOp::Recv {
+                    chan: self.channel(ch),
+                    dst: Some(self.destination(reg)?),
+                    ok: None,
+                },
+                ast::SelectCase::RecvOk(reg, ok, ch, _) => SyncOp::Recv {
+                    chan: self.channel(ch),
+                    dst: Some(self.destination(reg)?),
+                    ok: Some(self.destination(ok)?),
+                },
+            };
+            ops.push(op);
+        }
+        let at = self.code.len();
+        self.code.push(Instr::Goto {
+            cond: Expr::Const(0),
+            target: at,
+        });
+        self.source.push(instr.source());
+        let mut targets = Vec::with_capacity(cases.len());
+        let mut jumps = Vec::new();
+        let bodies: Vec<&[ast::Instr]> = cases.iter().map(|c| c.parts().1).chain(default).collect();
+        for (i, body) in bodies.iter().enumerate() {
+            targets.push(self.code.len());
+            self.lower_block(body)?;
+            if i + 1 < bodies.len() {
+                jumps.push(self.placeholder("end of select case".to_string()));
+            }
+        }
+        let end = self.code.len();
+        for jump in jumps {
+            self.code[jump] = Instr::Goto {
+                cond: Expr::Const(1),
+                target: end,
+            };
+        }
+        let default_target = default.map(|_| targets[cases.len()]);
+        self.code[at] = Instr::Sync {
+            op: SyncOp::Select {
+                cases: ops.into_iter().zip(targets).collect(),
+                default: default_target,
+            },
+            // Unused: each case names its channel (`select {}` has none).
+            obj: cases.first().map_or(crate::ir::Loc(0), |c| {
+                self.channels[self.channel(c.parts().0)].closed
+            }),
+        };
         Ok(())
     }
 

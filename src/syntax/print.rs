@@ -156,6 +156,22 @@ fn instruction(instr: &Instr, indent: usize) -> String {
             block(body, indent),
             quote(until)
         ),
+        Instr::Select { cases, default } => {
+            let cases: Vec<String> = cases
+                .iter()
+                .map(|case| {
+                    let op = case.source();
+                    let (_, body) = case.parts();
+                    format!("{}, {})", op.trim_end_matches(')'), block(body, indent + 4))
+                })
+                .collect();
+            let mut out = format!("Select(cases: [ {} ]", cases.join(", "));
+            if let Some(default) = default {
+                let _ = write!(out, ", default: {}", block(default, indent));
+            }
+            out.push(')');
+            out
+        }
         Instr::OnceDo(once, body) => format!("OnceDo({}, {})", quote(once), block(body, indent)),
         Instr::Lock(_)
         | Instr::Unlock(_)
