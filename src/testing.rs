@@ -45,8 +45,9 @@ pub struct Kinds {
     /// critical sections (balanced, never nested: they neither deadlock nor
     /// panic).
     pub mutexes: bool,
-    /// Go channels: `Send` and `Recv` on a buffered channel `c` (capacity 1)
-    /// and an unbuffered one `u`. Executions may block (never-terminating
+    /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
+    /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
+    /// `u`. Executions may block (never-terminating
     /// outcomes), never panic (no `Close`).
     pub channels: bool,
 }
@@ -126,6 +127,9 @@ enum Gen {
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
     Recv(usize),
+    /// A non-blocking receive: `Select` on `CHANNELS[c]` with a default
+    /// setting the register to -1.
+    TryRecv(usize),
 }
 
 const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
@@ -190,7 +194,8 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
                 .prop_map(|(c, n)| Gen::Send(c, n))
                 .boxed(),
         );
-        options.push(channels.prop_map(Gen::Recv).boxed());
+        options.push(channels.clone().prop_map(Gen::Recv).boxed());
+        options.push(channels.prop_map(Gen::TryRecv).boxed());
     }
     if k.dependencies {
         options.push(vars.clone().prop_map(Gen::StoreDependent).boxed());
@@ -228,6 +233,10 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         Gen::LockedStore(v, n) => t.lock(MUTEX).store(VARIABLES[v], n).unlock(MUTEX),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
+        Gen::TryRecv(c) => {
+            let default = |b: ThreadBuilder| b.set(&r, -1);
+            t.select(|s| s.recv(&r, CHANNELS[c].0, |b| b), Some(&default))
+        }
     }
 }
 
@@ -245,7 +254,7 @@ impl GeneratedTest {
             threads
                 .iter()
                 .flatten()
-                .any(|g| matches!(g, Gen::Send(d, _) | Gen::Recv(d) if *d == c))
+                .any(|g| matches!(g, Gen::Send(d, _) | Gen::Recv(d) | Gen::TryRecv(d) if *d == c))
         };
         for (c, &(name, capacity)) in CHANNELS.iter().enumerate() {
             if uses(c) {

@@ -17,7 +17,7 @@
 //! assert_eq!(test.program.threads.len(), 2);
 //! ```
 
-use super::ast::{Entries, Instr, LitmusFile, Operand, Threads};
+use super::ast::{Entries, Instr, LitmusFile, Operand, SelectCase, Threads};
 use super::literal::Lit;
 use super::{LitmusTest, LoadError, parse_str, print};
 use crate::ir::{Observation, Val};
@@ -165,6 +165,19 @@ impl ThreadBuilder {
         self.push(Instr::Close(lit(chan)))
     }
 
+    /// `Select(cases, default)`: `cases` receives an empty case list and
+    /// returns it filled; `default`, if given, builds the default body.
+    pub fn select(
+        self,
+        cases: impl FnOnce(SelectBuilder) -> SelectBuilder,
+        default: Option<&dyn Fn(ThreadBuilder) -> ThreadBuilder>,
+    ) -> Self {
+        self.push(Instr::Select {
+            cases: cases(SelectBuilder::default()).cases,
+            default: default.map(|body| body(ThreadBuilder::default()).code),
+        })
+    }
+
     /// `Let(reg, value)`.
     pub fn set(self, reg: &str, value: impl Into<Value>) -> Self {
         self.push(Instr::Let(lit(reg), operand(value)))
@@ -194,6 +207,39 @@ impl ThreadBuilder {
             body: body(ThreadBuilder::default()).code,
             until: lit(until),
         })
+    }
+}
+
+/// The cases of a `Select` under construction.
+#[derive(Clone, Debug, Default)]
+pub struct SelectBuilder {
+    cases: Vec<SelectCase>,
+}
+
+impl SelectBuilder {
+    /// `Recv(reg, chan, body)`: `case reg = <-chan: body`.
+    pub fn recv(
+        mut self,
+        reg: &str,
+        chan: &str,
+        body: impl FnOnce(ThreadBuilder) -> ThreadBuilder,
+    ) -> Self {
+        let body = body(ThreadBuilder::default()).code;
+        self.cases.push(SelectCase::Recv(lit(reg), lit(chan), body));
+        self
+    }
+
+    /// `Send(chan, value, body)`: `case chan <- value: body`.
+    pub fn send(
+        mut self,
+        chan: &str,
+        value: impl Into<Value>,
+        body: impl FnOnce(ThreadBuilder) -> ThreadBuilder,
+    ) -> Self {
+        let body = body(ThreadBuilder::default()).code;
+        self.cases
+            .push(SelectCase::Send(lit(chan), operand(value), body));
+        self
     }
 }
 

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use build::{LitmusBuilder, ThreadBuilder, Value};
+pub use build::{LitmusBuilder, SelectBuilder, ThreadBuilder, Value};
 pub use error::{LoadError, SourceError};
 
 use crate::ir::{Observable, Program};
