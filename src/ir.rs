@@ -222,6 +222,10 @@ pub enum SyncOp {
     Lock,
     /// `m.Unlock()`: unlocks (an atomic write of 0); panics if it is unlocked.
     Unlock,
+    /// `ok := m.TryLock()`: either locks an unlocked mutex (as `Lock`, setting
+    /// the register to 1) or fails (setting it to 0), which it may do
+    /// spuriously at any time; a failure accesses and synchronises nothing.
+    TryLock(Reg),
     /// `wg.Add(delta)` (`wg.Done()` is `Add(-1)`): updates the counter without
     /// acquiring anything; a decrement releases (merging into the counter's
     /// clock); panics if the counter becomes negative.

@@ -177,11 +177,8 @@ impl GoMemory {
                         out.push(exec(t, j, choice));
                     }
                 }
-                Some(Instr::Sync {
-                    op: SyncOp::Select { cases, default },
-                    ..
-                }) => {
-                    for choice in 0..sync::choices(cases, *default) {
+                Some(Instr::Sync { op, .. }) if sync::choices(op).is_some() => {
+                    for choice in 0..sync::choices(op).unwrap_or(0) {
                         out.push(exec(t, j, choice));
                     }
                 }
@@ -280,27 +277,27 @@ impl GoMemory {
                 }
                 Effect::Fence { pc: j }
             }
-            Instr::Sync {
-                op: SyncOp::Select { cases, default },
-                ..
-            } => {
+            Instr::Sync { op, obj } if sync::choices(op).is_some() => {
                 if !in_order {
                     return None;
                 }
                 let value = |l: Loc| layout.mem(s, l);
                 let regs = layout.regs(s, t);
-                match sync::select(core.program, (cases, *default), choice, value, regs)? {
-                    sync::Choice::Case(step, target) => {
+                match sync::choose(core.program, (op, *obj, j), choice, value, regs)? {
+                    sync::Choice::Act(step, next) => {
                         let effect = self.sync_step(core, s, out, t, j, step)?;
                         if !matches!(effect, Effect::Panic { .. }) {
-                            layout.set_pc(out, t, target);
+                            layout.set_pc(out, t, next);
                             core.run_local(out, t);
                             self.prune(core, out);
                             self.renumber(core, out);
                         }
                         return Some(effect);
                     }
-                    sync::Choice::Default(target) => {
+                    sync::Choice::Jump(regs, target) => {
+                        for (reg, v) in regs {
+                            layout.regs_mut(out, t)[reg.index()] = v;
+                        }
                         layout.set_pc(out, t, target);
                         core.run_local(out, t);
                         return Some(Effect::Local);

@@ -413,7 +413,9 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
         }
         Instr::Sync { op, obj } => {
             let (reads, writes) = match op {
-                SyncOp::Lock | SyncOp::Add(_) | SyncOp::OnceEnter(_) => (true, true),
+                SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Add(_) | SyncOp::OnceEnter(_) => {
+                    (true, true)
+                }
                 SyncOp::Unlock | SyncOp::Go | SyncOp::OnceDone => (false, true),
                 SyncOp::Wait | SyncOp::Start => (true, false),
                 SyncOp::Send { .. }

@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::sync;
 use super::{BufferShape, Forwarding, StoreBufferConfig};
-use crate::ir::{Access, Instr, Loc, Program, RmwOp, SyncOp, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Program, RmwOp, ThreadId, Val};
 use crate::trace::Step;
 
 /// A configured store-buffer machine.
@@ -120,21 +120,17 @@ impl StoreBuffers {
         t: ThreadId,
         out: &mut smallvec::SmallVec<[Step; 8]>,
     ) {
-        match core.instr(t, core.layout.pc(s, t)) {
-            Some(Instr::Sync {
-                op: SyncOp::Select { cases, default },
-                ..
-            }) => {
-                let pc = core.layout.pc(s, t) as u32;
-                out.extend(
-                    (0..sync::choices(cases, *default)).map(|choice| Step::Exec {
-                        thread: t,
-                        pc,
-                        choice: choice as u16,
-                    }),
-                );
-            }
-            _ => out.push(Step::Run(t)),
+        let pc = core.layout.pc(s, t);
+        match core.instr(t, pc).and_then(|instr| match instr {
+            Instr::Sync { op, .. } => sync::choices(op),
+            _ => None,
+        }) {
+            Some(n) => out.extend((0..n).map(|choice| Step::Exec {
+                thread: t,
+                pc: pc as u32,
+                choice: choice as u16,
+            })),
+            None => out.push(Step::Run(t)),
         }
         for b in self.thread_buffers(t) {
             if core.layout.segment_len(s, b) > 0 {
@@ -171,13 +167,14 @@ impl StoreBuffers {
                 thread: t,
                 pc,
                 choice,
-            } => self.select(core, s, t, pc as usize, usize::from(choice), out),
+            } => self.choose(core, s, t, pc as usize, usize::from(choice), out),
             Step::Observe { .. } => None,
         }
     }
 
-    /// Way `choice` of the `select` thread `t` is at (instruction `pc`).
-    fn select(
+    /// Way `choice` of the step with choices (a `select`, a `TryLock`) thread
+    /// `t` is at (instruction `pc`).
+    fn choose(
         &self,
         core: &Core<'_>,
         s: &[Val],
@@ -187,10 +184,7 @@ impl StoreBuffers {
         out: &mut Vec<Val>,
     ) -> Option<Effect> {
         let layout = &core.layout;
-        let Some(Instr::Sync {
-            op: SyncOp::Select { cases, default },
-            ..
-        }) = core.instr(t, pc).filter(|_| layout.pc(s, t) == pc)
+        let Some(Instr::Sync { op, obj }) = core.instr(t, pc).filter(|_| layout.pc(s, t) == pc)
         else {
             return None;
         };
@@ -198,16 +192,19 @@ impl StoreBuffers {
             return None;
         }
         let value = |l: Loc| layout.mem(s, l);
-        match sync::select(
+        match sync::choose(
             core.program,
-            (cases, *default),
+            (op, *obj, pc),
             choice,
             value,
             layout.regs(s, t),
         )? {
-            sync::Choice::Case(step, target) => self.sync_step(core, s, t, pc, step, target, out),
-            sync::Choice::Default(target) => {
+            sync::Choice::Act(step, next) => self.sync_step(core, s, t, pc, step, next, out),
+            sync::Choice::Jump(regs, target) => {
                 copy_into(out, s);
+                for (reg, v) in regs {
+                    layout.regs_mut(out, t)[reg.index()] = v;
+                }
                 layout.set_pc(out, t, target);
                 core.run_local(out, t);
                 Some(Effect::Local)
@@ -338,10 +335,7 @@ impl StoreBuffers {
                     from: Source::Memory,
                 }
             }
-            Instr::Sync {
-                op: SyncOp::Select { .. },
-                ..
-            } => return None,
+            Instr::Sync { op, .. } if sync::choices(op).is_some() => return None,
             Instr::Sync { op, obj } => {
                 if !drained() {
                     return None;

@@ -187,8 +187,8 @@ pub(crate) fn step(
         SyncOp::Send { chan, value: v } => send(&program.channels[*chan], &value, v.eval(regs)),
         SyncOp::SendWait { chan } => send_wait(&program.channels[*chan], &value),
         SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, *dst, *ok),
-        // A select is several steps, one per way it can go: see `select`.
-        SyncOp::Select { .. } => Step::Blocked,
+        // Several steps, one per way they can go: see `choose`.
+        SyncOp::Select { .. } | SyncOp::TryLock(_) => Step::Blocked,
         SyncOp::Close { chan } => {
             let ch = &program.channels[*chan];
             if value(ch.closed) != 0 {
@@ -200,43 +200,61 @@ pub(crate) fn step(
     }
 }
 
-/// One way a `select` can go.
+/// One way a step with choices (a `select`, a `TryLock`) can go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Choice {
-    /// Case `i`'s step, then a jump to its body.
-    Case(Step, usize),
-    /// No case can proceed: a jump to the `default` body.
-    Default(usize),
+    /// A synchronisation step, then a jump to `target`.
+    Act(Step, usize),
+    /// No access: set registers and jump to `target` (a `select`'s default, a
+    /// failed `TryLock`).
+    Jump(SmallVec<[(Reg, Val); 2]>, usize),
 }
 
-/// How many ways a `select` with these cases can be written to go.
-pub(crate) fn choices(cases: &[(SyncOp, usize)], default: Option<usize>) -> usize {
-    cases.len() + usize::from(default.is_some())
+/// How many ways `op` can be written to go, if it has choices: a `select` one
+/// per case and its default, a `TryLock` two (success, failure).
+pub(crate) fn choices(op: &SyncOp) -> Option<usize> {
+    match op {
+        SyncOp::Select { cases, default } => Some(cases.len() + usize::from(default.is_some())),
+        SyncOp::TryLock(_) => Some(2),
+        _ => None,
+    }
 }
 
-/// Way `choice` of a `select`, if it is enabled: a case that can proceed
-/// (or panics), or the default when no case can.
-pub(crate) fn select(
+/// Way `choice` of `op` (an operation with [`choices`]) at instruction `pc`
+/// on object word `obj`, if it is enabled.
+pub(crate) fn choose(
     program: &Program,
-    (cases, default): (&[(SyncOp, usize)], Option<usize>),
+    (op, obj, pc): (&SyncOp, Loc, usize),
     choice: usize,
     value: impl Fn(Loc) -> Val,
     regs: &[Val],
 ) -> Option<Choice> {
-    // Cases name their channels; the object word is unused.
-    let unused = Loc(0);
-    if let Some((op, target)) = cases.get(choice) {
-        return match step(program, op, unused, &value, regs) {
-            Step::Blocked => None,
-            ready => Some(Choice::Case(ready, *target)),
-        };
+    match op {
+        SyncOp::TryLock(dst) => match choice {
+            0 if value(obj) == 0 => Some(Choice::Act(
+                with_reg(Act::on(obj, 0, SyncAction::Rmw(1)), *dst, 1),
+                pc + 1,
+            )),
+            1 => Some(Choice::Jump([(*dst, 0)].into_iter().collect(), pc + 1)),
+            _ => None,
+        },
+        SyncOp::Select { cases, default } => {
+            // Cases name their channels; the object word is unused.
+            if let Some((op, target)) = cases.get(choice) {
+                return match step(program, op, obj, &value, regs) {
+                    Step::Blocked => None,
+                    ready => Some(Choice::Act(ready, *target)),
+                };
+            }
+            let none_ready = cases
+                .iter()
+                .all(|(op, _)| step(program, op, obj, &value, regs) == Step::Blocked);
+            default
+                .filter(|_| choice == cases.len() && none_ready)
+                .map(|target| Choice::Jump(SmallVec::new(), target))
+        }
+        _ => None,
     }
-    let none_ready = cases
-        .iter()
-        .all(|(op, _)| step(program, op, unused, &value, regs) == Step::Blocked);
-    default
-        .filter(|_| choice == cases.len() && none_ready)
-        .map(Choice::Default)
 }
 
 fn with_reg(mut step: Step, reg: Reg, v: Val) -> Step {

@@ -80,6 +80,8 @@ pub(crate) enum Instr {
     Lock(Lit),
     /// `Unlock("m")`: `m.Unlock()`.
     Unlock(Lit),
+    /// `TryLock("ok", "m")`: `ok := m.TryLock()`.
+    TryLock(Lit, Lit),
     /// `Add("wg", n)`: `wg.Add(n)` on a `sync.WaitGroup`.
     Add(Lit, Operand),
     /// `Done("wg")`: `wg.Done()`.
@@ -184,6 +186,7 @@ impl Instr {
             Instr::Loop { until, .. } => format!("Loop(until: {})", q(until)),
             Instr::Lock(m) => format!("Lock({})", q(m)),
             Instr::Unlock(m) => format!("Unlock({})", q(m)),
+            Instr::TryLock(ok, m) => format!("TryLock({}, {})", q(ok), q(m)),
             Instr::Add(wg, n) => format!("Add({}, {})", q(wg), n.source()),
             Instr::Done(wg) => format!("Done({})", q(wg)),
             Instr::Wait(wg) => format!("Wait({})", q(wg)),

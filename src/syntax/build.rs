@@ -111,6 +111,11 @@ impl ThreadBuilder {
         self.push(Instr::Lock(lit(mutex)))
     }
 
+    /// `TryLock(ok, mutex)`: `ok := mutex.TryLock()`.
+    pub fn try_lock(self, ok: &str, mutex: &str) -> Self {
+        self.push(Instr::TryLock(lit(ok), lit(mutex)))
+    }
+
     /// `Unlock(mutex)`: `mutex.Unlock()`.
     pub fn unlock(self, mutex: &str) -> Self {
         self.push(Instr::Unlock(lit(mutex)))

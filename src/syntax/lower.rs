@@ -292,7 +292,7 @@ impl Context<'_> {
                 | ast::Instr::Xchg(_, var, _)
                 | ast::Instr::FetchAdd(_, var, _)
                 | ast::Instr::Cas(_, var, _, _) => self.declare(var, LocKind::Variable, vars)?,
-                ast::Instr::Lock(m) | ast::Instr::Unlock(m) => {
+                ast::Instr::Lock(m) | ast::Instr::Unlock(m) | ast::Instr::TryLock(_, m) => {
                     self.declare(m, LocKind::Mutex, vars)?
                 }
                 ast::Instr::Add(wg, _) | ast::Instr::Done(wg) | ast::Instr::Wait(wg) => {
@@ -1012,6 +1012,10 @@ impl ThreadLowering<'_, '_> {
             }
             ast::Instr::Lock(m) => self.sync(SyncOp::Lock, m),
             ast::Instr::Unlock(m) => self.sync(SyncOp::Unlock, m),
+            ast::Instr::TryLock(ok, m) => {
+                let ok = self.destination(ok)?;
+                self.sync(SyncOp::TryLock(ok), m)
+            }
             ast::Instr::Add(wg, n) => {
                 let delta = self.operand(n)?;
                 self.sync(SyncOp::Add(delta), wg)

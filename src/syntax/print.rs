@@ -175,6 +175,7 @@ fn instruction(instr: &Instr, indent: usize) -> String {
         Instr::OnceDo(once, body) => format!("OnceDo({}, {})", quote(once), block(body, indent)),
         Instr::Lock(_)
         | Instr::Unlock(_)
+        | Instr::TryLock(..)
         | Instr::Add(..)
         | Instr::Done(_)
         | Instr::Wait(_)
