@@ -96,6 +96,11 @@ pub enum LocKind {
     Started(ThreadId),
     /// A `sync.Once`: 0 not run, 1 running, 2 done.
     Once,
+    /// A `sync.RWMutex`'s writer word: 0 free, 1 write-locked, 2 a writer
+    /// waiting for the readers to leave.
+    RwMutex,
+    /// A `sync.RWMutex`'s reader count (its clock merges every `RUnlock`).
+    RwReaders,
     /// One word of a channel's state (docs/models.md, "Channels").
     Channel,
 }
@@ -222,6 +227,32 @@ pub enum SyncOp {
     Lock,
     /// `m.Unlock()`: unlocks (an atomic write of 0); panics if it is unlocked.
     Unlock,
+    /// `rw.RLock()` on the RWMutex whose writer word is the object: blocks
+    /// while a writer holds or waits for it, then reads the writer word (the
+    /// last `Unlock` is synchronised before it) and counts itself in `readers`.
+    RLock {
+        /// The reader count.
+        readers: Loc,
+    },
+    /// `rw.RUnlock()`: leaves the reader count, merging its clock into the
+    /// count's; panics if no reader holds the lock.
+    RUnlock {
+        /// The reader count.
+        readers: Loc,
+    },
+    /// `rw.Lock()`, first step: claims the writer word (blocks while another
+    /// writer holds or waits for it), which stops new readers.
+    WLock,
+    /// `rw.Lock()`, second step: blocks until no reader holds the lock, then
+    /// reads the reader count (every `RUnlock` before is synchronised before
+    /// it) and holds the lock.
+    WLockReaders {
+        /// The reader count.
+        readers: Loc,
+    },
+    /// `rw.Unlock()`: writes 0 to the writer word; panics if it is not
+    /// write-locked.
+    WUnlock,
     /// `ok := m.TryLock()`: either locks an unlocked mutex (as `Lock`, setting
     /// the register to 1) or fails (setting it to 0), which it may do
     /// spuriously at any time; a failure accesses and synchronises nothing.

@@ -249,6 +249,11 @@ impl Recorder {
             match from {
                 Source::Memory => self.in_memory[loc.index()],
                 Source::Buffer { buffer, index } => self.in_buffer[buffer][index],
+                // Synchronisation words are always read at their newest write
+                // (their bookkeeping may change the value without an event).
+                Source::History { .. } if self.kinds[loc.index()] != LocKind::Variable => {
+                    self.in_memory[loc.index()]
+                }
                 Source::History { writer, atomic } => {
                     let value = read.expect("invariant: reads read");
                     self.observable_write(t, loc, value, (writer, atomic))
@@ -257,7 +262,12 @@ impl Recorder {
         });
         let synchronises = match (effect, loc) {
             (Effect::Counter { .. }, _) => Vec::new(),
-            (Effect::Read { .. }, Some(l)) if self.kinds[l.index()] == LocKind::WaitGroup => {
+            (Effect::Read { .. }, Some(l))
+                if matches!(
+                    self.kinds[l.index()],
+                    LocKind::WaitGroup | LocKind::RwReaders
+                ) =>
+            {
                 self.decrements[l.index()].clone()
             }
             _ => self

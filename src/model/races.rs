@@ -416,7 +416,32 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
                 SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Add(_) | SyncOp::OnceEnter(_) => {
                     (true, true)
                 }
-                SyncOp::Unlock | SyncOp::Go | SyncOp::OnceDone => (false, true),
+                SyncOp::Unlock | SyncOp::Go | SyncOp::OnceDone | SyncOp::WUnlock => (false, true),
+                SyncOp::WLock => (true, true),
+                SyncOp::RLock { readers }
+                | SyncOp::RUnlock { readers }
+                | SyncOp::WLockReaders { readers } => {
+                    let atomic = |write| {
+                        (
+                            *readers,
+                            Kind {
+                                write,
+                                access: Access::Atomic,
+                            },
+                        )
+                    };
+                    let mut all = vec![atomic(false), atomic(true)];
+                    all.extend([false, true].map(|write| {
+                        (
+                            *obj,
+                            Kind {
+                                write,
+                                access: Access::Atomic,
+                            },
+                        )
+                    }));
+                    return all;
+                }
                 SyncOp::Wait | SyncOp::Start => (true, false),
                 SyncOp::Send { .. }
                 | SyncOp::SendWait { .. }

@@ -23,6 +23,15 @@
 //!   `OnceDone` writing 2; a call while the body runs blocks; a later call
 //!   reads the 2, so the completion of the body is synchronised before the
 //!   return of every `OnceDo` (sync.Once documentation).
+//! - **RWMutex** (a writer word and a reader count), as Go's race detector
+//!   models it. `RLock` blocks while a writer holds or waits for the lock,
+//!   then reads the writer word, so the last `Unlock` is synchronised before
+//!   it; it counts itself without synchronising. `RUnlock` merges its clock
+//!   into the count's. `Lock` is two steps: it claims the writer word (a
+//!   read-modify-write, so the last `Unlock` is synchronised before it, and
+//!   new readers now block), then waits for the count to reach 0 and reads
+//!   it, so every `RUnlock` is synchronised before it returns. Readers are
+//!   never ordered with each other.
 //! - **Channels** (docs/models.md, "Channels"): a closed flag, buffer slots
 //!   and internal counters. A send into a buffered channel is a
 //!   read-modify-write of its slot, which reads the value the receive that
@@ -175,6 +184,35 @@ pub(crate) fn step(
         },
         SyncOp::Wait if old == 0 => Act::on(obj, old, SyncAction::Read),
         SyncOp::Go => Act::on(obj, old, SyncAction::Write(1)),
+        SyncOp::RLock { readers } if old == 0 => {
+            let mut step = Act::on(obj, old, SyncAction::Read);
+            if let Step::Act(act) = &mut step {
+                act.internal.push((*readers, value(*readers) + 1));
+            }
+            step
+        }
+        SyncOp::RUnlock { readers } => match value(*readers) {
+            0 => Step::Panic,
+            n => Act::on(
+                *readers,
+                n,
+                SyncAction::Update {
+                    new: n - 1,
+                    release: true,
+                },
+            ),
+        },
+        SyncOp::WLock if old == 0 => Act::on(obj, old, SyncAction::Rmw(WRITER_WAITING)),
+        SyncOp::WLockReaders { readers } if value(*readers) == 0 => {
+            let mut step = Act::on(*readers, 0, SyncAction::Read);
+            if let Step::Act(act) = &mut step {
+                act.internal.push((obj, WRITER_HOLDS));
+            }
+            step
+        }
+        SyncOp::WUnlock if old == WRITER_HOLDS => Act::on(obj, old, SyncAction::Write(0)),
+        SyncOp::WUnlock => Step::Panic,
+        SyncOp::RLock { .. } | SyncOp::WLock | SyncOp::WLockReaders { .. } => Step::Blocked,
         SyncOp::Start if old == 1 => Act::on(obj, old, SyncAction::Read),
         SyncOp::OnceEnter(dst) if old == 0 => {
             with_reg(Act::on(obj, old, SyncAction::Rmw(1)), *dst, 1)
@@ -263,6 +301,10 @@ fn with_reg(mut step: Step, reg: Reg, v: Val) -> Step {
     }
     step
 }
+
+/// RWMutex writer-word states (0 is free).
+const WRITER_HOLDS: Val = 1;
+const WRITER_WAITING: Val = 2;
 
 /// Unbuffered hand-off states, in [`Channel::count`].
 const FREE: Val = 0;

@@ -82,6 +82,10 @@ pub(crate) enum Instr {
     Unlock(Lit),
     /// `TryLock("ok", "m")`: `ok := m.TryLock()`.
     TryLock(Lit, Lit),
+    /// `RLock("rw")`: `rw.RLock()` on a `sync.RWMutex`.
+    RLock(Lit),
+    /// `RUnlock("rw")`: `rw.RUnlock()`.
+    RUnlock(Lit),
     /// `Add("wg", n)`: `wg.Add(n)` on a `sync.WaitGroup`.
     Add(Lit, Operand),
     /// `Done("wg")`: `wg.Done()`.
@@ -187,6 +191,8 @@ impl Instr {
             Instr::Lock(m) => format!("Lock({})", q(m)),
             Instr::Unlock(m) => format!("Unlock({})", q(m)),
             Instr::TryLock(ok, m) => format!("TryLock({}, {})", q(ok), q(m)),
+            Instr::RLock(m) => format!("RLock({})", q(m)),
+            Instr::RUnlock(m) => format!("RUnlock({})", q(m)),
             Instr::Add(wg, n) => format!("Add({}, {})", q(wg), n.source()),
             Instr::Done(wg) => format!("Done({})", q(wg)),
             Instr::Wait(wg) => format!("Wait({})", q(wg)),

@@ -111,6 +111,17 @@ impl ThreadBuilder {
         self.push(Instr::Lock(lit(mutex)))
     }
 
+    /// `RLock(rw)`: `rw.RLock()` (which makes `rw` a `sync.RWMutex`; `lock`
+    /// and `unlock` on it are then its writer operations).
+    pub fn rlock(self, rw: &str) -> Self {
+        self.push(Instr::RLock(lit(rw)))
+    }
+
+    /// `RUnlock(rw)`: `rw.RUnlock()`.
+    pub fn runlock(self, rw: &str) -> Self {
+        self.push(Instr::RUnlock(lit(rw)))
+    }
+
     /// `TryLock(ok, mutex)`: `ok := mutex.TryLock()`.
     pub fn try_lock(self, ok: &str, mutex: &str) -> Self {
         self.push(Instr::TryLock(lit(ok), lit(mutex)))

@@ -154,6 +154,9 @@ impl Context<'_> {
         }
         let channels = self.declare_channels(&file.channels, &mut vars)?;
         for (_, code) in &threads {
+            rw_mutexes(code, &mut vars.rw);
+        }
+        for (_, code) in &threads {
             self.collect_variables(code, &mut vars)?;
         }
         let started = self.collect_goroutines(&threads, &thread_names, &mut vars)?;
@@ -292,8 +295,31 @@ impl Context<'_> {
                 | ast::Instr::Xchg(_, var, _)
                 | ast::Instr::FetchAdd(_, var, _)
                 | ast::Instr::Cas(_, var, _, _) => self.declare(var, LocKind::Variable, vars)?,
-                ast::Instr::Lock(m) | ast::Instr::Unlock(m) | ast::Instr::TryLock(_, m) => {
-                    self.declare(m, LocKind::Mutex, vars)?
+                ast::Instr::TryLock(_, m) if vars.rw.contains(&m.text) => {
+                    return Err(self.at(
+                        m,
+                        "`TryLock` on an RWMutex is not supported yet",
+                        "an RWMutex",
+                    ));
+                }
+                ast::Instr::Lock(m)
+                | ast::Instr::Unlock(m)
+                | ast::Instr::TryLock(_, m)
+                | ast::Instr::RLock(m)
+                | ast::Instr::RUnlock(m) => {
+                    if vars.rw.contains(&m.text) {
+                        self.declare(m, LocKind::RwMutex, vars)?;
+                        if !vars.readers.contains_key(&m.text) {
+                            let readers = vars.add_kind(
+                                &format!("{}.readers", m.text),
+                                0,
+                                LocKind::RwReaders,
+                            );
+                            vars.readers.insert(m.text.clone(), readers);
+                        }
+                    } else {
+                        self.declare(m, LocKind::Mutex, vars)?
+                    }
                 }
                 ast::Instr::Add(wg, _) | ast::Instr::Done(wg) | ast::Instr::Wait(wg) => {
                     self.declare(wg, LocKind::WaitGroup, vars)?
@@ -784,6 +810,11 @@ fn with_program_resolver<T>(
 struct Variables {
     locs: Vec<Location>,
     index: HashMap<String, crate::ir::Loc>,
+    /// Names some `RLock`/`RUnlock` uses: RWMutexes, whose `Lock` and
+    /// `Unlock` are their writer operations.
+    rw: std::collections::HashSet<String>,
+    /// Each RWMutex's reader count.
+    readers: HashMap<String, crate::ir::Loc>,
 }
 
 impl Variables {
@@ -803,6 +834,33 @@ impl Variables {
     }
 }
 
+/// Adds to `rw` every name `code` uses with `RLock` or `RUnlock`.
+fn rw_mutexes(code: &[ast::Instr], rw: &mut std::collections::HashSet<String>) {
+    for instr in code {
+        match instr {
+            ast::Instr::RLock(m) | ast::Instr::RUnlock(m) => {
+                rw.insert(m.text.clone());
+            }
+            ast::Instr::If {
+                then, otherwise, ..
+            } => {
+                rw_mutexes(then, rw);
+                rw_mutexes(otherwise, rw);
+            }
+            ast::Instr::Loop { body, .. } | ast::Instr::OnceDo(_, body) => rw_mutexes(body, rw),
+            ast::Instr::Select { cases, default } => {
+                for case in cases {
+                    rw_mutexes(case.parts().1, rw);
+                }
+                if let Some(default) = default {
+                    rw_mutexes(default, rw);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// How a kind of shared word is named in messages.
 fn kind_name(kind: LocKind) -> &'static str {
     match kind {
@@ -811,6 +869,7 @@ fn kind_name(kind: LocKind) -> &'static str {
         LocKind::WaitGroup => "a wait group",
         LocKind::Started(_) => "a goroutine",
         LocKind::Once => "a once",
+        LocKind::RwMutex | LocKind::RwReaders => "an RWMutex",
         LocKind::Channel => "a channel",
     }
 }
@@ -1010,8 +1069,32 @@ impl ThreadLowering<'_, '_> {
                 }
                 return Ok(());
             }
-            ast::Instr::Lock(m) => self.sync(SyncOp::Lock, m),
+            ast::Instr::Lock(m) => match self.vars.readers.get(&m.text) {
+                Some(&readers) => {
+                    // Two instructions: claim the writer word, then wait for readers.
+                    let claim = self.sync(SyncOp::WLock, m);
+                    self.code.push(claim);
+                    self.source.push(instr.source());
+                    let wait = self.sync(SyncOp::WLockReaders { readers }, m);
+                    self.code.push(wait);
+                    self.source
+                        .push(format!("{}: waits for readers", instr.source()));
+                    return Ok(());
+                }
+                None => self.sync(SyncOp::Lock, m),
+            },
+            ast::Instr::Unlock(m) if self.vars.rw.contains(&m.text) => {
+                self.sync(SyncOp::WUnlock, m)
+            }
             ast::Instr::Unlock(m) => self.sync(SyncOp::Unlock, m),
+            ast::Instr::RLock(m) => {
+                let readers = self.vars.readers[&m.text];
+                self.sync(SyncOp::RLock { readers }, m)
+            }
+            ast::Instr::RUnlock(m) => {
+                let readers = self.vars.readers[&m.text];
+                self.sync(SyncOp::RUnlock { readers }, m)
+            }
             ast::Instr::TryLock(ok, m) => {
                 let ok = self.destination(ok)?;
                 self.sync(SyncOp::TryLock(ok), m)

@@ -176,6 +176,8 @@ fn instruction(instr: &Instr, indent: usize) -> String {
         Instr::Lock(_)
         | Instr::Unlock(_)
         | Instr::TryLock(..)
+        | Instr::RLock(_)
+        | Instr::RUnlock(_)
         | Instr::Add(..)
         | Instr::Done(_)
         | Instr::Wait(_)
