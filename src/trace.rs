@@ -19,15 +19,17 @@ pub enum Step {
     /// The oldest entry of one of the thread's store buffers reaches memory:
     /// its only buffer (`None`) or its buffer for the variable.
     Commit(ThreadId, Option<Loc>),
-    /// The thread executes instruction `pc` (its next one, or a later
-    /// independent one) and, for a plain load, reads the `choice`-th write of
-    /// the variable's history. The `go` model.
+    /// The thread executes instruction `pc` and takes the `choice`-th way it
+    /// can go: under the `go` model its next instruction or a later
+    /// independent one, a load reading the `choice`-th write of the
+    /// variable's history; under every model, a `Select` case (or its
+    /// default) or a `TryLock` success (0) or failure (1).
     Exec {
         /// The thread.
         thread: ThreadId,
         /// The instruction executed.
         pc: u32,
-        /// Which write a plain load reads (0 otherwise).
+        /// Which write a load reads, or which way a choice goes (0 otherwise).
         choice: u16,
     },
     /// Once every thread has finished, the final observer reads variable `loc`
