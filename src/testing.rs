@@ -42,8 +42,9 @@ pub struct Kinds {
     /// Stores guarded by `If` on an earlier register, and stores of register values.
     pub dependencies: bool,
     /// Go synchronisation: loads and stores inside `Lock("m")`/`Unlock("m")`
-    /// critical sections (balanced, never nested: they neither deadlock nor
-    /// panic).
+    /// critical sections, stores under a successful `TryLock("ok", "m")`,
+    /// loads under `RLock("rw")` and stores under `Lock("rw")` of an RWMutex
+    /// (balanced, never nested: they neither deadlock nor panic).
     pub mutexes: bool,
     /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
     /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
@@ -123,6 +124,12 @@ enum Gen {
     LockedLoad(usize),
     /// `Lock("m")`, a store, `Unlock("m")`.
     LockedStore(usize, Val),
+    /// `TryLock("ok", "m")`, then, if it succeeded, a store and `Unlock("m")`.
+    TryLockedStore(usize, Val),
+    /// `RLock("rw")`, a load, `RUnlock("rw")`.
+    ReadLockedLoad(usize),
+    /// `Lock("rw")`, a store, `Unlock("rw")` on the RWMutex.
+    WriteLockedStore(usize, Val),
     /// `Send` on channel `CHANNELS[c]`.
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
@@ -135,6 +142,8 @@ enum Gen {
 const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
 /// The one mutex generated critical sections use.
 const MUTEX: &str = "m";
+/// The one RWMutex generated read and write sections use.
+const RW_MUTEX: &str = "rw";
 /// The channels generated sends and receives use, with their capacities.
 const CHANNELS: [(&str, Val); 2] = [("c", 1), ("u", 0)];
 
@@ -186,6 +195,17 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
                 .prop_map(|(v, n)| Gen::LockedStore(v, n))
                 .boxed(),
         );
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::TryLockedStore(v, n))
+                .boxed(),
+        );
+        options.push(vars.clone().prop_map(Gen::ReadLockedLoad).boxed());
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::WriteLockedStore(v, n))
+                .boxed(),
+        );
     }
     if k.channels {
         let channels = 0..CHANNELS.len();
@@ -231,6 +251,13 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         ),
         Gen::LockedLoad(v) => t.lock(MUTEX).load(&r, VARIABLES[v]).unlock(MUTEX),
         Gen::LockedStore(v, n) => t.lock(MUTEX).store(VARIABLES[v], n).unlock(MUTEX),
+        Gen::TryLockedStore(v, n) => t.try_lock(&r, MUTEX).if_else(
+            &format!("{r} == 1"),
+            |b| b.store(VARIABLES[v], n).unlock(MUTEX),
+            |b| b,
+        ),
+        Gen::ReadLockedLoad(v) => t.rlock(RW_MUTEX).load(&r, VARIABLES[v]).runlock(RW_MUTEX),
+        Gen::WriteLockedStore(v, n) => t.lock(RW_MUTEX).store(VARIABLES[v], n).unlock(RW_MUTEX),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
         Gen::TryRecv(c) => {
@@ -281,7 +308,9 @@ impl GeneratedTest {
                         Gen::Store(..)
                         | Gen::StoreDependent(_)
                         | Gen::StoreIf(..)
-                        | Gen::LockedStore(..) => {
+                        | Gen::LockedStore(..)
+                        | Gen::TryLockedStore(..)
+                        | Gen::WriteLockedStore(..) => {
                             vec![g, Gen::Fence]
                         }
                         _ => vec![g],
