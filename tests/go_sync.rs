@@ -136,3 +136,15 @@ fn channel_and_select_tests_print_back_as_the_same_program() {
         );
     }
 }
+
+#[test]
+fn multi_word_tests_print_back_as_the_same_program() {
+    let path = format!("{}/litmus/go/torn.ron", env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(&path).expect("corpus file");
+    let printed = hbsim::syntax::reformat(&source, "torn.ron").expect("reformats");
+    assert!(printed.contains("words: {"), "{printed}");
+    let again = parse_str(&printed, "torn.ron")
+        .expect("printed file parses")
+        .program;
+    assert_eq!(again, parse_str(&source, "torn.ron").unwrap().program);
+}

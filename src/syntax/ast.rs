@@ -24,6 +24,9 @@ pub(crate) struct LitmusFile {
     /// Go channels and their capacities: `{ "ch": 0, "jobs": 2 }`.
     #[serde(default)]
     pub channels: Entries<Val>,
+    /// Variables of several machine words: `{ "iface": 2 }`.
+    #[serde(default)]
+    pub words: Entries<Val>,
     pub threads: Threads,
     pub condition: Lit,
     /// herd7's `locations [...]`: more observables to show in `--format herd`.

@@ -337,6 +337,7 @@ impl LitmusBuilder {
             doc: self.doc.as_deref().map(lit),
             init: Entries(self.init.iter().map(|(k, v)| (lit(k), *v)).collect()),
             channels: Entries(self.channels.iter().map(|(k, v)| (lit(k), *v)).collect()),
+            words: Entries::default(),
             threads: Threads::Unnamed(self.threads.iter().map(|t| t.code.clone()).collect()),
             condition: lit(&self.condition),
             locations: Vec::new(),

@@ -153,6 +153,7 @@ impl Context<'_> {
             }
         }
         let channels = self.declare_channels(&file.channels, &mut vars)?;
+        self.declare_multiword(&file.words, &mut vars)?;
         for (_, code) in &threads {
             rw_mutexes(code, &mut vars.rw);
         }
@@ -358,6 +359,20 @@ impl Context<'_> {
     /// Adds the shared word `lit` names, as `kind`, unless it exists; one name
     /// is one kind of object.
     fn declare(&self, lit: &Lit, kind: LocKind, vars: &mut Variables) -> Lowering<()> {
+        if vars.multi.contains_key(&lit.text) {
+            return match kind {
+                LocKind::Variable => Ok(()),
+                _ => Err(self.at(
+                    lit,
+                    format!(
+                        "`{}` is a multi-word variable, used here as {}",
+                        lit.text,
+                        kind_name(kind)
+                    ),
+                    "conflicting use",
+                )),
+            };
+        }
         if !is_identifier(&lit.text) {
             return Err(self.at(
                 lit,
@@ -402,6 +417,35 @@ impl Context<'_> {
                 ));
         }
         self.declare(ch, LocKind::Channel, vars)
+    }
+
+    /// Declares each variable of several machine words and its words, which
+    /// outcomes show as `s#0`, `s#1`, ...
+    fn declare_multiword(&self, words: &Entries<Val>, vars: &mut Variables) -> Lowering<()> {
+        for (name, count) in &words.0 {
+            if !is_identifier(&name.text)
+                || vars.index.contains_key(&name.text)
+                || vars.multi.contains_key(&name.text)
+            {
+                return Err(self.at(
+                    name,
+                    format!("expected a new variable name, found `{}`", name.text),
+                    "this name",
+                ));
+            }
+            if !(2..=MAX_WORDS as Val).contains(count) {
+                return Err(self.at(
+                    name,
+                    format!("expected from 2 to {MAX_WORDS} words, found {count}"),
+                    "this variable",
+                ));
+            }
+            let locs = (0..*count)
+                .map(|i| vars.add_kind(&format!("{}#{i}", name.text), 0, LocKind::Variable))
+                .collect();
+            vars.multi.insert(name.text.clone(), locs);
+        }
+        Ok(())
     }
 
     /// Declares each channel of `channels` (name and capacity) and its words.
@@ -815,6 +859,8 @@ struct Variables {
     rw: std::collections::HashSet<String>,
     /// Each RWMutex's reader count.
     readers: HashMap<String, crate::ir::Loc>,
+    /// Each variable of several machine words, and its words.
+    multi: HashMap<String, Vec<crate::ir::Loc>>,
 }
 
 impl Variables {
@@ -1009,6 +1055,40 @@ impl ThreadLowering<'_, '_> {
 
     fn lower_instr(&mut self, instr: &ast::Instr) -> Lowering<()> {
         let lowered = match instr {
+            ast::Instr::Load(reg, var) if self.vars.multi.contains_key(&var.text) => {
+                return self.load_words(instr, reg, var);
+            }
+            ast::Instr::Store(var, value) if self.vars.multi.contains_key(&var.text) => {
+                let value = self.operand(value)?;
+                for (i, &loc) in self.vars.multi[&var.text].iter().enumerate() {
+                    self.code.push(Instr::Store {
+                        loc,
+                        value: value.clone(),
+                        access: Access::Plain,
+                    });
+                    self.source.push(format!("{} word {i}", instr.source()));
+                }
+                return Ok(());
+            }
+            ast::Instr::AtomicLoad(_, var)
+            | ast::Instr::AtomicStore(var, _)
+            | ast::Instr::Xchg(_, var, _)
+            | ast::Instr::FetchAdd(_, var, _)
+            | ast::Instr::Cas(_, var, _, _)
+                if self.vars.multi.contains_key(&var.text) =>
+            {
+                return Err(self
+                    .cx
+                    .at(
+                        var,
+                        format!(
+                            "`{}` has several words: only plain loads and stores reach it",
+                            var.text
+                        ),
+                        "multi-word",
+                    )
+                    .with_help("protect it with a mutex or a channel to read and write it whole"));
+            }
             ast::Instr::Load(reg, var) => Instr::Load {
                 dst: self.destination(reg)?,
                 loc: self.variable(var),
@@ -1278,6 +1358,50 @@ impl ThreadLowering<'_, '_> {
         Ok(())
     }
 
+    /// A plain load of a multi-word variable: each word into a register of
+    /// hbsim's own, then `reg` gets word 0 and `{var}_torn` (part of the
+    /// outcome) becomes 1 if the words differ: the value is torn, written by
+    /// no single store.
+    fn load_words(&mut self, instr: &ast::Instr, reg: &Lit, var: &Lit) -> Lowering<()> {
+        let words = self.vars.multi[&var.text].clone();
+        let mut parts = Vec::with_capacity(words.len());
+        for (i, &loc) in words.iter().enumerate() {
+            let part = self.hidden_register(&format!("{}#{i} of {}", var.text, reg.text));
+            self.code.push(Instr::Load {
+                dst: part,
+                loc,
+                access: Access::Plain,
+            });
+            self.source.push(format!("{} word {i}", instr.source()));
+            parts.push(part);
+        }
+        let dst = self.destination(reg)?;
+        let torn_name = Lit {
+            text: format!("{}_torn", var.text),
+            ordinal: reg.ordinal,
+        };
+        let torn = self.destination(&torn_name)?;
+        self.code.push(Instr::Let {
+            dst,
+            value: Expr::Reg(parts[0]),
+        });
+        self.source.push(instr.source());
+        let differs = parts[1..].iter().fold(Expr::Reg(torn), |acc, &p| {
+            let ne = Expr::Binary(
+                BinOp::Ne,
+                Box::new(Expr::Reg(parts[0])),
+                Box::new(Expr::Reg(p)),
+            );
+            Expr::Binary(BinOp::Or, Box::new(acc), Box::new(ne))
+        });
+        self.code.push(Instr::Let {
+            dst: torn,
+            value: differs,
+        });
+        self.source.push(format!("{}: torn?", instr.source()));
+        Ok(())
+    }
+
     fn channel(&self, lit: &Lit) -> usize {
         self.channels
             .iter()
@@ -1449,6 +1573,8 @@ impl Resolver<'_> {
 const NEVER_TERMINATES: &str = "never terminates:";
 /// The largest channel buffer: each slot is a word of every state.
 const MAX_CAPACITY: usize = 16;
+/// The most words a multi-word variable has.
+const MAX_WORDS: usize = 4;
 const PANIC: &str = "panic:";
 
 /// The words of `text` separated by spaces or commas, with their byte offsets.

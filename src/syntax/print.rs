@@ -32,6 +32,9 @@ pub(crate) fn print_ron(file: &LitmusFile, comment: &[String]) -> String {
     if !file.init.0.is_empty() {
         let _ = writeln!(out, "    init: {},", map(&file.init, |v| v.to_string()));
     }
+    if !file.words.0.is_empty() {
+        let _ = writeln!(out, "    words: {},", map(&file.words, |v| v.to_string()));
+    }
     if !file.channels.0.is_empty() {
         let _ = writeln!(
             out,

@@ -121,6 +121,7 @@ impl<'s> Parser<'s> {
                 doc,
                 init: Entries(init),
                 channels: Entries::default(),
+                words: Entries::default(),
                 threads: Threads::Unnamed(threads),
                 condition,
                 locations,
