@@ -253,6 +253,21 @@ pub enum SyncOp {
     /// `rw.Unlock()`: writes 0 to the writer word; panics if it is not
     /// write-locked.
     WUnlock,
+    /// `v.Store(value)` on a multi-word variable used as an `atomic.Value`:
+    /// writes every word at once (an atomic write of the object, word 0;
+    /// the other words follow without synchronising of their own).
+    StoreWords {
+        /// The value, written to every word.
+        value: Expr,
+        /// The other words.
+        rest: Vec<Loc>,
+    },
+    /// `r = v.Load()` on a multi-word variable used as an `atomic.Value`:
+    /// reads every word at once (an atomic read of word 0); never torn.
+    LoadWords {
+        /// Register receiving the value.
+        dst: Reg,
+    },
     /// `ok := m.TryLock()`: either locks an unlocked mutex (as `Lock`, setting
     /// the register to 1) or fails (setting it to 0), which it may do
     /// spuriously at any time; a failure accesses and synchronises nothing.

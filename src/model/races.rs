@@ -416,7 +416,12 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
                 SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Add(_) | SyncOp::OnceEnter(_) => {
                     (true, true)
                 }
-                SyncOp::Unlock | SyncOp::Go | SyncOp::OnceDone | SyncOp::WUnlock => (false, true),
+                SyncOp::Unlock
+                | SyncOp::Go
+                | SyncOp::OnceDone
+                | SyncOp::WUnlock
+                | SyncOp::StoreWords { .. } => (false, true),
+                SyncOp::LoadWords { .. } => (true, false),
                 SyncOp::WLock => (true, true),
                 SyncOp::RLock { readers }
                 | SyncOp::RUnlock { readers }

@@ -184,6 +184,15 @@ pub(crate) fn step(
         },
         SyncOp::Wait if old == 0 => Act::on(obj, old, SyncAction::Read),
         SyncOp::Go => Act::on(obj, old, SyncAction::Write(1)),
+        SyncOp::StoreWords { value: v, rest } => {
+            let v = v.eval(regs);
+            let mut step = Act::on(obj, old, SyncAction::Write(v));
+            if let Step::Act(act) = &mut step {
+                act.internal.extend(rest.iter().map(|&word| (word, v)));
+            }
+            step
+        }
+        SyncOp::LoadWords { dst } => with_reg(Act::on(obj, old, SyncAction::Read), *dst, old),
         SyncOp::RLock { readers } if old == 0 => {
             let mut step = Act::on(obj, old, SyncAction::Read);
             if let Step::Act(act) = &mut step {

@@ -295,7 +295,19 @@ impl Context<'_> {
                 | ast::Instr::AtomicStore(var, _)
                 | ast::Instr::Xchg(_, var, _)
                 | ast::Instr::FetchAdd(_, var, _)
-                | ast::Instr::Cas(_, var, _, _) => self.declare(var, LocKind::Variable, vars)?,
+                | ast::Instr::Cas(_, var, _, _) => {
+                    self.declare(var, LocKind::Variable, vars)?;
+                    if vars.multi.contains_key(&var.text) {
+                        let atomic = !matches!(instr, ast::Instr::Load(..) | ast::Instr::Store(..));
+                        let uses = vars.multi_uses.entry(var.text.clone()).or_default();
+                        if (atomic && uses.0) || (!atomic && uses.1) {
+                            return Err(self
+                                .at(var, format!("`{}` is accessed both plainly and atomically", var.text), "mixed")
+                                .with_help("a multi-word variable is either plain words or an atomic.Value"));
+                        }
+                        *uses = (uses.0 || !atomic, uses.1 || atomic);
+                    }
+                }
                 ast::Instr::TryLock(_, m) if vars.rw.contains(&m.text) => {
                     return Err(self.at(
                         m,
@@ -861,6 +873,8 @@ struct Variables {
     readers: HashMap<String, crate::ir::Loc>,
     /// Each variable of several machine words, and its words.
     multi: HashMap<String, Vec<crate::ir::Loc>>,
+    /// How each multi-word variable is accessed so far: plainly, atomically.
+    multi_uses: HashMap<String, (bool, bool)>,
 }
 
 impl Variables {
@@ -1070,9 +1084,16 @@ impl ThreadLowering<'_, '_> {
                 }
                 return Ok(());
             }
-            ast::Instr::AtomicLoad(_, var)
-            | ast::Instr::AtomicStore(var, _)
-            | ast::Instr::Xchg(_, var, _)
+            ast::Instr::AtomicLoad(reg, var) if self.vars.multi.contains_key(&var.text) => {
+                let dst = self.destination(reg)?;
+                self.sync(SyncOp::LoadWords { dst }, var)
+            }
+            ast::Instr::AtomicStore(var, value) if self.vars.multi.contains_key(&var.text) => {
+                let value = self.operand(value)?;
+                let rest = self.vars.multi[&var.text][1..].to_vec();
+                self.sync(SyncOp::StoreWords { value, rest }, var)
+            }
+            ast::Instr::Xchg(_, var, _)
             | ast::Instr::FetchAdd(_, var, _)
             | ast::Instr::Cas(_, var, _, _)
                 if self.vars.multi.contains_key(&var.text) =>
@@ -1082,12 +1103,12 @@ impl ThreadLowering<'_, '_> {
                     .at(
                         var,
                         format!(
-                            "`{}` has several words: only plain loads and stores reach it",
+                            "`{}` has several words: only plain or atomic loads and stores reach it",
                             var.text
                         ),
                         "multi-word",
                     )
-                    .with_help("protect it with a mutex or a channel to read and write it whole"));
+                    .with_help("AtomicLoad and AtomicStore read and write it whole, as an atomic.Value"));
             }
             ast::Instr::Load(reg, var) => Instr::Load {
                 dst: self.destination(reg)?,
@@ -1410,10 +1431,11 @@ impl ThreadLowering<'_, '_> {
     }
 
     fn sync(&self, op: SyncOp, obj: &Lit) -> Instr {
-        Instr::Sync {
-            op,
-            obj: self.variable(obj),
-        }
+        let obj = match self.vars.multi.get(&obj.text) {
+            Some(words) => words[0],
+            None => self.variable(obj),
+        };
+        Instr::Sync { op, obj }
     }
 
     fn rmw(&mut self, reg: &Lit, var: &Lit, op: RmwOp) -> Lowering<Instr> {
