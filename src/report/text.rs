@@ -87,8 +87,8 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             for (outcome, info) in outcomes {
                 let mut notes = outcome_notes(info);
                 if !info.blocked.is_empty() {
-                    notes.push_str(", blocked: ");
-                    notes.push_str(&super::blocked_at(program, &info.blocked).join(", "));
+                    notes.push_str(", ");
+                    notes.push_str(&super::blocked_note(program, &info.blocked));
                 }
                 writeln!(out, "{}  # {notes}", set.display(outcome))?;
             }
