@@ -295,12 +295,7 @@ impl GoMemory {
                         return Some(effect);
                     }
                     sync::Choice::Jump(regs, target) => {
-                        for (reg, v) in regs {
-                            layout.regs_mut(out, t)[reg.index()] = v;
-                        }
-                        layout.set_pc(out, t, target);
-                        core.run_local(out, t);
-                        return Some(Effect::Local);
+                        return Some(core.jump(out, t, &regs, target));
                     }
                 }
             }

@@ -6,7 +6,7 @@
 //! engine: store buffers ([`super::store_buffer`], the rules of the module doc
 //! of [`crate::model`]) or the Go memory model ([`super::go`]).
 
-use crate::ir::{Access, Instr, Loc, Observable, Program, SyncOp, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Observable, Program, Reg, SyncOp, ThreadId, Val};
 use crate::model::go::GoMemory;
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
@@ -340,6 +340,18 @@ impl Core<'_> {
                     self.instr(t, 0),
                     Some(Instr::Sync { op: SyncOp::Start, obj }) if self.layout.mem(s, *obj) == 0
                 ))
+    }
+
+    /// Sets thread `t`'s registers `regs` in `s` and moves it to instruction
+    /// `target`, running the register-only code there: a step that accesses
+    /// nothing (a `select`'s default, a failed `TryLock`).
+    pub fn jump(&self, s: &mut [Val], t: ThreadId, regs: &[(Reg, Val)], target: usize) -> Effect {
+        for &(reg, v) in regs {
+            self.layout.regs_mut(s, t)[reg.index()] = v;
+        }
+        self.layout.set_pc(s, t, target);
+        self.run_local(s, t);
+        Effect::Local
     }
 
     /// Stops thread `t`, whose instruction `pc` panicked, in `s`: its pc moves

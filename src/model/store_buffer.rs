@@ -202,12 +202,7 @@ impl StoreBuffers {
             sync::Choice::Act(step, next) => self.sync_step(core, s, t, pc, step, next, out),
             sync::Choice::Jump(regs, target) => {
                 copy_into(out, s);
-                for (reg, v) in regs {
-                    layout.regs_mut(out, t)[reg.index()] = v;
-                }
-                layout.set_pc(out, t, target);
-                core.run_local(out, t);
-                Some(Effect::Local)
+                Some(core.jump(out, t, &regs, target))
             }
         }
     }
