@@ -234,6 +234,15 @@ pub enum SyncOp {
         /// The reader count.
         readers: Loc,
     },
+    /// `ok := rw.TryRLock()`: either read-locks as `RLock` when no writer
+    /// holds or waits (setting the register to 1) or fails (0), which it may
+    /// do at any time; a failure accesses and synchronises nothing.
+    TryRLock {
+        /// The register receiving whether it succeeded.
+        ok: Reg,
+        /// The reader count.
+        readers: Loc,
+    },
     /// `rw.RUnlock()`: leaves the reader count, merging its clock into the
     /// count's; panics if no reader holds the lock.
     RUnlock {

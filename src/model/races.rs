@@ -424,6 +424,7 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
                 SyncOp::LoadWords { .. } => (true, false),
                 SyncOp::WLock => (true, true),
                 SyncOp::RLock { readers }
+                | SyncOp::TryRLock { readers, .. }
                 | SyncOp::RUnlock { readers }
                 | SyncOp::WLockReaders { readers } => {
                     let atomic = |write| {

@@ -235,7 +235,7 @@ pub(crate) fn step(
         SyncOp::SendWait { chan } => send_wait(&program.channels[*chan], &value),
         SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, *dst, *ok),
         // Several steps, one per way they can go: see `choose`.
-        SyncOp::Select { .. } | SyncOp::TryLock(_) => Step::Blocked,
+        SyncOp::Select { .. } | SyncOp::TryLock(_) | SyncOp::TryRLock { .. } => Step::Blocked,
         SyncOp::Close { chan } => {
             let ch = &program.channels[*chan];
             if value(ch.closed) != 0 {
@@ -262,7 +262,7 @@ pub(crate) enum Choice {
 pub(crate) fn choices(op: &SyncOp) -> Option<usize> {
     match op {
         SyncOp::Select { cases, default } => Some(cases.len() + usize::from(default.is_some())),
-        SyncOp::TryLock(_) => Some(2),
+        SyncOp::TryLock(_) | SyncOp::TryRLock { .. } => Some(2),
         _ => None,
     }
 }
@@ -283,6 +283,20 @@ pub(crate) fn choose(
                 pc + 1,
             )),
             1 => Some(Choice::Jump([(*dst, 0)].into_iter().collect(), pc + 1)),
+            _ => None,
+        },
+        SyncOp::TryRLock { ok, readers } => match choice {
+            0 => match step(
+                program,
+                &SyncOp::RLock { readers: *readers },
+                obj,
+                &value,
+                regs,
+            ) {
+                Step::Blocked => None,
+                ready => Some(Choice::Act(with_reg(ready, *ok, 1), pc + 1)),
+            },
+            1 => Some(Choice::Jump([(*ok, 0)].into_iter().collect(), pc + 1)),
             _ => None,
         },
         SyncOp::Select { cases, default } => {

@@ -89,6 +89,8 @@ pub(crate) enum Instr {
     RLock(Lit),
     /// `RUnlock("rw")`: `rw.RUnlock()`.
     RUnlock(Lit),
+    /// `TryRLock("ok", "rw")`: `ok := rw.TryRLock()`.
+    TryRLock(Lit, Lit),
     /// `Add("wg", n)`: `wg.Add(n)` on a `sync.WaitGroup`.
     Add(Lit, Operand),
     /// `Done("wg")`: `wg.Done()`.
@@ -196,6 +198,7 @@ impl Instr {
             Instr::TryLock(ok, m) => format!("TryLock({}, {})", q(ok), q(m)),
             Instr::RLock(m) => format!("RLock({})", q(m)),
             Instr::RUnlock(m) => format!("RUnlock({})", q(m)),
+            Instr::TryRLock(ok, m) => format!("TryRLock({}, {})", q(ok), q(m)),
             Instr::Add(wg, n) => format!("Add({}, {})", q(wg), n.source()),
             Instr::Done(wg) => format!("Done({})", q(wg)),
             Instr::Wait(wg) => format!("Wait({})", q(wg)),

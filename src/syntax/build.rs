@@ -117,6 +117,11 @@ impl ThreadBuilder {
         self.push(Instr::RLock(lit(rw)))
     }
 
+    /// `TryRLock(ok, rw)`: `ok := rw.TryRLock()`.
+    pub fn try_rlock(self, ok: &str, rw: &str) -> Self {
+        self.push(Instr::TryRLock(lit(ok), lit(rw)))
+    }
+
     /// `RUnlock(rw)`: `rw.RUnlock()`.
     pub fn runlock(self, rw: &str) -> Self {
         self.push(Instr::RUnlock(lit(rw)))

@@ -319,7 +319,8 @@ impl Context<'_> {
                 | ast::Instr::Unlock(m)
                 | ast::Instr::TryLock(_, m)
                 | ast::Instr::RLock(m)
-                | ast::Instr::RUnlock(m) => {
+                | ast::Instr::RUnlock(m)
+                | ast::Instr::TryRLock(_, m) => {
                     if vars.rw.contains(&m.text) {
                         self.declare(m, LocKind::RwMutex, vars)?;
                         if !vars.readers.contains_key(&m.text) {
@@ -898,7 +899,7 @@ impl Variables {
 fn rw_mutexes(code: &[ast::Instr], rw: &mut std::collections::HashSet<String>) {
     for instr in code {
         match instr {
-            ast::Instr::RLock(m) | ast::Instr::RUnlock(m) => {
+            ast::Instr::RLock(m) | ast::Instr::RUnlock(m) | ast::Instr::TryRLock(_, m) => {
                 rw.insert(m.text.clone());
             }
             ast::Instr::If {
@@ -1195,6 +1196,11 @@ impl ThreadLowering<'_, '_> {
             ast::Instr::RUnlock(m) => {
                 let readers = self.vars.readers[&m.text];
                 self.sync(SyncOp::RUnlock { readers }, m)
+            }
+            ast::Instr::TryRLock(ok, m) => {
+                let readers = self.vars.readers[&m.text];
+                let ok = self.destination(ok)?;
+                self.sync(SyncOp::TryRLock { ok, readers }, m)
             }
             ast::Instr::TryLock(ok, m) => {
                 let ok = self.destination(ok)?;

@@ -181,6 +181,7 @@ fn instruction(instr: &Instr, indent: usize) -> String {
         | Instr::TryLock(..)
         | Instr::RLock(_)
         | Instr::RUnlock(_)
+        | Instr::TryRLock(..)
         | Instr::Add(..)
         | Instr::Done(_)
         | Instr::Wait(_)
