@@ -398,16 +398,24 @@ impl GoMemory {
         s: &'a [Val],
         loc: Loc,
     ) -> impl Iterator<Item = usize> + 'a {
+        self.not_overwritten(core, s, loc, move |(a, ia), (b, ib)| {
+            self.write_hb(a, ia, b, ib) || (ib > ia && a[ATOMIC] != 0 && b[ATOMIC] != 0)
+        })
+    }
+
+    /// The history entries of `loc` that no other entry overwrites, as
+    /// `overwrites((entry, index), (other, other_index))` says.
+    fn not_overwritten<'a>(
+        &'a self,
+        core: &'a Core<'_>,
+        s: &'a [Val],
+        loc: Loc,
+        overwrites: impl Fn((&[Val], usize), (&[Val], usize)) -> bool + 'a,
+    ) -> impl Iterator<Item = usize> + 'a {
         let history = core.layout.segment(s, loc.index());
         let n = history.len() / self.width;
         let entry = move |i: usize| &history[i * self.width..(i + 1) * self.width];
-        (0..n).filter(move |&i| {
-            !(0..n).any(|k| {
-                k != i
-                    && (self.write_hb(entry(i), i, entry(k), k)
-                        || (k > i && entry(i)[ATOMIC] != 0 && entry(k)[ATOMIC] != 0))
-            })
-        })
+        (0..n).filter(move |&i| !(0..n).any(|k| k != i && overwrites((entry(i), i), (entry(k), k))))
     }
 
     fn mask(&self, core: &Core<'_>, s: &[Val], t: ThreadId) -> Val {
@@ -466,16 +474,15 @@ impl GoMemory {
     ) -> impl Iterator<Item = usize> + 'a {
         let history = core.layout.segment(s, loc.index());
         let entry = move |i: usize| &history[i * self.width..(i + 1) * self.width];
-        let atomic: Vec<usize> = (0..history.len() / self.width)
-            .filter(|&i| entry(i)[ATOMIC] != 0)
-            .collect();
+        let atomic = (0..history.len() / self.width).filter(move |&k| entry(k)[ATOMIC] != 0);
+        let last_atomic = atomic.clone().next_back();
         self.observable(core, s, u, loc)
             .filter(move |&i| match access {
                 Access::Plain => true,
-                Access::Atomic if entry(i)[ATOMIC] != 0 => atomic.last() == Some(&i),
+                Access::Atomic if entry(i)[ATOMIC] != 0 => last_atomic == Some(i),
                 Access::Atomic => !atomic
-                    .iter()
-                    .any(|&k| self.write_hb(entry(i), i, entry(k), k)),
+                    .clone()
+                    .any(|k| self.write_hb(entry(i), i, entry(k), k)),
             })
     }
 
@@ -502,15 +509,8 @@ impl GoMemory {
         u: ThreadId,
         loc: Loc,
     ) -> impl Iterator<Item = usize> + 'a {
-        let history = core.layout.segment(s, loc.index());
-        let n = history.len() / self.width;
-        let entry = move |i: usize| &history[i * self.width..(i + 1) * self.width];
-        (0..n).filter(move |&i| {
-            !(0..n).any(|k| {
-                k != i
-                    && self.write_hb(entry(i), i, entry(k), k)
-                    && self.hb_point(core, s, entry(k), u)
-            })
+        self.not_overwritten(core, s, loc, move |(a, ia), (b, ib)| {
+            self.write_hb(a, ia, b, ib) && self.hb_point(core, s, b, u)
         })
     }
 
