@@ -259,6 +259,17 @@ pub enum SyncOp {
         /// The reader count.
         readers: Loc,
     },
+    /// `ok := rw.TryLock()`, first step: either claims the writer word as
+    /// [`SyncOp::WLock`] when no writer holds or waits for it and no reader
+    /// holds the lock (setting the register to 1; [`SyncOp::WLockReaders`]
+    /// follows), or fails (0) and skips it, which it may do at any time; a
+    /// failure accesses and synchronises nothing.
+    TryWLock {
+        /// The register receiving whether it succeeded.
+        ok: Reg,
+        /// The reader count.
+        readers: Loc,
+    },
     /// `rw.Unlock()`: writes 0 to the writer word; panics if it is not
     /// write-locked.
     WUnlock,

@@ -425,6 +425,7 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
                 SyncOp::WLock => (true, true),
                 SyncOp::RLock { readers }
                 | SyncOp::TryRLock { readers, .. }
+                | SyncOp::TryWLock { readers, .. }
                 | SyncOp::RUnlock { readers }
                 | SyncOp::WLockReaders { readers } => {
                     let atomic = |write| {

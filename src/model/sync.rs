@@ -31,7 +31,9 @@
 //!   read-modify-write, so the last `Unlock` is synchronised before it, and
 //!   new readers now block), then waits for the count to reach 0 and reads
 //!   it, so every `RUnlock` is synchronised before it returns. Readers are
-//!   never ordered with each other.
+//!   never ordered with each other. `TryLock` either claims the writer word
+//!   when no writer and no reader holds it, then takes `Lock`'s second step
+//!   (which cannot wait), or fails at any time without synchronising.
 //! - **Channels** (docs/models.md, "Channels"): a closed flag, buffer slots
 //!   and internal counters. A send into a buffered channel is a
 //!   read-modify-write of its slot, which reads the value the receive that
@@ -235,7 +237,10 @@ pub(crate) fn step(
         SyncOp::SendWait { chan } => send_wait(&program.channels[*chan], &value),
         SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, *dst, *ok),
         // Several steps, one per way they can go: see `choose`.
-        SyncOp::Select { .. } | SyncOp::TryLock(_) | SyncOp::TryRLock { .. } => Step::Blocked,
+        SyncOp::Select { .. }
+        | SyncOp::TryLock(_)
+        | SyncOp::TryRLock { .. }
+        | SyncOp::TryWLock { .. } => Step::Blocked,
         SyncOp::Close { chan } => {
             let ch = &program.channels[*chan];
             if value(ch.closed) != 0 {
@@ -262,7 +267,7 @@ pub(crate) enum Choice {
 pub(crate) fn choices(op: &SyncOp) -> Option<usize> {
     match op {
         SyncOp::Select { cases, default } => Some(cases.len() + usize::from(default.is_some())),
-        SyncOp::TryLock(_) | SyncOp::TryRLock { .. } => Some(2),
+        SyncOp::TryLock(_) | SyncOp::TryRLock { .. } | SyncOp::TryWLock { .. } => Some(2),
         _ => None,
     }
 }
@@ -297,6 +302,16 @@ pub(crate) fn choose(
                 ready => Some(Choice::Act(with_reg(ready, *ok, 1), pc + 1)),
             },
             1 => Some(Choice::Jump([(*ok, 0)].into_iter().collect(), pc + 1)),
+            _ => None,
+        },
+        SyncOp::TryWLock { ok, readers } => match choice {
+            // Success claims the writer word; the reader wait follows at
+            // `pc + 1` and returns at once (new readers block on the claim).
+            0 if value(obj) == 0 && value(*readers) == 0 => Some(Choice::Act(
+                with_reg(Act::on(obj, 0, SyncAction::Rmw(WRITER_WAITING)), *ok, 1),
+                pc + 1,
+            )),
+            1 => Some(Choice::Jump([(*ok, 0)].into_iter().collect(), pc + 2)),
             _ => None,
         },
         SyncOp::Select { cases, default } => {

@@ -308,13 +308,6 @@ impl Context<'_> {
                         *uses = (uses.0 || !atomic, uses.1 || atomic);
                     }
                 }
-                ast::Instr::TryLock(_, m) if vars.rw.contains(&m.text) => {
-                    return Err(self.at(
-                        m,
-                        "`TryLock` on an RWMutex is not supported yet",
-                        "an RWMutex",
-                    ));
-                }
                 ast::Instr::Lock(m)
                 | ast::Instr::Unlock(m)
                 | ast::Instr::TryLock(_, m)
@@ -1204,7 +1197,17 @@ impl ThreadLowering<'_, '_> {
             }
             ast::Instr::TryLock(ok, m) => {
                 let ok = self.destination(ok)?;
-                self.sync(SyncOp::TryLock(ok), m)
+                let Some(&readers) = self.vars.readers.get(&m.text) else {
+                    return self.emit(instr, SyncOp::TryLock(ok), m);
+                };
+                // As `Lock`: the claim (or the failure, which skips the wait),
+                // then the wait for readers.
+                self.emit(instr, SyncOp::TryWLock { ok, readers }, m)?;
+                let wait = self.sync(SyncOp::WLockReaders { readers }, m);
+                self.code.push(wait);
+                self.source
+                    .push(format!("{}: waits for readers", instr.source()));
+                return Ok(());
             }
             ast::Instr::Add(wg, n) => {
                 let delta = self.operand(n)?;
@@ -1434,6 +1437,14 @@ impl ThreadLowering<'_, '_> {
             .iter()
             .position(|c| c.name == lit.text)
             .expect("invariant: collect_variables checked every channel")
+    }
+
+    /// Appends the synchronisation `op` on `obj`, written as `instr`.
+    fn emit(&mut self, instr: &ast::Instr, op: SyncOp, obj: &Lit) -> Lowering<()> {
+        let lowered = self.sync(op, obj);
+        self.code.push(lowered);
+        self.source.push(instr.source());
+        Ok(())
     }
 
     fn sync(&self, op: SyncOp, obj: &Lit) -> Instr {
