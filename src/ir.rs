@@ -110,8 +110,11 @@ pub enum LocKind {
 pub struct Channel {
     /// The name used in the file.
     pub name: String,
-    /// Its buffer size (0: unbuffered).
+    /// Its buffer size (0: unbuffered, or nil).
     pub capacity: usize,
+    /// Whether it is a nil channel: every send and receive on it blocks
+    /// forever (a `select` case on it is never ready) and closing it panics.
+    pub nil: bool,
     /// 1 once closed.
     pub closed: Loc,
     /// The buffer (one slot for an unbuffered channel): values in flight.

@@ -121,6 +121,7 @@ fn channel_and_select_tests_print_back_as_the_same_program() {
         "select.ron",
         "select-default.ron",
         "chan-unbuffered.ron",
+        "chan-nil.ron",
         "once.ron",
     ] {
         let path = format!("{}/litmus/go/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -147,4 +148,32 @@ fn multi_word_tests_print_back_as_the_same_program() {
         .expect("printed file parses")
         .program;
     assert_eq!(again, parse_str(&source, "torn.ron").unwrap().program);
+}
+
+#[test]
+fn a_built_nil_channel_blocks_its_users_and_panics_when_closed() {
+    let builder = hbsim::syntax::LitmusBuilder::new("nil")
+        .nil_channel("c")
+        .channel("d", 1)
+        .thread(|t| t.send("d", 1).close("c"))
+        .thread(|t| t.recv("r0", "c"))
+        .condition("exists true");
+    assert!(
+        builder.to_ron().contains("\"c\": None"),
+        "{}",
+        builder.to_ron()
+    );
+    let test = builder.build().expect("builds");
+    for model in Model::builtins() {
+        let exploration = explore(&test.program, &model);
+        let outcomes: Vec<&Outcome> = exploration.outcomes.iter().map(|(o, _)| o).collect();
+        // P0 panics at its close whether or not P1 has started waiting;
+        // P1's receive never completes.
+        assert_eq!(
+            outcomes,
+            vec![&Outcome::Panic(ThreadId(0))],
+            "{}",
+            model.name
+        );
+    }
 }

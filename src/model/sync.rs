@@ -47,6 +47,8 @@
 //!   receive from a closed, drained channel reads the closed flag `close`
 //!   wrote. The counters are the runtime's bookkeeping: read and written
 //!   without synchronising. Sending on or closing a closed channel panics.
+//!   A nil channel is never ready: sends and receives on it block forever,
+//!   and closing it panics.
 //! - **Goroutine start** (0 not started, 1 started). `Go` writes 1; the
 //!   goroutine's first step, `Start`, blocks until it reads that 1, so the `go`
 //!   statement is synchronised before the goroutine starts. A goroutine's exit
@@ -243,7 +245,7 @@ pub(crate) fn step(
         | SyncOp::TryWLock { .. } => Step::Blocked,
         SyncOp::Close { chan } => {
             let ch = &program.channels[*chan];
-            if value(ch.closed) != 0 {
+            if ch.nil || value(ch.closed) != 0 {
                 Step::Panic
             } else {
                 Act::on(ch.closed, 0, SyncAction::Write(1))
@@ -350,6 +352,9 @@ const OFFERED: Val = 1;
 const TAKEN: Val = 2;
 
 fn send(ch: &Channel, value: &impl Fn(Loc) -> Val, v: Val) -> Step {
+    if ch.nil {
+        return Step::Blocked;
+    }
     if value(ch.closed) != 0 {
         return Step::Panic;
     }
@@ -391,6 +396,9 @@ fn send_wait(ch: &Channel, value: &impl Fn(Loc) -> Val) -> Step {
 }
 
 fn recv(ch: &Channel, value: &impl Fn(Loc) -> Val, dst: Option<Reg>, ok: Option<Reg>) -> Step {
+    if ch.nil {
+        return Step::Blocked;
+    }
     let count = value(ch.count);
     let closed = value(ch.closed) != 0;
     let (word, received, internal): (Loc, Option<Val>, Internal) = if ch.capacity == 0 {

@@ -21,9 +21,10 @@ pub(crate) struct LitmusFile {
     pub doc: Option<Lit>,
     #[serde(default)]
     pub init: Entries<Val>,
-    /// Go channels and their capacities: `{ "ch": 0, "jobs": 2 }`.
+    /// Go channels and their capacities: `{ "ch": 0, "jobs": 2 }`; `None`
+    /// declares a nil channel.
     #[serde(default)]
-    pub channels: Entries<Val>,
+    pub channels: Entries<Option<Val>>,
     /// Variables of several machine words: `{ "iface": 2 }`.
     #[serde(default)]
     pub words: Entries<Val>,

@@ -271,7 +271,7 @@ pub struct LitmusBuilder {
     comments: Vec<String>,
     doc: Option<String>,
     init: Vec<(String, Val)>,
-    channels: Vec<(String, Val)>,
+    channels: Vec<(String, Option<Val>)>,
     threads: Vec<ThreadBuilder>,
     condition: String,
     expect: Vec<(String, Observation)>,
@@ -313,7 +313,14 @@ impl LitmusBuilder {
 
     /// Declares a channel with its capacity (0: unbuffered).
     pub fn channel(mut self, name: &str, capacity: Val) -> Self {
-        self.channels.push((name.to_string(), capacity));
+        self.channels.push((name.to_string(), Some(capacity)));
+        self
+    }
+
+    /// Declares a nil channel: sends and receives on it block forever,
+    /// closing it panics.
+    pub fn nil_channel(mut self, name: &str) -> Self {
+        self.channels.push((name.to_string(), None));
         self
     }
 

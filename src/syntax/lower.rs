@@ -457,7 +457,7 @@ impl Context<'_> {
     /// Declares each channel of `channels` (name and capacity) and its words.
     fn declare_channels(
         &self,
-        channels: &Entries<Val>,
+        channels: &Entries<Option<Val>>,
         vars: &mut Variables,
     ) -> Lowering<Vec<Channel>> {
         let mut declared = Vec::new();
@@ -479,12 +479,17 @@ impl Context<'_> {
                     "second declaration",
                 ));
             }
-            let capacity = match usize::try_from(*capacity) {
-                Ok(c) if c <= MAX_CAPACITY => c,
-                _ => {
+            let capacity_is_nil = capacity.is_none();
+            let capacity = match capacity.map(usize::try_from) {
+                None => 0,
+                Some(Ok(c)) if c <= MAX_CAPACITY => c,
+                Some(_) => {
                     return Err(self.at(
                         name,
-                        format!("expected a capacity from 0 to {MAX_CAPACITY}, found {capacity}"),
+                        format!(
+                            "expected a capacity from 0 to {MAX_CAPACITY} or `None` (nil), found {}",
+                            capacity.unwrap_or_default()
+                        ),
                         "this channel",
                     ));
                 }
@@ -498,6 +503,7 @@ impl Context<'_> {
             declared.push(Channel {
                 name: name.text.clone(),
                 capacity,
+                nil: capacity_is_nil,
                 closed,
                 slots,
                 head,

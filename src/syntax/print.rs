@@ -39,7 +39,8 @@ pub(crate) fn print_ron(file: &LitmusFile, comment: &[String]) -> String {
         let _ = writeln!(
             out,
             "    channels: {},",
-            map(&file.channels, |v| v.to_string())
+            map(&file.channels, |v| v
+                .map_or("None".to_string(), |c| c.to_string()))
         );
     }
     out.push_str("    threads: ");
