@@ -124,6 +124,9 @@ pub struct Channel {
     /// How many values are buffered; for an unbuffered channel, the hand-off
     /// state: 0 free, 1 a value offered, 2 taken by a receiver.
     pub count: Loc,
+    /// For an unbuffered channel, the receiver a `select`'s send case offered
+    /// its value to (thread index + 1; 0 for none), which must take it.
+    pub partner: Loc,
 }
 
 /// One thread: its registers and its code.

@@ -177,8 +177,8 @@ impl GoMemory {
                         out.push(exec(t, j, choice));
                     }
                 }
-                Some(Instr::Sync { op, .. }) if sync::choices(op).is_some() => {
-                    for choice in 0..sync::choices(op).unwrap_or(0) {
+                Some(Instr::Sync { op, .. }) if sync::choices(core.program, op).is_some() => {
+                    for choice in 0..sync::choices(core.program, op).unwrap_or(0) {
                         out.push(exec(t, j, choice));
                     }
                 }
@@ -277,13 +277,12 @@ impl GoMemory {
                 }
                 Effect::Fence { pc: j }
             }
-            Instr::Sync { op, obj } if sync::choices(op).is_some() => {
+            Instr::Sync { op, obj } if sync::choices(core.program, op).is_some() => {
                 if !in_order {
                     return None;
                 }
-                let value = |l: Loc| layout.mem(s, l);
-                let regs = layout.regs(s, t);
-                match sync::choose(core.program, (op, *obj, j), choice, value, regs)? {
+                let cx = sync::Ctx { core, s, t };
+                match sync::choose(&cx, (op, *obj, j), choice)? {
                     sync::Choice::Act(step, next) => {
                         let effect = self.sync_step(core, s, out, t, j, step)?;
                         if !matches!(effect, Effect::Panic { .. }) {
@@ -303,8 +302,7 @@ impl GoMemory {
                 if !in_order || choice != 0 {
                     return None;
                 }
-                let value = |l: Loc| layout.mem(s, l);
-                let step = sync::step(core.program, op, *obj, value, layout.regs(s, t));
+                let step = sync::step(&sync::Ctx { core, s, t }, op, *obj);
                 let effect = self.sync_step(core, s, out, t, j, step)?;
                 if matches!(effect, Effect::Panic { .. }) {
                     return Some(effect);

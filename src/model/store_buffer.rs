@@ -122,7 +122,7 @@ impl StoreBuffers {
     ) {
         let pc = core.layout.pc(s, t);
         match core.instr(t, pc).and_then(|instr| match instr {
-            Instr::Sync { op, .. } => sync::choices(op),
+            Instr::Sync { op, .. } => sync::choices(core.program, op),
             _ => None,
         }) {
             Some(n) => out.extend((0..n).map(|choice| Step::Exec {
@@ -191,14 +191,8 @@ impl StoreBuffers {
         if !self.drained(core, s, t) {
             return None;
         }
-        let value = |l: Loc| layout.mem(s, l);
-        match sync::choose(
-            core.program,
-            (op, *obj, pc),
-            choice,
-            value,
-            layout.regs(s, t),
-        )? {
+        let cx = sync::Ctx { core, s, t };
+        match sync::choose(&cx, (op, *obj, pc), choice)? {
             sync::Choice::Act(step, next) => self.sync_step(core, s, t, pc, step, next, out),
             sync::Choice::Jump(regs, target) => {
                 copy_into(out, s);
@@ -330,13 +324,12 @@ impl StoreBuffers {
                     from: Source::Memory,
                 }
             }
-            Instr::Sync { op, .. } if sync::choices(op).is_some() => return None,
+            Instr::Sync { op, .. } if sync::choices(core.program, op).is_some() => return None,
             Instr::Sync { op, obj } => {
                 if !drained() {
                     return None;
                 }
-                let value = |l: Loc| layout.mem(s, l);
-                let step = sync::step(core.program, op, *obj, value, layout.regs(s, t));
+                let step = sync::step(&sync::Ctx { core, s, t }, op, *obj);
                 return self.sync_step(core, s, t, pc, step, pc + 1, out);
             }
             Instr::Let { .. } | Instr::Goto { .. } => {

@@ -48,7 +48,9 @@
 //!   wrote. The counters are the runtime's bookkeeping: read and written
 //!   without synchronising. Sending on or closing a closed channel panics.
 //!   A nil channel is never ready: sends and receives on it block forever,
-//!   and closing it panics.
+//!   and closing it panics. A `select` send case on an unbuffered channel
+//!   offers its value to one partner at a receive, which must take it next
+//!   (see [`select`]); the hand-off then goes as for a plain send.
 //! - **Goroutine start** (0 not started, 1 started). `Go` writes 1; the
 //!   goroutine's first step, `Start`, blocks until it reads that 1, so the `go`
 //!   statement is synchronised before the goroutine starts. A goroutine's exit
@@ -56,8 +58,96 @@
 
 use smallvec::SmallVec;
 
-use super::machine::{Effect, Sink, Source};
-use crate::ir::{Access, Channel, Loc, Program, Reg, SyncOp, Val};
+use super::machine::{Core, Effect, Sink, Source};
+use crate::ir::{Access, Channel, Instr, Loc, Program, Reg, SyncOp, ThreadId, Val};
+
+/// What a synchronisation step of thread `t` sees in state `s`: the value of
+/// every object word, its own registers, and where the other threads are (an
+/// unbuffered rendezvous in a `select` needs a partner).
+pub(crate) struct Ctx<'c, 'p> {
+    pub core: &'c Core<'p>,
+    pub s: &'c [Val],
+    pub t: ThreadId,
+}
+
+impl Ctx<'_, '_> {
+    fn program(&self) -> &Program {
+        self.core.program
+    }
+
+    fn value(&self, l: Loc) -> Val {
+        self.core.layout.mem(self.s, l)
+    }
+
+    fn regs(&self) -> &[Val] {
+        self.core.layout.regs(self.s, self.t)
+    }
+
+    /// The operation thread `u` is about to take, if it is at one.
+    fn next_op(&self, u: ThreadId) -> Option<&SyncOp> {
+        match self.core.instr(u, self.core.layout.pc(self.s, u))? {
+            Instr::Sync { op, .. } => Some(op),
+            _ => None,
+        }
+    }
+
+    /// The unbuffered channel whose value on offer thread `u` must take: a
+    /// `select` sent it to `u` as its partner.
+    fn committed(&self, u: ThreadId) -> Option<usize> {
+        let partner = partner_word(u);
+        self.program()
+            .channels
+            .iter()
+            .position(|ch| ch.capacity == 0 && !ch.nil && self.value(ch.partner) == partner)
+    }
+
+    /// Whether thread `u` (not this one, not committed elsewhere) is at a
+    /// receive from channel `chan`: `Some(true)` if it waits there (a plain
+    /// receive, or a `select` without `default`), `Some(false)` if it only
+    /// looks (a `select` with one).
+    fn receiver(&self, u: ThreadId, chan: usize) -> Option<bool> {
+        if u == self.t || self.committed(u).is_some() {
+            return None;
+        }
+        match self.next_op(u)? {
+            SyncOp::Recv { chan: c, .. } if *c == chan => Some(true),
+            SyncOp::Select { cases, default } if cases.iter().any(|(op, _)| receives(op, chan)) => {
+                Some(default.is_none())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether some other thread, not committed elsewhere, waits in a
+    /// `select` without `default` with a send case on channel `chan`.
+    fn waiting_sender(&self, chan: usize) -> bool {
+        self.threads().any(|u| {
+            u != self.t
+                && self.committed(u).is_none()
+                && matches!(self.next_op(u), Some(SyncOp::Select { cases, default: None })
+                    if cases.iter().any(|(op, _)| matches!(op, SyncOp::Send { chan: c, .. } if *c == chan)))
+        })
+    }
+
+    /// Whether some other thread waits to receive from channel `chan`.
+    fn waiting_receiver(&self, chan: usize) -> bool {
+        self.threads().any(|u| self.receiver(u, chan) == Some(true))
+    }
+
+    fn threads(&self) -> impl Iterator<Item = ThreadId> + use<> {
+        (0..self.core.program.threads.len() as u16).map(ThreadId)
+    }
+}
+
+/// The value of a channel's partner word naming thread `u`.
+fn partner_word(u: ThreadId) -> Val {
+    Val::from(u.0) + 1
+}
+
+/// Whether `op` receives from channel `chan`.
+fn receives(op: &SyncOp, chan: usize) -> bool {
+    matches!(op, SyncOp::Recv { chan: c, .. } if *c == chan)
+}
 
 /// The access a synchronisation step makes, the one happens-before sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,15 +251,10 @@ impl Act {
     }
 }
 
-/// The step `op` on object word `obj` takes when each word holds `value(word)`;
-/// `regs` are the thread's registers.
-pub(crate) fn step(
-    program: &Program,
-    op: &SyncOp,
-    obj: Loc,
-    value: impl Fn(Loc) -> Val,
-    regs: &[Val],
-) -> Step {
+/// The step `op` on object word `obj` takes in context `cx`.
+pub(crate) fn step(cx: &Ctx<'_, '_>, op: &SyncOp, obj: Loc) -> Step {
+    let (program, regs) = (cx.program(), cx.regs());
+    let value = |l: Loc| cx.value(l);
     let old = value(obj);
     match op {
         SyncOp::Lock if old == 0 => Act::on(obj, old, SyncAction::Rmw(1)),
@@ -237,7 +322,7 @@ pub(crate) fn step(
         SyncOp::Lock | SyncOp::Wait | SyncOp::Start | SyncOp::OnceEnter(_) => Step::Blocked,
         SyncOp::Send { chan, value: v } => send(&program.channels[*chan], &value, v.eval(regs)),
         SyncOp::SendWait { chan } => send_wait(&program.channels[*chan], &value),
-        SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, *dst, *ok),
+        SyncOp::Recv { chan, dst, ok } => recv(&program.channels[*chan], &value, cx.t, *dst, *ok),
         // Several steps, one per way they can go: see `choose`.
         SyncOp::Select { .. }
         | SyncOp::TryLock(_)
@@ -265,24 +350,32 @@ pub(crate) enum Choice {
 }
 
 /// How many ways `op` can be written to go, if it has choices: a `select` one
-/// per case and its default, a `TryLock` two (success, failure).
-pub(crate) fn choices(op: &SyncOp) -> Option<usize> {
+/// per case and its default, then, when it has a send case on an unbuffered
+/// channel, one per case and partner thread (case `i` with thread `u` is
+/// choice `cases + default + i * threads + u`); a `TryLock` two (success,
+/// failure).
+pub(crate) fn choices(program: &Program, op: &SyncOp) -> Option<usize> {
     match op {
-        SyncOp::Select { cases, default } => Some(cases.len() + usize::from(default.is_some())),
+        SyncOp::Select { cases, default } => {
+            let plain = cases.len() + usize::from(default.is_some());
+            let rendezvous = cases
+                .iter()
+                .any(|(op, _)| unbuffered_send(program, op).is_some());
+            Some(plain + usize::from(rendezvous) * cases.len() * program.threads.len())
+        }
         SyncOp::TryLock(_) | SyncOp::TryRLock { .. } | SyncOp::TryWLock { .. } => Some(2),
         _ => None,
     }
 }
 
 /// Way `choice` of `op` (an operation with [`choices`]) at instruction `pc`
-/// on object word `obj`, if it is enabled.
+/// on object word `obj`, in context `cx`, if it is enabled.
 pub(crate) fn choose(
-    program: &Program,
+    cx: &Ctx<'_, '_>,
     (op, obj, pc): (&SyncOp, Loc, usize),
     choice: usize,
-    value: impl Fn(Loc) -> Val,
-    regs: &[Val],
 ) -> Option<Choice> {
+    let value = |l: Loc| cx.value(l);
     match op {
         SyncOp::TryLock(dst) => match choice {
             0 if value(obj) == 0 => Some(Choice::Act(
@@ -293,13 +386,7 @@ pub(crate) fn choose(
             _ => None,
         },
         SyncOp::TryRLock { ok, readers } => match choice {
-            0 => match step(
-                program,
-                &SyncOp::RLock { readers: *readers },
-                obj,
-                &value,
-                regs,
-            ) {
+            0 => match step(cx, &SyncOp::RLock { readers: *readers }, obj) {
                 Step::Blocked => None,
                 ready => Some(Choice::Act(with_reg(ready, *ok, 1), pc + 1)),
             },
@@ -316,21 +403,108 @@ pub(crate) fn choose(
             1 => Some(Choice::Jump([(*ok, 0)].into_iter().collect(), pc + 2)),
             _ => None,
         },
-        SyncOp::Select { cases, default } => {
-            // Cases name their channels; the object word is unused.
-            if let Some((op, target)) = cases.get(choice) {
-                return match step(program, op, obj, &value, regs) {
-                    Step::Blocked => None,
-                    ready => Some(Choice::Act(ready, *target)),
-                };
-            }
-            let none_ready = cases
-                .iter()
-                .all(|(op, _)| step(program, op, obj, &value, regs) == Step::Blocked);
-            default
-                .filter(|_| choice == cases.len() && none_ready)
-                .map(|target| Choice::Jump(SmallVec::new(), target))
+        SyncOp::Select { cases, default } => select(cx, cases, *default, obj, choice),
+        _ => None,
+    }
+}
+
+/// Way `choice` of a `select` (see [`choices`]). Cases name their channels;
+/// the object word is unused.
+///
+/// A send case on an unbuffered channel is a rendezvous with a partner thread
+/// at a receive from the channel, possible when at least one of the two
+/// waits (a plain receive, or a `select` without `default`): the case offers
+/// the value to that partner, which must take it next (its partner word is
+/// set, so it is *committed*), and waits for it to be taken. A committed
+/// thread's `select` can only take the offer. A `default` runs only when no
+/// case could proceed, a rendezvous with a waiting partner included.
+fn select(
+    cx: &Ctx<'_, '_>,
+    cases: &[(SyncOp, usize)],
+    default: Option<usize>,
+    obj: Loc,
+    choice: usize,
+) -> Option<Choice> {
+    let program = cx.program();
+    let plain = cases.len() + usize::from(default.is_some());
+    let committed = cx.committed(cx.t);
+    if choice >= plain {
+        let threads = program.threads.len();
+        let (case, partner) = ((choice - plain) / threads, (choice - plain) % threads);
+        let (op, target) = cases.get(case)?;
+        let (chan, v) = unbuffered_send(program, op)?;
+        let partner = ThreadId(partner as u16);
+        let ch = &program.channels[chan];
+        let partner_waits = cx.receiver(partner, chan)?;
+        if committed.is_some()
+            || !(partner_waits || default.is_none())
+            || cx.value(ch.closed) != 0
+            || cx.value(ch.count) != FREE
+        {
+            return None;
         }
+        let offer = Act {
+            word: ch.slots[0],
+            old: cx.value(ch.slots[0]),
+            action: SyncAction::Write(v.eval(cx.regs())),
+            internal: [(ch.count, OFFERED), (ch.partner, partner_word(partner))]
+                .into_iter()
+                .collect(),
+            regs: SmallVec::new(),
+        };
+        return Some(Choice::Act(Step::Act(offer), *target));
+    }
+    if let Some((op, target)) = cases.get(choice) {
+        if committed.is_some_and(|chan| !receives(op, chan)) {
+            return None;
+        }
+        if let Some((chan, _)) = unbuffered_send(program, op) {
+            // Only a send on a closed channel goes without a partner: it panics.
+            let closed = cx.value(program.channels[chan].closed) != 0;
+            return closed.then_some(Choice::Act(Step::Panic, *target));
+        }
+        return match step(cx, op, obj) {
+            Step::Blocked => None,
+            ready => Some(Choice::Act(ready, *target)),
+        };
+    }
+    let none_ready = committed.is_none() && cases.iter().all(|(op, _)| !ready(cx, op, obj));
+    default
+        .filter(|_| choice == cases.len() && none_ready)
+        .map(|target| Choice::Jump(SmallVec::new(), target))
+}
+
+/// Whether a `select` case could proceed now (its `default` must not run).
+fn ready(cx: &Ctx<'_, '_>, op: &SyncOp, obj: Loc) -> bool {
+    let program = cx.program();
+    let rendezvous = |chan: usize| {
+        let ch = &program.channels[chan];
+        cx.value(ch.count) == FREE && cx.value(ch.closed) == 0
+    };
+    match op {
+        SyncOp::Send { chan, .. } if unbuffered_send(program, op).is_some() => {
+            cx.value(program.channels[*chan].closed) != 0
+                || (rendezvous(*chan) && cx.waiting_receiver(*chan))
+        }
+        SyncOp::Recv { chan, .. }
+            if unbuffered(program, *chan) && rendezvous(*chan) && cx.waiting_sender(*chan) =>
+        {
+            true
+        }
+        _ => step(cx, op, obj) != Step::Blocked,
+    }
+}
+
+/// Whether channel `chan` is unbuffered (and not nil).
+fn unbuffered(program: &Program, chan: usize) -> bool {
+    let ch = &program.channels[chan];
+    ch.capacity == 0 && !ch.nil
+}
+
+/// The channel and value of a send on an unbuffered channel.
+fn unbuffered_send<'o>(program: &Program, op: &'o SyncOp) -> Option<(usize, &'o crate::ir::Expr)> {
+    match op {
+        SyncOp::Send { chan, value } if unbuffered(program, *chan) => Some((*chan, value)),
         _ => None,
     }
 }
@@ -389,26 +563,36 @@ fn send_wait(ch: &Channel, value: &impl Fn(Loc) -> Val) -> Step {
             }
             step
         }
-        // Closed while the value was on offer: the blocked sender panics.
-        OFFERED if value(ch.closed) != 0 => Step::Panic,
+        // Closed while the value was on offer to no one in particular: the
+        // blocked sender panics. An offer a partner must take is as good as
+        // taken (the rendezvous happened before the close).
+        OFFERED if value(ch.closed) != 0 && value(ch.partner) == 0 => Step::Panic,
         _ => Step::Blocked,
     }
 }
 
-fn recv(ch: &Channel, value: &impl Fn(Loc) -> Val, dst: Option<Reg>, ok: Option<Reg>) -> Step {
+fn recv(
+    ch: &Channel,
+    value: &impl Fn(Loc) -> Val,
+    me: ThreadId,
+    dst: Option<Reg>,
+    ok: Option<Reg>,
+) -> Step {
     if ch.nil {
         return Step::Blocked;
     }
     let count = value(ch.count);
     let closed = value(ch.closed) != 0;
     let (word, received, internal): (Loc, Option<Val>, Internal) = if ch.capacity == 0 {
+        let partner = value(ch.partner);
+        let take = || {
+            let internal = [(ch.count, TAKEN), (ch.partner, 0)].into_iter().collect();
+            (ch.slots[0], Some(value(ch.slots[0])), internal)
+        };
         match count {
+            OFFERED if partner == partner_word(me) => take(),
             _ if closed => (ch.closed, None, SmallVec::new()),
-            OFFERED => (
-                ch.slots[0],
-                Some(value(ch.slots[0])),
-                [(ch.count, TAKEN)].into_iter().collect(),
-            ),
+            OFFERED if partner == 0 => take(),
             _ => return Step::Blocked,
         }
     } else if count > 0 {

@@ -500,6 +500,7 @@ impl Context<'_> {
                 .collect();
             let head = vars.add_kind(&format!("{}.head", name.text), 0, LocKind::Channel);
             let count = vars.add_kind(&format!("{}.len", name.text), 0, LocKind::Channel);
+            let partner = vars.add_kind(&format!("{}.partner", name.text), 0, LocKind::Channel);
             declared.push(Channel {
                 name: name.text.clone(),
                 capacity,
@@ -508,6 +509,7 @@ impl Context<'_> {
                 slots,
                 head,
                 count,
+                partner,
             });
         }
         Ok(declared)
@@ -1327,23 +1329,10 @@ impl ThreadLowering<'_, '_> {
         let mut ops = Vec::with_capacity(cases.len());
         for case in cases {
             let op = match case {
-                ast::SelectCase::Send(ch, value, _) => {
-                    let chan = self.channel(ch);
-                    if self.channels[chan].capacity == 0 {
-                        return Err(self
-                            .cx
-                            .at(
-                                ch,
-                                "a `Send` case on an unbuffered channel is not supported yet",
-                                "unbuffered",
-                            )
-                            .with_help("give the channel a buffer, or send outside the `Select`"));
-                    }
-                    SyncOp::Send {
-                        chan,
-                        value: self.operand(value)?,
-                    }
-                }
+                ast::SelectCase::Send(ch, value, _) => SyncOp::Send {
+                    chan: self.channel(ch),
+                    value: self.operand(value)?,
+                },
                 ast::SelectCase::Recv(reg, ch, _) => SyncOp::Recv {
                     chan: self.channel(ch),
                     dst: Some(self.destination(reg)?),
@@ -1368,6 +1357,19 @@ impl ThreadLowering<'_, '_> {
         let bodies: Vec<&[ast::Instr]> = cases.iter().map(|c| c.parts().1).chain(default).collect();
         for (i, body) in bodies.iter().enumerate() {
             targets.push(self.code.len());
+            if let Some(ast::SelectCase::Send(ch, ..)) = cases.get(i) {
+                let chan = self.channel(ch);
+                if self.channels[chan].capacity == 0 && !self.channels[chan].nil {
+                    // The case offered its value to a partner: wait for it
+                    // to be taken, then run the body.
+                    let wait = self.sync(SyncOp::SendWait { chan }, ch);
+                    self.code.push(wait);
+                    self.source.push(format!(
+                        "{}: Send case waits for its receiver",
+                        instr.source()
+                    ));
+                }
+            }
             self.lower_block(body)?;
             if i + 1 < bodies.len() {
                 jumps.push(self.placeholder("end of select case".to_string()));
