@@ -118,9 +118,24 @@ pub struct LimitArgs {
     /// its result is then marked TRUNCATED.
     #[arg(long, value_name = "MIB", default_value_t = (Limits::DEFAULT_MAX_MEMORY >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_memory: u64,
+
+    /// Threads exploring each test (default: one per core). The output is the
+    /// same for any number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 impl LimitArgs {
+    /// Sets the number of exploring threads for the whole process, if given.
+    pub fn use_jobs(&self) {
+        if let Some(jobs) = self.jobs {
+            // Fails only if the pool already exists, which nothing else builds.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(usize::from(jobs))
+                .build_global();
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX)).max_memory(
             usize::try_from(self.max_memory)
@@ -232,7 +247,10 @@ impl RunArgs {
             format: self.format,
             graphs: self.graphs,
             deny_races: self.deny_races,
-            limits: self.limits.limits(),
+            limits: {
+                self.limits.use_jobs();
+                self.limits.limits()
+            },
         })
     }
 }

@@ -81,3 +81,30 @@ fn explored_states_stay_within_budget() {
         );
     }
 }
+
+#[test]
+fn parallel_exploration_gives_the_same_report_as_one_thread() {
+    // Large enough that each breadth-first layer is split among workers.
+    let program = program(Family::Sb, 5, None);
+    let render = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let model = Model::tso();
+        let exploration = pool.install(|| explore(&program, &model));
+        let run = RunReport::new(&program, "sb5.ron", &model, exploration);
+        let mut out = Vec::new();
+        hbsim::report::json::render_run(&run, &mut out).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        json["stats"]["elapsed_ms"] = serde_json::Value::Null;
+        json
+    };
+    let (one, two) = (render(1), render(2));
+    assert!(
+        one["stats"]["states"].as_u64().unwrap() > 4 * 64,
+        "{}",
+        one["stats"]
+    );
+    assert_eq!(one, two);
+}

@@ -53,6 +53,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         },
     };
     let interrupted = interrupt_flag();
+    args.limits.use_jobs();
     let limits = args.limits.limits();
     let exploration = explore(&test.program, &model, limits, &interrupted);
     let set = &exploration.outcomes;

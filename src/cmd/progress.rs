@@ -39,8 +39,13 @@ impl Bar {
         });
         let per_second = progress.states as f64 / progress.elapsed.as_secs_f64().max(1e-9);
         bar.set_message(format!(
-            "{}: {} states ({:.0}/s), {} transitions, {} to expand (Ctrl-C stops)",
-            self.label, progress.states, per_second, progress.transitions, progress.pending
+            "{}: {} states ({:.0}/s), {} transitions, depth {}, {} to expand (Ctrl-C stops)",
+            self.label,
+            progress.states,
+            per_second,
+            progress.transitions,
+            progress.depth,
+            progress.pending
         ));
     }
 

@@ -122,6 +122,9 @@ pub struct Progress {
     pub transitions: usize,
     /// States found but not yet expanded.
     pub pending: usize,
+    /// The breadth-first layer being expanded: the number of steps from the
+    /// initial state to its states.
+    pub depth: usize,
     /// Time since the exploration started.
     pub elapsed: Duration,
 }

@@ -1,6 +1,14 @@
-//! Exhaustive stateful search: a depth-first walk of the machine's state graph
-//! with a visited set, so each distinct state is expanded once however many
-//! interleavings reach it.
+//! Exhaustive stateful search: a breadth-first walk of the machine's state
+//! graph with a visited set, so each distinct state is expanded once however
+//! many interleavings reach it, and each state's discovery path (its witness)
+//! is a shortest one.
+//!
+//! The search goes layer by layer. A slice of the current layer's states is
+//! expanded in parallel (each worker decodes a state, takes every enabled step
+//! and encodes and hashes each successor), then the results are merged into
+//! the visited set on one thread, in the order of the states and of their
+//! steps. Ids, parents, edges and races therefore come out the same whatever
+//! the number of threads: the output is byte-identical on 1 core or many.
 //!
 //! The search records the whole state graph compactly (successor ids per state
 //! and one discovery parent per state) because the analyses that follow need it:
@@ -11,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use indexmap::IndexMap;
+use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 use super::{Completeness, Limit, Limits, Progress};
@@ -20,8 +29,7 @@ use crate::trace::{Step, Trace};
 pub(crate) use super::store::StateId;
 use super::store::StateStore;
 
-/// How often (in expanded states) the search checks for cancellation and reports
-/// progress.
+/// How often (in discovered states) the search reports progress.
 const CHECK_INTERVAL: usize = 1 << 12;
 
 /// Edge offsets are stored as `u32`; a graph this large is treated like hitting
@@ -87,6 +95,63 @@ impl StateGraph {
     }
 }
 
+/// Frontier states expanded per parallel round: bounds the memory held by
+/// successors waiting to be merged.
+const ROUND: usize = 1 << 14;
+
+/// The fewest frontier states a worker takes at once: fewer cost more in
+/// scheduling than they save.
+const MIN_CHUNK: usize = 64;
+
+/// The successors of a run of frontier states, computed by one worker.
+#[derive(Default)]
+struct Batch {
+    /// Each expanded state and the end of its successors in `succs`.
+    states: Vec<(StateId, usize)>,
+    /// Each successor: the step, the end of its encoding in `bytes`, its hash.
+    succs: Vec<(Step, usize, u64)>,
+    /// The successors' encodings, back to back.
+    bytes: Vec<u8>,
+    /// Races found, with the index in `succs` of the step that found each.
+    races: Vec<(usize, RaceKey)>,
+}
+
+/// Expands `ids` into a [`Batch`]; `current` and `scratch` are reusable buffers.
+fn expand(
+    machine: &Machine<'_>,
+    states: &StateStore,
+    ids: &[StateId],
+    (current, scratch): &mut (Vec<crate::ir::Val>, Vec<crate::ir::Val>),
+) -> Batch {
+    let mut batch = Batch::default();
+    for &id in ids {
+        states.get_into(id, current);
+        machine.successors(current, scratch, |step, effect, race, next| {
+            if let (Some(race), Some(pc)) = (race, effect.pc()) {
+                let thread = step
+                    .thread()
+                    .expect("invariant: races come from thread steps");
+                for &(earlier, earlier_pc) in &race.earlier {
+                    let key = RaceKey {
+                        loc: race.loc,
+                        earlier,
+                        earlier_pc,
+                        thread,
+                        pc,
+                    };
+                    batch.races.push((batch.succs.len(), key));
+                }
+            }
+            let start = batch.bytes.len();
+            super::store::encode(next, &mut batch.bytes);
+            let hash = states.hash(&batch.bytes[start..]);
+            batch.succs.push((step, batch.bytes.len(), hash));
+        });
+        batch.states.push((id, batch.succs.len()));
+    }
+    batch
+}
+
 /// Explores every state reachable from the initial state, within the limits.
 pub(crate) fn search(
     machine: &Machine<'_>,
@@ -103,83 +168,105 @@ pub(crate) fn search(
         races: IndexMap::with_hasher(FxBuildHasher),
     };
     graph.states.insert(&machine.initial_state());
-    let mut stack: Vec<StateId> = vec![0];
-    let mut current = Vec::new();
-    let mut scratch = Vec::new();
-    let mut completeness = Completeness::Exhaustive;
-    let mut expanded = 0usize;
     let mut memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
     let max_states = limits.max_states.max(1);
-
-    while let Some(id) = stack.pop() {
-        if expanded.is_multiple_of(CHECK_INTERVAL) {
+    let mut frontier: Vec<StateId> = vec![0];
+    let mut depth = 0;
+    let mut last_report = 0;
+    while !frontier.is_empty() {
+        let mut next_layer = Vec::new();
+        for round in frontier.chunks(ROUND) {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                completeness = Completeness::Interrupted;
-                break;
+                return (graph, Completeness::Interrupted);
             }
-            if let Some(report) = progress {
+            let chunk = round
+                .len()
+                .div_ceil(4 * rayon::current_num_threads())
+                .max(MIN_CHUNK);
+            let batches: Vec<Batch> = round
+                .par_chunks(chunk)
+                .map_init(Default::default, |buffers, ids| {
+                    expand(machine, &graph.states, ids, buffers)
+                })
+                .collect();
+            for batch in &batches {
+                if let Some(limit) = merge(
+                    &mut graph,
+                    batch,
+                    &mut next_layer,
+                    &mut memory,
+                    (max_states, limits.max_memory),
+                ) {
+                    return (graph, Completeness::Truncated(limit));
+                }
+            }
+            if let Some(report) = progress
+                && graph.len() - last_report >= CHECK_INTERVAL
+            {
+                last_report = graph.len();
                 report(&Progress {
                     states: graph.len(),
                     transitions: graph.edges.len(),
-                    pending: stack.len(),
+                    pending: next_layer.len() + frontier.len(),
+                    depth,
                     elapsed: started.elapsed(),
                 });
             }
         }
-        expanded += 1;
-        graph.states.get_into(id, &mut current);
+        frontier = next_layer;
+        depth += 1;
+    }
+    (graph, Completeness::Exhaustive)
+}
+
+/// Merges a batch into the graph, in order: new successors get the next ids
+/// and join `next_layer`. Returns the limit reached, if one was; the state
+/// being merged then stays unexpanded.
+fn merge(
+    graph: &mut StateGraph,
+    batch: &Batch,
+    next_layer: &mut Vec<StateId>,
+    memory: &mut usize,
+    (max_states, max_memory): (usize, usize),
+) -> Option<Limit> {
+    let mut races = batch.races.iter().peekable();
+    let (mut succ, mut byte) = (0, 0);
+    for &(id, succ_end) in &batch.states {
         let start = graph.edges.len();
-        let mut truncated = None;
-        machine.successors(&current, &mut scratch, |step, effect, race, next| {
-            if truncated.is_some() {
-                return;
+        for &(step, byte_end, hash) in &batch.succs[succ..succ_end] {
+            while let Some((_, key)) = races.next_if(|(i, _)| *i == succ) {
+                graph.races.entry(*key).or_insert((id, step));
             }
-            if let (Some(race), Some(pc)) = (race, effect.pc()) {
-                for &(earlier, earlier_pc) in &race.earlier {
-                    let key = RaceKey {
-                        loc: race.loc,
-                        earlier,
-                        earlier_pc,
-                        thread: step
-                            .thread()
-                            .expect("invariant: races come from thread steps"),
-                        pc,
-                    };
-                    graph.races.entry(key).or_insert((id, step));
-                }
-            }
-            let succ = match graph.states.look_up(next) {
+            let encoded = &batch.bytes[byte..byte_end];
+            let found = graph.states.find(hash, encoded);
+            let target = match found {
                 Some(i) => i,
                 None if graph.states.len() >= max_states => {
-                    truncated = Some(Limit::States(max_states));
-                    return;
+                    graph.edges.truncate(start);
+                    return Some(Limit::States(max_states));
                 }
-                None if memory + graph.states.looked_up_len() + STATE_OVERHEAD
-                    > limits.max_memory
+                None if *memory + encoded.len() + STATE_OVERHEAD > max_memory
                     || graph.edges.len() >= MAX_EDGES =>
                 {
-                    truncated = Some(Limit::Memory(limits.max_memory));
-                    return;
+                    graph.edges.truncate(start);
+                    return Some(Limit::Memory(max_memory));
                 }
                 None => {
-                    memory += graph.states.looked_up_len() + STATE_OVERHEAD;
-                    let i = graph.states.insert_looked_up();
+                    *memory += encoded.len() + STATE_OVERHEAD;
+                    let i = graph.states.insert_encoded(hash, encoded);
                     graph.parent.push((id, step));
                     graph.successors.push(None);
-                    stack.push(i);
+                    next_layer.push(i);
                     i
                 }
             };
-            graph.edges.push(succ);
-            memory += size_of::<StateId>();
-        });
-        if let Some(limit) = truncated {
-            graph.edges.truncate(start);
-            completeness = Completeness::Truncated(limit);
-            break;
+            graph.edges.push(target);
+            *memory += size_of::<StateId>();
+            succ += 1;
+            byte = byte_end;
         }
         let len = graph.edges.len() - start;
         graph.successors[id as usize] = Some((start as u32, len as u32));
     }
-    (graph, completeness)
+    None
 }

@@ -28,8 +28,6 @@ pub(crate) struct StateStore {
     ends: Vec<usize>,
     table: HashTable<StateId>,
     hasher: FxBuildHasher,
-    /// Scratch for encoding a state being looked up.
-    key: Vec<u8>,
 }
 
 impl std::fmt::Debug for StateStore {
@@ -69,12 +67,31 @@ impl StateStore {
         out
     }
 
-    /// The id of `state`, if stored. Keeps the encoding for
-    /// [`StateStore::insert_looked_up`]; the search's hot path.
-    pub fn look_up(&mut self, state: &[Val]) -> Option<StateId> {
-        self.key.clear();
-        encode(state, &mut self.key);
-        self.id_of_encoded(&self.key)
+    /// The hash [`StateStore::find`] and [`StateStore::insert_encoded`] take
+    /// for an encoded state.
+    pub fn hash(&self, encoded: &[u8]) -> u64 {
+        self.hasher.hash_one(encoded)
+    }
+
+    /// The id of the state encoded as `encoded` (by [`encode`]) with hash
+    /// `hash`, if stored.
+    pub fn find(&self, hash: u64, encoded: &[u8]) -> Option<StateId> {
+        self.table
+            .find(hash, |&id| slice(&self.bytes, &self.ends, id) == encoded)
+            .copied()
+    }
+
+    /// Stores the state encoded as `encoded` with hash `hash`, which
+    /// [`StateStore::find`] did not find, and returns its id.
+    pub fn insert_encoded(&mut self, hash: u64, encoded: &[u8]) -> StateId {
+        let id = self.ends.len() as StateId;
+        self.bytes.extend_from_slice(encoded);
+        self.ends.push(self.bytes.len());
+        let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
+        self.table.insert_unique(hash, id, |&other| {
+            hasher.hash_one(slice(bytes, ends, other))
+        });
+        id
     }
 
     /// The id of `state`, if stored.
@@ -85,37 +102,18 @@ impl StateStore {
     }
 
     fn id_of_encoded(&self, key: &[u8]) -> Option<StateId> {
-        let hash = self.hasher.hash_one(key);
-        self.table
-            .find(hash, |&id| slice(&self.bytes, &self.ends, id) == key)
-            .copied()
+        self.find(self.hash(key), key)
     }
 
     /// Stores `state` if it is new; returns its id and whether it was new.
     pub fn insert(&mut self, state: &[Val]) -> (StateId, bool) {
-        match self.look_up(state) {
+        let mut key = Vec::new();
+        encode(state, &mut key);
+        let hash = self.hash(&key);
+        match self.find(hash, &key) {
             Some(id) => (id, false),
-            None => (self.insert_looked_up(), true),
+            None => (self.insert_encoded(hash, &key), true),
         }
-    }
-
-    /// Bytes the state last passed to [`StateStore::look_up`] takes encoded.
-    pub fn looked_up_len(&self) -> usize {
-        self.key.len()
-    }
-
-    /// Stores the state last passed to [`StateStore::look_up`], which must have
-    /// returned `None`, and returns its id.
-    pub fn insert_looked_up(&mut self) -> StateId {
-        let id = self.ends.len() as StateId;
-        let hash = self.hasher.hash_one(&self.key[..]);
-        self.bytes.extend_from_slice(&self.key);
-        self.ends.push(self.bytes.len());
-        let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
-        self.table.insert_unique(hash, id, |&other| {
-            hasher.hash_one(slice(bytes, ends, other))
-        });
-        id
     }
 }
 
@@ -126,7 +124,7 @@ fn slice<'b>(bytes: &'b [u8], ends: &[usize], id: StateId) -> &'b [u8] {
 }
 
 /// Appends the zigzag LEB128 encoding of `values` to `out`.
-fn encode(values: &[Val], out: &mut Vec<u8>) {
+pub(crate) fn encode(values: &[Val], out: &mut Vec<u8>) {
     for &v in values {
         let mut z = ((v << 1) ^ (v >> 63)) as u64;
         while z >= 0x80 {
@@ -189,7 +187,7 @@ mod tests {
         assert_eq!(store.insert(&[1, 2]), (1, true));
         assert_eq!(store.insert(&[1, 2, 3]), (0, false));
         assert_eq!(store.id_of(&[1, 2]), Some(1));
-        assert_eq!(store.look_up(&[2, 1]), None);
+        assert_eq!(store.id_of(&[2, 1]), None);
         assert_eq!(store.get(0), vec![1, 2, 3]);
         for i in 0..10_000 {
             store.insert(&[i, -i, i * 1000]);
