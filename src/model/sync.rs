@@ -64,6 +64,7 @@ use crate::ir::{Access, Channel, Instr, Loc, Program, Reg, SyncOp, ThreadId, Val
 /// What a synchronisation step of thread `t` sees in state `s`: the value of
 /// every object word, its own registers, and where the other threads are (an
 /// unbuffered rendezvous in a `select` needs a partner).
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'c, 'p> {
     pub core: &'c Core<'p>,
     pub s: &'c [Val],
@@ -83,14 +84,6 @@ impl Ctx<'_, '_> {
         self.core.layout.regs(self.s, self.t)
     }
 
-    /// The operation thread `u` is about to take, if it is at one.
-    fn next_op(&self, u: ThreadId) -> Option<&SyncOp> {
-        match self.core.instr(u, self.core.layout.pc(self.s, u))? {
-            Instr::Sync { op, .. } => Some(op),
-            _ => None,
-        }
-    }
-
     /// The unbuffered channel whose value on offer thread `u` must take: a
     /// `select` sent it to `u` as its partner.
     fn committed(&self, u: ThreadId) -> Option<usize> {
@@ -103,39 +96,27 @@ impl Ctx<'_, '_> {
 
     /// Whether thread `u` (not this one, not committed elsewhere) is at a
     /// receive from channel `chan`: `Some(true)` if it waits there (a plain
-    /// receive, or a `select` without `default`), `Some(false)` if it only
-    /// looks (a `select` with one).
+    /// receive, or a `select` without `default` none of whose cases can
+    /// proceed by itself), `Some(false)` if it would not wait.
     fn receiver(&self, u: ThreadId, chan: usize) -> Option<bool> {
         if u == self.t || self.committed(u).is_some() {
             return None;
         }
-        match self.next_op(u)? {
-            SyncOp::Recv { chan: c, .. } if *c == chan => Some(true),
-            SyncOp::Select { cases, default } if cases.iter().any(|(op, _)| receives(op, chan)) => {
-                Some(default.is_none())
+        let at = |u| Ctx { t: u, ..*self };
+        let pc = self.core.layout.pc(self.s, u);
+        match self.core.instr(u, pc)? {
+            Instr::Sync {
+                op: SyncOp::Recv { chan: c, .. },
+                ..
+            } if *c == chan => Some(true),
+            Instr::Sync {
+                op: SyncOp::Select { cases, default },
+                obj,
+            } if cases.iter().any(|(op, _)| receives(op, chan)) => {
+                Some(waits(&at(u), cases, *default, *obj))
             }
             _ => None,
         }
-    }
-
-    /// Whether some other thread, not committed elsewhere, waits in a
-    /// `select` without `default` with a send case on channel `chan`.
-    fn waiting_sender(&self, chan: usize) -> bool {
-        self.threads().any(|u| {
-            u != self.t
-                && self.committed(u).is_none()
-                && matches!(self.next_op(u), Some(SyncOp::Select { cases, default: None })
-                    if cases.iter().any(|(op, _)| matches!(op, SyncOp::Send { chan: c, .. } if *c == chan)))
-        })
-    }
-
-    /// Whether some other thread waits to receive from channel `chan`.
-    fn waiting_receiver(&self, chan: usize) -> bool {
-        self.threads().any(|u| self.receiver(u, chan) == Some(true))
-    }
-
-    fn threads(&self) -> impl Iterator<Item = ThreadId> + use<> {
-        (0..self.core.program.threads.len() as u16).map(ThreadId)
     }
 }
 
@@ -413,11 +394,12 @@ pub(crate) fn choose(
 ///
 /// A send case on an unbuffered channel is a rendezvous with a partner thread
 /// at a receive from the channel, possible when at least one of the two
-/// waits (a plain receive, or a `select` without `default`): the case offers
-/// the value to that partner, which must take it next (its partner word is
-/// set, so it is *committed*), and waits for it to be taken. A committed
-/// thread's `select` can only take the offer. A `default` runs only when no
-/// case could proceed, a rendezvous with a waiting partner included.
+/// waits (see [`waits`]): the case offers the value to that partner, which
+/// must take it next (its partner word is set, so it is *committed*), and
+/// waits for it to be taken. A committed thread's `select` can only take the
+/// offer. A goroutine's arrival at a receive or a `select` is not an event
+/// anyone can observe (it may always be late), so a `default` runs whenever
+/// no case can proceed by itself, whoever sits at the other end.
 fn select(
     cx: &Ctx<'_, '_>,
     cases: &[(SyncOp, usize)],
@@ -437,7 +419,7 @@ fn select(
         let ch = &program.channels[chan];
         let partner_waits = cx.receiver(partner, chan)?;
         if committed.is_some()
-            || !(partner_waits || default.is_none())
+            || !(partner_waits || waits(cx, cases, default, obj))
             || cx.value(ch.closed) != 0
             || cx.value(ch.count) != FREE
         {
@@ -458,10 +440,9 @@ fn select(
         if committed.is_some_and(|chan| !receives(op, chan)) {
             return None;
         }
-        if let Some((chan, _)) = unbuffered_send(program, op) {
-            // Only a send on a closed channel goes without a partner: it panics.
-            let closed = cx.value(program.channels[chan].closed) != 0;
-            return closed.then_some(Choice::Act(Step::Panic, *target));
+        if unbuffered_send(program, op).is_some() {
+            // Without a partner, only a send on a closed channel goes: it panics.
+            return ready(cx, op, obj).then_some(Choice::Act(Step::Panic, *target));
         }
         return match step(cx, op, obj) {
             Step::Blocked => None,
@@ -474,24 +455,21 @@ fn select(
         .map(|target| Choice::Jump(SmallVec::new(), target))
 }
 
-/// Whether a `select` case could proceed now (its `default` must not run).
+/// Whether a `select` of `cx`'s thread waits: it has no `default` and none
+/// of its cases can proceed by itself. Only then can it be enqueued on a
+/// channel, as Go's runtime does, for a partner to find; a `select` with a
+/// ready case takes it instead, and one with a `default` never waits.
+fn waits(cx: &Ctx<'_, '_>, cases: &[(SyncOp, usize)], default: Option<usize>, obj: Loc) -> bool {
+    default.is_none() && cases.iter().all(|(op, _)| !ready(cx, op, obj))
+}
+
+/// Whether a `select` case can proceed by itself, without a partner to meet:
+/// a send on an unbuffered channel only when the channel is closed (it
+/// panics), any other case when its step is enabled.
 fn ready(cx: &Ctx<'_, '_>, op: &SyncOp, obj: Loc) -> bool {
-    let program = cx.program();
-    let rendezvous = |chan: usize| {
-        let ch = &program.channels[chan];
-        cx.value(ch.count) == FREE && cx.value(ch.closed) == 0
-    };
-    match op {
-        SyncOp::Send { chan, .. } if unbuffered_send(program, op).is_some() => {
-            cx.value(program.channels[*chan].closed) != 0
-                || (rendezvous(*chan) && cx.waiting_receiver(*chan))
-        }
-        SyncOp::Recv { chan, .. }
-            if unbuffered(program, *chan) && rendezvous(*chan) && cx.waiting_sender(*chan) =>
-        {
-            true
-        }
-        _ => step(cx, op, obj) != Step::Blocked,
+    match unbuffered_send(cx.program(), op) {
+        Some((chan, _)) => cx.value(cx.program().channels[chan].closed) != 0,
+        None => step(cx, op, obj) != Step::Blocked,
     }
 }
 
