@@ -558,8 +558,8 @@ pub struct Expectation {
 /// Observed final outcomes are projected onto `observables` before comparison,
 /// so a file may pin only the registers and variables it cares about (as herd7's
 /// `States` lines do); the comparison of the projected sets is exact both ways.
-/// Non-terminating outcomes are compared exactly too: one the file does not list
-/// is unexpected.
+/// Outcomes that are not final states (deadlocks, leaks, non-termination,
+/// panics) are compared exactly too: one the file does not list is unexpected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedOutcomes {
     /// The observables every expected final outcome mentions, in the order
@@ -568,6 +568,9 @@ pub struct ExpectedOutcomes {
     pub observables: Vec<Observable>,
     /// Each expected final outcome: one value per observable.
     pub outcomes: Vec<Vec<Val>>,
+    /// Each expected deadlock or leak: the threads blocked forever, in
+    /// ascending order (a deadlock when thread 0 is among them).
+    pub blocked: Vec<Vec<ThreadId>>,
     /// Each expected non-terminating outcome: the threads that never finish,
     /// in ascending order.
     pub never_terminates: Vec<Vec<ThreadId>>,

@@ -15,7 +15,7 @@ use crate::explore::Exploration;
 use crate::ir::{Expectation, Observation, Program, Quantifier, Val};
 use std::collections::BTreeSet;
 
-use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::outcome::{Count, Outcome, OutcomeSet, write_ending};
 
 /// The condition evaluated over an exploration's final outcomes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -174,7 +174,7 @@ pub struct OutcomesCheck {
 
 impl OutcomesCheck {
     /// An outcome in herd7's style over [`OutcomesCheck::columns`]: `0:r0=1; x=1;`,
-    /// `never terminates: P1` or `panic: P0`.
+    /// `deadlock: main`, `leak: worker`, `never terminates: P1` or `panic: P0`.
     pub fn render(&self, outcome: &Outcome) -> String {
         match outcome {
             Outcome::Final(values) => self
@@ -184,14 +184,12 @@ impl OutcomesCheck {
                 .map(|(name, v)| format!("{name}={v};"))
                 .collect::<Vec<_>>()
                 .join(" "),
-            Outcome::NeverTerminates(threads) => {
-                let names: Vec<&str> = threads
-                    .iter()
-                    .map(|t| self.thread_names[t.index()].as_str())
-                    .collect();
-                format!("never terminates: {}", names.join(" "))
+            other => {
+                let mut text = String::new();
+                write_ending(&mut text, other, &|t| self.thread_names[t.index()].clone())
+                    .expect("invariant: writing to a String succeeds");
+                text
             }
-            Outcome::Panic(t) => format!("panic: {}", self.thread_names[t.index()]),
         }
     }
 }
@@ -242,6 +240,7 @@ pub fn check_expectation(
             .iter()
             .cloned()
             .map(Outcome::Final)
+            .chain(expected.blocked.iter().cloned().map(Outcome::Blocked))
             .chain(
                 expected
                     .never_terminates

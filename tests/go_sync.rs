@@ -26,10 +26,41 @@ fn a_leaked_goroutine_is_reported_blocked_at_its_lock() {
         let outcomes: Vec<_> = exploration.outcomes.iter().collect();
         assert_eq!(outcomes.len(), 1, "{}", model.name);
         let (outcome, info) = outcomes[0];
-        assert_eq!(*outcome, Outcome::NeverTerminates(vec![ThreadId(1)]));
+        assert_eq!(*outcome, Outcome::Blocked(vec![ThreadId(1)]));
+        assert!(!outcome.is_deadlock(), "main finished: a leak");
+        assert_eq!(
+            exploration.outcomes.display(outcome).to_string(),
+            "leak: worker"
+        );
         // Instruction 0 of the goroutine is its start; 1 is the Lock.
         assert_eq!(info.blocked, vec![(ThreadId(1), 1)], "{}", model.name);
     }
+}
+
+#[test]
+fn a_blocked_main_goroutine_is_a_deadlock() {
+    let program = load(
+        r#"Litmus(name: "deadlock", threads: {
+            "main": [ Go("worker"), Lock("m"), Lock("m") ],
+            "worker": [ Lock("m") ],
+        }, condition: "exists true")"#,
+    );
+    let exploration = explore(&program, &Model::sc());
+    let outcomes: Vec<&Outcome> = exploration.outcomes.iter().map(|(o, _)| o).collect();
+    // Whichever Lock comes second and third blocks: main alone (worker got
+    // the mutex first or finished) or main and worker.
+    assert_eq!(
+        outcomes,
+        vec![
+            &Outcome::Blocked(vec![ThreadId(0)]),
+            &Outcome::Blocked(vec![ThreadId(0), ThreadId(1)]),
+        ]
+    );
+    assert!(outcomes.iter().all(|o| o.is_deadlock()));
+    assert_eq!(
+        exploration.outcomes.display(outcomes[1]).to_string(),
+        "deadlock: main worker"
+    );
 }
 
 #[test]

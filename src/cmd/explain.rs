@@ -81,7 +81,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         .expect("invariant: witnesses replay");
     let satisfies_condition = match outcome {
         Outcome::Final(values) => satisfies(&test.program, set, values),
-        Outcome::NeverTerminates(_) | Outcome::Panic(_) => false,
+        Outcome::Blocked(_) | Outcome::NeverTerminates(_) | Outcome::Panic(_) => false,
     };
     explain::render(
         &Explanation {
@@ -147,7 +147,7 @@ fn select<'s>(
 fn matches_final(set: &OutcomeSet, outcome: &Outcome, prop: &Prop) -> bool {
     match outcome {
         Outcome::Final(values) => prop.eval(&|o| set.value_of(values, o)),
-        Outcome::NeverTerminates(_) | Outcome::Panic(_) => false,
+        Outcome::Blocked(_) | Outcome::NeverTerminates(_) | Outcome::Panic(_) => false,
     }
 }
 

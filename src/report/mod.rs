@@ -175,22 +175,6 @@ pub(crate) fn render_verdict(
     )
 }
 
-/// What blocked threads amount to: a deadlock when the first thread (the
-/// main goroutine) is among them, as Go's runtime reports "all goroutines are
-/// asleep", else leaked goroutines (the main goroutine finished without
-/// them); then each blocked thread and where.
-pub(crate) fn blocked_note(
-    program: &crate::ir::Program,
-    blocked: &[(crate::ir::ThreadId, usize)],
-) -> String {
-    let kind = if blocked.iter().any(|&(t, _)| t.0 == 0) {
-        "deadlock (all goroutines are asleep)"
-    } else {
-        "leaked goroutines"
-    };
-    format!("{kind}: {}", blocked_at(program, blocked).join(", "))
-}
-
 /// Each blocked thread and where: `worker at [0] Lock("m")`.
 pub(crate) fn blocked_at(
     program: &crate::ir::Program,

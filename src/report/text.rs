@@ -75,10 +75,12 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         }
         writeln!(out, "{}  # {notes}", set.display(&outcome))?;
     }
+    let blocked = |o: &Outcome| matches!(o, Outcome::Blocked(_));
     let stuck = |o: &Outcome| matches!(o, Outcome::NeverTerminates(_));
     let panic = |o: &Outcome| matches!(o, Outcome::Panic(_));
     for (header, kind) in [
-        ("Nonterminating", &stuck as &dyn Fn(&Outcome) -> bool),
+        ("Blocked", &blocked as &dyn Fn(&Outcome) -> bool),
+        ("Nonterminating", &stuck),
         ("Panics", &panic),
     ] {
         let outcomes: Vec<_> = set.iter().filter(|(o, _)| kind(o)).collect();
@@ -87,8 +89,8 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             for (outcome, info) in outcomes {
                 let mut notes = outcome_notes(info);
                 if !info.blocked.is_empty() {
-                    notes.push_str(", ");
-                    notes.push_str(&super::blocked_note(program, &info.blocked));
+                    notes.push_str(", blocked: ");
+                    notes.push_str(&super::blocked_at(program, &info.blocked).join(", "));
                 }
                 writeln!(out, "{}  # {notes}", set.display(outcome))?;
             }

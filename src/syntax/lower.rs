@@ -697,19 +697,51 @@ impl Context<'_> {
                 "expected at least one outcome line, found an empty list",
                 "no outcomes",
             )
-            .with_help("every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `never terminates: P1`"));
+            .with_help("every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `deadlock: main`, `leak: P1`, `never terminates: P1` or `panic: P1`"));
         }
         let mut observables: Option<Vec<Observable>> = None;
         let mut outcomes = Vec::with_capacity(lines.len());
+        let mut blocked = Vec::new();
         let mut never_terminates = Vec::new();
         let mut panics = Vec::new();
         for lit in lines {
             if let Some(rest) = lit.text.trim_start().strip_prefix(NEVER_TERMINATES) {
-                never_terminates.push(self.stuck_threads(lit, rest, r)?);
+                never_terminates.push(sorted(self.stuck_threads(lit, rest, r)?));
+                continue;
+            }
+            if let Some(rest) = lit.text.trim_start().strip_prefix(DEADLOCK) {
+                let threads = self.stuck_threads(lit, rest, r)?;
+                if !threads.iter().any(|(t, _)| *t == ThreadId(0)) {
+                    let start = lit.text.len() - lit.text.trim_start().len();
+                    return Err(self.within(
+                        lit,
+                        TextError::new(
+                            "expected the main goroutine (thread 0) among the threads of a deadlock, found only other threads",
+                            start..start + DEADLOCK.len() - 1,
+                        )
+                        .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`"),
+                    ));
+                }
+                blocked.push(sorted(threads));
+                continue;
+            }
+            if let Some(rest) = lit.text.trim_start().strip_prefix(LEAK) {
+                let threads = self.stuck_threads(lit, rest, r)?;
+                if let Some((_, span)) = threads.iter().find(|(t, _)| *t == ThreadId(0)) {
+                    return Err(self.within(
+                        lit,
+                        TextError::new(
+                            "expected goroutines other than main in a leak, found the main goroutine (thread 0)",
+                            span.clone(),
+                        )
+                        .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`"),
+                    ));
+                }
+                blocked.push(sorted(threads));
                 continue;
             }
             if let Some(rest) = lit.text.trim_start().strip_prefix(PANIC) {
-                match self.stuck_threads(lit, rest, r)?.as_slice() {
+                match sorted(self.stuck_threads(lit, rest, r)?).as_slice() {
                     [t] => panics.push(*t),
                     _ => {
                         return Err(self.at(
@@ -783,19 +815,26 @@ impl Context<'_> {
         Ok(ExpectedOutcomes {
             observables: observables.unwrap_or_else(|| r.all_observables()),
             outcomes,
+            blocked,
             never_terminates,
             panics,
         })
     }
 
-    /// The threads of a `never terminates: P0 writer` line, sorted.
-    fn stuck_threads(&self, lit: &Lit, rest: &str, r: &Resolver<'_>) -> Lowering<Vec<ThreadId>> {
+    /// The threads of a `never terminates: P0 writer` line, as written, each
+    /// with its span in the line.
+    fn stuck_threads(
+        &self,
+        lit: &Lit,
+        rest: &str,
+        r: &Resolver<'_>,
+    ) -> Lowering<Vec<(ThreadId, Range<usize>)>> {
         let offset = lit.text.len() - rest.len();
         let mut threads = Vec::new();
         for (start, word) in words(rest) {
             let span = offset + start..offset + start + word.len();
             match resolve_thread_name(word, r.thread_names) {
-                Some(t) => threads.push(ThreadId(t as u16)),
+                Some(t) => threads.push((ThreadId(t as u16), span)),
                 None => {
                     return Err(self.within(
                         lit,
@@ -817,10 +856,16 @@ impl Context<'_> {
                 ),
             ));
         }
-        threads.sort();
-        threads.dedup();
         Ok(threads)
     }
+}
+
+/// The threads of an outcome line, sorted, without repetitions.
+fn sorted(threads: Vec<(ThreadId, Range<usize>)>) -> Vec<ThreadId> {
+    let mut threads: Vec<ThreadId> = threads.into_iter().map(|(t, _)| t).collect();
+    threads.sort();
+    threads.dedup();
+    threads
 }
 
 /// Parses a proposition over the final values of `program` (`0:r0=0 /\ x=1`).
@@ -1599,6 +1644,10 @@ impl Resolver<'_> {
 
 /// How an expected outcome line names a non-terminating outcome.
 const NEVER_TERMINATES: &str = "never terminates:";
+/// How an expected outcome line names a deadlock (main blocked forever).
+const DEADLOCK: &str = "deadlock:";
+/// How an expected outcome line names a leak (goroutines blocked forever).
+const LEAK: &str = "leak:";
 /// The largest channel buffer: each slot is a word of every state.
 const MAX_CAPACITY: usize = 16;
 /// The most words a multi-word variable has.
