@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::ir::{Observable, Program, ThreadId, Val};
+use crate::ir::{Ending, Observable, Program, Prop, ThreadId, Val};
 use crate::trace::Trace;
 
 /// How an execution ends.
@@ -256,6 +256,32 @@ impl OutcomeSet {
             .position(|&o| o == observable)
             .expect("invariant: every observable of the program is recorded");
         values[i]
+    }
+
+    /// Whether `outcome` satisfies `prop`. A value atom holds only on a final
+    /// outcome with that value (an outcome that is not a final state has no
+    /// final values); an [`Ending`] atom only on an outcome of its kind.
+    pub fn satisfies(&self, outcome: &Outcome, prop: &Prop) -> bool {
+        match prop {
+            Prop::True => true,
+            Prop::False => false,
+            Prop::Eq(o, v) => match outcome {
+                Outcome::Final(values) => self.value_of(values, *o) == *v,
+                _ => false,
+            },
+            Prop::Ends(ending) => match (ending, outcome) {
+                (Ending::Deadlock, Outcome::Blocked(_)) => outcome.is_deadlock(),
+                (Ending::Leak, Outcome::Blocked(_)) => !outcome.is_deadlock(),
+                (Ending::Blocked(t), Outcome::Blocked(threads)) => threads.contains(t),
+                (Ending::NeverTerminates, Outcome::NeverTerminates(_))
+                | (Ending::Panic, Outcome::Panic(_)) => true,
+                (Ending::PanicOf(t), Outcome::Panic(u)) => t == u,
+                _ => false,
+            },
+            Prop::Not(p) => !self.satisfies(outcome, p),
+            Prop::And(a, b) => self.satisfies(outcome, a) && self.satisfies(outcome, b),
+            Prop::Or(a, b) => self.satisfies(outcome, a) || self.satisfies(outcome, b),
+        }
     }
 
     /// Renders an outcome in herd7's style: `0:r0=1; 1:r0=0; x=1;`, or

@@ -133,8 +133,10 @@ pub struct Stats {
     pub states: usize,
     /// Transitions (state, step, successor) taken.
     pub transitions: usize,
-    /// Total executions (paths from the initial state to a final state); `None`
-    /// when the exploration was cut short.
+    /// Total executions, whatever outcome each ends in: paths from the
+    /// initial state to a final or panicked state, or into a blocked state or a
+    /// cycle no final state can be reached from. `None` when the exploration
+    /// was cut short.
     pub executions: Option<Count>,
     /// How many of them have a data race.
     pub racy_executions: Option<Count>,
@@ -252,6 +254,10 @@ impl<'a> Explorer<'a> {
                     counts[trap.entry as usize]
                 };
                 let racy = machine.is_racy(&graph.states.get(trap.entry));
+                executions = executions + count;
+                if racy {
+                    racy_executions = racy_executions + count;
+                }
                 let outcome = if trap.cyclic {
                     Outcome::NeverTerminates(trap.unfinished)
                 } else {

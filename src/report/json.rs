@@ -60,10 +60,10 @@ pub fn run_value(run: &RunReport) -> Value {
                 Outcome::Final(values) => json!({
                     "kind": "final",
                     "values": named(set.observables().iter().map(|&o| set.name(o)), values),
-                    "satisfies": satisfies.next().copied().unwrap_or(false),
                 }),
                 other => ending_value(other, &|t| set.thread_name(t)),
             };
+            value["satisfies"] = json!(satisfies.next().copied().unwrap_or(false));
             value["executions"] = count_value(info.executions);
             value["racy_executions"] = count_value(info.racy_executions);
             value["race_free"] = json!(info.race_free);

@@ -28,8 +28,8 @@ pub struct RunReport {
     pub model: Model,
     /// What the exploration found.
     pub exploration: Exploration,
-    /// For each final outcome, in [`crate::outcome::OutcomeSet::finals`] order,
-    /// whether it satisfies the condition's proposition.
+    /// For each outcome, in [`crate::outcome::OutcomeSet::iter`] order, whether
+    /// it satisfies the condition's proposition.
     pub satisfies: Vec<bool>,
     /// The condition evaluated over the outcomes.
     pub condition: ConditionResult,
@@ -45,8 +45,8 @@ impl RunReport {
         let condition = verdict::evaluate_condition(program, &exploration);
         let satisfies = exploration
             .outcomes
-            .finals()
-            .map(|(values, _)| verdict::satisfies(program, &exploration.outcomes, values))
+            .iter()
+            .map(|(outcome, _)| verdict::satisfies(program, &exploration.outcomes, outcome))
             .collect();
         let checks = program
             .expectations

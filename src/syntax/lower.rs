@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use super::ast::{self, Entries, LitmusFile, Operand, Threads};
 use super::condition;
-use super::condition::{AtomName, ThreadRef, parse_condition, parse_observable, parse_outcome};
+use super::condition::{
+    AtomName, Resolve, ThreadRef, parse_condition, parse_observable, parse_outcome,
+};
 use super::error::SourceError;
 use super::expr::parse_expr;
 use super::lexer::{TextError, is_identifier};
@@ -228,9 +230,8 @@ impl Context<'_> {
         let condition = self.lower_condition(&file.condition, &program_parts)?;
         let mut locations = Vec::with_capacity(file.locations.len());
         for lit in &file.locations {
-            let mut resolve = |atom: &AtomName<'_>| program_parts.observable(atom);
             let observable =
-                parse_observable(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
+                parse_observable(&lit.text, &program_parts).map_err(|e| self.within(lit, e))?;
             if !locations.contains(&observable) {
                 locations.push(observable);
             }
@@ -607,8 +608,7 @@ impl Context<'_> {
     }
 
     fn lower_condition(&self, lit: &Lit, r: &Resolver<'_>) -> Lowering<Condition> {
-        let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
-        parse_condition(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))
+        parse_condition(&lit.text, r).map_err(|e| self.within(lit, e))
     }
 
     fn lower_expectations(
@@ -753,8 +753,7 @@ impl Context<'_> {
                 }
                 continue;
             }
-            let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
-            let atoms = parse_outcome(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
+            let atoms = parse_outcome(&lit.text, r).map_err(|e| self.within(lit, e))?;
             if atoms.is_empty() {
                 return Err(self.at(
                     lit,
@@ -868,7 +867,8 @@ fn sorted(threads: Vec<(ThreadId, Range<usize>)>) -> Vec<ThreadId> {
     threads
 }
 
-/// Parses a proposition over the final values of `program` (`0:r0=0 /\ x=1`).
+/// Parses a proposition over the outcomes of `program` (`0:r0=0 /\ x=1`,
+/// `blocked(worker)`).
 pub(crate) fn parse_proposition(
     program: &Program,
     text: &str,
@@ -888,10 +888,7 @@ pub(crate) fn parse_outcome_line(
 }
 
 /// Runs `parse` with a resolver for the names of `program`.
-fn with_program_resolver<T>(
-    program: &Program,
-    parse: impl FnOnce(&mut condition::ObservableResolver<'_>) -> T,
-) -> T {
+fn with_program_resolver<T>(program: &Program, parse: impl FnOnce(&dyn Resolve) -> T) -> T {
     let mut vars = Variables::default();
     for location in &program.locs {
         vars.add(&location.name, location.init);
@@ -903,8 +900,7 @@ fn with_program_resolver<T>(
         threads: &program.threads,
         thread_names: &thread_names,
     };
-    let mut resolve = |atom: &AtomName<'_>| resolver.observable(atom);
-    parse(&mut resolve)
+    parse(&resolver)
 }
 
 /// Shared variables found so far.
@@ -1548,7 +1544,25 @@ struct Resolver<'p> {
     thread_names: &'p [Option<String>],
 }
 
-impl Resolver<'_> {
+impl Resolve for Resolver<'_> {
+    fn thread(&self, thread: ThreadRef<'_>, span: Range<usize>) -> Result<ThreadId, TextError> {
+        let t = match thread {
+            ThreadRef::Index(i) => usize::try_from(i).ok().filter(|&i| i < self.threads.len()),
+            ThreadRef::Name(name) => resolve_thread_name(name, self.thread_names),
+        };
+        t.map(|t| ThreadId(t as u16)).ok_or_else(|| {
+            let found = match thread {
+                ThreadRef::Index(i) => i.to_string(),
+                ThreadRef::Name(n) => n.to_string(),
+            };
+            TextError::new(
+                format!("expected a thread of the test, found `{found}`"),
+                span,
+            )
+            .with_help(describe_threads(self.thread_names))
+        })
+    }
+
     fn observable(&self, atom: &AtomName<'_>) -> Result<Observable, TextError> {
         let Some((thread, thread_span)) = &atom.thread else {
             return match self.vars.index.get(atom.name) {
@@ -1574,21 +1588,7 @@ impl Resolver<'_> {
                 .with_help(self.describe_vars())),
             };
         };
-        let t = match thread {
-            ThreadRef::Index(i) => usize::try_from(*i).ok().filter(|&i| i < self.threads.len()),
-            ThreadRef::Name(name) => resolve_thread_name(name, self.thread_names),
-        };
-        let Some(t) = t else {
-            let found = match thread {
-                ThreadRef::Index(i) => i.to_string(),
-                ThreadRef::Name(n) => n.to_string(),
-            };
-            return Err(TextError::new(
-                format!("expected a thread of the test, found `{found}`"),
-                thread_span.clone(),
-            )
-            .with_help(describe_threads(self.thread_names)));
-        };
+        let t = self.thread(*thread, thread_span.clone())?.index();
         let regs = &self.threads[t].regs;
         match regs.iter().position(|r| r.name == atom.name) {
             Some(r) if regs[r].observed => Ok(Observable::Reg(ThreadId(t as u16), Reg(r as u16))),
@@ -1611,7 +1611,9 @@ impl Resolver<'_> {
             }
         }
     }
+}
 
+impl Resolver<'_> {
     /// Every observable of the program, in outcome order.
     fn all_observables(&self) -> Vec<Observable> {
         crate::ir::observables_of(self.threads, &self.vars.locs)
