@@ -114,6 +114,7 @@ pub fn check_outcomes(
         outcomes: Some(ExpectedOutcomes {
             observables: observables.unwrap_or_else(|| program.observables()),
             outcomes,
+            blocked: Vec::new(),
             never_terminates: Vec::new(),
             panics: Vec::new(),
         }),

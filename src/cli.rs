@@ -76,8 +76,8 @@ pub struct ExplainArgs {
     pub model: Option<String>,
 
     /// Which outcome: its number in `hbsim run`'s list (1 is the first), or a
-    /// proposition over final values such as `0:r0=0 /\ 1:r0=0`. Default: the
-    /// first outcome satisfying the test's condition.
+    /// proposition over outcomes such as `0:r0=0 /\ 1:r0=0` or `deadlock`.
+    /// Default: the first outcome satisfying the test's condition.
     #[arg(long, short)]
     pub outcome: Option<String>,
 

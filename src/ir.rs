@@ -486,23 +486,27 @@ pub enum Observable {
 /// herd7's quantifier over final states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quantifier {
-    /// `exists p`: the test succeeds if some final state satisfies `p`.
+    /// `exists p`: the test succeeds if some outcome satisfies `p`.
     Exists,
-    /// `~exists p`: the test succeeds if no final state satisfies `p`.
+    /// `~exists p`: the test succeeds if no outcome satisfies `p`.
     NotExists,
-    /// `forall p`: the test succeeds if every final state satisfies `p`.
+    /// `forall p`: the test succeeds if every outcome satisfies `p`.
     Forall,
 }
 
-/// A proposition over one final state.
+/// A proposition over one outcome: a final state, or an outcome that is not
+/// one (a deadlock, a leak, non-termination, a panic).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Prop {
     /// Always true.
     True,
     /// Always false.
     False,
-    /// The observable's final value equals the constant.
+    /// The observable's final value equals the constant; false on an outcome
+    /// that is not a final state, which has no final values.
     Eq(Observable, Val),
+    /// The execution ends this way; false on final outcomes.
+    Ends(Ending),
     /// Negation.
     Not(Box<Prop>),
     /// Conjunction.
@@ -511,18 +515,22 @@ pub enum Prop {
     Or(Box<Prop>, Box<Prop>),
 }
 
-impl Prop {
-    /// Evaluates the proposition given a lookup of final values.
-    pub fn eval(&self, value_of: &impl Fn(Observable) -> Val) -> bool {
-        match self {
-            Prop::True => true,
-            Prop::False => false,
-            Prop::Eq(o, v) => value_of(*o) == *v,
-            Prop::Not(p) => !p.eval(value_of),
-            Prop::And(a, b) => a.eval(value_of) && b.eval(value_of),
-            Prop::Or(a, b) => a.eval(value_of) || b.eval(value_of),
-        }
-    }
+/// A condition atom about how an execution ends, true on outcomes of that kind
+/// only (docs/format.md, "Conditions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `deadlock`: threads blocked forever, the main goroutine (thread 0) among them.
+    Deadlock,
+    /// `leak`: goroutines blocked forever after the main goroutine finished.
+    Leak,
+    /// `panic`: some thread panicked.
+    Panic,
+    /// `never_terminates`: some thread can run forever without finishing.
+    NeverTerminates,
+    /// `panic(T)`: this thread panicked.
+    PanicOf(ThreadId),
+    /// `blocked(T)`: a deadlock or leak with this thread blocked forever.
+    Blocked(ThreadId),
 }
 
 /// The test's condition: a quantifier over a proposition, plus its source text.
@@ -530,7 +538,7 @@ impl Prop {
 pub struct Condition {
     /// `exists`, `~exists` or `forall`.
     pub quantifier: Quantifier,
-    /// The proposition evaluated on every final state.
+    /// The proposition evaluated on every outcome.
     pub prop: Prop,
     /// The condition as written in the file, for reports.
     pub text: String,
@@ -539,7 +547,7 @@ pub struct Condition {
 /// herd7's observation: how often the condition's proposition held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Observation {
-    /// Every final state satisfies the proposition.
+    /// Every outcome satisfies the proposition.
     Always,
     /// Some do and some do not.
     Sometimes,
@@ -575,8 +583,8 @@ pub struct Expectation {
 /// Observed final outcomes are projected onto `observables` before comparison,
 /// so a file may pin only the registers and variables it cares about (as herd7's
 /// `States` lines do); the comparison of the projected sets is exact both ways.
-/// Non-terminating outcomes are compared exactly too: one the file does not list
-/// is unexpected.
+/// Outcomes that are not final states (deadlocks, leaks, non-termination,
+/// panics) are compared exactly too: one the file does not list is unexpected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedOutcomes {
     /// The observables every expected final outcome mentions, in the order
@@ -585,6 +593,9 @@ pub struct ExpectedOutcomes {
     pub observables: Vec<Observable>,
     /// Each expected final outcome: one value per observable.
     pub outcomes: Vec<Vec<Val>>,
+    /// Each expected deadlock or leak: the threads blocked forever, in
+    /// ascending order (a deadlock when thread 0 is among them).
+    pub blocked: Vec<Vec<ThreadId>>,
     /// Each expected non-terminating outcome: the threads that never finish,
     /// in ascending order.
     pub never_terminates: Vec<Vec<ThreadId>>,

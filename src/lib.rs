@@ -2,8 +2,9 @@
 //!
 //! hbsim answers "can this outcome happen, and why?" for small concurrent
 //! programs (litmus tests). It runs every interleaving of thread steps and store
-//! buffer commits that a memory model permits, and reports every final outcome,
-//! how many executions reach it, a replayable witness for each, and a verdict for
+//! buffer commits that a memory model permits, and reports every outcome (a
+//! final state, a deadlock, a leak, non-termination, a panic), how many
+//! executions reach it, a replayable witness for each, and a verdict for
 //! the test's condition and for every expectation written in the file.
 //!
 //! # What it guarantees

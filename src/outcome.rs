@@ -1,17 +1,25 @@
 //! Outcomes: what an execution ends in, and the set of them a test can reach.
 //!
 //! An execution either **terminates** (every thread finished, every buffer
-//! drained), and its outcome is the final value of every observable, or it
-//! **never terminates**: it reaches a state from which no final state can be
-//! reached (a spin loop whose flag never changes), and its outcome names the
-//! threads that can never finish. Both kinds are outcomes with witnesses.
+//! drained), and its outcome is the final value of every observable, or it does
+//! not, in one of three ways, each an outcome of its own with its threads:
+//!
+//! - it **blocks**: it reaches a state with no step left, every unfinished
+//!   thread blocked forever. With the main goroutine (thread 0) among them this
+//!   is a *deadlock* (Go's "all goroutines are asleep"), else a *leak* (main
+//!   finished, goroutines blocked forever);
+//! - it **never terminates**: it can only run forever without finishing (a
+//!   spin loop whose flag never changes);
+//! - it **panics**, which stops the program.
+//!
+//! Every outcome comes with a witness.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::ir::{Observable, Program, ThreadId, Val};
+use crate::ir::{Ending, Observable, Program, Prop, ThreadId, Val};
 use crate::trace::Trace;
 
 /// How an execution ends.
@@ -19,12 +27,58 @@ use crate::trace::Trace;
 pub enum Outcome {
     /// Every thread finished: one value per observable of the [`OutcomeSet`].
     Final(Vec<Val>),
-    /// These threads can never finish, whatever happens next: they loop
-    /// forever or are blocked forever (a deadlock, a leaked goroutine).
+    /// No step is left and these threads have not finished: each is blocked
+    /// forever. A deadlock when the main goroutine (thread 0) is among them,
+    /// else a leak ([`Outcome::is_deadlock`]).
+    Blocked(Vec<ThreadId>),
+    /// These threads can never finish, whatever happens next, and some thread
+    /// runs forever (a spin loop); others may be blocked forever.
     NeverTerminates(Vec<ThreadId>),
     /// This thread panicked (unlocked an unlocked mutex, took a wait group's
     /// counter below zero), which stops the program.
     Panic(ThreadId),
+}
+
+impl Outcome {
+    /// Whether this is a [`Outcome::Blocked`] outcome with the main goroutine
+    /// (thread 0) blocked: a deadlock, as opposed to a leak.
+    pub fn is_deadlock(&self) -> bool {
+        matches!(self, Outcome::Blocked(threads) if threads.contains(&ThreadId(0)))
+    }
+
+    /// The outcome's kind as JSON names it: `final`, `deadlock`, `leak`,
+    /// `never_terminates` or `panic`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Outcome::Final(_) => "final",
+            Outcome::Blocked(_) if self.is_deadlock() => "deadlock",
+            Outcome::Blocked(_) => "leak",
+            Outcome::NeverTerminates(_) => "never_terminates",
+            Outcome::Panic(_) => "panic",
+        }
+    }
+}
+
+/// Writes an outcome that is not a final state as expected outcome lines spell
+/// it: `deadlock: main worker`, `leak: worker`, `never terminates: P1` or
+/// `panic: P0`, with each thread's name from `name`.
+pub(crate) fn write_ending(
+    f: &mut impl fmt::Write,
+    outcome: &Outcome,
+    name: &dyn Fn(ThreadId) -> String,
+) -> fmt::Result {
+    let (word, threads) = match outcome {
+        Outcome::Final(_) => unreachable!("invariant: only called on non-final outcomes"),
+        Outcome::Blocked(threads) if outcome.is_deadlock() => ("deadlock:", threads.as_slice()),
+        Outcome::Blocked(threads) => ("leak:", threads.as_slice()),
+        Outcome::NeverTerminates(threads) => ("never terminates:", threads.as_slice()),
+        Outcome::Panic(t) => ("panic:", std::slice::from_ref(t)),
+    };
+    f.write_str(word)?;
+    for &t in threads {
+        write!(f, " {}", name(t))?;
+    }
+    Ok(())
 }
 
 /// A number of executions, which loops can make unbounded.
@@ -76,10 +130,8 @@ pub struct OutcomeInfo {
     /// One execution reaching it, replayable with [`Trace::replay`]; a race-free
     /// one when the outcome is race-free.
     pub witness: Trace,
-    /// For a [`Outcome::NeverTerminates`] outcome whose witness ends with its
-    /// threads blocked forever (a deadlock, a leaked goroutine): each such
-    /// thread and the instruction it is blocked at. Empty otherwise (and for
-    /// threads that loop forever).
+    /// For a [`Outcome::Blocked`] outcome: each blocked thread and the
+    /// instruction the witness leaves it blocked at. Empty for other outcomes.
     pub blocked: Vec<(ThreadId, usize)>,
 }
 
@@ -166,7 +218,8 @@ impl OutcomeSet {
         &self.observables
     }
 
-    /// Every outcome with its information, final outcomes first, each kind in
+    /// Every outcome with its information: final outcomes, then blocked ones
+    /// (deadlocks and leaks), never-terminating ones and panics, each kind in
     /// ascending order.
     pub fn iter(&self) -> impl Iterator<Item = (&Outcome, &OutcomeInfo)> {
         self.entries.iter()
@@ -176,11 +229,11 @@ impl OutcomeSet {
     pub fn finals(&self) -> impl Iterator<Item = (&[Val], &OutcomeInfo)> {
         self.entries.iter().filter_map(|(o, info)| match o {
             Outcome::Final(values) => Some((values.as_slice(), info)),
-            Outcome::NeverTerminates(_) | Outcome::Panic(_) => None,
+            Outcome::Blocked(_) | Outcome::NeverTerminates(_) | Outcome::Panic(_) => None,
         })
     }
 
-    /// Number of distinct outcomes of both kinds.
+    /// Number of distinct outcomes of every kind.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -205,8 +258,35 @@ impl OutcomeSet {
         values[i]
     }
 
+    /// Whether `outcome` satisfies `prop`. A value atom holds only on a final
+    /// outcome with that value (an outcome that is not a final state has no
+    /// final values); an [`Ending`] atom only on an outcome of its kind.
+    pub fn satisfies(&self, outcome: &Outcome, prop: &Prop) -> bool {
+        match prop {
+            Prop::True => true,
+            Prop::False => false,
+            Prop::Eq(o, v) => match outcome {
+                Outcome::Final(values) => self.value_of(values, *o) == *v,
+                _ => false,
+            },
+            Prop::Ends(ending) => match (ending, outcome) {
+                (Ending::Deadlock, Outcome::Blocked(_)) => outcome.is_deadlock(),
+                (Ending::Leak, Outcome::Blocked(_)) => !outcome.is_deadlock(),
+                (Ending::Blocked(t), Outcome::Blocked(threads)) => threads.contains(t),
+                (Ending::NeverTerminates, Outcome::NeverTerminates(_))
+                | (Ending::Panic, Outcome::Panic(_)) => true,
+                (Ending::PanicOf(t), Outcome::Panic(u)) => t == u,
+                _ => false,
+            },
+            Prop::Not(p) => !self.satisfies(outcome, p),
+            Prop::And(a, b) => self.satisfies(outcome, a) && self.satisfies(outcome, b),
+            Prop::Or(a, b) => self.satisfies(outcome, a) || self.satisfies(outcome, b),
+        }
+    }
+
     /// Renders an outcome in herd7's style: `0:r0=1; 1:r0=0; x=1;`, or
-    /// `never terminates: P1` for a non-terminating one.
+    /// `deadlock: main`, `leak: worker`, `never terminates: P1`, `panic: P0`
+    /// for one that is not a final state.
     pub fn display<'a>(&'a self, outcome: &'a Outcome) -> impl fmt::Display + 'a {
         DisplayOutcome { set: self, outcome }
     }
@@ -267,14 +347,7 @@ impl fmt::Display for DisplayOutcome<'_> {
                 }
                 Ok(())
             }
-            Outcome::NeverTerminates(threads) => {
-                f.write_str("never terminates:")?;
-                for t in threads {
-                    write!(f, " {}", self.set.thread_name(*t))?;
-                }
-                Ok(())
-            }
-            Outcome::Panic(t) => write!(f, "panic: {}", self.set.thread_name(*t)),
+            other => write_ending(f, other, &|t| self.set.thread_name(t).to_string()),
         }
     }
 }

@@ -2,8 +2,10 @@
 //! `Positive`/`Negative` and `Observation`), and each expectation of the file
 //! checked against what was observed.
 //!
-//! Only terminating outcomes are final states, so only they are tested against the
-//! condition; non-terminating outcomes are reported beside them.
+//! The condition ranges over every outcome, final or not: on an outcome that is
+//! not a final state (a deadlock, a leak, non-termination, a panic) a value atom
+//! is false, and the atoms naming how an execution ends (`deadlock`, `panic(T)`,
+//! ...) are true on outcomes of their kind only (docs/format.md, "Conditions").
 //!
 //! After a truncated or interrupted exploration, a verdict is given only when the
 //! outcomes already found decide it (a satisfying outcome proves `exists`; one of
@@ -12,12 +14,12 @@
 use serde::Serialize;
 
 use crate::explore::Exploration;
-use crate::ir::{Expectation, Observation, Program, Quantifier, Val};
+use crate::ir::{Expectation, Observation, Program, Quantifier};
 use std::collections::BTreeSet;
 
-use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::outcome::{Count, Outcome, OutcomeSet, write_ending};
 
-/// The condition evaluated over an exploration's final outcomes.
+/// The condition evaluated over an exploration's outcomes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConditionResult {
     /// Whether the test's condition (quantifier included) holds: herd7's `Ok`
@@ -25,13 +27,13 @@ pub struct ConditionResult {
     pub validated: Option<bool>,
     /// How often the proposition held; `None` if undecided.
     pub observation: Option<Observation>,
-    /// Executions whose final state satisfies the proposition.
+    /// Executions whose outcome satisfies the proposition.
     pub positive: Option<Count>,
-    /// Executions whose final state does not.
+    /// Executions whose outcome does not.
     pub negative: Option<Count>,
-    /// Distinct final outcomes satisfying the proposition.
+    /// Distinct outcomes satisfying the proposition.
     pub positive_outcomes: usize,
-    /// Distinct final outcomes not satisfying it.
+    /// Distinct outcomes not satisfying it.
     pub negative_outcomes: usize,
 }
 
@@ -41,9 +43,9 @@ pub fn evaluate_condition(program: &Program, exploration: &Exploration) -> Condi
     let complete = exploration.completeness.is_exhaustive();
     let (mut positive, mut negative) = (Count::ZERO, Count::ZERO);
     let (mut positive_outcomes, mut negative_outcomes) = (0, 0);
-    for (values, info) in set.finals() {
+    for (outcome, info) in set.iter() {
         let count = info.executions.unwrap_or(Count::ZERO);
-        if satisfies(program, set, values) {
+        if satisfies(program, set, outcome) {
             positive = positive + count;
             positive_outcomes += 1;
         } else {
@@ -75,12 +77,9 @@ pub fn evaluate_condition(program: &Program, exploration: &Exploration) -> Condi
     }
 }
 
-/// Whether a final outcome satisfies the condition's proposition.
-pub fn satisfies(program: &Program, set: &OutcomeSet, values: &[Val]) -> bool {
-    program
-        .condition
-        .prop
-        .eval(&|observable| set.value_of(values, observable))
+/// Whether an outcome of `set` satisfies the condition's proposition.
+pub fn satisfies(program: &Program, set: &OutcomeSet, outcome: &Outcome) -> bool {
+    set.satisfies(outcome, &program.condition.prop)
 }
 
 /// Whether an expectation held.
@@ -174,7 +173,7 @@ pub struct OutcomesCheck {
 
 impl OutcomesCheck {
     /// An outcome in herd7's style over [`OutcomesCheck::columns`]: `0:r0=1; x=1;`,
-    /// `never terminates: P1` or `panic: P0`.
+    /// `deadlock: main`, `leak: worker`, `never terminates: P1` or `panic: P0`.
     pub fn render(&self, outcome: &Outcome) -> String {
         match outcome {
             Outcome::Final(values) => self
@@ -184,14 +183,12 @@ impl OutcomesCheck {
                 .map(|(name, v)| format!("{name}={v};"))
                 .collect::<Vec<_>>()
                 .join(" "),
-            Outcome::NeverTerminates(threads) => {
-                let names: Vec<&str> = threads
-                    .iter()
-                    .map(|t| self.thread_names[t.index()].as_str())
-                    .collect();
-                format!("never terminates: {}", names.join(" "))
+            other => {
+                let mut text = String::new();
+                write_ending(&mut text, other, &|t| self.thread_names[t.index()].clone())
+                    .expect("invariant: writing to a String succeeds");
+                text
             }
-            Outcome::Panic(t) => format!("panic: {}", self.thread_names[t.index()]),
         }
     }
 }
@@ -242,6 +239,7 @@ pub fn check_expectation(
             .iter()
             .cloned()
             .map(Outcome::Final)
+            .chain(expected.blocked.iter().cloned().map(Outcome::Blocked))
             .chain(
                 expected
                     .never_terminates

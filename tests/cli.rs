@@ -75,6 +75,7 @@ fn run_output_matches_goldens() {
             &["run", "tests/fixtures/run/spin-forever.ron"],
             1,
         ),
+        ("blocked", &["run", "tests/fixtures/run/blocked.ron"], 0),
         (
             "n6-ibm370",
             &[

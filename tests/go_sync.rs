@@ -1,6 +1,7 @@
 //! Go synchronisation beyond the corpus's outcome sets: where blocked threads
-//! are reported, panics stopping every thread, and happens-before edges of
-//! mutexes and wait groups in recorded executions.
+//! are reported, panics stopping every thread, the condition atoms naming how
+//! an execution ends, and happens-before edges of mutexes and wait groups in
+//! recorded executions.
 
 use hbsim::explore::explore;
 use hbsim::hb::Execution;
@@ -26,10 +27,137 @@ fn a_leaked_goroutine_is_reported_blocked_at_its_lock() {
         let outcomes: Vec<_> = exploration.outcomes.iter().collect();
         assert_eq!(outcomes.len(), 1, "{}", model.name);
         let (outcome, info) = outcomes[0];
-        assert_eq!(*outcome, Outcome::NeverTerminates(vec![ThreadId(1)]));
+        assert_eq!(*outcome, Outcome::Blocked(vec![ThreadId(1)]));
+        assert!(!outcome.is_deadlock(), "main finished: a leak");
+        assert_eq!(
+            exploration.outcomes.display(outcome).to_string(),
+            "leak: worker"
+        );
         // Instruction 0 of the goroutine is its start; 1 is the Lock.
         assert_eq!(info.blocked, vec![(ThreadId(1), 1)], "{}", model.name);
     }
+}
+
+#[test]
+fn a_blocked_main_goroutine_is_a_deadlock() {
+    let program = load(
+        r#"Litmus(name: "deadlock", threads: {
+            "main": [ Go("worker"), Lock("m"), Lock("m") ],
+            "worker": [ Lock("m") ],
+        }, condition: "exists true")"#,
+    );
+    let exploration = explore(&program, &Model::sc());
+    let outcomes: Vec<&Outcome> = exploration.outcomes.iter().map(|(o, _)| o).collect();
+    // Whichever Lock comes second and third blocks: main alone (worker got
+    // the mutex first or finished) or main and worker.
+    assert_eq!(
+        outcomes,
+        vec![
+            &Outcome::Blocked(vec![ThreadId(0)]),
+            &Outcome::Blocked(vec![ThreadId(0), ThreadId(1)]),
+        ]
+    );
+    assert!(outcomes.iter().all(|o| o.is_deadlock()));
+    assert_eq!(
+        exploration.outcomes.display(outcomes[1]).to_string(),
+        "deadlock: main worker"
+    );
+}
+
+/// The atoms each outcome of `threads` (the body of a `threads: { ... }` map
+/// with `main` and `worker`) satisfies under sc, among a fixed list; outcomes
+/// in report order.
+fn atoms_holding(threads: &str) -> Vec<(String, Vec<&'static str>)> {
+    const ATOMS: [&str; 12] = [
+        "true",
+        "x=1",
+        "~x=1",
+        "deadlock",
+        "leak",
+        "panic",
+        "never_terminates",
+        "panic(main)",
+        "panic(worker)",
+        "blocked(main)",
+        "blocked(1)",
+        "~deadlock /\\ ~leak /\\ ~panic /\\ ~never_terminates",
+    ];
+    let program = load(&format!(
+        r#"Litmus(name: "ends", threads: {{ {threads} }}, condition: "exists true")"#
+    ));
+    let props: Vec<_> = ATOMS
+        .iter()
+        .map(|atom| hbsim::syntax::parse_proposition(&program, atom, "atom").expect("atom parses"))
+        .collect();
+    let exploration = explore(&program, &Model::sc());
+    let set = &exploration.outcomes;
+    set.iter()
+        .map(|(outcome, _)| {
+            let holding = ATOMS
+                .iter()
+                .zip(&props)
+                .filter(|(_, prop)| set.satisfies(outcome, prop))
+                .map(|(atom, _)| *atom)
+                .collect();
+            (set.display(outcome).to_string(), holding)
+        })
+        .collect()
+}
+
+#[test]
+fn ending_atoms_hold_exactly_on_outcomes_of_their_kind() {
+    let not_ended = "~deadlock /\\ ~leak /\\ ~panic /\\ ~never_terminates";
+    // main blocks at its first Lock (worker kept m) or, having stored x=1, at
+    // its second with worker blocked too: deadlocks, no final state, so the
+    // value atom is false and its negation true.
+    assert_eq!(
+        atoms_holding(
+            r#""main": [ Go("worker"), Lock("m"), Store("x", 1), Lock("m") ], "worker": [ Lock("m") ]"#
+        ),
+        vec![
+            (
+                "deadlock: main".to_string(),
+                vec!["true", "~x=1", "deadlock", "blocked(main)"]
+            ),
+            (
+                "deadlock: main worker".to_string(),
+                vec!["true", "~x=1", "deadlock", "blocked(main)", "blocked(1)"]
+            ),
+        ]
+    );
+    // main finishes with m held: the worker leaks.
+    assert_eq!(
+        atoms_holding(
+            r#""main": [ Lock("m"), Go("worker"), Store("x", 1) ], "worker": [ Lock("m") ]"#
+        ),
+        vec![(
+            "leak: worker".to_string(),
+            vec!["true", "~x=1", "leak", "blocked(1)"]
+        )]
+    );
+    // The worker unlocks an unlocked mutex, whether or not main stored x=1.
+    assert_eq!(
+        atoms_holding(r#""main": [ Go("worker"), Store("x", 1) ], "worker": [ Unlock("m") ]"#),
+        vec![(
+            "panic: worker".to_string(),
+            vec!["true", "~x=1", "panic", "panic(worker)"]
+        )]
+    );
+    // main spins on a flag nobody sets.
+    assert_eq!(
+        atoms_holding(
+            r#""main": [ Store("x", 1), Loop(body: [ Load("r0", "flag") ], until: "r0 == 1") ], "worker": [ Store("y", 1) ]"#
+        ),
+        vec![(
+            "never terminates: main".to_string(),
+            vec!["true", "~x=1", "never_terminates"]
+        )]
+    );
+    // Everything finishes: only value atoms can hold.
+    assert_eq!(
+        atoms_holding(r#""main": [ Store("x", 1) ], "worker": [ Store("y", 1) ]"#),
+        vec![("x=1; y=1;".to_string(), vec!["true", "x=1", not_ended])]
+    );
 }
 
 #[test]

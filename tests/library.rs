@@ -149,8 +149,10 @@ fn a_spin_on_a_flag_nobody_sets_never_terminates() {
         let replay = info.witness.replay(&program, &model).unwrap();
         assert!(!replay.finished);
         let run = RunReport::new(&program, "spin.ron", &model, exploration);
-        // No execution terminates, so no final state satisfies the condition.
+        // The only outcome is not a final state, so the value atom is false
+        // on it, and every execution counts against the condition.
         assert_eq!(run.condition.observation, Some(Observation::Never));
+        assert_eq!(run.condition.negative, Some(Count::Infinite));
         assert_eq!(
             run.exploration.outcomes.display(outcome).to_string(),
             "never terminates: P0"

@@ -128,7 +128,9 @@ fn every_witness_replays_to_its_outcome() {
                 };
                 let consistent = match outcome {
                     Outcome::Final(values) => replay.finished && replay.values == *values,
-                    Outcome::NeverTerminates(_) | Outcome::Panic(_) => !replay.finished,
+                    Outcome::Blocked(_) | Outcome::NeverTerminates(_) | Outcome::Panic(_) => {
+                        !replay.finished
+                    }
                 };
                 if !consistent {
                     problems.push(format!(

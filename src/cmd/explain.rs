@@ -20,9 +20,9 @@ use crate::cli::{ExplainArgs, resolve_model};
 enum Selector {
     /// The n-th outcome as `hbsim run` lists them (1-based).
     Position(usize),
-    /// The first final outcome satisfying a proposition, as written.
+    /// The first outcome satisfying a proposition, as written.
     Matching(Prop, String),
-    /// The first final outcome satisfying the test's condition.
+    /// The first outcome satisfying the test's condition's proposition.
     Condition,
 }
 
@@ -80,10 +80,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     };
     let execution = Execution::record(&test.program, &model, &info.witness)
         .expect("invariant: witnesses replay");
-    let satisfies_condition = match outcome {
-        Outcome::Final(values) => satisfies(&test.program, set, values),
-        Outcome::NeverTerminates(_) | Outcome::Panic(_) => false,
-    };
+    let satisfies_condition = satisfies(&test.program, set, outcome);
     explain::render(
         &Explanation {
             program: &test.program,
@@ -134,21 +131,12 @@ fn select<'s>(
         .map(|(i, (o, info))| (i + 1, o, info));
     match selector {
         Selector::Position(n) => outcomes.nth(n.checked_sub(1)?),
-        Selector::Matching(prop, _) => outcomes.find(|(_, o, _)| matches_final(set, o, prop)),
+        Selector::Matching(prop, _) => outcomes.find(|(_, o, _)| set.satisfies(o, prop)),
         Selector::Condition => {
             let prop = &program.condition.prop;
             let first = set.iter().next().map(|(o, info)| (1, o, info));
-            outcomes
-                .find(|(_, o, _)| matches_final(set, o, prop))
-                .or(first)
+            outcomes.find(|(_, o, _)| set.satisfies(o, prop)).or(first)
         }
-    }
-}
-
-fn matches_final(set: &OutcomeSet, outcome: &Outcome, prop: &Prop) -> bool {
-    match outcome {
-        Outcome::Final(values) => prop.eval(&|o| set.value_of(values, o)),
-        Outcome::NeverTerminates(_) | Outcome::Panic(_) => false,
     }
 }
 
@@ -199,7 +187,7 @@ fn explain_absence(
             exploration
                 .outcomes
                 .iter()
-                .any(|(o, _)| matches_final(&exploration.outcomes, o, prop))
+                .any(|(o, _)| exploration.outcomes.satisfies(o, prop))
         })
         .map(|m| m.name)
         .collect();

@@ -6,9 +6,12 @@
 //!   or after a cycle (a loop that can repeat), so infinitely many paths reach them.
 //! - **Non-termination.** A reachable state from which no final state can be
 //!   reached dooms every execution through it. Each *bottom* strongly connected
-//!   component of the doomed states (one with no way out: a spin loop repeating
-//!   forever, or a state where every thread is blocked) is where such executions
-//!   end up; its outcome names the threads that have not finished there.
+//!   component of the doomed states (one with no way out) is where such
+//!   executions end up: a single state with no step left, where every
+//!   unfinished thread is blocked forever (a blocked outcome: deadlock or
+//!   leak), or a cycle some thread runs around forever (a never-terminating
+//!   outcome, a spin loop). Its outcome names the threads that have not
+//!   finished there.
 //!
 //! Both are exact only for a complete search; after truncation or interruption
 //! they are not computed.
@@ -63,7 +66,7 @@ pub(crate) struct Trap {
     /// The region's state with the smallest id (the first discovered).
     pub entry: StateId,
     /// Whether executions can cycle inside the region (a spin loop) rather than
-    /// stop in one blocked state.
+    /// stop in one state with no step left, every unfinished thread blocked.
     pub cyclic: bool,
 }
 

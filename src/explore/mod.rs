@@ -136,8 +136,10 @@ pub struct Stats {
     pub states: usize,
     /// Transitions (state, step, successor) taken.
     pub transitions: usize,
-    /// Total executions (paths from the initial state to a final state); `None`
-    /// when the exploration was cut short.
+    /// Total executions, whatever outcome each ends in: paths from the
+    /// initial state to a final or panicked state, or into a blocked state or a
+    /// cycle no final state can be reached from. `None` when the exploration
+    /// was cut short.
     pub executions: Option<Count>,
     /// How many of them have a data race.
     pub racy_executions: Option<Count>,
@@ -255,7 +257,15 @@ impl<'a> Explorer<'a> {
                     counts[trap.entry as usize]
                 };
                 let racy = machine.is_racy(&graph.states.get(trap.entry));
-                let outcome = Outcome::NeverTerminates(trap.unfinished);
+                executions = executions + count;
+                if racy {
+                    racy_executions = racy_executions + count;
+                }
+                let outcome = if trap.cyclic {
+                    Outcome::NeverTerminates(trap.unfinished)
+                } else {
+                    Outcome::Blocked(trap.unfinished)
+                };
                 outcomes.add(outcome, Some(count), racy, || graph.path_to(trap.entry));
             }
         }
@@ -277,12 +287,12 @@ impl<'a> Explorer<'a> {
     }
 }
 
-/// For each never-terminating outcome whose witness ends in a state with no
-/// step left, records the threads blocked there and their instructions.
+/// For each blocked outcome, records where its witness leaves each blocked
+/// thread: the state it ends in has no step left.
 fn note_blocked_threads(machine: &Machine<'_>, outcomes: &mut OutcomeSet) {
     let stuck: Vec<(Outcome, Trace)> = outcomes
         .iter()
-        .filter(|(o, _)| matches!(o, Outcome::NeverTerminates(_)))
+        .filter(|(o, _)| matches!(o, Outcome::Blocked(_)))
         .map(|(o, info)| (o.clone(), info.witness.clone()))
         .collect();
     for (outcome, witness) in stuck {
@@ -293,16 +303,12 @@ fn note_blocked_threads(machine: &Machine<'_>, outcomes: &mut OutcomeSet) {
                 .expect("invariant: witnesses replay")
                 .1;
         }
-        let mut any_step = false;
-        machine.successors(&state, &mut Vec::new(), |_, _, _, _| any_step = true);
-        if !any_step {
-            let blocked = machine
-                .thread_ids()
-                .filter(|&t| !machine.thread_done(&state, t))
-                .map(|t| (t, machine.core.layout.pc(&state, t)))
-                .collect();
-            outcomes.set_blocked(&outcome, blocked);
-        }
+        let blocked = machine
+            .thread_ids()
+            .filter(|&t| !machine.thread_done(&state, t))
+            .map(|t| (t, machine.core.layout.pc(&state, t)))
+            .collect();
+        outcomes.set_blocked(&outcome, blocked);
     }
 }
 

@@ -63,8 +63,8 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
     if let Some(info) = x.outcomes.get(x.outcome)
         && !info.blocked.is_empty()
     {
-        let note = super::blocked_note(x.program, &info.blocked);
-        writeln!(out, "\nBlocked forever, {note}")?;
+        let at = super::blocked_at(x.program, &info.blocked).join(", ");
+        writeln!(out, "\nBlocked forever: {at}")?;
     }
     render_reads(x, &names, out)?;
     render_races(x.execution, &names, out)

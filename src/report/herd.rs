@@ -32,7 +32,7 @@ use std::io::{self, Write};
 
 use super::{RunReport, condition_kind};
 use crate::explore::Completeness;
-use crate::ir::{Observable, Program, Prop, Quantifier, Val};
+use crate::ir::{Ending, Observable, Program, Prop, Quantifier, Val};
 use crate::syntax::X86_REGISTERS;
 
 /// Writes one run as herd7 would print it, showing the observables of the
@@ -109,7 +109,7 @@ pub fn displayed(program: &Program, locations: &[Observable]) -> Vec<Observable>
 
 fn collect(prop: &Prop, into: &mut Vec<Observable>) {
     match prop {
-        Prop::True | Prop::False => {}
+        Prop::True | Prop::False | Prop::Ends(_) => {}
         Prop::Eq(o, _) => into.push(*o),
         Prop::Not(p) => collect(p, into),
         Prop::And(a, b) | Prop::Or(a, b) => {
@@ -146,6 +146,7 @@ fn proposition(program: &Program, prop: &Prop, above: Context) -> String {
         Prop::True => "true".to_string(),
         Prop::False => "false".to_string(),
         Prop::Eq(o, v) => format!("{}={v}", program.observable_name(*o)),
+        Prop::Ends(ending) => ending_atom(program, *ending),
         Prop::Not(p) => format!("not ({})", proposition(program, p, Context::Top)),
         // A conjunction binds tighter than anything around it.
         Prop::And(a, b) => format!(
@@ -165,5 +166,18 @@ fn proposition(program: &Program, prop: &Prop, above: Context) -> String {
                 text
             }
         }
+    }
+}
+
+/// An atom about how the execution ends, as conditions write it (herd7 has
+/// none): `deadlock`, `panic(main)`.
+fn ending_atom(program: &Program, ending: Ending) -> String {
+    match ending {
+        Ending::Deadlock => "deadlock".to_string(),
+        Ending::Leak => "leak".to_string(),
+        Ending::Panic => "panic".to_string(),
+        Ending::NeverTerminates => "never_terminates".to_string(),
+        Ending::PanicOf(t) => format!("panic({})", program.thread_name(t)),
+        Ending::Blocked(t) => format!("blocked({})", program.thread_name(t)),
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::describe::Names;
 use super::{RunReport, Summary};
 use crate::explore::{Completeness, Limit, Site};
-use crate::ir::Quantifier;
+use crate::ir::{Quantifier, ThreadId};
 use crate::outcome::{Count, Outcome, OutcomeSet};
 use crate::trace::{Step, Trace};
 use crate::verdict::{OutcomesCheck, Status};
@@ -60,17 +60,10 @@ pub fn run_value(run: &RunReport) -> Value {
                 Outcome::Final(values) => json!({
                     "kind": "final",
                     "values": named(set.observables().iter().map(|&o| set.name(o)), values),
-                    "satisfies": satisfies.next().copied().unwrap_or(false),
                 }),
-                Outcome::NeverTerminates(threads) => json!({
-                    "kind": "never_terminates",
-                    "threads": threads.iter().map(|&t| set.thread_name(t)).collect::<Vec<_>>(),
-                }),
-                Outcome::Panic(t) => json!({
-                    "kind": "panic",
-                    "thread": set.thread_name(*t),
-                }),
+                other => ending_value(other, &|t| set.thread_name(t)),
             };
+            value["satisfies"] = json!(satisfies.next().copied().unwrap_or(false));
             value["executions"] = count_value(info.executions);
             value["racy_executions"] = count_value(info.racy_executions);
             value["race_free"] = json!(info.race_free);
@@ -178,20 +171,29 @@ pub fn run_value(run: &RunReport) -> Value {
 }
 
 /// An outcome of an expected-set check: final values keyed by the checked
-/// columns, or the threads that never terminate.
+/// columns, or the kind and threads of an outcome that is not a final state.
 fn checked_outcome_value(check: &OutcomesCheck, outcome: &Outcome) -> Value {
     match outcome {
         Outcome::Final(values) => json!({
             "kind": "final",
             "values": named(check.columns.iter().map(String::as_str), values),
         }),
-        Outcome::NeverTerminates(threads) => json!({
-            "kind": "never_terminates",
-            "threads": threads.iter().map(|t| &check.thread_names[t.index()]).collect::<Vec<_>>(),
+        other => ending_value(other, &|t| &check.thread_names[t.index()]),
+    }
+}
+
+/// An outcome that is not a final state: its kind with its threads
+/// (`{"kind": "deadlock", "threads": [...]}`), or the thread that panicked.
+fn ending_value<'n>(outcome: &Outcome, name: &dyn Fn(ThreadId) -> &'n str) -> Value {
+    match outcome {
+        Outcome::Final(_) => unreachable!("invariant: only called on non-final outcomes"),
+        Outcome::Blocked(threads) | Outcome::NeverTerminates(threads) => json!({
+            "kind": outcome.kind_name(),
+            "threads": threads.iter().map(|&t| name(t)).collect::<Vec<_>>(),
         }),
         Outcome::Panic(t) => json!({
-            "kind": "panic",
-            "thread": &check.thread_names[t.index()],
+            "kind": outcome.kind_name(),
+            "thread": name(*t),
         }),
     }
 }

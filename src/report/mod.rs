@@ -28,8 +28,8 @@ pub struct RunReport {
     pub model: Model,
     /// What the exploration found.
     pub exploration: Exploration,
-    /// For each final outcome, in [`crate::outcome::OutcomeSet::finals`] order,
-    /// whether it satisfies the condition's proposition.
+    /// For each outcome, in [`crate::outcome::OutcomeSet::iter`] order, whether
+    /// it satisfies the condition's proposition.
     pub satisfies: Vec<bool>,
     /// The condition evaluated over the outcomes.
     pub condition: ConditionResult,
@@ -45,8 +45,8 @@ impl RunReport {
         let condition = verdict::evaluate_condition(program, &exploration);
         let satisfies = exploration
             .outcomes
-            .finals()
-            .map(|(values, _)| verdict::satisfies(program, &exploration.outcomes, values))
+            .iter()
+            .map(|(outcome, _)| verdict::satisfies(program, &exploration.outcomes, outcome))
             .collect();
         let checks = program
             .expectations
@@ -173,22 +173,6 @@ pub(crate) fn render_verdict(
         "Observation {} {observation} {positive} {negative}",
         program.name
     )
-}
-
-/// What blocked threads amount to: a deadlock when the first thread (the
-/// main goroutine) is among them, as Go's runtime reports "all goroutines are
-/// asleep", else leaked goroutines (the main goroutine finished without
-/// them); then each blocked thread and where.
-pub(crate) fn blocked_note(
-    program: &crate::ir::Program,
-    blocked: &[(crate::ir::ThreadId, usize)],
-) -> String {
-    let kind = if blocked.iter().any(|&(t, _)| t.0 == 0) {
-        "deadlock (all goroutines are asleep)"
-    } else {
-        "leaked goroutines"
-    };
-    format!("{kind}: {}", blocked_at(program, blocked).join(", "))
 }
 
 /// Each blocked thread and where: `worker at [0] Lock("m")`.

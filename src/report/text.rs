@@ -65,33 +65,37 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             "INTERRUPTED: outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
         )?,
     }
-    let finals: Vec<_> = set.finals().collect();
-    writeln!(out, "States {}", finals.len())?;
-    for ((values, info), satisfies) in finals.iter().zip(&run.satisfies) {
-        let outcome = Outcome::Final(values.to_vec());
-        let mut notes = outcome_notes(info);
-        if *satisfies {
-            notes.push_str(", satisfies the condition");
-        }
-        writeln!(out, "{}  # {notes}", set.display(&outcome))?;
-    }
+    let is_final = |o: &Outcome| matches!(o, Outcome::Final(_));
+    let blocked = |o: &Outcome| matches!(o, Outcome::Blocked(_));
     let stuck = |o: &Outcome| matches!(o, Outcome::NeverTerminates(_));
     let panic = |o: &Outcome| matches!(o, Outcome::Panic(_));
-    for (header, kind) in [
-        ("Nonterminating", &stuck as &dyn Fn(&Outcome) -> bool),
-        ("Panics", &panic),
+    // Final states are always counted, like herd7's `States`; the other
+    // kinds only when some execution ends that way.
+    for (header, kind, always) in [
+        ("States", &is_final as &dyn Fn(&Outcome) -> bool, true),
+        ("Blocked", &blocked, false),
+        ("Nonterminating", &stuck, false),
+        ("Panics", &panic, false),
     ] {
-        let outcomes: Vec<_> = set.iter().filter(|(o, _)| kind(o)).collect();
-        if !outcomes.is_empty() {
-            writeln!(out, "{header} {}", outcomes.len())?;
-            for (outcome, info) in outcomes {
-                let mut notes = outcome_notes(info);
-                if !info.blocked.is_empty() {
-                    notes.push_str(", ");
-                    notes.push_str(&super::blocked_note(program, &info.blocked));
-                }
-                writeln!(out, "{}  # {notes}", set.display(outcome))?;
+        let outcomes: Vec<_> = set
+            .iter()
+            .zip(&run.satisfies)
+            .filter(|((o, _), _)| kind(o))
+            .collect();
+        if outcomes.is_empty() && !always {
+            continue;
+        }
+        writeln!(out, "{header} {}", outcomes.len())?;
+        for ((outcome, info), satisfies) in outcomes {
+            let mut notes = outcome_notes(info);
+            if !info.blocked.is_empty() {
+                notes.push_str(", blocked: ");
+                notes.push_str(&super::blocked_at(program, &info.blocked).join(", "));
             }
+            if *satisfies {
+                notes.push_str(", satisfies the condition");
+            }
+            writeln!(out, "{}  # {notes}", set.display(outcome))?;
         }
     }
     super::render_verdict(run, &program.condition.text, out)?;

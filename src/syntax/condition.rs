@@ -1,21 +1,30 @@
-//! herd7's condition language, and the outcome lines used in expected outcome sets.
+//! herd7's condition language, with atoms naming how an execution ends, and
+//! the outcome lines used in expected outcome sets.
 //!
 //! ```text
 //! condition  := "exists" prop | "~" "exists" prop | "forall" prop
 //! prop       := conj ( "\/" conj )*
 //! conj       := neg ( "/\" neg )*
-//! neg        := "~" neg | "(" prop ")" | "true" | "false" | atom
+//! neg        := "~" neg | "(" prop ")" | "true" | "false" | ending | atom
+//! ending     := "deadlock" | "leak" | "panic" | "never_terminates"
+//!             | "panic" "(" THREAD ")" | "blocked" "(" THREAD ")"
 //! atom       := observable "=" ["-"] INT
 //! observable := THREAD ":" REGISTER | VARIABLE | "[" VARIABLE "]"
 //! THREAD     := INT | thread name
 //! outcome    := ( atom ";" )* [ atom ]           (e.g. `0:r0=1; 1:r0=0; x=1;`)
 //! location   := observable                        (e.g. `0:EAX`, in `locations`)
 //! ```
+//!
+//! A word of `ending` is an ending atom only when no `=` or `:` follows it, so
+//! a variable or thread may still be called `panic` or `leak`. A condition
+//! ranges over every outcome: a value atom is false on an outcome that is not
+//! a final state, an ending atom is true only on outcomes of its kind
+//! ([`crate::outcome::OutcomeSet::satisfies`]).
 
 use std::ops::Range;
 
 use super::lexer::{Cursor, TextError, TokenKind, int_value};
-use crate::ir::{Condition, Observable, Prop, Quantifier, Val};
+use crate::ir::{Condition, Ending, Observable, Prop, Quantifier, ThreadId, Val};
 
 /// How an atom names its thread: by index (`0:r0`) or by name (`writer:r0`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,15 +44,20 @@ pub(crate) struct AtomName<'a> {
     pub span: Range<usize>,
 }
 
-/// Resolves atom names to observables.
-pub(crate) type ObservableResolver<'r> =
-    dyn FnMut(&AtomName<'_>) -> Result<Observable, TextError> + 'r;
+/// Resolves the names in conditions and outcome lines.
+pub(crate) trait Resolve {
+    /// The observable a register or variable name denotes.
+    fn observable(&self, name: &AtomName<'_>) -> Result<Observable, TextError>;
+    /// The thread named in `panic(T)` or `blocked(T)`, at `span`.
+    fn thread(&self, thread: ThreadRef<'_>, span: Range<usize>) -> Result<ThreadId, TextError>;
+}
+
+/// The atoms naming how an execution ends, for error messages.
+const ENDING_ATOMS: &str =
+    "`deadlock`, `leak`, `panic`, `never_terminates`, `panic(T)` or `blocked(T)`";
 
 /// Parses a full condition (`exists (...)`).
-pub(crate) fn parse_condition(
-    text: &str,
-    resolve: &mut ObservableResolver<'_>,
-) -> Result<Condition, TextError> {
+pub(crate) fn parse_condition(text: &str, resolve: &dyn Resolve) -> Result<Condition, TextError> {
     let mut p = Parser::new(text, resolve)?;
     let first = p.cursor.bump();
     let quantifier = match first.kind {
@@ -76,10 +90,7 @@ pub(crate) fn parse_condition(
 
 /// Parses a proposition alone, as in `0:r0=0 /\ x=1` (a condition without its
 /// quantifier).
-pub(crate) fn parse_proposition(
-    text: &str,
-    resolve: &mut ObservableResolver<'_>,
-) -> Result<Prop, TextError> {
+pub(crate) fn parse_proposition(text: &str, resolve: &dyn Resolve) -> Result<Prop, TextError> {
     let mut p = Parser::new(text, resolve)?;
     let prop = p.disjunction()?;
     p.cursor
@@ -89,20 +100,17 @@ pub(crate) fn parse_proposition(
 
 /// Parses the name of one observable, as in herd7's `locations [x; 0:EAX;]`:
 /// `T:reg`, `x` or `[x]`.
-pub(crate) fn parse_observable(
-    text: &str,
-    resolve: &mut ObservableResolver<'_>,
-) -> Result<Observable, TextError> {
+pub(crate) fn parse_observable(text: &str, resolve: &dyn Resolve) -> Result<Observable, TextError> {
     let mut p = Parser::new(text, resolve)?;
     let name = p.atom_name()?;
     p.cursor.expect_end("the end of the location")?;
-    (p.resolve)(&name)
+    p.resolve.observable(&name)
 }
 
 /// Parses an outcome line such as `0:r0=1; 1:r0=0; x=1;` into its atoms.
 pub(crate) fn parse_outcome(
     text: &str,
-    resolve: &mut ObservableResolver<'_>,
+    resolve: &dyn Resolve,
 ) -> Result<Vec<(Observable, Val, Range<usize>)>, TextError> {
     let mut p = Parser::new(text, resolve)?;
     let mut atoms = Vec::new();
@@ -119,13 +127,13 @@ pub(crate) fn parse_outcome(
     Ok(atoms)
 }
 
-struct Parser<'t, 'r, 'a> {
+struct Parser<'t, 'r> {
     cursor: Cursor<'t>,
-    resolve: &'r mut ObservableResolver<'a>,
+    resolve: &'r dyn Resolve,
 }
 
-impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
-    fn new(text: &'t str, resolve: &'r mut ObservableResolver<'a>) -> Result<Self, TextError> {
+impl<'t, 'r> Parser<'t, 'r> {
+    fn new(text: &'t str, resolve: &'r dyn Resolve) -> Result<Self, TextError> {
         Ok(Parser {
             cursor: Cursor::new(text)?,
             resolve,
@@ -170,6 +178,14 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
                 self.cursor.bump();
                 Ok(Prop::False)
             }
+            TokenKind::Ident(word)
+                if !matches!(
+                    self.cursor.peek_second().kind,
+                    TokenKind::Punct("=") | TokenKind::Punct(":")
+                ) =>
+            {
+                self.ending(word)
+            }
             _ => {
                 let (observable, value) = self.atom()?;
                 Ok(Prop::Eq(observable, value))
@@ -177,10 +193,58 @@ impl<'t, 'r, 'a> Parser<'t, 'r, 'a> {
         }
     }
 
+    /// An ending atom, `word` being the next token: `deadlock`, `panic(T)`.
+    fn ending(&mut self, word: &str) -> Result<Prop, TextError> {
+        let token = self.cursor.bump();
+        let with_thread = self.cursor.peek().kind == TokenKind::Punct("(");
+        let ending = match (word, with_thread) {
+            ("deadlock", false) => Ending::Deadlock,
+            ("leak", false) => Ending::Leak,
+            ("panic", false) => Ending::Panic,
+            ("never_terminates", false) => Ending::NeverTerminates,
+            ("panic", true) => Ending::PanicOf(self.thread_argument()?),
+            ("blocked", _) => Ending::Blocked(self.thread_argument()?),
+            _ => {
+                return Err(TextError::new(
+                    format!(
+                        "expected an atom: a register or variable compared with a value (`0:r0=1`, `x=1`), or {ENDING_ATOMS}; found `{word}`"
+                    ),
+                    token.span,
+                )
+                .with_help(format!(
+                    "a register or variable needs a value: `{word}=1`"
+                )));
+            }
+        };
+        Ok(Prop::Ends(ending))
+    }
+
+    /// `( THREAD )` after `panic` or `blocked`.
+    fn thread_argument(&mut self) -> Result<ThreadId, TextError> {
+        self.cursor.expect_punct("(")?;
+        let token = self.cursor.bump();
+        let thread = match token.kind {
+            TokenKind::Int(i) => ThreadRef::Index(i64::try_from(i).unwrap_or(i64::MAX)),
+            TokenKind::Ident(name) => ThreadRef::Name(name),
+            other => {
+                return Err(TextError::new(
+                    format!(
+                        "expected a thread (an index or a name), found {}",
+                        other.describe()
+                    ),
+                    token.span,
+                ));
+            }
+        };
+        let t = self.resolve.thread(thread, token.span)?;
+        self.cursor.expect_punct(")")?;
+        Ok(t)
+    }
+
     /// `observable = value`
     fn atom(&mut self) -> Result<(Observable, Val), TextError> {
         let name = self.atom_name()?;
-        let observable = (self.resolve)(&name)?;
+        let observable = self.resolve.observable(&name)?;
         self.cursor.expect_punct("=")?;
         let start = self.cursor.peek().span.start;
         let negative = self.cursor.peek().kind == TokenKind::Punct("-");
@@ -269,35 +333,45 @@ mod tests {
     use super::*;
     use crate::ir::{Loc, Reg, ThreadId};
 
-    /// Threads 0 and 1 (named `w` and `r`) each have r0 and r1; variables are x and y.
-    fn resolve(name: &AtomName<'_>) -> Result<Observable, TextError> {
-        let reg = |n: &str| match n {
-            "r0" => Some(Reg(0)),
-            "r1" => Some(Reg(1)),
-            _ => None,
-        };
-        match &name.thread {
-            Some((thread, span)) => {
-                let t = match thread {
-                    ThreadRef::Index(i @ 0..=1) => *i as u16,
-                    ThreadRef::Name("w") => 0,
-                    ThreadRef::Name("r") => 1,
-                    _ => return Err(TextError::new("no such thread", span.clone())),
-                };
-                reg(name.name)
-                    .map(|r| Observable::Reg(ThreadId(t), r))
-                    .ok_or_else(|| TextError::new("no such register", name.span.clone()))
+    /// Threads 0 and 1 (named `w` and `r`) each have r0 and r1; variables are
+    /// x, y and panic.
+    struct Names;
+
+    impl Resolve for Names {
+        fn thread(&self, thread: ThreadRef<'_>, span: Range<usize>) -> Result<ThreadId, TextError> {
+            match thread {
+                ThreadRef::Index(i @ 0..=1) => Ok(ThreadId(i as u16)),
+                ThreadRef::Name("w") => Ok(ThreadId(0)),
+                ThreadRef::Name("r") => Ok(ThreadId(1)),
+                _ => Err(TextError::new("no such thread", span)),
             }
-            None => match name.name {
-                "x" => Ok(Observable::Loc(Loc(0))),
-                "y" => Ok(Observable::Loc(Loc(1))),
-                _ => Err(TextError::new("no such variable", name.span.clone())),
-            },
+        }
+
+        fn observable(&self, name: &AtomName<'_>) -> Result<Observable, TextError> {
+            let reg = |n: &str| match n {
+                "r0" => Some(Reg(0)),
+                "r1" => Some(Reg(1)),
+                _ => None,
+            };
+            match &name.thread {
+                Some((thread, span)) => {
+                    let t = self.thread(*thread, span.clone())?;
+                    reg(name.name)
+                        .map(|r| Observable::Reg(t, r))
+                        .ok_or_else(|| TextError::new("no such register", name.span.clone()))
+                }
+                None => match name.name {
+                    "x" => Ok(Observable::Loc(Loc(0))),
+                    "y" => Ok(Observable::Loc(Loc(1))),
+                    "panic" => Ok(Observable::Loc(Loc(2))),
+                    _ => Err(TextError::new("no such variable", name.span.clone())),
+                },
+            }
         }
     }
 
     fn cond(text: &str) -> Result<Condition, TextError> {
-        parse_condition(text, &mut resolve)
+        parse_condition(text, &Names)
     }
 
     #[test]
@@ -346,8 +420,54 @@ mod tests {
     }
 
     #[test]
+    fn ending_atoms_with_and_without_a_thread() {
+        let ends = |e| Box::new(Prop::Ends(e));
+        assert_eq!(
+            cond("exists (deadlock \\/ leak) /\\ ~panic /\\ never_terminates")
+                .unwrap()
+                .prop,
+            Prop::And(
+                Box::new(Prop::And(
+                    Box::new(Prop::Or(ends(Ending::Deadlock), ends(Ending::Leak))),
+                    Box::new(Prop::Not(ends(Ending::Panic)))
+                )),
+                ends(Ending::NeverTerminates)
+            )
+        );
+        assert_eq!(
+            cond("exists panic(r) \\/ blocked(0)").unwrap().prop,
+            Prop::Or(
+                ends(Ending::PanicOf(ThreadId(1))),
+                ends(Ending::Blocked(ThreadId(0)))
+            )
+        );
+        // Followed by `=`, the word is a variable's name.
+        assert_eq!(
+            cond("exists panic=1").unwrap().prop,
+            Prop::Eq(Observable::Loc(Loc(2)), 1)
+        );
+    }
+
+    #[test]
+    fn unknown_words_name_the_accepted_atoms() {
+        let err = cond("exists (deadlok)").unwrap_err();
+        assert_eq!(err.span, 8..15);
+        assert!(
+            err.message.contains("`deadlock`, `leak`, `panic`"),
+            "{}",
+            err.message
+        );
+        let err = cond("exists blocked").unwrap_err();
+        assert!(err.message.contains("expected `(`"), "{}", err.message);
+        let err = cond("exists panic(q)").unwrap_err();
+        assert_eq!((err.message.as_str(), err.span), ("no such thread", 13..14));
+        let err = cond("exists blocked(w").unwrap_err();
+        assert!(err.message.contains("expected `)`"), "{}", err.message);
+    }
+
+    #[test]
     fn outcome_lines() {
-        let atoms = parse_outcome("0:r0=1; 1:r1=0; x=2;", &mut resolve).unwrap();
+        let atoms = parse_outcome("0:r0=1; 1:r1=0; x=2;", &Names).unwrap();
         let values: Vec<_> = atoms.iter().map(|(o, v, _)| (*o, *v)).collect();
         assert_eq!(
             values,
@@ -358,6 +478,6 @@ mod tests {
             ]
         );
         assert_eq!(atoms[2].2, 16..19);
-        assert!(parse_outcome("x=1 y=2", &mut resolve).is_err());
+        assert!(parse_outcome("x=1 y=2", &Names).is_err());
     }
 }

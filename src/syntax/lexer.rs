@@ -81,6 +81,11 @@ impl<'t> Cursor<'t> {
         &self.tokens[self.pos]
     }
 
+    /// The token after the next one, not consumed (`End` past the end).
+    pub fn peek_second(&self) -> &Token<'t> {
+        &self.tokens[(self.pos + 1).min(self.tokens.len() - 1)]
+    }
+
     /// Consumes and returns the next token; at the end, keeps returning `End`.
     pub fn bump(&mut self) -> Token<'t> {
         let token = self.tokens[self.pos].clone();

@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use super::ast::{self, Entries, LitmusFile, Operand, Threads};
 use super::condition;
-use super::condition::{AtomName, ThreadRef, parse_condition, parse_observable, parse_outcome};
+use super::condition::{
+    AtomName, Resolve, ThreadRef, parse_condition, parse_observable, parse_outcome,
+};
 use super::error::SourceError;
 use super::expr::parse_expr;
 use super::lexer::{TextError, is_identifier};
@@ -228,9 +230,8 @@ impl Context<'_> {
         let condition = self.lower_condition(&file.condition, &program_parts)?;
         let mut locations = Vec::with_capacity(file.locations.len());
         for lit in &file.locations {
-            let mut resolve = |atom: &AtomName<'_>| program_parts.observable(atom);
             let observable =
-                parse_observable(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
+                parse_observable(&lit.text, &program_parts).map_err(|e| self.within(lit, e))?;
             if !locations.contains(&observable) {
                 locations.push(observable);
             }
@@ -608,8 +609,7 @@ impl Context<'_> {
     }
 
     fn lower_condition(&self, lit: &Lit, r: &Resolver<'_>) -> Lowering<Condition> {
-        let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
-        parse_condition(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))
+        parse_condition(&lit.text, r).map_err(|e| self.within(lit, e))
     }
 
     fn lower_expectations(
@@ -698,19 +698,51 @@ impl Context<'_> {
                 "expected at least one outcome line, found an empty list",
                 "no outcomes",
             )
-            .with_help("every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `never terminates: P1`"));
+            .with_help("every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `deadlock: main`, `leak: P1`, `never terminates: P1` or `panic: P1`"));
         }
         let mut observables: Option<Vec<Observable>> = None;
         let mut outcomes = Vec::with_capacity(lines.len());
+        let mut blocked = Vec::new();
         let mut never_terminates = Vec::new();
         let mut panics = Vec::new();
         for lit in lines {
             if let Some(rest) = lit.text.trim_start().strip_prefix(NEVER_TERMINATES) {
-                never_terminates.push(self.stuck_threads(lit, rest, r)?);
+                never_terminates.push(sorted(self.stuck_threads(lit, rest, r)?));
+                continue;
+            }
+            if let Some(rest) = lit.text.trim_start().strip_prefix(DEADLOCK) {
+                let threads = self.stuck_threads(lit, rest, r)?;
+                if !threads.iter().any(|(t, _)| *t == ThreadId(0)) {
+                    let start = lit.text.len() - lit.text.trim_start().len();
+                    return Err(self.within(
+                        lit,
+                        TextError::new(
+                            "expected the main goroutine (thread 0) among the threads of a deadlock, found only other threads",
+                            start..start + DEADLOCK.len() - 1,
+                        )
+                        .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`"),
+                    ));
+                }
+                blocked.push(sorted(threads));
+                continue;
+            }
+            if let Some(rest) = lit.text.trim_start().strip_prefix(LEAK) {
+                let threads = self.stuck_threads(lit, rest, r)?;
+                if let Some((_, span)) = threads.iter().find(|(t, _)| *t == ThreadId(0)) {
+                    return Err(self.within(
+                        lit,
+                        TextError::new(
+                            "expected goroutines other than main in a leak, found the main goroutine (thread 0)",
+                            span.clone(),
+                        )
+                        .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`"),
+                    ));
+                }
+                blocked.push(sorted(threads));
                 continue;
             }
             if let Some(rest) = lit.text.trim_start().strip_prefix(PANIC) {
-                match self.stuck_threads(lit, rest, r)?.as_slice() {
+                match sorted(self.stuck_threads(lit, rest, r)?).as_slice() {
                     [t] => panics.push(*t),
                     _ => {
                         return Err(self.at(
@@ -722,8 +754,7 @@ impl Context<'_> {
                 }
                 continue;
             }
-            let mut resolve = |atom: &AtomName<'_>| r.observable(atom);
-            let atoms = parse_outcome(&lit.text, &mut resolve).map_err(|e| self.within(lit, e))?;
+            let atoms = parse_outcome(&lit.text, r).map_err(|e| self.within(lit, e))?;
             if atoms.is_empty() {
                 return Err(self.at(
                     lit,
@@ -784,19 +815,26 @@ impl Context<'_> {
         Ok(ExpectedOutcomes {
             observables: observables.unwrap_or_else(|| r.all_observables()),
             outcomes,
+            blocked,
             never_terminates,
             panics,
         })
     }
 
-    /// The threads of a `never terminates: P0 writer` line, sorted.
-    fn stuck_threads(&self, lit: &Lit, rest: &str, r: &Resolver<'_>) -> Lowering<Vec<ThreadId>> {
+    /// The threads of a `never terminates: P0 writer` line, as written, each
+    /// with its span in the line.
+    fn stuck_threads(
+        &self,
+        lit: &Lit,
+        rest: &str,
+        r: &Resolver<'_>,
+    ) -> Lowering<Vec<(ThreadId, Range<usize>)>> {
         let offset = lit.text.len() - rest.len();
         let mut threads = Vec::new();
         for (start, word) in words(rest) {
             let span = offset + start..offset + start + word.len();
             match resolve_thread_name(word, r.thread_names) {
-                Some(t) => threads.push(ThreadId(t as u16)),
+                Some(t) => threads.push((ThreadId(t as u16), span)),
                 None => {
                     return Err(self.within(
                         lit,
@@ -818,13 +856,20 @@ impl Context<'_> {
                 ),
             ));
         }
-        threads.sort();
-        threads.dedup();
         Ok(threads)
     }
 }
 
-/// Parses a proposition over the final values of `program` (`0:r0=0 /\ x=1`).
+/// The threads of an outcome line, sorted, without repetitions.
+fn sorted(threads: Vec<(ThreadId, Range<usize>)>) -> Vec<ThreadId> {
+    let mut threads: Vec<ThreadId> = threads.into_iter().map(|(t, _)| t).collect();
+    threads.sort();
+    threads.dedup();
+    threads
+}
+
+/// Parses a proposition over the outcomes of `program` (`0:r0=0 /\ x=1`,
+/// `blocked(worker)`).
 pub(crate) fn parse_proposition(
     program: &Program,
     text: &str,
@@ -844,10 +889,7 @@ pub(crate) fn parse_outcome_line(
 }
 
 /// Runs `parse` with a resolver for the names of `program`.
-fn with_program_resolver<T>(
-    program: &Program,
-    parse: impl FnOnce(&mut condition::ObservableResolver<'_>) -> T,
-) -> T {
+fn with_program_resolver<T>(program: &Program, parse: impl FnOnce(&dyn Resolve) -> T) -> T {
     let mut vars = Variables::default();
     for location in &program.locs {
         vars.add(&location.name, location.init);
@@ -859,8 +901,7 @@ fn with_program_resolver<T>(
         threads: &program.threads,
         thread_names: &thread_names,
     };
-    let mut resolve = |atom: &AtomName<'_>| resolver.observable(atom);
-    parse(&mut resolve)
+    parse(&resolver)
 }
 
 /// Shared variables found so far.
@@ -1522,7 +1563,25 @@ struct Resolver<'p> {
     thread_names: &'p [Option<String>],
 }
 
-impl Resolver<'_> {
+impl Resolve for Resolver<'_> {
+    fn thread(&self, thread: ThreadRef<'_>, span: Range<usize>) -> Result<ThreadId, TextError> {
+        let t = match thread {
+            ThreadRef::Index(i) => usize::try_from(i).ok().filter(|&i| i < self.threads.len()),
+            ThreadRef::Name(name) => resolve_thread_name(name, self.thread_names),
+        };
+        t.map(|t| ThreadId(t as u16)).ok_or_else(|| {
+            let found = match thread {
+                ThreadRef::Index(i) => i.to_string(),
+                ThreadRef::Name(n) => n.to_string(),
+            };
+            TextError::new(
+                format!("expected a thread of the test, found `{found}`"),
+                span,
+            )
+            .with_help(describe_threads(self.thread_names))
+        })
+    }
+
     fn observable(&self, atom: &AtomName<'_>) -> Result<Observable, TextError> {
         let Some((thread, thread_span)) = &atom.thread else {
             return match self.vars.index.get(atom.name) {
@@ -1548,21 +1607,7 @@ impl Resolver<'_> {
                 .with_help(self.describe_vars())),
             };
         };
-        let t = match thread {
-            ThreadRef::Index(i) => usize::try_from(*i).ok().filter(|&i| i < self.threads.len()),
-            ThreadRef::Name(name) => resolve_thread_name(name, self.thread_names),
-        };
-        let Some(t) = t else {
-            let found = match thread {
-                ThreadRef::Index(i) => i.to_string(),
-                ThreadRef::Name(n) => n.to_string(),
-            };
-            return Err(TextError::new(
-                format!("expected a thread of the test, found `{found}`"),
-                thread_span.clone(),
-            )
-            .with_help(describe_threads(self.thread_names)));
-        };
+        let t = self.thread(*thread, thread_span.clone())?.index();
         let regs = &self.threads[t].regs;
         match regs.iter().position(|r| r.name == atom.name) {
             Some(r) if regs[r].observed => Ok(Observable::Reg(ThreadId(t as u16), Reg(r as u16))),
@@ -1585,7 +1630,9 @@ impl Resolver<'_> {
             }
         }
     }
+}
 
+impl Resolver<'_> {
     /// Every observable of the program, in outcome order.
     fn all_observables(&self) -> Vec<Observable> {
         crate::ir::observables_of(self.threads, &self.vars.locs)
@@ -1618,6 +1665,10 @@ impl Resolver<'_> {
 
 /// How an expected outcome line names a non-terminating outcome.
 const NEVER_TERMINATES: &str = "never terminates:";
+/// How an expected outcome line names a deadlock (main blocked forever).
+const DEADLOCK: &str = "deadlock:";
+/// How an expected outcome line names a leak (goroutines blocked forever).
+const LEAK: &str = "leak:";
 /// The largest channel buffer: each slot is a word of every state.
 const MAX_CAPACITY: usize = 16;
 /// The most words a multi-word variable has.

@@ -188,8 +188,8 @@ impl LitmusTest {
     }
 }
 
-/// Parses a proposition over a program's final values, such as the outcome
-/// filter `0:r0=0 /\ 1:r0=0` of `hbsim explain`. `origin` names where the text
+/// Parses a proposition over a program's outcomes, such as the outcome
+/// filter `0:r0=0 /\ 1:r0=0` or `deadlock` of `hbsim explain`. `origin` names where the text
 /// came from in error messages (`--outcome`).
 ///
 /// # Errors
