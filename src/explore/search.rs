@@ -4,10 +4,10 @@
 //! is a shortest one.
 //!
 //! The search goes layer by layer. A slice of the current layer's states is
-//! expanded in parallel (each worker decodes a state, takes every enabled step
-//! and encodes and hashes each successor), then the results are merged into
-//! the visited set on one thread, in the order of the states and of their
-//! steps. Ids, parents, edges and races therefore come out the same whatever
+//! expanded in parallel (each worker decodes a state, takes every enabled step,
+//! encodes and hashes each successor and looks it up among the states stored
+//! so far), then the results are merged into the visited set on one thread,
+//! in the order of the states and of their steps. Ids, parents, edges and races therefore come out the same whatever
 //! the number of threads: the output is byte-identical on 1 core or many.
 //!
 //! The search records the whole state graph compactly (successor ids per state
@@ -108,8 +108,9 @@ const MIN_CHUNK: usize = 64;
 struct Batch {
     /// Each expanded state and the end of its successors in `succs`.
     states: Vec<(StateId, usize)>,
-    /// Each successor: the step, the end of its encoding in `bytes`, its hash.
-    succs: Vec<(Step, usize, u64)>,
+    /// Each successor: the step, the end of its encoding in `bytes`, its
+    /// hash, and its id if it was stored before this round.
+    succs: Vec<(Step, usize, u64, Option<StateId>)>,
     /// The successors' encodings, back to back.
     bytes: Vec<u8>,
     /// Races found, with the index in `succs` of the step that found each.
@@ -144,8 +145,10 @@ fn expand(
             }
             let start = batch.bytes.len();
             super::store::encode(next, &mut batch.bytes);
-            let hash = states.hash(&batch.bytes[start..]);
-            batch.succs.push((step, batch.bytes.len(), hash));
+            let encoded = &batch.bytes[start..];
+            let hash = states.hash(encoded);
+            let known = states.find(hash, encoded);
+            batch.succs.push((step, batch.bytes.len(), hash, known));
         });
         batch.states.push((id, batch.succs.len()));
     }
@@ -233,12 +236,13 @@ fn merge(
     let (mut succ, mut byte) = (0, 0);
     for &(id, succ_end) in &batch.states {
         let start = graph.edges.len();
-        for &(step, byte_end, hash) in &batch.succs[succ..succ_end] {
+        for &(step, byte_end, hash, known) in &batch.succs[succ..succ_end] {
             while let Some((_, key)) = races.next_if(|(i, _)| *i == succ) {
                 graph.races.entry(*key).or_insert((id, step));
             }
             let encoded = &batch.bytes[byte..byte_end];
-            let found = graph.states.find(hash, encoded);
+            // A state unknown before the round may have been stored since.
+            let found = known.or_else(|| graph.states.find(hash, encoded));
             let target = match found {
                 Some(i) => i,
                 None if graph.states.len() >= max_states => {
