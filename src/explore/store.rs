@@ -8,8 +8,10 @@
 //! canonical and lookups compare bytes.
 //!
 //! Invariant: `ends[id]` is the end of state `id`'s bytes in `bytes` (its start
-//! is `ends[id - 1]`, or 0); the table holds every id exactly once, hashed by
-//! its bytes.
+//! is `ends[id - 1]`, or 0); the table holds every id exactly once, with a
+//! 32-bit tag of the hash of its bytes, from which the table's own hash is
+//! computed: growing the table never reads the states again, and a lookup
+//! compares bytes only when the tags agree.
 
 use std::hash::BuildHasher;
 
@@ -26,7 +28,7 @@ pub(crate) type StateId = u32;
 pub(crate) struct StateStore {
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    table: HashTable<StateId>,
+    table: HashTable<(StateId, u32)>,
     hasher: FxBuildHasher,
 }
 
@@ -76,9 +78,12 @@ impl StateStore {
     /// The id of the state encoded as `encoded` (by [`encode`]) with hash
     /// `hash`, if stored.
     pub fn find(&self, hash: u64, encoded: &[u8]) -> Option<StateId> {
+        let tag = tag(hash);
         self.table
-            .find(hash, |&id| slice(&self.bytes, &self.ends, id) == encoded)
-            .copied()
+            .find(spread(tag), |&(id, t)| {
+                t == tag && slice(&self.bytes, &self.ends, id) == encoded
+            })
+            .map(|&(id, _)| id)
     }
 
     /// Stores the state encoded as `encoded` with hash `hash`, which
@@ -87,10 +92,9 @@ impl StateStore {
         let id = self.ends.len() as StateId;
         self.bytes.extend_from_slice(encoded);
         self.ends.push(self.bytes.len());
-        let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
-        self.table.insert_unique(hash, id, |&other| {
-            hasher.hash_one(slice(bytes, ends, other))
-        });
+        let tag = tag(hash);
+        self.table
+            .insert_unique(spread(tag), (id, tag), |&(_, t)| spread(t));
         id
     }
 
@@ -115,6 +119,17 @@ impl StateStore {
             None => (self.insert_encoded(hash, &key), true),
         }
     }
+}
+
+/// The 32 bits of a state's hash the table keeps.
+fn tag(hash: u64) -> u32 {
+    (hash >> 32) as u32 ^ hash as u32
+}
+
+/// The table's 64-bit hash of a tag: a multiplication spreads the tag's bits
+/// over the high bits (hashbrown's control byte) and the low ones (its index).
+fn spread(tag: u32) -> u64 {
+    u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 fn slice<'b>(bytes: &'b [u8], ends: &[usize], id: StateId) -> &'b [u8] {
