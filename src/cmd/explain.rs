@@ -55,7 +55,8 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     let interrupted = interrupt_flag();
     args.limits.use_jobs();
     let limits = args.limits.limits();
-    let exploration = explore(&test.program, &model, limits, &interrupted);
+    let bars = indicatif::MultiProgress::new();
+    let exploration = explore(&test.program, &model, limits, &interrupted, &bars);
     let set = &exploration.outcomes;
     let mut out = BufWriter::new(io::stdout().lock());
     if exploration.completeness != Completeness::Exhaustive {
@@ -179,11 +180,12 @@ fn explain_absence(
             return Ok(ExitCode::from(1));
         }
     };
+    let bars = indicatif::MultiProgress::new();
     let elsewhere: Vec<String> = Model::builtins()
         .into_iter()
         .filter(|m| m.name != model.name)
         .filter(|m| {
-            let exploration = explore(&test.program, m, limits, interrupted);
+            let exploration = explore(&test.program, m, limits, interrupted, &bars);
             exploration
                 .outcomes
                 .iter()

@@ -40,14 +40,15 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
     interrupted
 }
 
-/// Explores with a progress spinner and Ctrl-C.
+/// Explores with a progress spinner (a line of `bars`) and Ctrl-C.
 pub fn explore(
     program: &Program,
     model: &Model,
     limits: Limits,
     interrupted: &AtomicBool,
+    bars: &indicatif::MultiProgress,
 ) -> Exploration {
-    let mut bar = progress::Bar::new(&program.name, &model.name);
+    let mut bar = progress::Bar::new(bars, &program.name, &model.name);
     let mut report_progress = |p: &hbsim::explore::Progress| bar.update(p);
     let exploration = Explorer::new(program, model)
         .limits(limits)

@@ -4,20 +4,23 @@
 use std::time::Duration;
 
 use hbsim::explore::Progress;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Explorations shorter than this never show a bar.
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 
-/// A lazily created spinner for one exploration.
-pub struct Bar {
+/// A lazily created spinner for one exploration, one line of `bars` (tests
+/// explored at once each have their own line).
+pub struct Bar<'m> {
+    bars: &'m MultiProgress,
     label: String,
     bar: Option<ProgressBar>,
 }
 
-impl Bar {
-    pub fn new(test: &str, model: &str) -> Self {
+impl<'m> Bar<'m> {
+    pub fn new(bars: &'m MultiProgress, test: &str, model: &str) -> Self {
         Bar {
+            bars,
             label: format!("{test} under {model}"),
             bar: None,
         }
@@ -28,8 +31,10 @@ impl Bar {
             return;
         }
         let bar = self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-                .with_elapsed(progress.elapsed);
+            let bar = self.bars.add(
+                ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+                    .with_elapsed(progress.elapsed),
+            );
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {elapsed} {msg}")
                     .expect("invariant: the template is valid"),

@@ -1,9 +1,14 @@
 //! `hbsim run`: explore every test under its models and report.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use indicatif::MultiProgress;
+use rayon::prelude::*;
 
 use hbsim::explore::Completeness;
 use hbsim::hb::Execution;
@@ -14,15 +19,100 @@ use hbsim::syntax::{self, LitmusTest};
 use super::{create_file, explore, interrupt_flag, report_error};
 use crate::cli::{Format, ModelChoice, RunConfig};
 
+/// One file's results: its test and a report per model, in order (ending at
+/// an interrupted one), or why it could not be loaded.
+type FileResult = Result<(LitmusTest, Vec<RunReport>), miette::Report>;
+
 /// Runs the command; the exit code follows the summary.
+///
+/// Files are checked in parallel (each exploration is parallel too), and
+/// their reports printed in the order of the files as each becomes ready, so
+/// the output is the same as one file at a time.
 pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
     let interrupted = interrupt_flag();
+    let bars = MultiProgress::new();
+    let (sender, receiver) = mpsc::channel();
+    let summary = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            config
+                .files
+                .par_iter()
+                .enumerate()
+                .for_each_with(sender, |sender, (i, path)| {
+                    let result = check_file(path, config, &interrupted, &bars);
+                    // The printer is gone only when output failed: stop.
+                    if sender.send((i, result)).is_err() {
+                        interrupted.store(true, Ordering::SeqCst);
+                    }
+                });
+        });
+        let printed = print_in_order(config, &receiver);
+        if printed.is_err() {
+            // Stop the remaining explorations quickly.
+            interrupted.store(true, Ordering::SeqCst);
+        }
+        drop(receiver);
+        printed
+    })?;
+    Ok(if interrupted.load(Ordering::SeqCst) {
+        ExitCode::from(130)
+    } else if summary.errors > 0 {
+        ExitCode::from(2)
+    } else if summary.failed > 0 || summary.inconclusive > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Loads one file and explores it under each of its models, stopping after
+/// an interrupted exploration.
+fn check_file(
+    path: &Path,
+    config: &RunConfig,
+    interrupted: &AtomicBool,
+    bars: &MultiProgress,
+) -> FileResult {
+    let (test, models) = load(path, &config.models)?;
+    let mut reports = Vec::with_capacity(models.len());
+    for model in &models {
+        let exploration = explore(&test.program, model, config.limits, interrupted, bars);
+        let stopped = exploration.completeness == Completeness::Interrupted;
+        reports.push(
+            RunReport::new(&test.program, &test.file_name, model, exploration)
+                .deny_races(config.deny_races),
+        );
+        if stopped {
+            break;
+        }
+    }
+    Ok((test, reports))
+}
+
+/// Prints each file's results in file order as they arrive, then the
+/// summary; stops after an interrupted exploration.
+fn print_in_order(
+    config: &RunConfig,
+    results: &mpsc::Receiver<(usize, FileResult)>,
+) -> io::Result<Summary> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut summary = Summary::default();
     let mut first_block = true;
-    'files: for path in &config.files {
-        let (test, models) = match load(path, &config.models) {
-            Ok(loaded) => loaded,
+    let mut waiting = BTreeMap::new();
+    'files: for (next, path) in config.files.iter().enumerate() {
+        let result = loop {
+            if let Some(result) = waiting.remove(&next) {
+                break result;
+            }
+            match results.recv() {
+                Ok((i, result)) => {
+                    waiting.insert(i, result);
+                }
+                Err(_) => break 'files,
+            }
+        };
+        let (test, reports) = match result {
+            Ok(checked) => checked,
             Err(diagnostic) => {
                 summary.errors += 1;
                 out.flush()?;
@@ -34,28 +124,24 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
                 continue;
             }
         };
-        for model in &models {
-            let exploration = explore(&test.program, model, config.limits, &interrupted);
-            let stopped = exploration.completeness == Completeness::Interrupted;
-            let report = RunReport::new(&test.program, &test.file_name, model, exploration)
-                .deny_races(config.deny_races);
+        for report in &reports {
             if let Some(dir) = &config.graphs {
-                write_graphs(dir, &test, &report)?;
+                write_graphs(dir, &test, report)?;
             }
-            summary.record(&report);
+            summary.record(report);
             match config.format {
                 Format::Text => {
                     if !first_block {
                         writeln!(out)?;
                     }
-                    text::render_run(&report, &mut out)?;
+                    text::render_run(report, &mut out)?;
                 }
-                Format::Json => json::render_run(&report, &mut out)?,
-                Format::Herd => herd::render_run(&report, &test.locations, &mut out)?,
+                Format::Json => json::render_run(report, &mut out)?,
+                Format::Herd => herd::render_run(report, &test.locations, &mut out)?,
             }
             first_block = false;
             out.flush()?;
-            if stopped {
+            if report.exploration.completeness == Completeness::Interrupted {
                 break 'files;
             }
         }
@@ -72,15 +158,7 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
         Format::Herd => {}
     }
     out.flush()?;
-    Ok(if interrupted.load(Ordering::SeqCst) {
-        ExitCode::from(130)
-    } else if summary.errors > 0 {
-        ExitCode::from(2)
-    } else if summary.failed > 0 || summary.inconclusive > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(summary)
 }
 
 /// Writes one DOT file per outcome of `report` into `dir`:
