@@ -619,3 +619,13 @@ fn gen_refuses_numbers_outside_the_family_with_the_reason() {
         )
     );
 }
+
+#[test]
+fn the_corpus_report_is_the_same_on_one_thread_or_two() {
+    let one = hbsim(&["run", "-j", "1", "litmus/"]);
+    let two = hbsim(&["run", "-j", "2", "litmus/"]);
+    assert!(one.status.success() && two.status.success());
+    let report = mask_times(&text(&one.stdout));
+    assert!(report.lines().count() > 1000, "the whole corpus ran");
+    assert_eq!(report, mask_times(&text(&two.stdout)));
+}
