@@ -18,7 +18,7 @@ use hbsim::syntax::parse_file;
 
 /// SB with `n` threads (`hbsim gen sb n`).
 fn sb(n: usize) -> Program {
-    generate(Family::Sb, n, None)
+    generate(Family::Sb, &[n])
         .expect("sb n is a family member")
         .build()
         .expect("generated SB builds")

@@ -101,10 +101,11 @@ pub struct GenArgs {
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(Family::ALL.map(Family::name))
         .map(|name: String| Family::from_name(&name).expect("invariant: clap checked the name")))]
     pub family: Family,
-    /// Threads, hops or readers (see each family).
-    pub n: usize,
-    /// Stores or loads per thread (writers and writers-read only).
-    pub k: Option<usize>,
+    /// The family's numbers: N (threads, hops, readers or goroutines), then K
+    /// (stores or loads per thread) for writers and writers-read, or P C CAP
+    /// (producers, consumers, capacity) for chan-pipeline.
+    #[arg(required = true, num_args = 1..=3)]
+    pub numbers: Vec<usize>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -17,6 +17,8 @@ use crate::syntax::LitmusBuilder;
 pub const MAX_N: usize = 32;
 /// See [`MAX_N`].
 pub const MAX_K: usize = 32;
+/// The largest channel capacity (`CAP`) a family accepts: as in a litmus file.
+pub const MAX_CAPACITY: usize = 16;
 
 /// A family of tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +38,14 @@ pub enum Family {
     MpChain,
     /// `ainc N`: N threads each atomically increment one variable.
     Ainc,
+    /// `mutex-counter N`: N threads each increment one variable under a mutex.
+    MutexCounter,
+    /// `chan-pipeline P C CAP`: P producers send one value each into a
+    /// channel of capacity CAP; C consumers receive P/C values each.
+    ChanPipeline,
+    /// `waitgroup N`: main starts N goroutines that each store a variable,
+    /// waits for them with a wait group, then reads every variable.
+    WaitGroup,
 }
 
 /// Why a family cannot be generated with the numbers given.
@@ -58,7 +68,8 @@ pub enum FamilyError {
         /// The number given.
         found: usize,
     },
-    /// The family needs a second number, or takes none.
+    /// The family takes another count of numbers, or numbers that do not fit
+    /// together.
     #[error("{family} {usage}: {problem}")]
     Arity {
         /// The family.
@@ -66,13 +77,13 @@ pub enum FamilyError {
         /// Its usage.
         usage: &'static str,
         /// What is wrong.
-        problem: &'static str,
+        problem: String,
     },
 }
 
 impl Family {
     /// Every family, in the order `hbsim gen --help` lists them.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 10] = [
         Family::Sb,
         Family::SbMfence,
         Family::Writers,
@@ -80,6 +91,9 @@ impl Family {
         Family::Iriw,
         Family::MpChain,
         Family::Ainc,
+        Family::MutexCounter,
+        Family::ChanPipeline,
+        Family::WaitGroup,
     ];
 
     /// The family's name on the command line.
@@ -92,6 +106,9 @@ impl Family {
             Family::Iriw => "iriw",
             Family::MpChain => "mp-chain",
             Family::Ainc => "ainc",
+            Family::MutexCounter => "mutex-counter",
+            Family::ChanPipeline => "chan-pipeline",
+            Family::WaitGroup => "waitgroup",
         }
     }
 
@@ -113,9 +130,15 @@ impl Family {
     /// How the family is invoked: `sb N`, `writers N K`, ...
     pub fn usage(self) -> &'static str {
         match self {
-            Family::Sb | Family::SbMfence | Family::MpChain | Family::Ainc => "N",
+            Family::Sb
+            | Family::SbMfence
+            | Family::MpChain
+            | Family::Ainc
+            | Family::MutexCounter
+            | Family::WaitGroup => "N",
             Family::Writers | Family::WritersRead => "N K",
             Family::Iriw => "M",
+            Family::ChanPipeline => "P C CAP",
         }
     }
 
@@ -169,15 +192,36 @@ impl Family {
                 "Grows with N: the N! orders of the increments.",
                 "x ending as N: always, under every model (read-modify-writes are atomic).",
             ],
+            Family::MutexCounter => &[
+                "N threads each lock m, load x, store x+1 and unlock m.",
+                "Grows with N: the orders of the critical sections.",
+                "x ending as N: always, under every model (each Unlock is synchronised before the",
+                "next Lock, so each section reads the previous section's store; race-free).",
+            ],
+            Family::ChanPipeline => &[
+                "P producers each send one value (i+1) into channel c of capacity CAP (0: unbuffered);",
+                "C consumers each receive P/C values.",
+                "Grows with P, C and CAP: the orders of sends and receives and the buffer's contents.",
+                "No deadlock and no leak: always, under every model (as many receives as sends, so",
+                "a blocked sender always has a receiver to come and a blocked receiver a value).",
+            ],
+            Family::WaitGroup => &[
+                "main adds N to wait group wg, starts N goroutines that each store x_i=1 and call",
+                "Done, waits, then loads every x_i.",
+                "Grows with N: goroutines and the orders of their stores and Dones.",
+                "main reading every x_i as 1: always, under every model (each Done is synchronised",
+                "before Wait returns; race-free).",
+            ],
         }
     }
 
-    /// The number of threads of the test for `n` (and `k`).
-    fn threads(self, n: usize) -> usize {
+    /// The number of threads of the test for `numbers`.
+    fn threads(self, numbers: &[usize]) -> usize {
         match self {
-            Family::Iriw => n + 2,
-            Family::WritersRead | Family::MpChain => n + 1,
-            _ => n,
+            Family::Iriw => numbers[0] + 2,
+            Family::WritersRead | Family::MpChain | Family::WaitGroup => numbers[0] + 1,
+            Family::ChanPipeline => numbers[0] + numbers[1],
+            _ => numbers[0],
         }
     }
 }
@@ -188,40 +232,48 @@ impl fmt::Display for Family {
     }
 }
 
-/// The test of `family` for `n` (and `k`, for the families that take two numbers).
+/// The test of `family` for `numbers` (as its [`Family::usage`] names them:
+/// `[n]`, `[n, k]` or `[p, c, cap]`).
 ///
 /// # Errors
-/// [`FamilyError`] when a number is out of range, or `k` is missing or extra.
+/// [`FamilyError`] when a number is out of range, or there are too few or too
+/// many.
 ///
 /// # Example
 /// ```
 /// use hbsim::families::{Family, generate};
 ///
-/// let sb = generate(Family::Sb, 3, None).unwrap();
+/// let sb = generate(Family::Sb, &[3]).unwrap();
 /// assert_eq!(sb.build().unwrap().program.threads.len(), 3);
 /// assert!(sb.to_ron().starts_with("// sb 3:"));
 /// ```
-pub fn generate(family: Family, n: usize, k: Option<usize>) -> Result<LitmusBuilder, FamilyError> {
-    let min_n = match family {
-        Family::Sb | Family::SbMfence | Family::Iriw => 2,
-        _ => 1,
-    };
-    check_range(family, "N", n, min_n, MAX_N)?;
-    let two_numbers = matches!(family, Family::Writers | Family::WritersRead);
-    let k = match (two_numbers, k) {
-        (true, Some(k)) => check_range(family, "K", k, 1, MAX_K).map(|()| k)?,
-        (true, None) => return Err(arity(family, "K is missing")),
-        (false, Some(_)) => return Err(arity(family, "it takes no K")),
-        (false, None) => 0,
-    };
-    let title = match k {
-        0 => format!("{family} {n}"),
-        k => format!("{family} {n} {k}"),
-    };
+pub fn generate(family: Family, numbers: &[usize]) -> Result<LitmusBuilder, FamilyError> {
+    let names: Vec<&'static str> = family.usage().split(' ').collect();
+    if numbers.len() != names.len() {
+        let problem = match names.get(numbers.len()) {
+            Some(missing) => format!("{missing} is missing"),
+            None => format!("too many numbers, found {}", numbers.len()),
+        };
+        return Err(arity(family, problem));
+    }
+    for (&found, &what) in numbers.iter().zip(&names) {
+        let (min, max) = match (family, what) {
+            (Family::Sb | Family::SbMfence | Family::Iriw, _) => (2, MAX_N),
+            (Family::ChanPipeline, "CAP") => (0, MAX_CAPACITY),
+            (_, "K") => (1, MAX_K),
+            _ => (1, MAX_N),
+        };
+        check_range(family, what, found, min, max)?;
+    }
+    let n = numbers[0];
+    let title = std::iter::once(family.name().to_string())
+        .chain(numbers.iter().map(usize::to_string))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut test = LitmusBuilder::new(&title.replace(' ', "-"));
     test = test.comment(&format!(
         "{title}: generated by `hbsim gen {title}` ({} threads).",
-        family.threads(n)
+        family.threads(numbers)
     ));
     for line in family.describe() {
         test = test.comment(line);
@@ -242,6 +294,7 @@ pub fn generate(family: Family, n: usize, k: Option<usize>) -> Result<LitmusBuil
             (test, condition, [Never, relaxed, relaxed, Sometimes])
         }
         Family::Writers | Family::WritersRead => {
+            let k = numbers[1];
             let mut test = (0..n).fold(test, |test, i| {
                 test.thread(|t| (1..=k).fold(t, |t, j| t.store("x", (i * k + j) as i64)))
             });
@@ -276,6 +329,42 @@ pub fn generate(family: Family, n: usize, k: Option<usize>) -> Result<LitmusBuil
             let test = (0..n).fold(test, |test, _| test.thread(|t| t.fetch_add("r0", "x", 1)));
             (test, format!("forall (x={n})"), [Always; 4])
         }
+        Family::MutexCounter => {
+            let test = (0..n).fold(test, |test, _| {
+                test.thread(|t| t.lock("m").load("r0", "x").store("x", "r0 + 1").unlock("m"))
+            });
+            (test, format!("forall (x={n})"), [Always; 4])
+        }
+        Family::ChanPipeline => {
+            let (producers, consumers, capacity) = (n, numbers[1], numbers[2]);
+            if producers % consumers != 0 {
+                return Err(arity(family, "C must divide P".to_string()));
+            }
+            let test = (0..producers).fold(test.channel("c", capacity as i64), |test, i| {
+                test.thread(|t| t.send("c", i as i64 + 1))
+            });
+            let test = (0..consumers).fold(test, |test, _| {
+                test.thread(|t| {
+                    (0..producers / consumers).fold(t, |t, j| t.recv(&format!("r{j}"), "c"))
+                })
+            });
+            let condition = "forall (~deadlock /\\ ~leak)".to_string();
+            (test, condition, [Always; 4])
+        }
+        Family::WaitGroup => {
+            let test = test.thread(|t| {
+                let t = (1..=n).fold(t.add("wg", n as i64), |t, i| t.go(&format!("P{i}")));
+                (1..=n).fold(t.wait("wg"), |t, i| {
+                    t.load(&format!("r{i}"), &format!("x{i}"))
+                })
+            });
+            let test = (1..=n).fold(test, |test, i| {
+                test.thread(|t| t.store(&format!("x{i}"), 1).done("wg"))
+            });
+            let all_one: Vec<String> = (1..=n).map(|i| format!("0:r{i}=1")).collect();
+            let condition = format!("forall ({})", all_one.join(" /\\ "));
+            (test, condition, [Always; 4])
+        }
     };
     let test = test.condition(&condition);
     Ok(["sc", "tso", "pso", "go"]
@@ -308,7 +397,7 @@ fn check_range(
     }
 }
 
-fn arity(family: Family, problem: &'static str) -> FamilyError {
+fn arity(family: Family, problem: String) -> FamilyError {
     FamilyError::Arity {
         family,
         usage: family.usage(),
@@ -323,12 +412,16 @@ mod tests {
     #[test]
     fn every_family_builds_at_its_smallest_and_a_larger_size() {
         for family in Family::ALL {
-            let k = matches!(family, Family::Writers | Family::WritersRead).then_some(2);
             for n in [2, 4] {
-                let test = generate(family, n, k).unwrap().build().unwrap();
+                let numbers: Vec<usize> = match family.usage() {
+                    "N K" => vec![n, 2],
+                    "P C CAP" => vec![n, 2, 1],
+                    _ => vec![n],
+                };
+                let test = generate(family, &numbers).unwrap().build().unwrap();
                 assert_eq!(
                     test.program.threads.len(),
-                    family.threads(n),
+                    family.threads(&numbers),
                     "{family} {n}"
                 );
                 assert_eq!(test.program.expectations.len(), 4, "{family} {n}");
@@ -339,16 +432,28 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused_with_the_reason() {
         assert_eq!(
-            generate(Family::Sb, 1, None).unwrap_err().to_string(),
+            generate(Family::Sb, &[1]).unwrap_err().to_string(),
             "sb: N must be between 2 and 32, found 1"
         );
         assert_eq!(
-            generate(Family::Writers, 3, None).unwrap_err().to_string(),
+            generate(Family::Writers, &[3]).unwrap_err().to_string(),
             "writers N K: K is missing"
         );
         assert_eq!(
-            generate(Family::Ainc, 3, Some(2)).unwrap_err().to_string(),
-            "ainc N: it takes no K"
+            generate(Family::Ainc, &[3, 2]).unwrap_err().to_string(),
+            "ainc N: too many numbers, found 2"
+        );
+        assert_eq!(
+            generate(Family::ChanPipeline, &[3, 2, 0])
+                .unwrap_err()
+                .to_string(),
+            "chan-pipeline P C CAP: C must divide P"
+        );
+        assert_eq!(
+            generate(Family::ChanPipeline, &[2, 1, 17])
+                .unwrap_err()
+                .to_string(),
+            "chan-pipeline: CAP must be between 0 and 16, found 17"
         );
         assert!(
             Family::from_name("sbb")

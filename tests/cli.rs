@@ -615,7 +615,7 @@ fn gen_refuses_numbers_outside_the_family_with_the_reason() {
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).contains(
-            "[possible values: sb, sb-mfence, writers, writers-read, iriw, mp-chain, ainc]"
+            "[possible values: sb, sb-mfence, writers, writers-read, iriw, mp-chain, ainc, mutex-counter, chan-pipeline, waitgroup]"
         )
     );
 }

@@ -18,7 +18,7 @@ use proptest::prelude::*;
 
 /// SB with `n` threads (`hbsim gen sb n`).
 fn sb(n: usize) -> hbsim::ir::Program {
-    hbsim::families::generate(hbsim::families::Family::Sb, n, None)
+    hbsim::families::generate(hbsim::families::Family::Sb, &[n])
         .expect("sb n is a family member")
         .build()
         .expect("generated SB builds")

@@ -10,7 +10,7 @@ use crate::cli::GenArgs;
 
 /// Runs the command: 0 on success, 2 if the numbers do not fit the family.
 pub fn generate(args: &GenArgs) -> io::Result<ExitCode> {
-    match families::generate(args.family, args.n, args.k) {
+    match families::generate(args.family, &args.numbers) {
         Ok(test) => {
             let mut out = io::stdout().lock();
             out.write_all(test.to_ron().as_bytes())?;
