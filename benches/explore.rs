@@ -1,8 +1,11 @@
-//! Exploration speed: the bundled corpus under each model, and the SB scaling
+//! Exploration speed: the bundled corpus under each model, the SB scaling
 //! family (thread i stores x_i, then loads x_(i+1 mod n)) for n = 2..6 under tso
-//! and pso. Throughput is in distinct states explored.
+//! and pso, and the test families of issue 7's targets (`hbsim gen`) with
+//! the Go ones. Throughput is in distinct states explored, so criterion's
+//! elements per second is states per second.
 //!
-//! Run with `cargo bench --bench explore`; numbers are in the README.
+//! Run with `cargo bench --bench explore`; numbers are in the README and
+//! docs/performance.md.
 
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
@@ -68,5 +71,37 @@ fn bench_sb_scaling(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_corpus, bench_sb_scaling);
+/// The targets of issue 7 (`sb 8` aside: seconds per run), and the Go
+/// families, each under the model its target names.
+const FAMILIES: &[(Family, &[usize], &str)] = &[
+    (Family::Writers, &[6, 2], "tso"),
+    (Family::Iriw, &[5], "tso"),
+    (Family::MpChain, &[6], "pso"),
+    (Family::Ainc, &[8], "sc"),
+    (Family::MutexCounter, &[6], "go"),
+    (Family::WaitGroup, &[5], "go"),
+    (Family::ChanPipeline, &[4, 2, 1], "go"),
+];
+
+fn bench_families(c: &mut Criterion) {
+    let mut group = c.benchmark_group("families");
+    group.sample_size(10);
+    for &(family, numbers, model) in FAMILIES {
+        let program = generate(family, numbers)
+            .expect("a family member")
+            .build()
+            .expect("a generated test builds")
+            .program;
+        let model = Model::builtin(model).expect("a built-in model");
+        let states = explore(&program, &model).stats.states;
+        group.throughput(Throughput::Elements(states as u64));
+        let name = format!("{family} {numbers:?} {}", model.name);
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| black_box(explore(black_box(&program), &model)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_corpus, bench_sb_scaling, bench_families);
 criterion_main!(benches);

@@ -5,16 +5,18 @@
 //!
 //! ```text
 //! [ pc_0 .. pc_{T-1} | registers of thread 0 | ... | thread T-1 | mem_0 .. mem_{L-1}
-//!   | F fixed words (race detection, then the memory model's own) | segment_0 | ... | segment_{S-1} ]
+//!   | F fixed words (race detection, then the memory model's own)
+//!   | n_0 .. n_{S-1} | entries of segment 0 | ... | entries of segment S-1 ]
 //! ```
 //!
-//! A segment is a variable-length list: its length `n` followed by `n` entries
-//! of `width` values each, oldest first. The store-buffer models keep their
-//! buffers in segments; the `go` model keeps the history of writes of each
-//! variable in one.
+//! A segment is a variable-length list of `n_b` entries of `width` values
+//! each, oldest first. The lengths come first, together, so a segment's length
+//! is one read and finding its entries sums the lengths before it. The
+//! store-buffer models keep their buffers in segments; the `go` model keeps
+//! the history of writes of each variable in one.
 //!
 //! Invariant: `0 <= pc_t <= code length of thread t`; segment lengths are
-//! non-negative and the vector ends exactly after the last segment.
+//! non-negative and the vector ends exactly after the last segment's entries.
 
 use std::ops::Range;
 
@@ -111,23 +113,26 @@ impl Layout {
     }
 
     /// Offset of segment `b`'s length word.
-    fn segment_offset(&self, s: &[Val], b: usize) -> usize {
-        let mut at = self.segments_start();
-        for _ in 0..b {
-            at += 1 + s[at] as usize * self.width;
-        }
-        at
+    fn length_offset(&self, b: usize) -> usize {
+        self.segments_start() + b
+    }
+
+    /// Offset of segment `b`'s first entry.
+    fn entries_offset(&self, s: &[Val], b: usize) -> usize {
+        let lengths = self.segments_start();
+        let before: Val = s[lengths..lengths + b].iter().sum();
+        lengths + self.segments + before as usize * self.width
     }
 
     /// Number of entries in segment `b`.
     pub fn segment_len(&self, s: &[Val], b: usize) -> usize {
-        s[self.segment_offset(s, b)] as usize
+        s[self.length_offset(b)] as usize
     }
 
     /// Where the entries of segment `b` are in the state.
     pub fn segment_range(&self, s: &[Val], b: usize) -> Range<usize> {
-        let at = self.segment_offset(s, b);
-        at + 1..at + 1 + s[at] as usize * self.width
+        let at = self.entries_offset(s, b);
+        at..at + self.segment_len(s, b) * self.width
     }
 
     /// The entries of segment `b`, flattened, oldest first.
@@ -142,30 +147,28 @@ impl Layout {
             self.width,
             "invariant: entries have the segment width"
         );
-        let at = self.segment_offset(s, b);
-        let end = at + 1 + s[at] as usize * self.width;
-        s[at] += 1;
+        let end = self.segment_range(s, b).end;
+        s[self.length_offset(b)] += 1;
         s.splice(end..end, entry.iter().copied());
     }
 
     /// Removes and returns entry `index` of segment `b`.
     pub fn remove(&self, s: &mut Vec<Val>, b: usize, index: usize) -> Vec<Val> {
-        let at = self.segment_offset(s, b);
-        debug_assert!(index < s[at] as usize, "invariant: the entry exists");
-        s[at] -= 1;
-        let start = at + 1 + index * self.width;
+        debug_assert!(
+            index < self.segment_len(s, b),
+            "invariant: the entry exists"
+        );
+        let start = self.entries_offset(s, b) + index * self.width;
+        s[self.length_offset(b)] -= 1;
         s.drain(start..start + self.width).collect()
     }
 
     /// Whether segments `range` are all empty.
     pub fn segments_empty(&self, s: &[Val], range: Range<usize>) -> bool {
-        if range.is_empty() {
-            return true;
-        }
-        // An empty segment is one zero word, so the segments are all empty
-        // exactly when the words from the first of them on are zero.
-        let at = self.segment_offset(s, range.start);
-        s[at..at + range.len()].iter().all(|&n| n == 0)
+        let lengths = self.segments_start();
+        s[lengths + range.start..lengths + range.end]
+            .iter()
+            .all(|&n| n == 0)
     }
 
     /// Whether every segment is empty.
