@@ -72,7 +72,7 @@ pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
     if already_dense(words, positions) {
         return;
     }
-    let mut values: Vec<Val> = positions
+    let mut values: smallvec::SmallVec<[Val; 32]> = positions
         .iter()
         .map(|&p| words[p])
         .filter(|&v| v > 0)

@@ -40,6 +40,8 @@
 use super::clocks::{ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::store_buffer::rmw_result;
+use smallvec::SmallVec;
+
 use super::sync::{self, SyncAction};
 use crate::ir::{Access, Expr, Instr, Loc, Program, Reg, SyncOp, ThreadId, Val};
 use crate::trace::Step;
@@ -375,7 +377,7 @@ impl GoMemory {
         }
         copy_into(out, s);
         for i in (0..n).rev().filter(|&i| i != choice) {
-            core.layout.remove(out, loc.index(), i);
+            core.layout.discard(out, loc.index(), i);
         }
         let value = core.layout.segment(out, loc.index())[VALUE];
         core.layout.set_mem(out, loc, value);
@@ -570,7 +572,7 @@ impl GoMemory {
             .chunks_exact(self.width)
             .position(|older| older == entry.as_slice());
         if let Some(i) = same {
-            core.layout.remove(out, loc.index(), i);
+            core.layout.discard(out, loc.index(), i);
         }
         core.layout.push(out, loc.index(), &entry);
         core.layout.set_mem(out, loc, value);
@@ -708,13 +710,13 @@ impl GoMemory {
     fn prune(&self, core: &Core<'_>, s: &mut Vec<Val>) {
         for l in 0..self.locs {
             let loc = Loc(l as u16);
-            let readers: Vec<(ThreadId, Access)> = self.readers[l]
+            let readers: SmallVec<[(ThreadId, Access); 8]> = self.readers[l]
                 .iter()
                 .copied()
                 .filter(|&(u, _)| core.instr(u, core.layout.pc(s, u)).is_some())
                 .collect();
             let n = core.layout.segment_len(s, l);
-            let mut keep = vec![false; n];
+            let mut keep: SmallVec<[bool; 32]> = smallvec::smallvec![false; n];
             keep[n - 1] = true;
             // The last atomic write stays: it bounds what atomic reads and the
             // final observer may return, even once nothing can read it.
@@ -734,7 +736,7 @@ impl GoMemory {
                 }
             }
             for i in (0..n).rev().filter(|&i| !keep[i]) {
-                core.layout.remove(s, l, i);
+                core.layout.discard(s, l, i);
             }
         }
     }
@@ -745,16 +747,16 @@ impl GoMemory {
             return;
         }
         let fixed = core.layout.fixed().start;
-        let mut history_starts = Vec::new();
+        let mut history_starts: SmallVec<[usize; 64]> = SmallVec::new();
         for l in 0..self.locs {
             let range = core.layout.segment_range(s, l);
             history_starts.extend(range.step_by(self.width).map(|entry| entry + CLOCK));
         }
+        let mut positions: SmallVec<[usize; 64]> = SmallVec::new();
         for t in 0..self.threads {
-            let positions: Vec<usize> = (0..self.threads)
-                .map(|u| fixed + self.clocks.at(u, t))
-                .chain(history_starts.iter().map(|start| start + t))
-                .collect();
+            positions.clear();
+            positions.extend((0..self.threads).map(|u| fixed + self.clocks.at(u, t)));
+            positions.extend(history_starts.iter().map(|start| start + t));
             renumber(s, &positions);
         }
     }

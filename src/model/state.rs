@@ -154,13 +154,25 @@ impl Layout {
 
     /// Removes and returns entry `index` of segment `b`.
     pub fn remove(&self, s: &mut Vec<Val>, b: usize, index: usize) -> Vec<Val> {
+        let start = self.unlink(s, b, index);
+        s.drain(start..start + self.width).collect()
+    }
+
+    /// Removes entry `index` of segment `b`.
+    pub fn discard(&self, s: &mut Vec<Val>, b: usize, index: usize) {
+        let start = self.unlink(s, b, index);
+        s.drain(start..start + self.width);
+    }
+
+    /// Shortens segment `b` by one and returns where its entry `index` starts.
+    fn unlink(&self, s: &mut [Val], b: usize, index: usize) -> usize {
         debug_assert!(
             index < self.segment_len(s, b),
             "invariant: the entry exists"
         );
         let start = self.entries_offset(s, b) + index * self.width;
         s[self.length_offset(b)] -= 1;
-        s.drain(start..start + self.width).collect()
+        start
     }
 
     /// Whether segments `range` are all empty.
