@@ -117,14 +117,20 @@ struct Batch {
     races: Vec<(usize, RaceKey)>,
 }
 
-/// Expands `ids` into a [`Batch`]; `current` and `scratch` are reusable buffers.
+/// Expands `ids` into `batch` (emptied first: batches are reused from round
+/// to round, so their memory is allocated once); `current` and `scratch` are
+/// reusable buffers.
 fn expand(
     machine: &Machine<'_>,
     states: &StateStore,
     ids: &[StateId],
     (current, scratch): &mut (Vec<crate::ir::Val>, Vec<crate::ir::Val>),
-) -> Batch {
-    let mut batch = Batch::default();
+    batch: &mut Batch,
+) {
+    batch.states.clear();
+    batch.succs.clear();
+    batch.bytes.clear();
+    batch.races.clear();
     for &id in ids {
         states.get_into(id, current);
         machine.successors(current, scratch, |step, effect, race, next| {
@@ -152,7 +158,6 @@ fn expand(
         });
         batch.states.push((id, batch.succs.len()));
     }
-    batch
 }
 
 /// Explores every state reachable from the initial state, within the limits.
@@ -174,6 +179,7 @@ pub(crate) fn search(
     let mut memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
     let max_states = limits.max_states.max(1);
     let mut frontier: Vec<StateId> = vec![0];
+    let mut batches: Vec<Batch> = Vec::new();
     let mut depth = 0;
     let mut last_report = 0;
     while !frontier.is_empty() {
@@ -186,13 +192,17 @@ pub(crate) fn search(
                 .len()
                 .div_ceil(4 * rayon::current_num_threads())
                 .max(MIN_CHUNK);
-            let batches: Vec<Batch> = round
+            let chunks = round.len().div_ceil(chunk);
+            if batches.len() < chunks {
+                batches.resize_with(chunks, Batch::default);
+            }
+            round
                 .par_chunks(chunk)
-                .map_init(Default::default, |buffers, ids| {
-                    expand(machine, &graph.states, ids, buffers)
-                })
-                .collect();
-            for batch in &batches {
+                .zip(batches[..chunks].par_iter_mut())
+                .for_each_init(Default::default, |buffers, (ids, batch)| {
+                    expand(machine, &graph.states, ids, buffers, batch)
+                });
+            for batch in &batches[..chunks] {
                 if let Some(limit) = merge(
                     &mut graph,
                     batch,
