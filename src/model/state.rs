@@ -152,27 +152,15 @@ impl Layout {
         s.splice(end..end, entry.iter().copied());
     }
 
-    /// Removes and returns entry `index` of segment `b`.
-    pub fn remove(&self, s: &mut Vec<Val>, b: usize, index: usize) -> Vec<Val> {
-        let start = self.unlink(s, b, index);
-        s.drain(start..start + self.width).collect()
-    }
-
     /// Removes entry `index` of segment `b`.
     pub fn discard(&self, s: &mut Vec<Val>, b: usize, index: usize) {
-        let start = self.unlink(s, b, index);
-        s.drain(start..start + self.width);
-    }
-
-    /// Shortens segment `b` by one and returns where its entry `index` starts.
-    fn unlink(&self, s: &mut [Val], b: usize, index: usize) -> usize {
         debug_assert!(
             index < self.segment_len(s, b),
             "invariant: the entry exists"
         );
         let start = self.entries_offset(s, b) + index * self.width;
         s[self.length_offset(b)] -= 1;
-        start
+        s.drain(start..start + self.width);
     }
 
     /// Whether segments `range` are all empty.
@@ -218,10 +206,11 @@ mod tests {
         assert_eq!(layout.segment(&s, 0), &[1, 10, 2, 20]);
         assert_eq!(layout.segment_len(&s, 1), 1);
         assert!(!layout.segments_empty(&s, 0..1) && !layout.segments_empty(&s, 1..2));
-        assert_eq!(layout.remove(&mut s, 0, 0), vec![1, 10]);
-        assert_eq!(layout.remove(&mut s, 1, 0), vec![3, 30]);
+        layout.discard(&mut s, 0, 0);
+        assert_eq!(layout.segment(&s, 0), &[2, 20]);
+        layout.discard(&mut s, 1, 0);
         assert!(layout.segments_empty(&s, 1..2));
-        assert_eq!(layout.remove(&mut s, 0, 0), vec![2, 20]);
+        layout.discard(&mut s, 0, 0);
         assert!(layout.all_segments_empty(&s));
         assert_eq!(s, layout.initial(&p));
     }

@@ -351,11 +351,12 @@ impl StoreBuffers {
             return None;
         }
         copy_into(out, s);
-        let entry = core.layout.remove(out, b, 0);
+        let entry = core.layout.segment(out, b);
         let (loc, value) = match self.config.buffer {
             BufferShape::PerThreadPerLocation => (Loc((b % self.locs) as u16), entry[0]),
             _ => (Loc(entry[0] as u16), entry[1]),
         };
+        core.layout.discard(out, b, 0);
         core.layout.set_mem(out, loc, value);
         Some(Effect::Commit {
             buffer: b,
