@@ -116,7 +116,8 @@ pub struct LimitArgs {
     pub max_states: u64,
 
     /// Stop exploring a test once its visited states take about this many MiB;
-    /// its result is then marked TRUNCATED.
+    /// its result is then marked TRUNCATED. Each exploration has its own
+    /// limit, and `run` explores up to one file per thread at once.
     #[arg(long, value_name = "MIB", default_value_t = (Limits::DEFAULT_MAX_MEMORY >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_memory: u64,
 

@@ -46,7 +46,7 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
                     }
                 });
         });
-        let printed = print_in_order(config, &receiver);
+        let printed = print_in_order(config, &receiver, &bars);
         if printed.is_err() {
             // Stop the remaining explorations quickly.
             interrupted.store(true, Ordering::SeqCst);
@@ -90,14 +90,20 @@ fn check_file(
 }
 
 /// Prints each file's results in file order as they arrive, then the
-/// summary; stops after an interrupted exploration.
+/// summary; stops after an interrupted exploration. Output is written with
+/// the progress lines of running explorations (`bars`) lifted off the
+/// terminal, so neither overwrites the other.
 fn print_in_order(
     config: &RunConfig,
     results: &mpsc::Receiver<(usize, FileResult)>,
+    bars: &MultiProgress,
 ) -> io::Result<Summary> {
-    let mut out = BufWriter::new(io::stdout().lock());
-    let mut summary = Summary::default();
-    let mut first_block = true;
+    let mut printer = Printer {
+        config,
+        out: BufWriter::new(io::stdout().lock()),
+        summary: Summary::default(),
+        first_block: true,
+    };
     let mut waiting = BTreeMap::new();
     'files: for (next, path) in config.files.iter().enumerate() {
         let result = loop {
@@ -111,54 +117,79 @@ fn print_in_order(
                 Err(_) => break 'files,
             }
         };
+        if bars.suspend(|| printer.file(path, result))? {
+            break;
+        }
+    }
+    bars.suspend(|| printer.summary())?;
+    Ok(printer.summary)
+}
+
+/// Writes reports to stdout as `hbsim run` prints them, and keeps the summary.
+struct Printer<'c, W: Write> {
+    config: &'c RunConfig,
+    out: W,
+    summary: Summary,
+    first_block: bool,
+}
+
+impl<W: Write> Printer<'_, W> {
+    /// Prints one file's reports, or its error; true after an interrupted
+    /// exploration, where printing stops.
+    fn file(&mut self, path: &Path, result: FileResult) -> io::Result<bool> {
+        let config = self.config;
         let (test, reports) = match result {
             Ok(checked) => checked,
             Err(diagnostic) => {
-                summary.errors += 1;
-                out.flush()?;
+                self.summary.errors += 1;
+                self.out.flush()?;
                 report_error(&format!("{diagnostic:?}"));
                 if config.format == Format::Json {
                     let message = format!("{}", diagnostic);
-                    json::render_error(&path.display().to_string(), &message, &mut out)?;
+                    json::render_error(&path.display().to_string(), &message, &mut self.out)?;
                 }
-                continue;
+                return Ok(false);
             }
         };
         for report in &reports {
             if let Some(dir) = &config.graphs {
                 write_graphs(dir, &test, report)?;
             }
-            summary.record(report);
+            self.summary.record(report);
             match config.format {
                 Format::Text => {
-                    if !first_block {
-                        writeln!(out)?;
+                    if !self.first_block {
+                        writeln!(self.out)?;
                     }
-                    text::render_run(report, &mut out)?;
+                    text::render_run(report, &mut self.out)?;
                 }
-                Format::Json => json::render_run(report, &mut out)?,
-                Format::Herd => herd::render_run(report, &test.locations, &mut out)?,
+                Format::Json => json::render_run(report, &mut self.out)?,
+                Format::Herd => herd::render_run(report, &test.locations, &mut self.out)?,
             }
-            first_block = false;
-            out.flush()?;
+            self.first_block = false;
+            self.out.flush()?;
             if report.exploration.completeness == Completeness::Interrupted {
-                break 'files;
+                return Ok(true);
             }
         }
+        Ok(false)
     }
-    match config.format {
-        Format::Text => {
-            if !first_block {
-                writeln!(out)?;
+
+    /// Prints the summary (herd7's format has none; the exit code still
+    /// reflects it).
+    fn summary(&mut self) -> io::Result<()> {
+        match self.config.format {
+            Format::Text => {
+                if !self.first_block {
+                    writeln!(self.out)?;
+                }
+                text::render_summary(&self.summary, &mut self.out)?;
             }
-            text::render_summary(&summary, &mut out)?;
+            Format::Json => json::render_summary(&self.summary, &mut self.out)?,
+            Format::Herd => {}
         }
-        Format::Json => json::render_summary(&summary, &mut out)?,
-        // herd7 prints no summary; the exit code still reflects it.
-        Format::Herd => {}
+        self.out.flush()
     }
-    out.flush()?;
-    Ok(summary)
 }
 
 /// Writes one DOT file per outcome of `report` into `dir`:

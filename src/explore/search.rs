@@ -3,11 +3,12 @@
 //! many interleavings reach it, and each state's discovery path (its witness)
 //! is a shortest one.
 //!
-//! The search goes layer by layer. A slice of the current layer's states is
-//! expanded in parallel (each worker decodes a state, takes every enabled step,
-//! encodes and hashes each successor and looks it up among the states stored
-//! so far), then the results are merged into the visited set on one thread,
-//! in the order of the states and of their steps. Ids, parents, edges and races therefore come out the same whatever
+//! The search goes layer by layer, each layer in rounds. A round of the
+//! current layer's states is expanded in parallel (each worker decodes a
+//! state, takes every enabled step, encodes and hashes each successor and
+//! looks it up among the frozen states of the earlier layers), and its
+//! results are merged into the visited set on one thread, in the order of the
+//! states and of their steps, while the next round is expanded. Ids, parents, edges and races therefore come out the same whatever
 //! the number of threads: the output is byte-identical on 1 core or many.
 //!
 //! The search records the whole state graph compactly (successor ids per state
@@ -27,7 +28,7 @@ use crate::model::machine::Machine;
 use crate::trace::{Step, Trace};
 
 pub(crate) use super::store::StateId;
-use super::store::StateStore;
+use super::store::{Part, StateStore};
 
 /// How often (in discovered states) the search reports progress.
 const CHECK_INTERVAL: usize = 1 << 12;
@@ -122,7 +123,7 @@ struct Batch {
 /// reusable buffers.
 fn expand(
     machine: &Machine<'_>,
-    states: &StateStore,
+    states: &Part,
     ids: &[StateId],
     (current, scratch): &mut (Vec<crate::ir::Val>, Vec<crate::ir::Val>),
     batch: &mut Batch,
@@ -152,7 +153,7 @@ fn expand(
             let start = batch.bytes.len();
             super::store::encode(next, &mut batch.bytes);
             let encoded = &batch.bytes[start..];
-            let hash = states.hash(encoded);
+            let hash = StateStore::hash(encoded);
             let known = states.find(hash, encoded);
             batch.succs.push((step, batch.bytes.len(), hash, known));
         });
@@ -160,7 +161,37 @@ fn expand(
     }
 }
 
+/// Expands one round of frontier states (all frozen) into `batches`, by
+/// every core; returns how many batches it filled.
+fn expand_round(
+    machine: &Machine<'_>,
+    frozen: &Part,
+    round: &[StateId],
+    batches: &mut Vec<Batch>,
+) -> usize {
+    let chunk = round
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(MIN_CHUNK);
+    let chunks = round.len().div_ceil(chunk);
+    if batches.len() < chunks {
+        batches.resize_with(chunks, Batch::default);
+    }
+    round
+        .par_chunks(chunk)
+        .zip(batches[..chunks].par_iter_mut())
+        .for_each_init(Default::default, |buffers, (ids, batch)| {
+            expand(machine, frozen, ids, buffers, batch)
+        });
+    chunks
+}
+
 /// Explores every state reachable from the initial state, within the limits.
+///
+/// Within a layer, round `i` is expanded while round `i - 1` is merged: the
+/// expansion reads only the frozen states (the layers before), the merge
+/// adds to the recent ones, and the layer's states are frozen when its last
+/// round is merged.
 pub(crate) fn search(
     machine: &Machine<'_>,
     limits: Limits,
@@ -176,43 +207,58 @@ pub(crate) fn search(
         races: IndexMap::with_hasher(FxBuildHasher),
     };
     graph.states.insert(&machine.initial_state());
+    graph.states.freeze();
     let mut memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
-    let max_states = limits.max_states.max(1);
+    let bounds = (limits.max_states.max(1), limits.max_memory);
     let mut frontier: Vec<StateId> = vec![0];
-    let mut batches: Vec<Batch> = Vec::new();
+    // Batches expanded and waiting to be merged, and batches to expand into.
+    let (mut ready, mut spare): (Vec<Batch>, Vec<Batch>) = (Vec::new(), Vec::new());
     let mut depth = 0;
     let mut last_report = 0;
     while !frontier.is_empty() {
         let mut next_layer = Vec::new();
-        for round in frontier.chunks(ROUND) {
+        let rounds: Vec<&[StateId]> = frontier.chunks(ROUND).collect();
+        let (mut ready_len, mut expanded_in_layer) = (0, 0);
+        for i in 0..=rounds.len() {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return (graph, Completeness::Interrupted);
             }
-            let chunk = round
-                .len()
-                .div_ceil(4 * rayon::current_num_threads())
-                .max(MIN_CHUNK);
-            let chunks = round.len().div_ceil(chunk);
-            if batches.len() < chunks {
-                batches.resize_with(chunks, Batch::default);
+            let StateGraph {
+                states,
+                parent,
+                successors,
+                edges,
+                races,
+            } = &mut graph;
+            let (frozen, recent) = states.parts();
+            let mut sink = Sink {
+                recent,
+                parent,
+                successors,
+                edges,
+                races,
+                next_layer: &mut next_layer,
+                memory: &mut memory,
+            };
+            let to_merge = &ready[..ready_len];
+            let (merged, expanded) = rayon::join(
+                || {
+                    to_merge
+                        .iter()
+                        .try_for_each(|batch| sink.merge(batch, bounds))
+                },
+                || {
+                    rounds
+                        .get(i)
+                        .map_or(0, |round| expand_round(machine, frozen, round, &mut spare))
+                },
+            );
+            if let Err(limit) = merged {
+                return (graph, Completeness::Truncated(limit));
             }
-            round
-                .par_chunks(chunk)
-                .zip(batches[..chunks].par_iter_mut())
-                .for_each_init(Default::default, |buffers, (ids, batch)| {
-                    expand(machine, &graph.states, ids, buffers, batch)
-                });
-            for batch in &batches[..chunks] {
-                if let Some(limit) = merge(
-                    &mut graph,
-                    batch,
-                    &mut next_layer,
-                    &mut memory,
-                    (max_states, limits.max_memory),
-                ) {
-                    return (graph, Completeness::Truncated(limit));
-                }
-            }
+            std::mem::swap(&mut ready, &mut spare);
+            ready_len = expanded;
+            expanded_in_layer += rounds.get(i).map_or(0, |round| round.len());
             if let Some(report) = progress
                 && graph.len() - last_report >= CHECK_INTERVAL
             {
@@ -220,67 +266,80 @@ pub(crate) fn search(
                 report(&Progress {
                     states: graph.len(),
                     transitions: graph.edges.len(),
-                    pending: next_layer.len() + frontier.len(),
+                    pending: next_layer.len() + frontier.len() - expanded_in_layer,
                     depth,
                     elapsed: started.elapsed(),
                 });
             }
         }
+        graph.states.freeze();
         frontier = next_layer;
         depth += 1;
     }
     (graph, Completeness::Exhaustive)
 }
 
-/// Merges a batch into the graph, in order: new successors get the next ids
-/// and join `next_layer`. Returns the limit reached, if one was; the state
-/// being merged then stays unexpanded.
-fn merge(
-    graph: &mut StateGraph,
-    batch: &Batch,
-    next_layer: &mut Vec<StateId>,
-    memory: &mut usize,
-    (max_states, max_memory): (usize, usize),
-) -> Option<Limit> {
-    let mut races = batch.races.iter().peekable();
-    let (mut succ, mut byte) = (0, 0);
-    for &(id, succ_end) in &batch.states {
-        let start = graph.edges.len();
-        for &(step, byte_end, hash, known) in &batch.succs[succ..succ_end] {
-            while let Some((_, key)) = races.next_if(|(i, _)| *i == succ) {
-                graph.races.entry(*key).or_insert((id, step));
+/// What a merge adds to: the recent states, the graph's other parts, the
+/// next layer and the memory estimate.
+struct Sink<'g> {
+    recent: &'g mut Part,
+    parent: &'g mut Vec<(StateId, Step)>,
+    successors: &'g mut Vec<Option<(u32, u32)>>,
+    edges: &'g mut Vec<StateId>,
+    races: &'g mut IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
+    next_layer: &'g mut Vec<StateId>,
+    memory: &'g mut usize,
+}
+
+impl Sink<'_> {
+    /// Merges a batch, in order: new successors get the next ids and join the
+    /// next layer. Returns the limit reached, if one was; the state being
+    /// merged then stays unexpanded.
+    fn merge(
+        &mut self,
+        batch: &Batch,
+        (max_states, max_memory): (usize, usize),
+    ) -> Result<(), Limit> {
+        let mut races = batch.races.iter().peekable();
+        let (mut succ, mut byte) = (0, 0);
+        for &(id, succ_end) in &batch.states {
+            let start = self.edges.len();
+            for &(step, byte_end, hash, known) in &batch.succs[succ..succ_end] {
+                while let Some((_, key)) = races.next_if(|(i, _)| *i == succ) {
+                    self.races.entry(*key).or_insert((id, step));
+                }
+                let encoded = &batch.bytes[byte..byte_end];
+                // Not frozen: it may have been found earlier in this layer.
+                let found = known.or_else(|| self.recent.find(hash, encoded));
+                let target = match found {
+                    Some(i) => i,
+                    None if self.recent.next_id() >= max_states => {
+                        self.edges.truncate(start);
+                        return Err(Limit::States(max_states));
+                    }
+                    None if *self.memory + encoded.len() + STATE_OVERHEAD > max_memory
+                        || self.edges.len() >= MAX_EDGES =>
+                    {
+                        self.edges.truncate(start);
+                        return Err(Limit::Memory(max_memory));
+                    }
+                    None => {
+                        *self.memory += encoded.len() + STATE_OVERHEAD;
+                        let i = self.recent.insert_encoded(hash, encoded);
+                        self.parent.push((id, step));
+                        self.successors.push(None);
+                        self.next_layer.push(i);
+                        i
+                    }
+                };
+                self.edges.push(target);
+                *self.memory += size_of::<StateId>();
+                succ += 1;
+                byte = byte_end;
             }
-            let encoded = &batch.bytes[byte..byte_end];
-            // A state unknown before the round may have been stored since.
-            let found = known.or_else(|| graph.states.find(hash, encoded));
-            let target = match found {
-                Some(i) => i,
-                None if graph.states.len() >= max_states => {
-                    graph.edges.truncate(start);
-                    return Some(Limit::States(max_states));
-                }
-                None if *memory + encoded.len() + STATE_OVERHEAD > max_memory
-                    || graph.edges.len() >= MAX_EDGES =>
-                {
-                    graph.edges.truncate(start);
-                    return Some(Limit::Memory(max_memory));
-                }
-                None => {
-                    *memory += encoded.len() + STATE_OVERHEAD;
-                    let i = graph.states.insert_encoded(hash, encoded);
-                    graph.parent.push((id, step));
-                    graph.successors.push(None);
-                    next_layer.push(i);
-                    i
-                }
-            };
-            graph.edges.push(target);
-            *memory += size_of::<StateId>();
-            succ += 1;
-            byte = byte_end;
+            let len = self.edges.len() - start;
+            self.successors[id as usize] = Some((start as u32, len as u32));
         }
-        let len = graph.edges.len() - start;
-        graph.successors[id as usize] = Some((start as u32, len as u32));
+        Ok(())
     }
-    None
 }

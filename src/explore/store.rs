@@ -3,15 +3,16 @@
 //! States are vectors of 64-bit values, but nearly all values are small
 //! (program counters, register and variable values, buffer lengths), so each
 //! state is stored as the zigzag LEB128 encoding of its values, one or two
-//! bytes per value, back to back in one arena. A hash table of ids finds a
+//! bytes per value, back to back in an arena. A hash table of ids finds a
 //! state by its bytes. Equal states have equal encodings, so the encoding is
 //! canonical and lookups compare bytes.
 //!
-//! Invariant: `ends[id]` is the end of state `id`'s bytes in `bytes` (its start
-//! is `ends[id - 1]`, or 0); the table holds every id exactly once, with a
-//! 32-bit tag of the hash of its bytes, from which the table's own hash is
-//! computed: growing the table never reads the states again, and a lookup
-//! compares bytes only when the tags agree.
+//! Invariant: in each [`Part`], `ends[i]` is the end of its `i`-th state's
+//! bytes (its start is `ends[i - 1]`, or 0), that state's id is `first + i`,
+//! and the table holds each of its ids exactly once with a 32-bit tag of the
+//! hash of its bytes, from which the table's own hash is computed: growing the
+//! table never reads the states again, and a lookup compares bytes only when
+//! the tags agree. The recent part's ids follow the frozen part's.
 
 use std::hash::BuildHasher;
 
@@ -23,20 +24,32 @@ use crate::ir::Val;
 /// Index of a state, in insertion order; 0 is the first state inserted.
 pub(crate) type StateId = u32;
 
-/// Distinct states, stored once each.
+/// Distinct states, stored once each, in two parts: the frozen states, which
+/// only grow between layers of the search and can be read by many threads,
+/// and the recent ones, stored while a layer is merged. Ids run on from the
+/// frozen part into the recent one; [`StateStore::freeze`] moves the recent
+/// states into the frozen part.
 #[derive(Default)]
 pub(crate) struct StateStore {
+    frozen: Part,
+    recent: Part,
+}
+
+/// Some states: their encodings back to back, and a table of their ids.
+#[derive(Default)]
+pub(crate) struct Part {
+    /// The id of this part's first state.
+    first: StateId,
     bytes: Vec<u8>,
     ends: Vec<usize>,
     table: HashTable<(StateId, u32)>,
-    hasher: FxBuildHasher,
 }
 
 impl std::fmt::Debug for StateStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StateStore")
             .field("states", &self.len())
-            .field("bytes", &self.bytes.len())
+            .field("bytes", &self.encoded_bytes())
             .finish()
     }
 }
@@ -44,22 +57,25 @@ impl std::fmt::Debug for StateStore {
 impl StateStore {
     /// Number of states.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.frozen.ends.len() + self.recent.ends.len()
     }
 
     /// Bytes used by the encoded states.
     pub fn encoded_bytes(&self) -> usize {
-        self.bytes.len()
+        self.frozen.bytes.len() + self.recent.bytes.len()
     }
 
-    fn encoded(&self, id: StateId) -> &[u8] {
-        slice(&self.bytes, &self.ends, id)
+    fn part(&self, id: StateId) -> &Part {
+        if id < self.recent.first {
+            &self.frozen
+        } else {
+            &self.recent
+        }
     }
 
     /// Decodes state `id` into `out` (replacing its contents).
     pub fn get_into(&self, id: StateId, out: &mut Vec<Val>) {
-        out.clear();
-        decode(self.encoded(id), out);
+        self.part(id).get_into(id, out);
     }
 
     /// State `id`, decoded.
@@ -69,27 +85,84 @@ impl StateStore {
         out
     }
 
-    /// The hash [`StateStore::find`] and [`StateStore::insert_encoded`] take
-    /// for an encoded state.
-    pub fn hash(&self, encoded: &[u8]) -> u64 {
-        self.hasher.hash_one(encoded)
+    /// The hash [`Part::find`] and [`Part::insert_encoded`] take for an
+    /// encoded state.
+    pub fn hash(encoded: &[u8]) -> u64 {
+        FxBuildHasher.hash_one(encoded)
+    }
+
+    /// The id of `state`, if stored.
+    pub fn id_of(&self, state: &[Val]) -> Option<StateId> {
+        let mut key = Vec::new();
+        encode(state, &mut key);
+        let hash = Self::hash(&key);
+        self.frozen
+            .find(hash, &key)
+            .or_else(|| self.recent.find(hash, &key))
+    }
+
+    /// Stores `state` if it is new; returns its id and whether it was new.
+    pub fn insert(&mut self, state: &[Val]) -> (StateId, bool) {
+        match self.id_of(state) {
+            Some(id) => (id, false),
+            None => {
+                let mut key = Vec::new();
+                encode(state, &mut key);
+                (self.recent.insert_encoded(Self::hash(&key), &key), true)
+            }
+        }
+    }
+
+    /// The frozen states, to read, and the recent ones, to add to.
+    pub fn parts(&mut self) -> (&Part, &mut Part) {
+        (&self.frozen, &mut self.recent)
+    }
+
+    /// Moves the recent states into the frozen part.
+    pub fn freeze(&mut self) {
+        let (frozen, recent) = (&mut self.frozen, &mut self.recent);
+        let offset = frozen.bytes.len();
+        frozen.bytes.append(&mut recent.bytes);
+        frozen
+            .ends
+            .extend(recent.ends.drain(..).map(|end| end + offset));
+        for (id, tag) in recent.table.drain() {
+            frozen
+                .table
+                .insert_unique(spread(tag), (id, tag), |&(_, t)| spread(t));
+        }
+        recent.first = frozen.ends.len() as StateId;
+    }
+}
+
+impl Part {
+    /// Decodes state `id` (one of this part's) into `out`.
+    pub fn get_into(&self, id: StateId, out: &mut Vec<Val>) {
+        out.clear();
+        decode(self.encoded(id), out);
+    }
+
+    fn encoded(&self, id: StateId) -> &[u8] {
+        let i = (id - self.first) as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
     }
 
     /// The id of the state encoded as `encoded` (by [`encode`]) with hash
-    /// `hash`, if stored.
+    /// `hash`, if this part holds it.
     pub fn find(&self, hash: u64, encoded: &[u8]) -> Option<StateId> {
         let tag = tag(hash);
         self.table
             .find(spread(tag), |&(id, t)| {
-                t == tag && slice(&self.bytes, &self.ends, id) == encoded
+                t == tag && self.encoded(id) == encoded
             })
             .map(|&(id, _)| id)
     }
 
-    /// Stores the state encoded as `encoded` with hash `hash`, which
-    /// [`StateStore::find`] did not find, and returns its id.
+    /// Stores the state encoded as `encoded` with hash `hash`, which no part
+    /// holds, and returns its id.
     pub fn insert_encoded(&mut self, hash: u64, encoded: &[u8]) -> StateId {
-        let id = self.ends.len() as StateId;
+        let id = self.first + self.ends.len() as StateId;
         self.bytes.extend_from_slice(encoded);
         self.ends.push(self.bytes.len());
         let tag = tag(hash);
@@ -98,26 +171,9 @@ impl StateStore {
         id
     }
 
-    /// The id of `state`, if stored.
-    pub fn id_of(&self, state: &[Val]) -> Option<StateId> {
-        let mut key = Vec::new();
-        encode(state, &mut key);
-        self.id_of_encoded(&key)
-    }
-
-    fn id_of_encoded(&self, key: &[u8]) -> Option<StateId> {
-        self.find(self.hash(key), key)
-    }
-
-    /// Stores `state` if it is new; returns its id and whether it was new.
-    pub fn insert(&mut self, state: &[Val]) -> (StateId, bool) {
-        let mut key = Vec::new();
-        encode(state, &mut key);
-        let hash = self.hash(&key);
-        match self.find(hash, &key) {
-            Some(id) => (id, false),
-            None => (self.insert_encoded(hash, &key), true),
-        }
+    /// Number of states stored here and before: the id the next one gets.
+    pub fn next_id(&self) -> usize {
+        self.first as usize + self.ends.len()
     }
 }
 
@@ -130,12 +186,6 @@ fn tag(hash: u64) -> u32 {
 /// over the high bits (hashbrown's control byte) and the low ones (its index).
 fn spread(tag: u32) -> u64 {
     u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-fn slice<'b>(bytes: &'b [u8], ends: &[usize], id: StateId) -> &'b [u8] {
-    let id = id as usize;
-    let start = if id == 0 { 0 } else { ends[id - 1] };
-    &bytes[start..ends[id]]
 }
 
 /// Appends the zigzag LEB128 encoding of `values` to `out`.
