@@ -140,7 +140,13 @@ impl RaceWords {
             };
             slots.push(loc_slots);
         }
+        // Without a variable that can race, no clock matters: keeping them
+        // would only split states by the order of synchronisation.
         let any_slot = slots.iter().any(|s| !s.is_empty());
+        let synchronising = synchronising && any_slot;
+        if !any_slot {
+            sync_clock = vec![None; locs];
+        }
         let clocks = ThreadClocks {
             start: CLOCKS,
             threads,
@@ -167,7 +173,7 @@ impl RaceWords {
             sync_clock,
             clocks,
             components,
-            len: if any_slot || synchronising { len } else { 0 },
+            len: if any_slot { len } else { 0 },
         }
     }
 
