@@ -218,37 +218,43 @@ impl<'a> Explorer<'a> {
         let (graph, completeness) =
             search::search(&machine, self.limits, self.cancel, &mut self.progress);
         let exhaustive = completeness.is_exhaustive();
-        let counts = exhaustive.then(|| analysis::path_counts(&graph));
-        let count_of = |id: u32| counts.as_ref().map(|c| c[id as usize]);
-        let mut outcomes = OutcomeSet::new(self.program);
+        // Final states (and panicked ones) have no successors; only those
+        // need decoding.
         let mut is_final = vec![false; graph.len()];
-        let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);
+        let mut finals = Vec::new();
         let mut state = Vec::new();
         for id in 0..graph.len() as u32 {
-            // Final states have no successors; only those need decoding.
             if !matches!(graph.successors[id as usize], Some((_, 0))) {
                 continue;
             }
             graph.states.get_into(id, &mut state);
-            let state = &state;
-            let panicked = machine.panicked(state);
-            if !machine.is_final(state) && panicked.is_none() {
+            let panicked = machine.panicked(&state);
+            if !machine.is_final(&state) && panicked.is_none() {
                 continue;
             }
             is_final[id as usize] = true;
-            let racy = machine.is_racy(state);
+            let outcome = match panicked {
+                Some(t) => Outcome::Panic(t),
+                None => Outcome::Final(machine.observe(&state)),
+            };
+            finals.push((id, outcome, machine.is_racy(&state)));
+        }
+        // Two independent passes over the whole graph, side by side.
+        let (counts, toward) = rayon::join(
+            || exhaustive.then(|| analysis::path_counts(&graph)),
+            || analysis::toward_final(&graph, &is_final),
+        );
+        let count_of = |id: u32| counts.as_ref().map(|c| c[id as usize]);
+        let mut outcomes = OutcomeSet::new(self.program);
+        let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);
+        for (id, outcome, racy) in finals {
             let count = count_of(id).unwrap_or(Count::ZERO);
             executions = executions + count;
             if racy {
                 racy_executions = racy_executions + count;
             }
-            let outcome = match panicked {
-                Some(t) => Outcome::Panic(t),
-                None => Outcome::Final(machine.observe(state)),
-            };
             outcomes.add(outcome, count_of(id), racy, || graph.path_to(id));
         }
-        let toward = analysis::toward_final(&graph, &is_final);
         if let Some(counts) = &counts {
             for trap in analysis::traps(&graph, &machine, &is_final, &toward) {
                 let count = if trap.cyclic {
