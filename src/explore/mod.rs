@@ -45,6 +45,9 @@ use crate::model::machine::Machine;
 use crate::outcome::{Count, Outcome, OutcomeSet};
 use crate::trace::Trace;
 
+/// State graphs smaller than this are analysed on one thread.
+const PARALLEL_ANALYSIS_MIN: usize = 1 << 14;
+
 /// Bounds on one exploration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -239,11 +242,15 @@ impl<'a> Explorer<'a> {
             };
             finals.push((id, outcome, machine.is_racy(&state)));
         }
-        // Two independent passes over the whole graph, side by side.
-        let (counts, toward) = rayon::join(
-            || exhaustive.then(|| analysis::path_counts(&graph)),
-            || analysis::toward_final(&graph, &is_final),
-        );
+        // Two independent passes over the whole graph, side by side when it
+        // is large enough to repay handing one to another thread.
+        let counts = || exhaustive.then(|| analysis::path_counts(&graph));
+        let toward = || analysis::toward_final(&graph, &is_final);
+        let (counts, toward) = if graph.len() < PARALLEL_ANALYSIS_MIN {
+            (counts(), toward())
+        } else {
+            rayon::join(counts, toward)
+        };
         let count_of = |id: u32| counts.as_ref().map(|c| c[id as usize]);
         let mut outcomes = OutcomeSet::new(self.program);
         let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);

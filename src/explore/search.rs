@@ -104,6 +104,11 @@ const ROUND: usize = 1 << 14;
 /// scheduling than they save.
 const MIN_CHUNK: usize = 64;
 
+/// Rounds smaller than this are expanded and merged on the calling thread:
+/// handing work to other threads costs microseconds, more than small rounds
+/// take (most litmus tests have a few dozen states per layer).
+const PARALLEL_MIN: usize = 256;
+
 /// The successors of a run of frontier states, computed by one worker.
 #[derive(Default)]
 struct Batch {
@@ -177,12 +182,19 @@ fn expand_round(
     if batches.len() < chunks {
         batches.resize_with(chunks, Batch::default);
     }
-    round
-        .par_chunks(chunk)
-        .zip(batches[..chunks].par_iter_mut())
-        .for_each_init(Default::default, |buffers, (ids, batch)| {
-            expand(machine, frozen, ids, buffers, batch)
-        });
+    if round.len() < PARALLEL_MIN {
+        let mut buffers = Default::default();
+        for (ids, batch) in round.chunks(chunk).zip(&mut batches[..chunks]) {
+            expand(machine, frozen, ids, &mut buffers, batch);
+        }
+    } else {
+        round
+            .par_chunks(chunk)
+            .zip(batches[..chunks].par_iter_mut())
+            .for_each_init(Default::default, |buffers, (ids, batch)| {
+                expand(machine, frozen, ids, buffers, batch)
+            });
+    }
     chunks
 }
 
@@ -241,18 +253,21 @@ pub(crate) fn search(
                 memory: &mut memory,
             };
             let to_merge = &ready[..ready_len];
-            let (merged, expanded) = rayon::join(
-                || {
-                    to_merge
-                        .iter()
-                        .try_for_each(|batch| sink.merge(batch, bounds))
-                },
-                || {
-                    rounds
-                        .get(i)
-                        .map_or(0, |round| expand_round(machine, frozen, round, &mut spare))
-                },
-            );
+            let mut merge = || {
+                to_merge
+                    .iter()
+                    .try_for_each(|batch| sink.merge(batch, bounds))
+            };
+            let round = rounds.get(i).copied().unwrap_or_default();
+            let mut expand = || match round {
+                [] => 0,
+                round => expand_round(machine, frozen, round, &mut spare),
+            };
+            let (merged, expanded) = if round.len() < PARALLEL_MIN {
+                (merge(), expand())
+            } else {
+                rayon::join(merge, expand)
+            };
             if let Err(limit) = merged {
                 return (graph, Completeness::Truncated(limit));
             }
