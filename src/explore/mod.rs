@@ -148,6 +148,16 @@ pub struct Stats {
     pub racy_executions: Option<Count>,
     /// Wall-clock time.
     pub elapsed: Duration,
+    /// Estimated bytes of the visited states and the state graph (what
+    /// [`Limits::max_memory`] bounds).
+    pub memory: usize,
+}
+
+impl Stats {
+    /// Wall-clock time per distinct state, in nanoseconds.
+    pub fn ns_per_state(&self) -> f64 {
+        self.elapsed.as_secs_f64() * 1e9 / self.states.max(1) as f64
+    }
 }
 
 /// The result of exploring a program under a model.
@@ -294,6 +304,7 @@ impl<'a> Explorer<'a> {
                 executions: exhaustive.then_some(executions),
                 racy_executions: exhaustive.then_some(racy_executions),
                 elapsed: started.elapsed(),
+                memory: graph.memory,
             },
             completeness,
         }

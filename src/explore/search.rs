@@ -57,6 +57,9 @@ pub(crate) struct StateGraph {
     /// For each distinct race found (variable, earlier thread, racing thread and
     /// instruction), the first transition that found it: its source state and step.
     pub races: IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
+    /// Estimated bytes of the visited states and this graph: what
+    /// `--max-memory` bounds.
+    pub memory: usize,
 }
 
 /// A pair of racing instructions found during the search: the variable, the
@@ -217,10 +220,11 @@ pub(crate) fn search(
         successors: vec![None],
         edges: Vec::new(),
         races: IndexMap::with_hasher(FxBuildHasher),
+        memory: 0,
     };
     graph.states.insert(&machine.initial_state());
     graph.states.freeze();
-    let mut memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
+    graph.memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
     let bounds = (limits.max_states.max(1), limits.max_memory);
     let mut frontier: Vec<StateId> = vec![0];
     // Batches expanded and waiting to be merged, and batches to expand into.
@@ -241,6 +245,7 @@ pub(crate) fn search(
                 successors,
                 edges,
                 races,
+                memory,
             } = &mut graph;
             let (frozen, recent) = states.parts();
             let mut sink = Sink {
@@ -250,7 +255,7 @@ pub(crate) fn search(
                 edges,
                 races,
                 next_layer: &mut next_layer,
-                memory: &mut memory,
+                memory,
             };
             let to_merge = &ready[..ready_len];
             let mut merge = || {

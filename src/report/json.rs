@@ -166,6 +166,8 @@ pub fn run_value(run: &RunReport) -> Value {
             "executions": count_value(exploration.stats.executions),
             "racy_executions": count_value(exploration.stats.racy_executions),
             "elapsed_ms": exploration.stats.elapsed.as_secs_f64() * 1e3,
+            "ns_per_state": exploration.stats.ns_per_state(),
+            "memory_bytes": exploration.stats.memory,
         },
     })
 }

@@ -110,10 +110,12 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "Explored {}, {}, {executions}{racy} in {:.2} ms",
+        "Explored {}, {}, {executions}{racy} in {:.2} ms ({:.0} ns per state, {:.1} MiB)",
         plural(stats.states, "state"),
         plural(stats.transitions, "transition"),
-        stats.elapsed.as_secs_f64() * 1e3
+        stats.elapsed.as_secs_f64() * 1e3,
+        stats.ns_per_state(),
+        stats.memory as f64 / f64::from(1 << 20)
     )?;
     render_races(run, out)?;
     for check in &run.checks {
