@@ -93,24 +93,30 @@ impl StateStore {
 
     /// The id of `state`, if stored.
     pub fn id_of(&self, state: &[Val]) -> Option<StateId> {
-        let mut key = Vec::new();
-        encode(state, &mut key);
-        let hash = Self::hash(&key);
-        self.frozen
-            .find(hash, &key)
-            .or_else(|| self.recent.find(hash, &key))
+        let (hash, key) = Self::key(state);
+        self.find(hash, &key)
     }
 
     /// Stores `state` if it is new; returns its id and whether it was new.
     pub fn insert(&mut self, state: &[Val]) -> (StateId, bool) {
-        match self.id_of(state) {
+        let (hash, key) = Self::key(state);
+        match self.find(hash, &key) {
             Some(id) => (id, false),
-            None => {
-                let mut key = Vec::new();
-                encode(state, &mut key);
-                (self.recent.insert_encoded(Self::hash(&key), &key), true)
-            }
+            None => (self.recent.insert_encoded(hash, &key), true),
         }
+    }
+
+    /// `state`'s hash and encoding.
+    fn key(state: &[Val]) -> (u64, Vec<u8>) {
+        let mut key = Vec::new();
+        encode(state, &mut key);
+        (Self::hash(&key), key)
+    }
+
+    fn find(&self, hash: u64, key: &[u8]) -> Option<StateId> {
+        self.frozen
+            .find(hash, key)
+            .or_else(|| self.recent.find(hash, key))
     }
 
     /// The frozen states, to read, and the recent ones, to add to.

@@ -87,11 +87,10 @@ impl Ctx<'_, '_> {
     /// The unbuffered channel whose value on offer thread `u` must take: a
     /// `select` sent it to `u` as its partner.
     fn committed(&self, u: ThreadId) -> Option<usize> {
-        let partner = partner_word(u);
-        self.program()
-            .channels
-            .iter()
-            .position(|ch| ch.capacity == 0 && !ch.nil && self.value(ch.partner) == partner)
+        let channels = &self.program().channels;
+        (0..channels.len()).find(|&c| {
+            unbuffered(self.program(), c) && self.value(channels[c].partner) == partner_word(u)
+        })
     }
 
     /// Whether thread `u` (not this one, not committed elsewhere) is at a
@@ -102,18 +101,14 @@ impl Ctx<'_, '_> {
         if u == self.t || self.committed(u).is_some() {
             return None;
         }
-        let at = |u| Ctx { t: u, ..*self };
         let pc = self.core.layout.pc(self.s, u);
-        match self.core.instr(u, pc)? {
-            Instr::Sync {
-                op: SyncOp::Recv { chan: c, .. },
-                ..
-            } if *c == chan => Some(true),
-            Instr::Sync {
-                op: SyncOp::Select { cases, default },
-                obj,
-            } if cases.iter().any(|(op, _)| receives(op, chan)) => {
-                Some(waits(&at(u), cases, *default, *obj))
+        let Instr::Sync { op, obj } = self.core.instr(u, pc)? else {
+            return None;
+        };
+        match op {
+            op if receives(op, chan) => Some(true),
+            SyncOp::Select { cases, default } if cases.iter().any(|(op, _)| receives(op, chan)) => {
+                Some(waits(&Ctx { t: u, ..*self }, cases, *default, *obj))
             }
             _ => None,
         }

@@ -1216,13 +1216,8 @@ impl ThreadLowering<'_, '_> {
             ast::Instr::Lock(m) => match self.vars.readers.get(&m.text) {
                 Some(&readers) => {
                     // Two instructions: claim the writer word, then wait for readers.
-                    let claim = self.sync(SyncOp::WLock, m);
-                    self.code.push(claim);
-                    self.source.push(instr.source());
-                    let wait = self.sync(SyncOp::WLockReaders { readers }, m);
-                    self.code.push(wait);
-                    self.source
-                        .push(format!("{}: waits for readers", instr.source()));
+                    self.emit(SyncOp::WLock, m, instr.source());
+                    self.emit_reader_wait(instr, m, readers);
                     return Ok(());
                 }
                 None => self.sync(SyncOp::Lock, m),
@@ -1247,15 +1242,13 @@ impl ThreadLowering<'_, '_> {
             ast::Instr::TryLock(ok, m) => {
                 let ok = self.destination(ok)?;
                 let Some(&readers) = self.vars.readers.get(&m.text) else {
-                    return self.emit(instr, SyncOp::TryLock(ok), m);
+                    self.emit(SyncOp::TryLock(ok), m, instr.source());
+                    return Ok(());
                 };
                 // As `Lock`: the claim (or the failure, which skips the wait),
                 // then the wait for readers.
-                self.emit(instr, SyncOp::TryWLock { ok, readers }, m)?;
-                let wait = self.sync(SyncOp::WLockReaders { readers }, m);
-                self.code.push(wait);
-                self.source
-                    .push(format!("{}: waits for readers", instr.source()));
+                self.emit(SyncOp::TryWLock { ok, readers }, m, instr.source());
+                self.emit_reader_wait(instr, m, readers);
                 return Ok(());
             }
             ast::Instr::Add(wg, n) => {
@@ -1300,17 +1293,13 @@ impl ThreadLowering<'_, '_> {
             ast::Instr::Send(ch, value) => {
                 let chan = self.channel(ch);
                 let value = self.operand(value)?;
-                let send = self.sync(SyncOp::Send { chan, value }, ch);
                 if self.channels[chan].capacity > 0 {
-                    send
+                    self.sync(SyncOp::Send { chan, value }, ch)
                 } else {
                     // Two instructions: the offer, then the wait for a receiver.
-                    self.code.push(send);
-                    self.source.push(instr.source());
-                    let wait = self.sync(SyncOp::SendWait { chan }, ch);
-                    self.code.push(wait);
-                    self.source
-                        .push(format!("{}: waits for a receiver", instr.source()));
+                    self.emit(SyncOp::Send { chan, value }, ch, instr.source());
+                    let waits = format!("{}: waits for a receiver", instr.source());
+                    self.emit(SyncOp::SendWait { chan }, ch, waits);
                     return Ok(());
                 }
             }
@@ -1403,12 +1392,8 @@ impl ThreadLowering<'_, '_> {
                 if self.channels[chan].capacity == 0 && !self.channels[chan].nil {
                     // The case offered its value to a partner: wait for it
                     // to be taken, then run the body.
-                    let wait = self.sync(SyncOp::SendWait { chan }, ch);
-                    self.code.push(wait);
-                    self.source.push(format!(
-                        "{}: Send case waits for its receiver",
-                        instr.source()
-                    ));
+                    let waits = format!("{}: Send case waits for its receiver", instr.source());
+                    self.emit(SyncOp::SendWait { chan }, ch, waits);
                 }
             }
             self.lower_block(body)?;
@@ -1488,12 +1473,18 @@ impl ThreadLowering<'_, '_> {
             .expect("invariant: collect_variables checked every channel")
     }
 
-    /// Appends the synchronisation `op` on `obj`, written as `instr`.
-    fn emit(&mut self, instr: &ast::Instr, op: SyncOp, obj: &Lit) -> Lowering<()> {
+    /// Appends the synchronisation `op` on `obj`, shown in reports as `source`.
+    fn emit(&mut self, op: SyncOp, obj: &Lit, source: String) {
         let lowered = self.sync(op, obj);
         self.code.push(lowered);
-        self.source.push(instr.source());
-        Ok(())
+        self.source.push(source);
+    }
+
+    /// Appends the second step of RWMutex `m`'s writer lock (`instr`): the
+    /// wait for its readers to leave.
+    fn emit_reader_wait(&mut self, instr: &ast::Instr, m: &Lit, readers: crate::ir::Loc) {
+        let waits = format!("{}: waits for readers", instr.source());
+        self.emit(SyncOp::WLockReaders { readers }, m, waits);
     }
 
     fn sync(&self, op: SyncOp, obj: &Lit) -> Instr {
