@@ -452,3 +452,23 @@ fn the_longest_allowed_expressions_parse_and_evaluate() {
         .program;
     assert_eq!(finals(&program, &Model::sc()), vec![vec![0, 256, 256]]);
 }
+
+#[test]
+fn stats_report_memory_within_the_limit_and_time_per_state() {
+    let program = sb(4);
+    let exploration = explore(&program, &Model::tso());
+    let stats = exploration.stats;
+    assert!(stats.memory > 0 && stats.memory <= Limits::DEFAULT_MAX_MEMORY);
+    let expected = stats.elapsed.as_secs_f64() * 1e9 / stats.states as f64;
+    assert!((stats.ns_per_state() - expected).abs() < 1e-6);
+    // A memory limit below what the full search needs truncates it, so the
+    // estimate is what the limit bounds.
+    let limited = Explorer::new(&program, &Model::tso())
+        .limits(Limits::default().max_memory(stats.memory / 2))
+        .run();
+    assert_eq!(
+        limited.completeness,
+        Completeness::Truncated(Limit::Memory(stats.memory / 2))
+    );
+    assert!(limited.stats.memory <= stats.memory / 2);
+}
