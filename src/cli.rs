@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
-use hbsim::explore::Limits;
+use hbsim::explore::{EngineChoice, Limits};
 use hbsim::families::Family;
 use hbsim::model::{self, Model};
 use hbsim::syntax::LoadError;
@@ -125,6 +125,34 @@ pub struct LimitArgs {
     /// same for any number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Which engine explores each test: `graph` builds consistent execution
+    /// graphs (sc, tso and pso without Go synchronisation; loops unrolled),
+    /// `states` visits every machine state; `auto` uses the graph engine
+    /// where it supports the test and model and the test has no loop.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub engine: EngineArg,
+
+    /// Loop iterations the graph engine unrolls; an execution needing more is
+    /// cut, and the result is marked TRUNCATED.
+    #[arg(long, value_name = "N", default_value_t = hbsim::graph::DEFAULT_UNROLL)]
+    pub unroll: u32,
+}
+
+/// `--engine`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Auto,
+    Graph,
+    States,
+}
+
+/// How to explore each test: the engine and its bounds.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub limits: Limits,
+    pub engine: EngineChoice,
+    pub unroll: u32,
 }
 
 impl LimitArgs {
@@ -138,13 +166,24 @@ impl LimitArgs {
         }
     }
 
-    pub fn limits(&self) -> Limits {
-        Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX)).max_memory(
-            usize::try_from(self.max_memory)
-                .ok()
-                .and_then(|mib| mib.checked_mul(1 << 20))
-                .unwrap_or(usize::MAX),
-        )
+    pub fn settings(&self) -> Settings {
+        let limits =
+            Limits::with_max_states(usize::try_from(self.max_states).unwrap_or(usize::MAX))
+                .max_memory(
+                    usize::try_from(self.max_memory)
+                        .ok()
+                        .and_then(|mib| mib.checked_mul(1 << 20))
+                        .unwrap_or(usize::MAX),
+                );
+        Settings {
+            limits,
+            engine: match self.engine {
+                EngineArg::Auto => EngineChoice::Auto,
+                EngineArg::Graph => EngineChoice::Graph,
+                EngineArg::States => EngineChoice::States,
+            },
+            unroll: self.unroll,
+        }
     }
 }
 
@@ -176,7 +215,7 @@ pub struct RunConfig {
     pub format: Format,
     pub graphs: Option<PathBuf>,
     pub deny_races: bool,
-    pub limits: Limits,
+    pub settings: Settings,
 }
 
 /// Why the arguments cannot be used.
@@ -249,9 +288,9 @@ impl RunArgs {
             format: self.format,
             graphs: self.graphs,
             deny_races: self.deny_races,
-            limits: {
+            settings: {
                 self.limits.use_jobs();
-                self.limits.limits()
+                self.limits.settings()
             },
         })
     }

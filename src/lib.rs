@@ -58,6 +58,7 @@
 pub mod check;
 pub mod explore;
 pub mod families;
+pub mod graph;
 pub mod hb;
 pub mod ir;
 pub mod model;

@@ -10,10 +10,11 @@
 //! `../shared` (relative to the crate) is absent, the tests that need it print
 //! why they are skipped and pass.
 
+#[path = "common/corpus.rs"]
+mod corpus;
 #[path = "common/golden.rs"]
 mod golden;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -29,38 +30,9 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/litmus-x86`, or `None` (after saying so) when it is absent.
-fn shared_corpus() -> Option<PathBuf> {
-    let dir = root().join("../shared/litmus-x86");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        // Written to the real stderr, not the captured one, so the skip shows.
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {} not found; the herd7 corpus tests need ../shared/litmus-x86",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// Every `.litmus` file under `dir`, recursively, sorted.
 fn litmus_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus directory is readable") {
-            let path = entry.expect("corpus entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "litmus") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+    corpus::files_under(dir, "litmus")
 }
 
 /// Every shared test parses, converts to RON and back to the same program (and
@@ -71,7 +43,9 @@ fn litmus_files(dir: &Path) -> Vec<PathBuf> {
 /// 275,000 states under tso, a quarter of a second in a release build.
 #[test]
 fn every_shared_test_parses_converts_and_runs_under_sc_and_tso() {
-    let Some(dir) = shared_corpus() else { return };
+    let Some(dir) = corpus::shared_x86_dir() else {
+        return;
+    };
     let files = litmus_files(&dir);
     assert!(files.len() >= 237, "found only {} tests", files.len());
     let mut problems = Vec::new();
@@ -661,7 +635,9 @@ const VERDICTS: &[Verdict] = &[
 
 #[test]
 fn published_verdicts_hold_under_tso_and_sc() {
-    let Some(dir) = shared_corpus() else { return };
+    let Some(dir) = corpus::shared_x86_dir() else {
+        return;
+    };
     let mut problems = Vec::new();
     for verdict in VERDICTS {
         let path = dir.join(verdict.path);
@@ -686,7 +662,9 @@ fn published_verdicts_hold_under_tso_and_sc() {
 /// `sc`, must be in the list.
 #[test]
 fn forall_outcome_lists_hold_under_tso_and_sc() {
-    let Some(dir) = shared_corpus() else { return };
+    let Some(dir) = corpus::shared_x86_dir() else {
+        return;
+    };
     let mut problems = Vec::new();
     let mut checked = 0;
     for path in litmus_files(&dir) {

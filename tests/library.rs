@@ -8,7 +8,7 @@ mod corpus;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use hbsim::explore::{Completeness, Explorer, Limit, Limits, explore};
+use hbsim::explore::{Completeness, EngineChoice, Explorer, Limit, Limits, explore};
 use hbsim::ir::{Observation, ThreadId};
 use hbsim::model::{Model, load_model_file};
 use hbsim::outcome::{Count, Outcome};
@@ -23,6 +23,12 @@ fn sb(n: usize) -> hbsim::ir::Program {
         .build()
         .expect("generated SB builds")
         .program
+}
+
+/// The state-space engine, whose states, interleaving counts and memory these
+/// tests are about (tests/engines.rs covers the graph engine).
+fn states<'a>(program: &'a hbsim::ir::Program, model: &'a Model) -> Explorer<'a> {
+    Explorer::new(program, model).engine(EngineChoice::States)
 }
 
 fn load(src: &str) -> hbsim::ir::Program {
@@ -62,7 +68,8 @@ const SB: &str = r#"Litmus(
 fn sc_execution_counts_are_interleaving_counts() {
     // Two threads of two instructions each interleave in C(4, 2) = 6 ways; of the
     // six, only "both stores first" orders (4 of them) give r0 = r1 = 1.
-    let exploration = explore(&load(SB), &Model::sc());
+    let program = load(SB);
+    let exploration = states(&program, &Model::sc()).run();
     let counts: Vec<_> = exploration
         .outcomes
         .finals()
@@ -114,7 +121,7 @@ fn progress_is_reported_for_long_explorations() {
     let program = sb(6);
     let mut reports = Vec::new();
     let mut record = |p: &hbsim::explore::Progress| reports.push(p.states);
-    let exploration = Explorer::new(&program, &Model::tso())
+    let exploration = states(&program, &Model::tso())
         .on_progress(&mut record)
         .run();
     assert!(
@@ -321,7 +328,7 @@ fn error_columns_count_bytes_like_the_rendered_excerpt() {
 #[test]
 fn memory_limit_truncates() {
     let program = sb(6);
-    let exploration = Explorer::new(&program, &Model::tso())
+    let exploration = states(&program, &Model::tso())
         .limits(Limits::default().max_memory(1 << 20))
         .run();
     assert_eq!(
@@ -456,14 +463,14 @@ fn the_longest_allowed_expressions_parse_and_evaluate() {
 #[test]
 fn stats_report_memory_within_the_limit_and_time_per_state() {
     let program = sb(4);
-    let exploration = explore(&program, &Model::tso());
+    let exploration = states(&program, &Model::tso()).run();
     let stats = exploration.stats;
     assert!(stats.memory > 0 && stats.memory <= Limits::DEFAULT_MAX_MEMORY);
     let expected = stats.elapsed.as_secs_f64() * 1e9 / stats.states as f64;
     assert!((stats.ns_per_state() - expected).abs() < 1e-6);
     // A memory limit below what the full search needs truncates it, so the
     // estimate is what the limit bounds.
-    let limited = Explorer::new(&program, &Model::tso())
+    let limited = states(&program, &Model::tso())
         .limits(Limits::default().max_memory(stats.memory / 2))
         .run();
     assert_eq!(

@@ -54,9 +54,9 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     };
     let interrupted = interrupt_flag();
     args.limits.use_jobs();
-    let limits = args.limits.limits();
+    let settings = args.limits.settings();
     let bars = indicatif::MultiProgress::new();
-    let exploration = explore(&test.program, &model, limits, &interrupted, &bars);
+    let exploration = explore(&test.program, &model, settings, &interrupted, &bars);
     let set = &exploration.outcomes;
     let mut out = BufWriter::new(io::stdout().lock());
     if exploration.completeness != Completeness::Exhaustive {
@@ -73,7 +73,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
             &selector,
             set,
             &mut out,
-            limits,
+            settings,
             &interrupted,
         )?;
         out.flush()?;
@@ -90,6 +90,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
             outcome,
             position,
             executions: info.executions,
+            counts_graphs: exploration.stats.graph.is_some(),
             satisfies: satisfies_condition,
             execution: &execution,
         },
@@ -148,7 +149,7 @@ fn explain_absence(
     selector: &Selector,
     set: &OutcomeSet,
     out: &mut impl Write,
-    limits: hbsim::explore::Limits,
+    settings: crate::cli::Settings,
     interrupted: &std::sync::atomic::AtomicBool,
 ) -> io::Result<ExitCode> {
     let prop = match selector {
@@ -185,7 +186,7 @@ fn explain_absence(
         .into_iter()
         .filter(|m| m.name != model.name)
         .filter(|m| {
-            let exploration = explore(&test.program, m, limits, interrupted, &bars);
+            let exploration = explore(&test.program, m, settings, interrupted, &bars);
             exploration
                 .outcomes
                 .iter()

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use hbsim::explore::{Exploration, Explorer, Limits};
+use hbsim::explore::{Exploration, Explorer};
+
+use crate::cli::Settings;
 use hbsim::ir::Program;
 use hbsim::model::Model;
 
@@ -44,14 +46,16 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
 pub fn explore(
     program: &Program,
     model: &Model,
-    limits: Limits,
+    settings: Settings,
     interrupted: &AtomicBool,
     bars: &indicatif::MultiProgress,
 ) -> Exploration {
     let mut bar = progress::Bar::new(bars, &program.name, &model.name);
     let mut report_progress = |p: &hbsim::explore::Progress| bar.update(p);
     let exploration = Explorer::new(program, model)
-        .limits(limits)
+        .limits(settings.limits)
+        .engine(settings.engine)
+        .unroll(settings.unroll)
         .cancel_on(interrupted)
         .on_progress(&mut report_progress)
         .run();

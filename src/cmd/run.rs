@@ -76,7 +76,7 @@ fn check_file(
     let (test, models) = load(path, &config.models)?;
     let mut reports = Vec::with_capacity(models.len());
     for model in &models {
-        let exploration = explore(&test.program, model, config.limits, interrupted, bars);
+        let exploration = explore(&test.program, model, config.settings, interrupted, bars);
         let stopped = exploration.completeness == Completeness::Interrupted;
         reports.push(
             RunReport::new(&test.program, &test.file_name, model, exploration)

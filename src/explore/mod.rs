@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::graph::{self, GraphStats};
 use crate::ir::Program;
 use crate::model::Model;
 use crate::model::machine::Machine;
@@ -96,6 +97,9 @@ pub enum Limit {
     States(usize),
     /// The memory limit, with its value in bytes.
     Memory(usize),
+    /// The graph engine's loop unrolling bound, with its value: some
+    /// execution needed more loop iterations.
+    Unroll(u32),
 }
 
 /// Whether an exploration saw every reachable state.
@@ -151,6 +155,11 @@ pub struct Stats {
     /// Estimated bytes of the visited states and the state graph (what
     /// [`Limits::max_memory`] bounds).
     pub memory: usize,
+    /// The graph engine's counters (`None` for the state-space engine, whose
+    /// `states` and `transitions` are then machine states and steps; for the
+    /// graph engine they are execution graphs visited and events added, and
+    /// `executions` counts distinct consistent executions).
+    pub graph: Option<GraphStats>,
 }
 
 impl Stats {
@@ -160,11 +169,50 @@ impl Stats {
     }
 }
 
+/// Which engine explores a program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum EngineChoice {
+    /// The graph engine where it supports the program and model and the
+    /// program has no loops; otherwise the state-space engine.
+    #[default]
+    Auto,
+    /// The state-space engine: every machine state (the reference semantics).
+    States,
+    /// The execution-graph engine ([`crate::graph`]), unrolling loops;
+    /// the state-space engine where it does not support the program or model.
+    Graph,
+}
+
+/// The engine that ran an exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Engine {
+    /// The state-space engine.
+    States,
+    /// The execution-graph engine, with its loop unrolling bound.
+    Graph {
+        /// Loop iterations unrolled.
+        unroll: u32,
+    },
+}
+
+/// Which engine ran, and why the choice fell back to the state-space engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EngineUsed {
+    /// The engine asked for.
+    pub requested: EngineChoice,
+    /// The engine.
+    pub engine: Engine,
+    /// Why the graph engine was not used, when the choice allowed it.
+    pub fallback: Option<String>,
+}
+
 /// The result of exploring a program under a model.
 #[derive(Clone, Debug)]
 pub struct Exploration {
     /// The model's name.
     pub model: String,
+    /// Which engine explored it.
+    pub engine: EngineUsed,
     /// Every outcome reached.
     pub outcomes: OutcomeSet,
     /// Every pair of instructions found racing, each with a witness.
@@ -180,6 +228,8 @@ pub struct Explorer<'a> {
     program: &'a Program,
     model: &'a Model,
     limits: Limits,
+    engine: EngineChoice,
+    unroll: u32,
     cancel: Option<&'a AtomicBool>,
     progress: Option<&'a mut dyn FnMut(&Progress)>,
 }
@@ -201,6 +251,8 @@ impl<'a> Explorer<'a> {
             program,
             model,
             limits: Limits::default(),
+            engine: EngineChoice::Auto,
+            unroll: graph::DEFAULT_UNROLL,
             cancel: None,
             progress: None,
         }
@@ -210,6 +262,50 @@ impl<'a> Explorer<'a> {
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Chooses the engine.
+    pub fn engine(mut self, engine: EngineChoice) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// Sets how many iterations of each loop the graph engine unrolls
+    /// (default [`graph::DEFAULT_UNROLL`]).
+    pub fn unroll(mut self, unroll: u32) -> Self {
+        self.unroll = unroll;
+        self
+    }
+
+    /// Which engine [`Explorer::run`] will use, and why not the graph engine
+    /// when the choice allowed it.
+    pub fn engine_used(&self) -> EngineUsed {
+        let graph = EngineUsed {
+            engine: Engine::Graph {
+                unroll: self.unroll,
+            },
+            fallback: None,
+            requested: self.engine,
+        };
+        let states = |why: String| EngineUsed {
+            requested: self.engine,
+            engine: Engine::States,
+            fallback: Some(why),
+        };
+        match self.engine {
+            EngineChoice::States => EngineUsed {
+                requested: self.engine,
+                engine: Engine::States,
+                fallback: None,
+            },
+            choice => match graph::unsupported(self.program, self.model) {
+                Some(why) => states(why),
+                None if choice == EngineChoice::Auto && graph::has_loops(self.program) => {
+                    states("loops".to_string())
+                }
+                None => graph,
+            },
+        }
     }
 
     /// Stops the exploration (as [`Completeness::Interrupted`]) once `flag` is set.
@@ -225,7 +321,51 @@ impl<'a> Explorer<'a> {
     }
 
     /// Runs the exploration.
-    pub fn run(mut self) -> Exploration {
+    pub fn run(self) -> Exploration {
+        let engine = self.engine_used();
+        match engine.engine {
+            Engine::Graph { unroll } => self.run_graph(unroll, engine),
+            Engine::States => self.run_states(engine),
+        }
+    }
+
+    /// Runs the graph engine.
+    fn run_graph(mut self, unroll: u32, engine: EngineUsed) -> Exploration {
+        let started = Instant::now();
+        let found = graph::explore(
+            self.program,
+            self.model,
+            self.limits,
+            unroll,
+            self.cancel,
+            &mut self.progress,
+        );
+        let exhaustive = found.completeness.is_exhaustive();
+        let racy = found
+            .outcomes
+            .iter()
+            .filter_map(|(_, info)| info.racy_executions)
+            .fold(Count::ZERO, |a, b| a + b);
+        Exploration {
+            model: self.model.name.clone(),
+            engine,
+            outcomes: found.outcomes,
+            races: found.races,
+            stats: Stats {
+                states: found.stats.graphs,
+                transitions: found.stats.events,
+                executions: exhaustive.then_some(Count::Finite(found.stats.explored as u128)),
+                racy_executions: exhaustive.then_some(racy),
+                elapsed: started.elapsed(),
+                memory: found.memory,
+                graph: Some(found.stats),
+            },
+            completeness: found.completeness,
+        }
+    }
+
+    /// Runs the state-space engine.
+    fn run_states(mut self, engine: EngineUsed) -> Exploration {
         let started = Instant::now();
         let machine = Machine::new(self.program, self.model);
         let (graph, completeness) =
@@ -296,6 +436,7 @@ impl<'a> Explorer<'a> {
         let races = races::report(&machine, &graph, &toward);
         Exploration {
             model: self.model.name.clone(),
+            engine,
             outcomes,
             races,
             stats: Stats {
@@ -305,6 +446,7 @@ impl<'a> Explorer<'a> {
                 racy_executions: exhaustive.then_some(racy_executions),
                 elapsed: started.elapsed(),
                 memory: graph.memory,
+                graph: None,
             },
             completeness,
         }

@@ -27,6 +27,9 @@ pub struct Explanation<'a> {
     pub position: usize,
     /// How many executions reach it, if counted.
     pub executions: Option<Count>,
+    /// Whether `executions` counts execution graphs (the graph engine)
+    /// rather than interleavings of machine steps.
+    pub counts_graphs: bool,
     /// Whether it satisfies the test's condition.
     pub satisfies: bool,
     /// The witness execution, recorded.
@@ -52,11 +55,17 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
             ""
         }
     )?;
-    let how_many = match x.executions {
-        Some(Count::Finite(1)) => "the only execution reaching it".to_string(),
-        Some(Count::Finite(n)) => format!("one of {n} executions reaching it"),
-        Some(Count::Infinite) => "one of unboundedly many executions reaching it".to_string(),
-        None => "one execution reaching it".to_string(),
+    let how_many = match (x.executions, x.counts_graphs) {
+        (Some(Count::Finite(1)), true) => {
+            "a machine run of the only consistent execution reaching it".to_string()
+        }
+        (Some(Count::Finite(n)), true) => {
+            format!("a machine run of one of {n} consistent executions reaching it")
+        }
+        (Some(Count::Finite(1)), false) => "the only execution reaching it".to_string(),
+        (Some(Count::Finite(n)), false) => format!("one of {n} executions reaching it"),
+        (Some(Count::Infinite), _) => "one of unboundedly many executions reaching it".to_string(),
+        (None, _) => "one execution reaching it".to_string(),
     };
     writeln!(out, "\nExecution ({how_many}):")?;
     writeln!(out, "{}", step_table(x.program, x.model, x.execution))?;

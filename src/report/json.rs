@@ -141,6 +141,7 @@ pub fn run_value(run: &RunReport) -> Value {
             Completeness::Exhaustive => json!("exhaustive"),
             Completeness::Truncated(Limit::States(n)) => json!({ "truncated": { "max_states": n } }),
             Completeness::Truncated(Limit::Memory(bytes)) => json!({ "truncated": { "max_memory": bytes } }),
+            Completeness::Truncated(Limit::Unroll(n)) => json!({ "truncated": { "unroll": n } }),
             Completeness::Interrupted => json!("interrupted"),
         },
         "observables": set.observables().iter().map(|&o| set.name(o)).collect::<Vec<_>>(),
@@ -168,7 +169,9 @@ pub fn run_value(run: &RunReport) -> Value {
             "elapsed_ms": exploration.stats.elapsed.as_secs_f64() * 1e3,
             "ns_per_state": exploration.stats.ns_per_state(),
             "memory_bytes": exploration.stats.memory,
+            "graph": exploration.stats.graph,
         },
+        "engine": exploration.engine,
     })
 }
 

@@ -19,7 +19,7 @@ use std::io::{self, Write};
 
 use super::describe::Names;
 use super::{RunReport, Summary, condition_kind};
-use crate::explore::{Completeness, Limit};
+use crate::explore::{Completeness, Engine, EngineChoice, Exploration, Limit};
 use crate::outcome::{Count, Outcome, OutcomeInfo};
 use crate::verdict::Status;
 
@@ -54,6 +54,10 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
                     "the memory limit of {} MiB (raise --max-memory)",
                     bytes >> 20
                 ),
+                Limit::Unroll(n) => format!(
+                    "the loop unrolling bound of {} (raise --unroll, or use --engine states)",
+                    plural(n as usize, "iteration")
+                ),
             };
             writeln!(
                 out,
@@ -65,6 +69,20 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             "INTERRUPTED: outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
         )?,
     }
+    if let (EngineChoice::Graph, Some(why)) =
+        (exploration.engine.requested, &exploration.engine.fallback)
+    {
+        writeln!(
+            out,
+            "Explored with the state-space engine: the graph engine does not support {why}"
+        )?;
+    }
+    // The graph engine counts execution graphs, the state-space engine
+    // interleavings of machine steps.
+    let noun = match exploration.stats.graph {
+        Some(_) => "execution graph",
+        None => "execution",
+    };
     let is_final = |o: &Outcome| matches!(o, Outcome::Final(_));
     let blocked = |o: &Outcome| matches!(o, Outcome::Blocked(_));
     let stuck = |o: &Outcome| matches!(o, Outcome::NeverTerminates(_));
@@ -87,7 +105,7 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         }
         writeln!(out, "{header} {}", outcomes.len())?;
         for ((outcome, info), satisfies) in outcomes {
-            let mut notes = outcome_notes(info);
+            let mut notes = outcome_notes(info, noun);
             if !info.blocked.is_empty() {
                 notes.push_str(", blocked: ");
                 notes.push_str(&super::blocked_at(program, &info.blocked).join(", "));
@@ -99,24 +117,7 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         }
     }
     super::render_verdict(run, &program.condition.text, out)?;
-    let stats = &exploration.stats;
-    let executions = match stats.executions {
-        Some(Count::Finite(1)) => "1 execution".to_string(),
-        other => format!("{} executions", count_text(other)),
-    };
-    let racy = match stats.racy_executions {
-        Some(Count::Finite(0)) | None => String::new(),
-        Some(n) => format!(" ({n} racy)"),
-    };
-    writeln!(
-        out,
-        "Explored {}, {}, {executions}{racy} in {:.2} ms ({:.0} ns per state, {:.1} MiB)",
-        plural(stats.states, "state"),
-        plural(stats.transitions, "transition"),
-        stats.elapsed.as_secs_f64() * 1e3,
-        stats.ns_per_state(),
-        stats.memory as f64 / f64::from(1 << 20)
-    )?;
+    render_stats(exploration, out)?;
     render_races(run, out)?;
     for check in &run.checks {
         if let Some(o) = &check.observation {
@@ -237,14 +238,50 @@ pub fn render_summary(summary: &Summary, out: &mut impl Write) -> io::Result<()>
     writeln!(out)
 }
 
-/// `6 executions (2 racy), race-free`: how many executions reach an outcome and
-/// whether only racy ones do.
-fn outcome_notes(info: &OutcomeInfo) -> String {
+/// The closing line of a run: what the engine explored, in how long.
+fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()> {
+    let stats = &exploration.stats;
+    let racy = match stats.racy_executions {
+        Some(Count::Finite(0)) | None => String::new(),
+        Some(n) => format!(" ({n} racy)"),
+    };
+    let time = stats.elapsed.as_secs_f64() * 1e3;
+    let memory = stats.memory as f64 / f64::from(1 << 20);
+    match (&stats.graph, exploration.engine.engine) {
+        (Some(graph), Engine::Graph { .. }) => writeln!(
+            out,
+            "Explored {}{racy} with the graph engine ({} blocked, {}; {}, {}) in {time:.2} ms ({:.0} ns per execution, {memory:.1} MiB)",
+            plural(graph.explored, "consistent execution"),
+            graph.blocked,
+            plural(graph.duplicates, "duplicate"),
+            plural(graph.graphs, "graph"),
+            plural(graph.events, "event"),
+            time * 1e6 / graph.explored.max(1) as f64,
+        ),
+        _ => {
+            let executions = match stats.executions {
+                Some(Count::Finite(1)) => "1 execution".to_string(),
+                other => format!("{} executions", count_text(other)),
+            };
+            writeln!(
+                out,
+                "Explored {}, {}, {executions}{racy} in {time:.2} ms ({:.0} ns per state, {memory:.1} MiB)",
+                plural(stats.states, "state"),
+                plural(stats.transitions, "transition"),
+                stats.ns_per_state(),
+            )
+        }
+    }
+}
+
+/// `6 executions (2 racy), race-free`: how many executions (`noun`s) reach an
+/// outcome and whether only racy ones do.
+fn outcome_notes(info: &OutcomeInfo, noun: &str) -> String {
     let executions = match info.executions {
-        Some(Count::Finite(1)) => "1 execution".to_string(),
-        Some(Count::Finite(n)) => format!("{n} executions"),
-        Some(Count::Infinite) => "unboundedly many executions".to_string(),
-        None => "executions not counted".to_string(),
+        Some(Count::Finite(1)) => format!("1 {noun}"),
+        Some(Count::Finite(n)) => format!("{n} {noun}s"),
+        Some(Count::Infinite) => format!("unboundedly many {noun}s"),
+        None => format!("{noun}s not counted"),
     };
     let racy = match (info.race_free, info.racy_executions) {
         (true, Some(Count::Finite(0))) | (true, None) => String::new(),

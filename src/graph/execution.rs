@@ -1,0 +1,342 @@
+//! Execution graphs as the engine builds them: events in the order they were
+//! added, each read pointing at the write it reads from.
+//!
+//! Invariants of an [`Execution`]:
+//! - `events` lists every event after its program-order predecessor and
+//!   after the write it reads from (so every prefix of the list is closed
+//!   under po ∪ rf);
+//! - each thread's events are a program-order prefix of one run of its code,
+//!   and `threads` holds its state after the last of them;
+//! - observer reads (one per variable, reading its final value) come after
+//!   every thread event and are only added once every thread has finished.
+
+use crate::ir::{Access, Instr, Loc, Program, Thread, Val};
+use crate::model::store_buffer::rmw_result;
+
+use super::thread::ThreadState;
+
+/// The thread number of the final observer's reads.
+pub(crate) const OBSERVER: u16 = u16::MAX;
+
+/// Position of an event in [`Execution::events`].
+pub(crate) type Pos = u32;
+
+/// What an event does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    /// A load.
+    Load,
+    /// A store.
+    Store,
+    /// An atomic read-modify-write (one event that reads and, unless a CAS
+    /// fails, writes).
+    Rmw,
+    /// A fence.
+    Fence,
+    /// The final observer reading a variable's last value.
+    Observe,
+}
+
+/// One event of an execution.
+#[derive(Clone, Debug)]
+pub(crate) struct Event {
+    /// The thread, or [`OBSERVER`].
+    pub thread: u16,
+    /// Its index in its thread's program order (for the observer, the variable).
+    pub index: u32,
+    /// The instruction executed (0 for the observer).
+    pub pc: u32,
+    /// What it does.
+    pub kind: Kind,
+    /// The variable accessed (0 for fences).
+    pub loc: u16,
+    /// Whether it is a synchronising access: an atomic load or store, or a
+    /// read-modify-write. These drain the store buffers and are ordered with
+    /// every access of their thread, and they synchronise in happens-before.
+    pub atomic: bool,
+    /// The value read (reads and read-modify-writes).
+    pub read: Val,
+    /// The value written, if it writes.
+    pub written: Option<Val>,
+    /// The write read from; `None` for the initial value (and for events
+    /// that do not read).
+    pub rf: Option<Pos>,
+    /// The thread's state after this event (unused for the observer).
+    pub after: ThreadState,
+}
+
+impl Event {
+    /// Whether the event reads a variable.
+    pub fn reads(&self) -> bool {
+        matches!(self.kind, Kind::Load | Kind::Rmw | Kind::Observe)
+    }
+
+    /// Whether the event writes a variable.
+    pub fn writes(&self) -> bool {
+        self.written.is_some()
+    }
+
+    /// Whether the event accesses a variable (everything but a fence).
+    pub fn accesses(&self) -> bool {
+        self.kind != Kind::Fence
+    }
+}
+
+/// A partial or complete execution graph.
+#[derive(Clone, Debug)]
+pub(crate) struct Execution {
+    /// Events in the order they were added.
+    pub events: Vec<Event>,
+    /// Each thread's state after its last event.
+    pub threads: Vec<ThreadState>,
+}
+
+impl Execution {
+    /// The empty execution: every thread at its first shared access.
+    pub fn new(program: &Program, unroll: u32) -> Execution {
+        Execution {
+            events: Vec::new(),
+            threads: program
+                .threads
+                .iter()
+                .map(|t| ThreadState::initial(t, unroll))
+                .collect(),
+        }
+    }
+
+    /// Positions of the events that write `loc`, in the order added.
+    pub fn writes_to(&self, loc: u16) -> impl Iterator<Item = Pos> + '_ {
+        self.events
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.loc == loc && e.writes())
+            .map(|(p, _)| p as Pos)
+    }
+
+    /// The value a read of `loc` gets from `source` (`None`: the initial value).
+    pub fn value_of(&self, program: &Program, loc: u16, source: Option<Pos>) -> Val {
+        match source {
+            Some(w) => self.events[w as usize]
+                .written
+                .expect("invariant: reads read from writes"),
+            None => program.locs[usize::from(loc)].init,
+        }
+    }
+
+    /// Thread `t`'s next event, executing the shared access at `pc`: a load or
+    /// read-modify-write reading from `source`, or a store or fence (which
+    /// ignore `source`). Returns the event; the thread's state moves past it.
+    pub fn push_access(
+        &mut self,
+        program: &Program,
+        unroll: u32,
+        t: usize,
+        pc: usize,
+        source: Option<Pos>,
+    ) {
+        let thread = &program.threads[t];
+        let before = self.threads[t].clone();
+        let index = self
+            .events
+            .iter()
+            .filter(|e| usize::from(e.thread) == t)
+            .count() as u32;
+        let event = access_event(self, program, thread, &before, pc, source, unroll);
+        let event = Event {
+            thread: t as u16,
+            index,
+            ..event
+        };
+        self.threads[t] = event.after.clone();
+        self.events.push(event);
+    }
+
+    /// Adds the final observer's read of `loc` from `source`.
+    pub fn push_observer(&mut self, program: &Program, loc: u16, source: Option<Pos>) {
+        let read = self.value_of(program, loc, source);
+        self.events.push(Event {
+            thread: OBSERVER,
+            index: u32::from(loc),
+            pc: 0,
+            kind: Kind::Observe,
+            loc,
+            atomic: false,
+            read,
+            written: None,
+            rf: source,
+            after: ThreadState {
+                pc: 0,
+                regs: Default::default(),
+                back_jumps: 0,
+            },
+        });
+    }
+
+    /// Which events are in the po ∪ rf prefix of the event at `pos` (itself
+    /// included), by position.
+    pub fn prefix(&self, pos: Pos) -> Vec<bool> {
+        let mut needed: Vec<Option<u32>> = vec![None; self.threads.len()];
+        let mut inside = vec![false; self.events.len()];
+        let top = &self.events[pos as usize];
+        needed[usize::from(top.thread)] = Some(top.index);
+        for p in (0..=pos as usize).rev() {
+            let e = &self.events[p];
+            if e.thread == OBSERVER || needed[usize::from(e.thread)].is_none_or(|n| e.index > n) {
+                continue;
+            }
+            inside[p] = true;
+            if let Some(w) = e.rf {
+                let w = &self.events[w as usize];
+                let need = &mut needed[usize::from(w.thread)];
+                *need = Some(need.map_or(w.index, |n| n.max(w.index)));
+            }
+        }
+        inside
+    }
+
+    /// The backward revisit of the read at `read` by the write at `write`
+    /// (added after it): the read now reads from the write; every event added
+    /// after the read that is not in the write's po ∪ rf prefix is dropped
+    /// (among them everything after the read in its thread), and the read
+    /// moves to the end, after the write.
+    pub fn revisit(&self, program: &Program, unroll: u32, read: Pos, write: Pos) -> Execution {
+        let prefix = self.prefix(write);
+        let mut map = vec![None; self.events.len()];
+        let mut events = Vec::with_capacity(self.events.len());
+        let keep = (0..self.events.len())
+            .filter(|&p| p < read as usize || (p != read as usize && prefix[p]));
+        for p in keep {
+            map[p] = Some(events.len() as Pos);
+            let mut e = self.events[p].clone();
+            e.rf =
+                e.rf.map(|w| map[w as usize].expect("invariant: sources come first"));
+            events.push(e);
+        }
+        let mut next = Execution {
+            events,
+            threads: Vec::new(),
+        };
+        next.threads = (0..program.threads.len())
+            .map(|t| next.state_after_last(program, t, unroll))
+            .collect();
+        let old = &self.events[read as usize];
+        let t = usize::from(old.thread);
+        let source = map[write as usize].expect("invariant: the write is kept");
+        let thread = &program.threads[t];
+        let before = next.threads[t].clone();
+        let event = access_event(
+            &next,
+            program,
+            thread,
+            &before,
+            old.pc as usize,
+            Some(source),
+            unroll,
+        );
+        next.threads[t] = event.after.clone();
+        next.events.push(Event {
+            thread: old.thread,
+            index: old.index,
+            ..event
+        });
+        next
+    }
+
+    /// Thread `t`'s state after its last event in `events` (its initial state
+    /// when it has none).
+    fn state_after_last(&self, program: &Program, t: usize, unroll: u32) -> ThreadState {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| usize::from(e.thread) == t)
+            .map_or_else(
+                || ThreadState::initial(&program.threads[t], unroll),
+                |e| e.after.clone(),
+            )
+    }
+
+    /// A key equal for two executions exactly when they have the same events
+    /// in the same order with the same reads-from: the exploration from
+    /// an execution depends on nothing else.
+    pub fn order_key(&self) -> Vec<u32> {
+        self.events
+            .iter()
+            .flat_map(|e| [u32::from(e.thread), e.rf.map_or(0, |w| w + 1)])
+            .collect()
+    }
+
+    /// A key equal for two complete executions exactly when they are the same
+    /// execution (the same events with the same reads-from), whatever order
+    /// their events were added in.
+    pub fn execution_key(&self) -> Vec<u64> {
+        let id = |e: &Event| (u64::from(e.thread) << 32) | u64::from(e.index);
+        let mut pairs: Vec<[u64; 2]> = self
+            .events
+            .iter()
+            .filter(|e| e.reads())
+            .map(|e| {
+                [
+                    id(e),
+                    e.rf.map_or(u64::MAX, |w| id(&self.events[w as usize])),
+                ]
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs.into_iter().flatten().collect()
+    }
+}
+
+/// The event executing thread `thread`'s shared access at `pc` from state
+/// `before`, reading from `source` if it reads (its `thread` and `index` are
+/// left for the caller).
+fn access_event(
+    execution: &Execution,
+    program: &Program,
+    thread: &Thread,
+    before: &ThreadState,
+    pc: usize,
+    source: Option<Pos>,
+    unroll: u32,
+) -> Event {
+    let mut after = before.clone();
+    let regs = &before.regs;
+    let (kind, loc, atomic, read, written) = match &thread.code[pc] {
+        Instr::Load { dst, loc, access } => {
+            let v = execution.value_of(program, loc.0, source);
+            after.regs[dst.index()] = v;
+            (Kind::Load, *loc, *access == Access::Atomic, v, None)
+        }
+        Instr::Store { loc, value, access } => {
+            let v = value.eval(regs);
+            (Kind::Store, *loc, *access == Access::Atomic, 0, Some(v))
+        }
+        Instr::Fence => (Kind::Fence, Loc(0), false, 0, None),
+        Instr::Rmw { dst, loc, op } => {
+            let old = execution.value_of(program, loc.0, source);
+            let new = rmw_result(op, old, regs);
+            after.regs[dst.index()] = old;
+            (Kind::Rmw, *loc, true, old, new)
+        }
+        other => unreachable!(
+            "invariant: the graph engine only runs supported instructions, not {other:?}"
+        ),
+    };
+    after.advance(thread, unroll);
+    let rf = if kind == Kind::Load || kind == Kind::Rmw {
+        source
+    } else {
+        None
+    };
+    Event {
+        thread: 0,
+        index: 0,
+        pc: pc as u32,
+        kind,
+        loc: loc.0,
+        atomic,
+        read,
+        written,
+        rf,
+        after,
+    }
+}

@@ -1,0 +1,254 @@
+//! The search over execution graphs (TruSt's exploration, Kokologiannakis,
+//! Marmanis, Gladstein, Vafeiadis, "Truly Stateless, Optimal Dynamic Partial
+//! Order Reduction", POPL 2022, with coherence left lazy).
+//!
+//! A graph grows one event at a time, always in the lowest-numbered thread
+//! that has not finished. A read (or read-modify-write) branches over every
+//! write of its variable already in the graph and the initial value. A write
+//! also *revisits* every earlier read of its variable outside its po ∪ rf
+//! prefix: the read is made to read the new write and the events that could
+//! depend on its old value are dropped ([`Execution::revisit`]). When every
+//! thread has finished, the final observer reads each written variable,
+//! choosing among the writes that can be last. A graph that fails
+//! [`plausible`] is dropped with everything it would grow into (a prefix of
+//! a consistent graph is consistent); a complete graph is kept when
+//! [`Check::solve`] finds a coherence order.
+//!
+//! Instead of TruSt's maximality condition, which makes every revisited
+//! graph come from exactly one graph, a set of the graphs revisits have
+//! produced skips a repeated one, and a set of complete executions counts
+//! any execution reached twice as a duplicate.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rustc_hash::FxHashSet;
+
+use crate::explore::{Completeness, Limit, Limits, Progress};
+use crate::ir::{Instr, LocKind, Program};
+
+use super::axioms::{Axioms, Check, plausible};
+use super::execution::{Execution, Kind, Pos};
+use super::thread::Status;
+
+/// How often (in graphs) the search checks cancellation and reports progress.
+const POLL_EVERY: usize = 1024;
+
+/// What the search did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GraphStats {
+    /// Distinct consistent complete executions found.
+    pub explored: usize,
+    /// Graphs dropped as inconsistent (partial or complete).
+    pub blocked: usize,
+    /// Complete executions reached again after the first time.
+    pub duplicates: usize,
+    /// Executions abandoned because a thread exceeded the loop unrolling bound.
+    pub cut: usize,
+    /// Graphs visited (partial and complete).
+    pub graphs: usize,
+    /// Events added (forward steps and revisits).
+    pub events: usize,
+}
+
+/// A search over the execution graphs of one program under one model.
+pub(crate) struct Search<'a> {
+    program: &'a Program,
+    axioms: Axioms,
+    unroll: u32,
+    revisited: FxHashSet<Vec<u32>>,
+    complete: FxHashSet<Vec<u64>>,
+    /// Estimated bytes held by the two sets.
+    pub memory: usize,
+    /// Counters.
+    pub stats: GraphStats,
+}
+
+impl<'a> Search<'a> {
+    /// A search with nothing explored yet.
+    pub fn new(program: &'a Program, axioms: Axioms, unroll: u32) -> Search<'a> {
+        Search {
+            program,
+            axioms,
+            unroll,
+            revisited: FxHashSet::default(),
+            complete: FxHashSet::default(),
+            memory: 0,
+            stats: GraphStats::default(),
+        }
+    }
+
+    /// Explores every execution, calling `found` once for each distinct
+    /// consistent complete one, with its solved coherence.
+    pub fn run(
+        &mut self,
+        limits: Limits,
+        cancel: Option<&AtomicBool>,
+        progress: &mut Option<&mut dyn FnMut(&Progress)>,
+        found: &mut dyn FnMut(&Execution, &Check<'_>),
+    ) -> Completeness {
+        let started = Instant::now();
+        let mut stack = vec![Execution::new(self.program, self.unroll)];
+        while let Some(graph) = stack.pop() {
+            if self.stats.graphs.is_multiple_of(POLL_EVERY) {
+                if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return Completeness::Interrupted;
+                }
+                if let Some(report) = progress.as_mut() {
+                    report(&Progress {
+                        states: self.stats.graphs,
+                        transitions: self.stats.events,
+                        pending: stack.len(),
+                        depth: graph.events.len(),
+                        elapsed: started.elapsed(),
+                    });
+                }
+            }
+            if self.stats.graphs >= limits.max_states {
+                return Completeness::Truncated(Limit::States(limits.max_states));
+            }
+            if self.memory > limits.max_memory {
+                return Completeness::Truncated(Limit::Memory(limits.max_memory));
+            }
+            self.stats.graphs += 1;
+            let next = graph
+                .threads
+                .iter()
+                .zip(&self.program.threads)
+                .enumerate()
+                .find_map(
+                    |(t, (state, thread))| match state.status(thread, self.unroll) {
+                        Status::Done => None,
+                        Status::Ready(pc) => Some(Some((t, pc))),
+                        Status::Cut => Some(None),
+                    },
+                );
+            match next {
+                Some(Some((t, pc))) => self.extend(graph, t, pc, &mut stack),
+                Some(None) => self.stats.cut += 1,
+                None => {
+                    let locs: Vec<u16> = (0..self.program.locs.len() as u16)
+                        .filter(|&l| {
+                            self.program.locs[usize::from(l)].kind == LocKind::Variable
+                                && graph.writes_to(l).next().is_some()
+                        })
+                        .collect();
+                    self.observe(graph, &locs, found);
+                }
+            }
+        }
+        Completeness::Exhaustive
+    }
+
+    /// Adds thread `t`'s access at `pc` to `graph`, each way it can go.
+    fn extend(&mut self, graph: Execution, t: usize, pc: usize, stack: &mut Vec<Execution>) {
+        match &self.program.threads[t].code[pc] {
+            Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => {
+                let sources: Vec<Option<Pos>> = std::iter::once(None)
+                    .chain(graph.writes_to(loc.0).map(Some))
+                    .collect();
+                // Pushed last first, so the initial value is explored first.
+                for &source in sources.iter().rev() {
+                    let mut next = graph.clone();
+                    next.push_access(self.program, self.unroll, t, pc, source);
+                    self.add(next, stack);
+                }
+            }
+            _ => {
+                let mut next = graph;
+                next.push_access(self.program, self.unroll, t, pc, None);
+                self.add(next, stack);
+            }
+        }
+    }
+
+    /// Keeps `graph`, whose last event is new, if it may be consistent, with
+    /// the revisits its last event makes if it writes. The revisits come
+    /// first: a read-modify-write reading a write that another one already
+    /// read breaks atomicity, but revisiting the other one (which then reads
+    /// it) repairs that.
+    fn add(&mut self, graph: Execution, stack: &mut Vec<Execution>) {
+        self.stats.events += 1;
+        let last = (graph.events.len() - 1) as Pos;
+        if graph.events[last as usize].writes() {
+            self.revisits(&graph, last, stack);
+        }
+        if plausible(self.axioms, &graph) {
+            stack.push(graph);
+        } else {
+            self.stats.blocked += 1;
+        }
+    }
+
+    /// Pushes every backward revisit the write at `write` makes.
+    fn revisits(&mut self, graph: &Execution, write: Pos, stack: &mut Vec<Execution>) {
+        let prefix = graph.prefix(write);
+        let loc = graph.events[write as usize].loc;
+        for read in 0..write {
+            let e = &graph.events[read as usize];
+            if !e.reads() || e.kind == Kind::Observe || e.loc != loc || prefix[read as usize] {
+                continue;
+            }
+            let next = graph.revisit(self.program, self.unroll, read, write);
+            let key = next.order_key();
+            let bytes = key.len() * 4 + 48;
+            if !self.revisited.insert(key) {
+                continue;
+            }
+            self.memory += bytes;
+            self.add(next, stack);
+        }
+    }
+
+    /// Adds the final observer's reads of `locs` to `graph`, each way they
+    /// can go, and hands every consistent result to `found`.
+    fn observe(
+        &mut self,
+        graph: Execution,
+        locs: &[u16],
+        found: &mut dyn FnMut(&Execution, &Check<'_>),
+    ) {
+        let Some((&loc, rest)) = locs.split_first() else {
+            self.complete(graph, found);
+            return;
+        };
+        // Only a thread's last write to the variable can be the final one.
+        let candidates: Vec<Pos> = graph
+            .writes_to(loc)
+            .filter(|&w| {
+                let e = &graph.events[w as usize];
+                !graph.events.iter().any(|x| {
+                    x.thread == e.thread && x.index > e.index && x.loc == loc && x.writes()
+                })
+            })
+            .collect();
+        for w in candidates {
+            let mut next = graph.clone();
+            next.push_observer(self.program, loc, Some(w));
+            self.stats.events += 1;
+            if plausible(self.axioms, &next) {
+                self.observe(next, rest, found);
+            } else {
+                self.stats.blocked += 1;
+            }
+        }
+    }
+
+    /// Hands a complete `graph` to `found` if it is consistent and new.
+    fn complete(&mut self, graph: Execution, found: &mut dyn FnMut(&Execution, &Check<'_>)) {
+        let key = graph.execution_key();
+        let bytes = key.len() * 8 + 48;
+        if !self.complete.insert(key) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        self.memory += bytes;
+        match Check::new(self.axioms, &graph).and_then(Check::solve) {
+            Some(check) => {
+                self.stats.explored += 1;
+                found(&graph, &check);
+            }
+            None => self.stats.blocked += 1,
+        }
+    }
+}

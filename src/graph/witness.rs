@@ -1,0 +1,129 @@
+//! From a consistent execution graph to what reports show: a machine trace
+//! that performs it (the witness every outcome and race carries), and its
+//! data races.
+//!
+//! The trace follows a linear extension of the model's global order
+//! ([`Check::schedule`]): each load, fence, read-modify-write and atomic
+//! access runs at its place in it, each plain store reaches memory (commits)
+//! at its place, and a thread runs the plain stores before a load as late as
+//! that load needs them, so they wait in its buffer. This is the usual proof
+//! that axiomatic and operational x86-TSO coincide (Owens, Sarkar, Sewell,
+//! TPHOLs 2009); tests replay every witness on the machine.
+
+use crate::ir::{Loc, ThreadId};
+use crate::trace::{Step, Trace};
+
+use super::axioms::{Axioms, Check};
+use super::bits::BitMatrix;
+use super::execution::{Execution, Kind, OBSERVER, Pos};
+
+/// A witness: the trace, and for each event the index of the step that
+/// ran it (`usize::MAX` for the observer's reads).
+pub(crate) struct Witness {
+    /// The machine steps.
+    pub trace: Trace,
+    /// The step running each event, by position.
+    pub step_of: Vec<usize>,
+}
+
+/// The machine trace performing `execution` as `check` orders it.
+pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Check<'_>) -> Witness {
+    let events = &execution.events;
+    let order = linear_extension(check.schedule(), execution);
+    let mut po: Vec<Vec<Pos>> = vec![Vec::new(); execution.threads.len()];
+    for (p, e) in events.iter().enumerate() {
+        if e.thread != OBSERVER {
+            po[usize::from(e.thread)].push(p as Pos);
+        }
+    }
+    let mut ran = vec![0usize; po.len()];
+    let mut steps = Vec::new();
+    let mut step_of = vec![usize::MAX; events.len()];
+    for p in order {
+        let e = &events[p];
+        let t = usize::from(e.thread);
+        while ran[t] <= e.index as usize {
+            let q = po[t][ran[t]] as usize;
+            step_of[q] = steps.len();
+            steps.push(Step::Run(ThreadId(e.thread)));
+            ran[t] += 1;
+        }
+        if e.kind == Kind::Store && !e.atomic && axioms != Axioms::Sc {
+            let buffer = (axioms == Axioms::Pso).then_some(Loc(e.loc));
+            steps.push(Step::Commit(ThreadId(e.thread), buffer));
+        }
+    }
+    Witness {
+        trace: Trace { steps },
+        step_of,
+    }
+}
+
+/// The thread events in an order extending `order` (transitively closed),
+/// earliest added first among those free to go.
+fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
+    let n = execution.events.len();
+    let mut placed = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    for (p, e) in execution.events.iter().enumerate() {
+        if e.thread == OBSERVER {
+            placed[p] = true;
+        }
+    }
+    while let Some(p) =
+        (0..n).find(|&p| !placed[p] && (0..n).all(|q| placed[q] || !order.get(q, p)))
+    {
+        placed[p] = true;
+        out.push(p);
+    }
+    debug_assert!(placed.iter().all(|&b| b), "invariant: the order is acyclic");
+    out
+}
+
+/// Every pair of events that race: accesses of one variable by different
+/// threads, at least one a write and at least one plain, that happens-before
+/// (program order and atomic writes synchronised before the atomic reads
+/// reading them; docs/happens-before.md) does not order.
+pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
+    let events = &execution.events;
+    let n = events.len();
+    let mut hb = BitMatrix::new(n);
+    let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
+    for (p, e) in events.iter().enumerate() {
+        if e.thread == OBSERVER {
+            continue;
+        }
+        if let Some(q) = last[usize::from(e.thread)].replace(p) {
+            hb.set(q, p);
+        }
+        if let Some(w) = e.rf
+            && e.atomic
+            && events[w as usize].atomic
+        {
+            hb.set(w as usize, p);
+        }
+    }
+    hb.close();
+    let mut pairs = Vec::new();
+    for p in 0..n {
+        let a = &events[p];
+        if a.thread == OBSERVER || !a.accesses() {
+            continue;
+        }
+        for (q, b) in events.iter().enumerate().skip(p + 1) {
+            if b.thread == OBSERVER
+                || !b.accesses()
+                || b.thread == a.thread
+                || b.loc != a.loc
+                || !(a.writes() || b.writes())
+                || (a.atomic && b.atomic)
+                || hb.get(p, q)
+                || hb.get(q, p)
+            {
+                continue;
+            }
+            pairs.push((p as Pos, q as Pos));
+        }
+    }
+    pairs
+}
