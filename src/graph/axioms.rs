@@ -18,13 +18,18 @@
 //! write it reads and itself in `co`. The final observer's reads come after
 //! every event, so each reads its variable's last write in `co`.
 //!
-//! The check derives the `co` edges every consistent order must have (a
+//! [`Consistency`] derives the `co` edges every consistent order must have (a
 //! write that reaches another in some relation is before it; a write that
 //! reaches a read of another write is before that write; atomicity), adding
 //! `co` and `fr` edges to transitively closed relations, until nothing
-//! changes or a cycle appears. [`Check::solve`] then decides the pairs left
-//! open by trying both orders; the partial check ([`plausible`]) stops after
-//! the derivation, which is enough to prune most inconsistent prefixes.
+//! changes or a cycle appears. Edges derived for a graph hold in every graph
+//! that extends it, so the search keeps the derivation with each graph and
+//! extends it by each new event ([`Consistency::extend`]). A graph whose
+//! derivation finds a cycle is inconsistent, and so is everything it grows
+//! into; [`Consistency::solve`] decides the pairs a complete graph leaves open
+//! by trying both orders.
+
+use smallvec::SmallVec;
 
 use crate::model::{BufferShape, Forwarding, Model};
 
@@ -71,145 +76,156 @@ impl Axioms {
     }
 }
 
-/// Whether `execution` may be a prefix of a consistent execution: the
-/// derivation of forced coherence edges finds no cycle.
-pub(crate) fn plausible(axioms: Axioms, execution: &Execution) -> bool {
-    Check::new(axioms, execution).is_some_and(|mut c| c.saturate())
-}
-
-/// A consistency check in progress: the model's relations, transitively
-/// closed, with the coherence edges decided so far (and their `fr` edges).
+/// The derived relations of one execution graph: the model's relations,
+/// transitively closed, with the coherence edges decided so far (and their
+/// `fr` edges). Positions are those of [`Execution::events`].
 #[derive(Clone, Debug)]
-pub(crate) struct Check<'g> {
+pub(crate) struct Consistency {
     axioms: Axioms,
-    execution: &'g Execution,
     /// `sc`: `po ∪ rf ∪ co ∪ fr`; `tso`, `pso`: uniproc, then the global order.
     relations: Vec<BitMatrix>,
     /// The coherence edges decided so far.
     co: BitMatrix,
-    /// Each variable's writes, by position.
+    /// Each variable's writes.
     writes: Vec<Vec<Pos>>,
-    /// The reads of each event (as a write), by position.
-    readers: Vec<Vec<Pos>>,
+    /// Row `w`: the reads of event `w` (as a write).
+    readers: BitMatrix,
 }
 
-impl<'g> Check<'g> {
-    /// The relations of `execution` without coherence; `None` if they already
-    /// have a cycle, or a read-modify-write of an initial value cannot be first.
-    pub fn new(axioms: Axioms, execution: &'g Execution) -> Option<Check<'g>> {
-        let events = &execution.events;
-        let n = events.len();
+impl Consistency {
+    /// The derivation for `execution`, built event by event; `None` if it is
+    /// inconsistent.
+    pub fn of(axioms: Axioms, execution: &Execution) -> Option<Consistency> {
         let count = if axioms == Axioms::Sc { 1 } else { 2 };
-        let mut relations = vec![BitMatrix::new(n); count];
-        let locs = events
-            .iter()
-            .map(|e| usize::from(e.loc) + 1)
-            .max()
-            .unwrap_or(0);
-        let mut writes = vec![Vec::new(); locs];
-        let mut readers = vec![Vec::new(); n];
-        let mut by_thread: Vec<Vec<usize>> = vec![Vec::new(); execution.threads.len()];
-        let mut observers = Vec::new();
-        for (p, e) in events.iter().enumerate() {
-            if e.thread == OBSERVER {
-                observers.push(p);
-            } else {
-                by_thread[usize::from(e.thread)].push(p);
-            }
-            if e.writes() {
-                writes[usize::from(e.loc)].push(p as Pos);
-            }
-            if let Some(w) = e.rf {
-                readers[w as usize].push(p as Pos);
-            }
-        }
-        for list in &by_thread {
-            for (i, &a) in list.iter().enumerate() {
-                for &b in &list[i + 1..] {
-                    let (ea, eb) = (&events[a], &events[b]);
-                    match axioms {
-                        Axioms::Sc => relations[0].set(a, b),
-                        _ => {
-                            if ea.accesses() && eb.accesses() && ea.loc == eb.loc {
-                                relations[0].set(a, b);
-                            }
-                            if axioms.preserved(ea, eb) {
-                                relations[1].set(a, b);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for (p, e) in events.iter().enumerate() {
-            if let Some(w) = e.rf {
-                let w = w as usize;
-                relations[0].set(w, p);
-                if count == 2 && events[w].thread != e.thread {
-                    relations[1].set(w, p);
-                }
-            }
-            if e.thread != OBSERVER {
-                for &o in &observers {
-                    for r in &mut relations {
-                        r.set(p, o);
-                    }
-                }
-            }
-            // A read of the initial value is before every write of its variable.
-            if e.reads() && e.rf.is_none() {
-                for &w in &writes[usize::from(e.loc)] {
-                    if w as usize != p {
-                        for r in &mut relations {
-                            r.set(p, w as usize);
-                        }
-                    }
-                }
-            }
-        }
-        for r in &mut relations {
-            r.close();
-            if r.has_loop() {
+        let mut c = Consistency {
+            axioms,
+            relations: vec![BitMatrix::new(0); count],
+            co: BitMatrix::new(0),
+            writes: Vec::new(),
+            readers: BitMatrix::new(0),
+        };
+        for p in 0..execution.events.len() {
+            if !c.add(execution, p) {
                 return None;
             }
         }
-        let mut check = Check {
-            axioms,
-            execution,
-            relations,
-            co: BitMatrix::new(n),
-            writes,
-            readers,
+        c.saturate(execution).then_some(c)
+    }
+
+    /// Extends the derivation by the last event of `execution` (whose other
+    /// events it already covers); false if the execution is inconsistent.
+    pub fn extend(&mut self, execution: &Execution) -> bool {
+        let p = execution.events.len() - 1;
+        debug_assert_eq!(self.co.len(), p, "invariant: one new event");
+        self.add(execution, p) && self.saturate(execution)
+    }
+
+    /// Adds event `p` (every earlier one added) with its edges, and what
+    /// the coherence decided so far implies for it.
+    fn add(&mut self, execution: &Execution, p: usize) -> bool {
+        let events = &execution.events;
+        let e = &events[p];
+        for r in &mut self.relations {
+            r.grow();
+        }
+        self.co.grow();
+        self.readers.grow();
+        let loc = usize::from(e.loc);
+        if self.writes.len() <= loc {
+            self.writes.resize(loc + 1, Vec::new());
+        }
+        // Edges out of p: a read is before the writes coherence-later than
+        // the one it reads (all of them, for the initial value).
+        let mut out: SmallVec<[usize; 8]> = SmallVec::new();
+        if e.reads() {
+            match e.rf {
+                None => out.extend(self.writes[loc].iter().map(|&w| w as usize)),
+                Some(w) => out.extend(self.co.ones(w as usize)),
+            }
+        }
+        // Edges into p, per relation.
+        let mut preds: SmallVec<[SmallVec<[u64; 4]>; 2]> =
+            self.relations.iter().map(|r| r.empty_row()).collect();
+        let mut link = |mask: usize, q: usize| {
+            for (i, row) in preds.iter_mut().enumerate() {
+                if mask >> i & 1 == 1 {
+                    row[q / 64] |= 1 << (q % 64);
+                }
+            }
         };
-        // A read-modify-write of the initial value is its variable's first write.
-        for (u, e) in events.iter().enumerate() {
-            if e.kind == Kind::Rmw && e.writes() && e.rf.is_none() {
-                for w in check.writes[usize::from(e.loc)].clone() {
-                    if w as usize != u && !check.order(u as Pos, w) {
-                        return None;
+        let all = (1 << self.relations.len()) - 1;
+        for (q, x) in events[..p].iter().enumerate() {
+            if e.thread == OBSERVER {
+                if x.thread != OBSERVER {
+                    link(all, q);
+                }
+                continue;
+            }
+            if x.thread == e.thread {
+                let mask = match self.axioms {
+                    Axioms::Sc => 1,
+                    _ => {
+                        usize::from(x.accesses() && e.accesses() && x.loc == e.loc)
+                            | usize::from(self.axioms.preserved(x, e)) << 1
                     }
+                };
+                link(mask, q);
+            }
+            // A read of the initial value is before every write.
+            if e.writes() && x.reads() && x.rf.is_none() && x.loc == e.loc {
+                link(all, q);
+            }
+        }
+        if let Some(w) = e.rf {
+            let w = w as usize;
+            let external = events[w].thread != e.thread;
+            link(if external { all } else { 1 }, w);
+            self.readers.set(w, p);
+        }
+        for (r, preds) in self.relations.iter_mut().zip(&preds) {
+            for &t in &out {
+                r.add_closed(p, t);
+            }
+            r.attach(p, preds);
+            if r.get(p, p) {
+                return false;
+            }
+        }
+        if e.writes() {
+            self.writes[loc].push(p as Pos);
+        }
+        // Atomicity: a read-modify-write of the initial value is the first
+        // write; one of a write is before every write coherence-later.
+        if e.kind == Kind::Rmw && e.writes() {
+            let later: Vec<Pos> = match e.rf {
+                None => self.writes[loc].clone(),
+                Some(w) => (0..p as Pos)
+                    .filter(|&b| self.co.get(w as usize, b as usize))
+                    .collect(),
+            };
+            for b in later {
+                if b as usize != p && !self.order(execution, p as Pos, b) {
+                    return false;
                 }
             }
         }
-        Some(check)
+        true
     }
 
     /// Whether putting `a` before `b` in `co` would close a cycle: `b`
     /// already reaches `a`, or a read of `a` (which would be before `b`).
     fn blocked(&self, a: Pos, b: Pos) -> bool {
         let (a, b) = (a as usize, b as usize);
-        self.relations.iter().any(|r| {
-            r.get(b, a)
-                || self.readers[a]
-                    .iter()
-                    .any(|&x| x as usize != b && r.get(b, x as usize))
-        })
+        let readers = self.readers.row(a);
+        self.relations
+            .iter()
+            .any(|r| r.get(b, a) || r.meets_except(b, readers, b))
     }
 
     /// Decides `a` before `b` in `co`, with what atomicity implies; false on
-    /// a contradiction (the check is then spoiled).
-    fn order(&mut self, a: Pos, b: Pos) -> bool {
-        let events = &self.execution.events;
+    /// a contradiction (the derivation is then spoiled).
+    fn order(&mut self, execution: &Execution, a: Pos, b: Pos) -> bool {
+        let events = &execution.events;
         let mut todo = vec![(a, b)];
         while let Some((a, b)) = todo.pop() {
             let (ua, ub) = (a as usize, b as usize);
@@ -220,11 +236,12 @@ impl<'g> Check<'g> {
                 return false;
             }
             self.co.set(ua, ub);
+            let readers: SmallVec<[usize; 8]> = self.readers.ones(ua).collect();
             for r in &mut self.relations {
                 r.add_closed(ua, ub);
-                for &x in &self.readers[ua] {
-                    if x != b {
-                        r.add_closed(x as usize, ub);
+                for &x in &readers {
+                    if x != ub {
+                        r.add_closed(x, ub);
                     }
                 }
             }
@@ -237,10 +254,10 @@ impl<'g> Check<'g> {
                     None => return false,
                 }
             }
-            for &u in &self.readers[ua] {
-                let eu = &events[u as usize];
-                if eu.kind == Kind::Rmw && eu.writes() && u != b {
-                    todo.push((u, b));
+            for u in readers {
+                let eu = &events[u];
+                if eu.kind == Kind::Rmw && eu.writes() && u != ub {
+                    todo.push((u as Pos, b));
                 }
             }
         }
@@ -248,7 +265,7 @@ impl<'g> Check<'g> {
     }
 
     /// Derives every forced coherence edge; false on a contradiction.
-    fn saturate(&mut self) -> bool {
+    fn saturate(&mut self, execution: &Execution) -> bool {
         loop {
             let mut changed = false;
             for loc in 0..self.writes.len() {
@@ -265,7 +282,7 @@ impl<'g> Check<'g> {
                             (true, false) => (b, a),
                             (false, false) => continue,
                         };
-                        if !self.order(forced.0, forced.1) {
+                        if !self.order(execution, forced.0, forced.1) {
                             return false;
                         }
                         changed = true;
@@ -294,22 +311,24 @@ impl<'g> Check<'g> {
         })
     }
 
-    /// A complete coherence order making the execution consistent, if there
-    /// is one: the check with every pair decided.
-    pub fn solve(mut self) -> Option<Check<'g>> {
-        if !self.saturate() {
-            return None;
-        }
+    /// A complete coherence order making `execution` consistent, if there
+    /// is one: the derivation with every pair decided.
+    pub fn solve(mut self, execution: &Execution) -> Option<Consistency> {
         let Some((a, b)) = self.open_pair() else {
             return Some(self);
         };
         let mut first = self.clone();
-        if first.order(a, b)
-            && let Some(done) = first.solve()
+        if first.order(execution, a, b)
+            && first.saturate(execution)
+            && let Some(done) = first.solve(execution)
         {
             return Some(done);
         }
-        if self.order(b, a) { self.solve() } else { None }
+        if self.order(execution, b, a) && self.saturate(execution) {
+            self.solve(execution)
+        } else {
+            None
+        }
     }
 
     /// A relation, transitively closed, every linear extension of which is

@@ -1,6 +1,8 @@
 //! A square bit matrix: a relation over the events of one execution, as rows
 //! of bits, for transitive closures and reachability at word speed.
 
+use smallvec::SmallVec;
+
 /// An `n` × `n` relation; row `i` holds the events `i` is related to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BitMatrix {
@@ -18,6 +20,28 @@ impl BitMatrix {
             words,
             data: vec![0; n * words],
         }
+    }
+
+    /// The number of events related.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// The same relation over one more event, related to nothing.
+    pub fn grow(&mut self) {
+        let n = self.n + 1;
+        let words = n.div_ceil(64).max(1);
+        if words == self.words {
+            self.data.resize(n * words, 0);
+        } else {
+            let mut data = vec![0; n * words];
+            for i in 0..self.n {
+                data[i * words..i * words + self.words].copy_from_slice(self.row(i));
+            }
+            self.data = data;
+            self.words = words;
+        }
+        self.n = n;
     }
 
     /// Whether `i` is related to `j`.
@@ -69,21 +93,57 @@ impl BitMatrix {
         if self.get(i, j) {
             return;
         }
-        self.set(i, j);
+        let mut target: SmallVec<[u64; 4]> = SmallVec::from_slice(self.row(j));
+        target[j / 64] |= 1 << (j % 64);
+        self.join_into(&target, |m, p| p == i || m.get(p, i));
+    }
+
+    /// Makes every event that is in `preds` or reaches one of them also
+    /// reach `p` and everything `p` reaches, keeping a closed relation closed
+    /// when `preds` are the direct predecessors of `p`.
+    pub fn attach(&mut self, p: usize, preds: &[u64]) {
+        let mut target: SmallVec<[u64; 4]> = SmallVec::from_slice(self.row(p));
+        target[p / 64] |= 1 << (p % 64);
+        self.join_into(&target, |m, q| {
+            preds[q / 64] >> (q % 64) & 1 == 1
+                || m.row(q).iter().zip(preds).any(|(a, b)| a & b != 0)
+        });
+    }
+
+    /// Row q |= `target` for every q that `selected` picks (judged before
+    /// any row changes).
+    fn join_into(&mut self, target: &[u64], selected: impl Fn(&BitMatrix, usize) -> bool) {
         let w = self.words;
-        let target: Vec<u64> = self.row(j).to_vec();
-        for p in 0..self.n {
-            if p == i || self.get(p, i) {
-                self.set(p, j);
-                for (x, y) in self.data[p * w..p * w + w].iter_mut().zip(&target) {
-                    *x |= *y;
-                }
+        let picked: SmallVec<[usize; 64]> = (0..self.n).filter(|&q| selected(self, q)).collect();
+        for q in picked {
+            for (x, y) in self.data[q * w..q * w + w].iter_mut().zip(target) {
+                *x |= *y;
             }
         }
     }
 
-    /// Whether some event is related to itself (a cycle, once closed).
-    pub fn has_loop(&self) -> bool {
-        (0..self.n).any(|i| self.get(i, i))
+    /// Whether row `i` shares an event other than `except` with `bits`.
+    pub fn meets_except(&self, i: usize, bits: &[u64], except: usize) -> bool {
+        self.row(i).iter().zip(bits).enumerate().any(|(k, (a, b))| {
+            let mut both = a & b;
+            if k == except / 64 {
+                both &= !(1 << (except % 64));
+            }
+            both != 0
+        })
+    }
+
+    /// The events row `i` relates to, in order.
+    pub fn ones(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.row(i).iter().enumerate().flat_map(|(k, &word)| {
+            (0..64)
+                .filter(move |b| word >> b & 1 == 1)
+                .map(move |b| k * 64 + b)
+        })
+    }
+
+    /// A row's worth of zero words.
+    pub fn empty_row(&self) -> SmallVec<[u64; 4]> {
+        SmallVec::from_elem(0, self.words)
     }
 }

@@ -61,8 +61,6 @@ pub(crate) struct Event {
     /// The write read from; `None` for the initial value (and for events
     /// that do not read).
     pub rf: Option<Pos>,
-    /// The thread's state after this event (unused for the observer).
-    pub after: ThreadState,
 }
 
 impl Event {
@@ -123,9 +121,9 @@ impl Execution {
         }
     }
 
-    /// Thread `t`'s next event, executing the shared access at `pc`: a load or
-    /// read-modify-write reading from `source`, or a store or fence (which
-    /// ignore `source`). Returns the event; the thread's state moves past it.
+    /// Adds thread `t`'s next event, executing its shared access at `pc`: a
+    /// load or read-modify-write reading from `source`, or a store or fence
+    /// (which ignore `source`). The thread's state moves past it.
     pub fn push_access(
         &mut self,
         program: &Program,
@@ -135,19 +133,14 @@ impl Execution {
         source: Option<Pos>,
     ) {
         let thread = &program.threads[t];
-        let before = self.threads[t].clone();
-        let index = self
-            .events
-            .iter()
-            .filter(|e| usize::from(e.thread) == t)
-            .count() as u32;
-        let event = access_event(self, program, thread, &before, pc, source, unroll);
-        let event = Event {
-            thread: t as u16,
-            index,
-            ..event
+        let loc = match &thread.code[pc] {
+            Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => Some(loc.0),
+            _ => None,
         };
-        self.threads[t] = event.after.clone();
+        let read = loc.map(|l| self.value_of(program, l, source));
+        let mut event = perform(thread, &mut self.threads[t], pc, read, unroll);
+        event.thread = t as u16;
+        event.rf = source.filter(|_| event.reads());
         self.events.push(event);
     }
 
@@ -164,11 +157,6 @@ impl Execution {
             read,
             written: None,
             rf: source,
-            after: ThreadState {
-                pc: 0,
-                regs: Default::default(),
-                back_jumps: 0,
-            },
         });
     }
 
@@ -202,57 +190,45 @@ impl Execution {
     pub fn revisit(&self, program: &Program, unroll: u32, read: Pos, write: Pos) -> Execution {
         let prefix = self.prefix(write);
         let mut map = vec![None; self.events.len()];
-        let mut events = Vec::with_capacity(self.events.len());
+        let mut next = Execution {
+            events: Vec::with_capacity(self.events.len()),
+            threads: program
+                .threads
+                .iter()
+                .map(|t| ThreadState::initial(t, unroll))
+                .collect(),
+        };
         let keep = (0..self.events.len())
             .filter(|&p| p < read as usize || (p != read as usize && prefix[p]));
         for p in keep {
-            map[p] = Some(events.len() as Pos);
-            let mut e = self.events[p].clone();
-            e.rf =
-                e.rf.map(|w| map[w as usize].expect("invariant: sources come first"));
-            events.push(e);
+            map[p] = Some(next.events.len() as Pos);
+            let old = &self.events[p];
+            let t = usize::from(old.thread);
+            // Replaying the thread's kept events rebuilds its state.
+            let read = old.reads().then_some(old.read);
+            let mut e = perform(
+                &program.threads[t],
+                &mut next.threads[t],
+                old.pc as usize,
+                read,
+                unroll,
+            );
+            e.thread = old.thread;
+            e.rf = old
+                .rf
+                .map(|w| map[w as usize].expect("invariant: sources come first"));
+            next.events.push(e);
         }
-        let mut next = Execution {
-            events,
-            threads: Vec::new(),
-        };
-        next.threads = (0..program.threads.len())
-            .map(|t| next.state_after_last(program, t, unroll))
-            .collect();
         let old = &self.events[read as usize];
-        let t = usize::from(old.thread);
         let source = map[write as usize].expect("invariant: the write is kept");
-        let thread = &program.threads[t];
-        let before = next.threads[t].clone();
-        let event = access_event(
-            &next,
+        next.push_access(
             program,
-            thread,
-            &before,
+            unroll,
+            usize::from(old.thread),
             old.pc as usize,
             Some(source),
-            unroll,
         );
-        next.threads[t] = event.after.clone();
-        next.events.push(Event {
-            thread: old.thread,
-            index: old.index,
-            ..event
-        });
         next
-    }
-
-    /// Thread `t`'s state after its last event in `events` (its initial state
-    /// when it has none).
-    fn state_after_last(&self, program: &Program, t: usize, unroll: u32) -> ThreadState {
-        self.events
-            .iter()
-            .rev()
-            .find(|e| usize::from(e.thread) == t)
-            .map_or_else(
-                || ThreadState::initial(&program.threads[t], unroll),
-                |e| e.after.clone(),
-            )
     }
 
     /// A key equal for two executions exactly when they have the same events
@@ -286,57 +262,49 @@ impl Execution {
     }
 }
 
-/// The event executing thread `thread`'s shared access at `pc` from state
-/// `before`, reading from `source` if it reads (its `thread` and `index` are
-/// left for the caller).
-fn access_event(
-    execution: &Execution,
-    program: &Program,
+/// Performs thread `thread`'s shared access at `pc` in `state`, which moves
+/// past it, reading `read` if it reads. The event's `thread` and `rf` are
+/// left for the caller.
+fn perform(
     thread: &Thread,
-    before: &ThreadState,
+    state: &mut ThreadState,
     pc: usize,
-    source: Option<Pos>,
+    read: Option<Val>,
     unroll: u32,
 ) -> Event {
-    let mut after = before.clone();
-    let regs = &before.regs;
+    let index = state.events;
+    let value = || read.expect("invariant: a read is given its value");
     let (kind, loc, atomic, read, written) = match &thread.code[pc] {
         Instr::Load { dst, loc, access } => {
-            let v = execution.value_of(program, loc.0, source);
-            after.regs[dst.index()] = v;
+            let v = value();
+            state.regs[dst.index()] = v;
             (Kind::Load, *loc, *access == Access::Atomic, v, None)
         }
         Instr::Store { loc, value, access } => {
-            let v = value.eval(regs);
+            let v = value.eval(&state.regs);
             (Kind::Store, *loc, *access == Access::Atomic, 0, Some(v))
         }
         Instr::Fence => (Kind::Fence, Loc(0), false, 0, None),
         Instr::Rmw { dst, loc, op } => {
-            let old = execution.value_of(program, loc.0, source);
-            let new = rmw_result(op, old, regs);
-            after.regs[dst.index()] = old;
+            let old = value();
+            let new = rmw_result(op, old, &state.regs);
+            state.regs[dst.index()] = old;
             (Kind::Rmw, *loc, true, old, new)
         }
         other => unreachable!(
             "invariant: the graph engine only runs supported instructions, not {other:?}"
         ),
     };
-    after.advance(thread, unroll);
-    let rf = if kind == Kind::Load || kind == Kind::Rmw {
-        source
-    } else {
-        None
-    };
+    state.advance(thread, unroll);
     Event {
         thread: 0,
-        index: 0,
+        index,
         pc: pc as u32,
         kind,
         loc: loc.0,
         atomic,
         read,
         written,
-        rf,
-        after,
+        rf: None,
     }
 }

@@ -21,6 +21,8 @@ pub(crate) struct ThreadState {
     pub regs: SmallVec<[Val; 4]>,
     /// Backward jumps taken so far: loop iterations started again.
     pub back_jumps: u32,
+    /// Events performed so far (the index of the next one in program order).
+    pub events: u32,
 }
 
 /// What a thread does next.
@@ -41,6 +43,7 @@ impl ThreadState {
             pc: 0,
             regs: thread.regs.iter().map(|r| r.init).collect(),
             back_jumps: 0,
+            events: 0,
         };
         state.settle(thread, unroll);
         state
@@ -50,6 +53,7 @@ impl ThreadState {
     /// instructions after it.
     pub fn advance(&mut self, thread: &Thread, unroll: u32) {
         self.pc += 1;
+        self.events += 1;
         self.settle(thread, unroll);
     }
 

@@ -3,7 +3,7 @@
 //! data races.
 //!
 //! The trace follows a linear extension of the model's global order
-//! ([`Check::schedule`]): each load, fence, read-modify-write and atomic
+//! ([`Consistency::schedule`]): each load, fence, read-modify-write and atomic
 //! access runs at its place in it, each plain store reaches memory (commits)
 //! at its place, and a thread runs the plain stores before a load as late as
 //! that load needs them, so they wait in its buffer. This is the usual proof
@@ -13,7 +13,7 @@
 use crate::ir::{Loc, ThreadId};
 use crate::trace::{Step, Trace};
 
-use super::axioms::{Axioms, Check};
+use super::axioms::{Axioms, Consistency};
 use super::bits::BitMatrix;
 use super::execution::{Execution, Kind, OBSERVER, Pos};
 
@@ -27,7 +27,7 @@ pub(crate) struct Witness {
 }
 
 /// The machine trace performing `execution` as `check` orders it.
-pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Check<'_>) -> Witness {
+pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Consistency) -> Witness {
     let events = &execution.events;
     let order = linear_extension(check.schedule(), execution);
     let mut po: Vec<Vec<Pos>> = vec![Vec::new(); execution.threads.len()];
