@@ -87,7 +87,7 @@ pub(crate) struct Consistency {
     /// The coherence edges decided so far.
     co: BitMatrix,
     /// Each variable's writes.
-    writes: Vec<Vec<Pos>>,
+    writes: Vec<SmallVec<[Pos; 4]>>,
     /// Row `w`: the reads of event `w` (as a write).
     readers: BitMatrix,
 }
@@ -132,7 +132,7 @@ impl Consistency {
         self.readers.grow();
         let loc = usize::from(e.loc);
         if self.writes.len() <= loc {
-            self.writes.resize(loc + 1, Vec::new());
+            self.writes.resize(loc + 1, SmallVec::new());
         }
         // Edges out of p: a read is before the writes coherence-later than
         // the one it reads (all of them, for the initial value).
@@ -198,7 +198,7 @@ impl Consistency {
         // write; one of a write is before every write coherence-later.
         if e.kind == Kind::Rmw && e.writes() {
             let later: Vec<Pos> = match e.rf {
-                None => self.writes[loc].clone(),
+                None => self.writes[loc].to_vec(),
                 Some(w) => (0..p as Pos)
                     .filter(|&b| self.co.get(w as usize, b as usize))
                     .collect(),

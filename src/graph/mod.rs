@@ -163,11 +163,22 @@ fn final_values(program: &Program, observables: &[Observable], execution: &Execu
         .iter()
         .map(|&o| match o {
             Observable::Reg(t, r) => execution.threads[t.index()].regs[r.index()],
+            // What the observer read, or else the last write (all by one
+            // thread), or else the initial value.
             Observable::Loc(l) => execution
                 .events
                 .iter()
                 .find(|e| e.thread == OBSERVER && e.loc == l.0)
-                .map_or(program.locs[l.index()].init, |e| e.read),
+                .map(|e| e.read)
+                .or_else(|| {
+                    execution
+                        .events
+                        .iter()
+                        .rev()
+                        .find(|e| e.loc == l.0 && e.writes())
+                        .and_then(|e| e.written)
+                })
+                .unwrap_or(program.locs[l.index()].init),
         })
         .collect()
 }

@@ -283,6 +283,12 @@ impl<'a> Search<'a> {
                 })
             })
             .collect();
+        // A variable only one thread writes ends with that thread's last
+        // write, which no observer read needs to confirm.
+        if let [_] = candidates[..] {
+            self.observe(graph, derived, rest, found);
+            return;
+        }
         let mut node = Some((graph, derived));
         for (i, &w) in candidates.iter().enumerate() {
             let (mut next, mut extended) = if i + 1 == candidates.len() {

@@ -10,6 +10,8 @@
 //! that axiomatic and operational x86-TSO coincide (Owens, Sarkar, Sewell,
 //! TPHOLs 2009); tests replay every witness on the machine.
 
+use std::collections::BTreeSet;
+
 use crate::ir::{Loc, ThreadId};
 use crate::trace::{Step, Trace};
 
@@ -60,23 +62,39 @@ pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Consistency
 }
 
 /// The thread events in an order extending `order` (transitively closed),
-/// earliest added first among those free to go.
+/// earliest added first among those free to go (Kahn's algorithm).
 fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
-    let n = execution.events.len();
-    let mut placed = vec![false; n];
+    let events = &execution.events;
+    let n = events.len();
+    let thread_event = |p: usize| events[p].thread != OBSERVER;
+    // Unplaced predecessors of each thread event.
+    let mut waiting: Vec<usize> = (0..n)
+        .map(|p| {
+            (0..n)
+                .filter(|&q| thread_event(q) && order.get(q, p))
+                .count()
+        })
+        .collect();
+    let mut ready: BTreeSet<usize> = (0..n)
+        .filter(|&p| thread_event(p) && waiting[p] == 0)
+        .collect();
     let mut out = Vec::with_capacity(n);
-    for (p, e) in execution.events.iter().enumerate() {
-        if e.thread == OBSERVER {
-            placed[p] = true;
+    while let Some(p) = ready.pop_first() {
+        out.push(p);
+        for s in order.ones(p) {
+            if thread_event(s) {
+                waiting[s] -= 1;
+                if waiting[s] == 0 {
+                    ready.insert(s);
+                }
+            }
         }
     }
-    while let Some(p) =
-        (0..n).find(|&p| !placed[p] && (0..n).all(|q| placed[q] || !order.get(q, p)))
-    {
-        placed[p] = true;
-        out.push(p);
-    }
-    debug_assert!(placed.iter().all(|&b| b), "invariant: the order is acyclic");
+    debug_assert_eq!(
+        out.len(),
+        events.iter().filter(|e| e.thread != OBSERVER).count(),
+        "invariant: the order is acyclic"
+    );
     out
 }
 
