@@ -167,17 +167,7 @@ impl<'a> Search<'a> {
                 for &source in others.iter().rev() {
                     let mut next = graph.clone();
                     next.push_access(self.program, self.unroll, t, pc, source);
-                    match rival_rmw(&next) {
-                        // Inconsistent as it is: only its revisit of the
-                        // rival can be, so no derivation is copied for it.
-                        Some(rival) => {
-                            self.stats.events += 1;
-                            self.stats.blocked += 1;
-                            let last = (next.events.len() - 1) as Pos;
-                            self.revisits(&next, last, Some(rival), stack);
-                        }
-                        None => self.add(next, derived.clone(), stack),
-                    }
+                    self.add(next, derived.clone(), stack);
                 }
                 let mut next = graph;
                 next.push_access(self.program, self.unroll, t, pc, first);
@@ -199,11 +189,10 @@ impl<'a> Search<'a> {
     fn add(&mut self, graph: Execution, mut derived: Consistency, stack: &mut Vec<Node>) {
         self.stats.events += 1;
         let last = (graph.events.len() - 1) as Pos;
-        let rival = rival_rmw(&graph);
         if graph.events[last as usize].writes() {
-            self.revisits(&graph, last, rival, stack);
+            self.revisits(&graph, last, stack);
         }
-        if rival.is_none() && derived.extend(&graph) {
+        if !reads_a_taken_write(&graph) && derived.extend(&graph) {
             stack.push((graph, derived));
         } else {
             self.stats.blocked += 1;
@@ -211,19 +200,10 @@ impl<'a> Search<'a> {
     }
 
     /// Pushes every backward revisit the write at `write` makes.
-    fn revisits(
-        &mut self,
-        graph: &Execution,
-        write: Pos,
-        only: Option<Pos>,
-        stack: &mut Vec<Node>,
-    ) {
+    fn revisits(&mut self, graph: &Execution, write: Pos, stack: &mut Vec<Node>) {
         let prefix = graph.prefix(write);
         let loc = graph.events[write as usize].loc;
         for read in 0..write {
-            if only.is_some_and(|r| r != read) {
-                continue;
-            }
             let e = &graph.events[read as usize];
             if !e.reads() || e.kind == Kind::Observe || e.loc != loc || prefix[read as usize] {
                 continue;
@@ -242,7 +222,7 @@ impl<'a> Search<'a> {
             self.stats.events += 1;
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {
-                self.revisits(&next, last, None, stack);
+                self.revisits(&next, last, stack);
             }
             match Consistency::of(self.axioms, &next) {
                 Some(derived) => stack.push((next, derived)),
@@ -352,17 +332,14 @@ impl<'a> Search<'a> {
     }
 }
 
-/// When the last event of `graph` is a read-modify-write that writes after
-/// reading a write another one already read, that other one: atomicity
-/// fails, so the graph is inconsistent, and only revisiting the other one
-/// (which then reads the new one) repairs it.
-fn rival_rmw(graph: &Execution) -> Option<Pos> {
+/// Whether the last event of `graph` is a read-modify-write that writes
+/// after reading a write another one already read: atomicity fails, so the
+/// graph is inconsistent (its revisits may not be).
+fn reads_a_taken_write(graph: &Execution) -> bool {
     let (last, others) = graph.events.split_last().expect("a new event");
-    if last.kind != Kind::Rmw || !last.writes() {
-        return None;
-    }
-    others
-        .iter()
-        .position(|e| e.kind == Kind::Rmw && e.writes() && e.loc == last.loc && e.rf == last.rf)
-        .map(|p| p as Pos)
+    last.kind == Kind::Rmw
+        && last.writes()
+        && others
+            .iter()
+            .any(|e| e.kind == Kind::Rmw && e.writes() && e.loc == last.loc && e.rf == last.rf)
 }
