@@ -299,22 +299,35 @@ impl Consistency {
         self.co.get(a as usize, b as usize) || self.co.get(b as usize, a as usize)
     }
 
-    /// The first pair of writes of one variable whose order is still open.
-    fn open_pair(&self) -> Option<(Pos, Pos)> {
-        self.writes.iter().find_map(|ws| {
-            ws.iter().enumerate().find_map(|(i, &a)| {
-                ws[i + 1..]
-                    .iter()
-                    .find(|&&b| !self.decided(a, b))
-                    .map(|&b| (a, b))
-            })
-        })
+    /// A pair of writes of one variable whose order is still open, the
+    /// first by program position (thread, then index), so the order tried
+    /// first does not depend on the order the events were added in.
+    fn open_pair(&self, execution: &Execution) -> Option<(Pos, Pos)> {
+        let id = |p: Pos| {
+            let e = &execution.events[p as usize];
+            (e.thread, e.index)
+        };
+        let mut best: Option<(Pos, Pos)> = None;
+        for ws in &self.writes {
+            for (i, &a) in ws.iter().enumerate() {
+                for &b in &ws[i + 1..] {
+                    if self.decided(a, b) {
+                        continue;
+                    }
+                    let pair = if id(a) < id(b) { (a, b) } else { (b, a) };
+                    if best.is_none_or(|(x, y)| (id(pair.0), id(pair.1)) < (id(x), id(y))) {
+                        best = Some(pair);
+                    }
+                }
+            }
+        }
+        best
     }
 
     /// A complete coherence order making `execution` consistent, if there
     /// is one: the derivation with every pair decided.
     pub fn solve(mut self, execution: &Execution) -> Option<Consistency> {
-        let Some((a, b)) = self.open_pair() else {
+        let Some((a, b)) = self.open_pair(execution) else {
             return Some(self);
         };
         let mut first = self.clone();

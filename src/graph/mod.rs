@@ -18,23 +18,22 @@
 
 mod axioms;
 mod bits;
+mod collect;
 mod execution;
 mod search;
 mod thread;
 mod witness;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 
 pub use search::GraphStats;
 
-use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport, Site};
-use crate::ir::{Instr, Loc, Observable, Program, ThreadId};
+use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport};
+use crate::ir::{Instr, Program};
 use crate::model::Model;
-use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::outcome::OutcomeSet;
 
 use axioms::Axioms;
-use execution::{Execution, OBSERVER};
 
 /// Loop iterations the graph engine unrolls by default.
 pub const DEFAULT_UNROLL: u32 = 4;
@@ -80,7 +79,8 @@ pub(crate) struct Found {
 }
 
 /// Explores `program` under `model`, which must be supported
-/// ([`unsupported`] is `None`), unrolling loops `unroll` times.
+/// ([`unsupported`] is `None`), unrolling loops `unroll` times, on every
+/// thread of rayon's pool (what `-j` sets).
 pub(crate) fn explore(
     program: &Program,
     model: &Model,
@@ -90,95 +90,20 @@ pub(crate) fn explore(
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> Found {
     let axioms = Axioms::of(model).expect("invariant: the caller checked the model is supported");
-    let observables = program.observables();
-    let mut outcomes = OutcomeSet::new(program);
-    let mut races = BTreeMap::new();
-    let mut search = search::Search::new(program, axioms, unroll);
-    let completeness = search.run(limits, cancel, progress, &mut |execution, check| {
-        let values = final_values(program, &observables, execution);
-        let pairs = witness::races(execution);
-        let mut cached = None;
-        let witness_of = |cached: &mut Option<witness::Witness>| {
-            cached
-                .get_or_insert_with(|| witness::witness(axioms, execution, check))
-                .trace
-                .clone()
-        };
-        outcomes.add(
-            Outcome::Final(values.clone()),
-            Some(Count::Finite(1)),
-            !pairs.is_empty(),
-            || witness_of(&mut cached),
-        );
-        for (p, q) in pairs {
-            let (a, b) = (&execution.events[p as usize], &execution.events[q as usize]);
-            let site = |e: &execution::Event| Site {
-                thread: ThreadId(e.thread),
-                pc: e.pc as usize,
-            };
-            let key = (a.loc, site(a).min(site(b)), site(a).max(site(b)));
-            if races.contains_key(&key) {
-                continue;
-            }
-            let trace = witness_of(&mut cached);
-            let run = cached.as_ref().expect("invariant: built by witness_of");
-            let (first, second) = if run.step_of[p as usize] < run.step_of[q as usize] {
-                (site(a), site(b))
-            } else {
-                (site(b), site(a))
-            };
-            races.insert(
-                key,
-                RaceReport {
-                    loc: Loc(a.loc),
-                    first,
-                    second,
-                    witness: trace,
-                    outcome: Some(Outcome::Final(values.clone())),
-                },
-            );
-        }
-    });
-    let completeness = match completeness {
-        Completeness::Exhaustive if search.stats.cut > 0 => {
+    let workers = rayon::current_num_threads().max(1);
+    let searched = search::search(program, axioms, unroll, workers, limits, cancel, progress);
+    let completeness = match searched.completeness {
+        Completeness::Exhaustive if searched.stats.cut > 0 => {
             Completeness::Truncated(Limit::Unroll(unroll))
         }
         other => other,
     };
-    let mut races: Vec<RaceReport> = races.into_values().collect();
-    races.sort_by_key(|r| (r.loc, r.first, r.second));
+    let (outcomes, races) = searched.collector.finish();
     Found {
         outcomes,
         races,
-        stats: search.stats,
-        memory: search.memory,
+        stats: searched.stats,
+        memory: searched.memory,
         completeness,
     }
-}
-
-/// The value of every observable at the end of a complete execution: the
-/// threads' registers, and what the observer read of each variable.
-fn final_values(program: &Program, observables: &[Observable], execution: &Execution) -> Vec<i64> {
-    observables
-        .iter()
-        .map(|&o| match o {
-            Observable::Reg(t, r) => execution.threads[t.index()].regs[r.index()],
-            // What the observer read, or else the last write (all by one
-            // thread), or else the initial value.
-            Observable::Loc(l) => execution
-                .events
-                .iter()
-                .find(|e| e.thread == OBSERVER && e.loc == l.0)
-                .map(|e| e.read)
-                .or_else(|| {
-                    execution
-                        .events
-                        .iter()
-                        .rev()
-                        .find(|e| e.loc == l.0 && e.writes())
-                        .and_then(|e| e.written)
-                })
-                .unwrap_or(program.locs[l.index()].init),
-        })
-        .collect()
 }

@@ -19,8 +19,16 @@
 //! graph come from exactly one graph, a set of the graphs revisits have
 //! produced skips a repeated one, and a set of complete executions counts
 //! any execution reached twice as a duplicate.
+//!
+//! Subtrees are independent, so every core explores: the first graphs are
+//! grown breadth-first until there are enough to share, then each worker
+//! grows one at a time depth-first. The two sets are shared, so each graph is
+//! still grown once, whoever reaches it; counters, outcomes and the choice of
+//! witnesses ([`Collector`]) do not depend on the number of workers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rustc_hash::FxHashSet;
@@ -30,11 +38,16 @@ use crate::explore::{Completeness, Limit, Limits, Progress};
 use crate::ir::{Instr, LocKind, Program, RmwOp};
 
 use super::axioms::{Axioms, Consistency};
+use super::collect::Collector;
 use super::execution::{Execution, Kind, Pos};
 use super::thread::Status;
 
-/// How often (in graphs) the search checks cancellation and reports progress.
+/// How often (in graphs) a worker checks the limits and cancellation, and the
+/// calling thread reports progress.
 const POLL_EVERY: usize = 1024;
+
+/// Graphs handed out to each worker, at least, before the parallel phase.
+const SHARES_PER_WORKER: usize = 32;
 
 /// What the search did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -53,98 +66,251 @@ pub struct GraphStats {
     pub events: usize,
 }
 
+impl GraphStats {
+    fn add(&mut self, other: &GraphStats) {
+        self.explored += other.explored;
+        self.blocked += other.blocked;
+        self.duplicates += other.duplicates;
+        self.cut += other.cut;
+        self.graphs += other.graphs;
+        self.events += other.events;
+    }
+}
+
 /// A graph waiting to be grown, with its derivation.
 type Node = (Execution, Consistency);
 
-/// A search over the execution graphs of one program under one model.
-pub(crate) struct Search<'a> {
-    program: &'a Program,
-    axioms: Axioms,
-    unroll: u32,
-    revisited: FxHashSet<Vec<u32>>,
-    complete: FxHashSet<Vec<u64>>,
+/// What the workers share.
+struct Shared {
+    revisited: Mutex<FxHashSet<Vec<u32>>>,
+    complete: Mutex<FxHashSet<Vec<u64>>>,
+    /// Graphs not yet handed to a worker.
+    queue: Mutex<Vec<Node>>,
+    /// Graphs visited, for the state limit and progress.
+    graphs: AtomicUsize,
+    /// Events added, for progress.
+    events: AtomicUsize,
     /// Estimated bytes held by the two sets.
-    pub memory: usize,
-    /// Counters.
-    pub stats: GraphStats,
+    memory: AtomicUsize,
+    /// Why the search stopped early, if it did.
+    stopped: Mutex<Option<Completeness>>,
+    stop: AtomicBool,
 }
 
-impl<'a> Search<'a> {
-    /// A search with nothing explored yet.
-    pub fn new(program: &'a Program, axioms: Axioms, unroll: u32) -> Search<'a> {
+/// What one exploration found.
+#[derive(Debug)]
+pub(crate) struct Searched<'p> {
+    pub collector: Collector<'p>,
+    pub stats: GraphStats,
+    pub memory: usize,
+    pub completeness: Completeness,
+}
+
+/// Explores every execution of `program` under `axioms` on `workers`
+/// threads (the calling one included), unrolling loops `unroll` times.
+pub(crate) fn search<'p>(
+    program: &'p Program,
+    axioms: Axioms,
+    unroll: u32,
+    workers: usize,
+    limits: Limits,
+    cancel: Option<&AtomicBool>,
+    progress: &mut Option<&mut dyn FnMut(&Progress)>,
+) -> Searched<'p> {
+    let started = Instant::now();
+    let shared = Shared {
+        revisited: Mutex::default(),
+        complete: Mutex::default(),
+        queue: Mutex::default(),
+        graphs: AtomicUsize::new(0),
+        events: AtomicUsize::new(0),
+        memory: AtomicUsize::new(0),
+        stopped: Mutex::new(None),
+        stop: AtomicBool::new(false),
+    };
+    let empty = Execution::new(program, unroll);
+    let derived = Consistency::of(axioms, &empty).expect("the empty graph is consistent");
+    let mut main = Search::new(program, axioms, unroll, &shared, limits, cancel);
+    // Breadth-first until there is work for every worker.
+    let mut frontier = VecDeque::from([(empty, derived)]);
+    let wanted = if workers > 1 {
+        workers * SHARES_PER_WORKER
+    } else {
+        1
+    };
+    while frontier.len() < wanted
+        && let Some(node) = frontier.pop_front()
+    {
+        let mut children = Vec::new();
+        if main.visit(node, &mut children) {
+            frontier.extend(children);
+        }
+    }
+    *shared.queue.lock().expect("unpoisoned") = frontier.into_iter().rev().collect();
+    let mut report = |stack: usize| {
+        if let Some(report) = progress.as_mut() {
+            report(&Progress {
+                states: shared.graphs.load(Ordering::Relaxed),
+                transitions: shared.events.load(Ordering::Relaxed),
+                pending: stack + shared.queue.lock().map_or(0, |q| q.len()),
+                depth: 0,
+                elapsed: started.elapsed(),
+            });
+        }
+    };
+    let others: Vec<Search<'_, 'p>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers)
+            .map(|_| {
+                let shared = &shared;
+                scope.spawn(move || {
+                    let mut worker = Search::new(program, axioms, unroll, shared, limits, cancel);
+                    worker.work(&mut |_| {});
+                    worker
+                })
+            })
+            .collect();
+        main.work(&mut report);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a search worker panicked"))
+            .collect()
+    });
+    let mut stats = main.stats;
+    let mut collector = main.collector;
+    for worker in others {
+        stats.add(&worker.stats);
+        collector.merge(worker.collector);
+    }
+    let completeness = shared
+        .stopped
+        .into_inner()
+        .expect("unpoisoned")
+        .unwrap_or(Completeness::Exhaustive);
+    Searched {
+        collector,
+        stats,
+        memory: shared.memory.into_inner(),
+        completeness,
+    }
+}
+
+/// One worker: grows graphs depth-first, recording complete executions.
+struct Search<'s, 'p> {
+    program: &'p Program,
+    axioms: Axioms,
+    unroll: u32,
+    shared: &'s Shared,
+    limits: Limits,
+    cancel: Option<&'s AtomicBool>,
+    collector: Collector<'p>,
+    stats: GraphStats,
+}
+
+impl<'s, 'p> Search<'s, 'p> {
+    fn new(
+        program: &'p Program,
+        axioms: Axioms,
+        unroll: u32,
+        shared: &'s Shared,
+        limits: Limits,
+        cancel: Option<&'s AtomicBool>,
+    ) -> Search<'s, 'p> {
         Search {
             program,
             axioms,
             unroll,
-            revisited: FxHashSet::default(),
-            complete: FxHashSet::default(),
-            memory: 0,
+            shared,
+            limits,
+            cancel,
+            collector: Collector::new(program, axioms),
             stats: GraphStats::default(),
         }
     }
 
-    /// Explores every execution, calling `found` once for each distinct
-    /// consistent complete one, with its solved coherence.
-    pub fn run(
-        &mut self,
-        limits: Limits,
-        cancel: Option<&AtomicBool>,
-        progress: &mut Option<&mut dyn FnMut(&Progress)>,
-        found: &mut dyn FnMut(&Execution, &Consistency),
-    ) -> Completeness {
-        let started = Instant::now();
-        let empty = Execution::new(self.program, self.unroll);
-        let derived = Consistency::of(self.axioms, &empty).expect("the empty graph is consistent");
-        let mut stack = vec![(empty, derived)];
-        while let Some((graph, derived)) = stack.pop() {
-            if self.stats.graphs.is_multiple_of(POLL_EVERY) {
-                if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                    return Completeness::Interrupted;
+    /// Takes graphs from the shared queue and grows each to the end, until
+    /// the queue is empty or the search stops; `report` is told the size of
+    /// the worker's own stack now and then.
+    fn work(&mut self, report: &mut dyn FnMut(usize)) {
+        loop {
+            let Some(node) = self.shared.queue.lock().expect("unpoisoned").pop() else {
+                return;
+            };
+            let mut stack = vec![node];
+            while let Some(node) = stack.pop() {
+                if self.stats.graphs.is_multiple_of(POLL_EVERY) {
+                    report(stack.len());
                 }
-                if let Some(report) = progress.as_mut() {
-                    report(&Progress {
-                        states: self.stats.graphs,
-                        transitions: self.stats.events,
-                        pending: stack.len(),
-                        depth: graph.events.len(),
-                        elapsed: started.elapsed(),
-                    });
-                }
-            }
-            if self.stats.graphs >= limits.max_states {
-                return Completeness::Truncated(Limit::States(limits.max_states));
-            }
-            if self.memory > limits.max_memory {
-                return Completeness::Truncated(Limit::Memory(limits.max_memory));
-            }
-            self.stats.graphs += 1;
-            let next = graph
-                .threads
-                .iter()
-                .zip(&self.program.threads)
-                .enumerate()
-                .find_map(
-                    |(t, (state, thread))| match state.status(thread, self.unroll) {
-                        Status::Done => None,
-                        Status::Ready(pc) => Some(Some((t, pc))),
-                        Status::Cut => Some(None),
-                    },
-                );
-            match next {
-                Some(Some((t, pc))) => self.extend(graph, derived, t, pc, &mut stack),
-                Some(None) => self.stats.cut += 1,
-                None => {
-                    let locs: Vec<u16> = (0..self.program.locs.len() as u16)
-                        .filter(|&l| {
-                            self.program.locs[usize::from(l)].kind == LocKind::Variable
-                                && graph.writes_to(l).next().is_some()
-                        })
-                        .collect();
-                    self.observe(graph, derived, &locs, found);
+                if !self.visit(node, &mut stack) {
+                    return;
                 }
             }
         }
-        Completeness::Exhaustive
+    }
+
+    /// Grows one graph by one step, pushing what it grows into; false when
+    /// the search must stop (a limit, a cancellation), having said why.
+    fn visit(&mut self, (graph, derived): Node, stack: &mut Vec<Node>) -> bool {
+        let poll = self.stats.graphs.is_multiple_of(POLL_EVERY);
+        if self.shared.stop.load(Ordering::Relaxed) || (poll && !self.may_go_on()) {
+            return false;
+        }
+        if self.shared.graphs.fetch_add(1, Ordering::Relaxed) >= self.limits.max_states {
+            self.stop(Completeness::Truncated(Limit::States(
+                self.limits.max_states,
+            )));
+            return false;
+        }
+        self.stats.graphs += 1;
+        let next = graph
+            .threads
+            .iter()
+            .zip(&self.program.threads)
+            .enumerate()
+            .find_map(
+                |(t, (state, thread))| match state.status(thread, self.unroll) {
+                    Status::Done => None,
+                    Status::Ready(pc) => Some(Some((t, pc))),
+                    Status::Cut => Some(None),
+                },
+            );
+        match next {
+            Some(Some((t, pc))) => self.extend(graph, derived, t, pc, stack),
+            Some(None) => self.stats.cut += 1,
+            None => {
+                let locs: Vec<u16> = (0..self.program.locs.len() as u16)
+                    .filter(|&l| {
+                        self.program.locs[usize::from(l)].kind == LocKind::Variable
+                            && graph.writes_to(l).next().is_some()
+                    })
+                    .collect();
+                self.observe(graph, derived, &locs);
+            }
+        }
+        true
+    }
+
+    /// Whether the search may go on: no cancellation or memory limit stops
+    /// it now.
+    fn may_go_on(&self) -> bool {
+        let reason = if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            Completeness::Interrupted
+        } else if self.shared.memory.load(Ordering::Relaxed) > self.limits.max_memory {
+            Completeness::Truncated(Limit::Memory(self.limits.max_memory))
+        } else {
+            return true;
+        };
+        self.stop(reason);
+        false
+    }
+
+    /// Stops every worker, saying why (the first reason given stands).
+    fn stop(&self, reason: Completeness) {
+        self.shared
+            .stopped
+            .lock()
+            .expect("unpoisoned")
+            .get_or_insert(reason);
+        self.shared.stop.store(true, Ordering::Relaxed);
     }
 
     /// Adds thread `t`'s access at `pc` to `graph`, each way it can go.
@@ -188,6 +354,7 @@ impl<'a> Search<'a> {
     /// the other one (which then reads it) repairs that.
     fn add(&mut self, graph: Execution, mut derived: Consistency, stack: &mut Vec<Node>) {
         self.stats.events += 1;
+        self.shared.events.fetch_add(1, Ordering::Relaxed);
         let last = (graph.events.len() - 1) as Pos;
         if graph.events[last as usize].writes() {
             self.revisits(&graph, last, stack);
@@ -215,10 +382,16 @@ impl<'a> Search<'a> {
             let next = graph.revisit(self.program, self.unroll, read, write);
             let key = next.order_key();
             let bytes = key.len() * 4 + 48;
-            if !self.revisited.insert(key) {
+            if !self
+                .shared
+                .revisited
+                .lock()
+                .expect("unpoisoned")
+                .insert(key)
+            {
                 continue;
             }
-            self.memory += bytes;
+            self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
             self.stats.events += 1;
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {
@@ -262,15 +435,9 @@ impl<'a> Search<'a> {
 
     /// Adds the final observer's reads of `locs` to `graph`, each way they
     /// can go, and hands every consistent result to `found`.
-    fn observe(
-        &mut self,
-        graph: Execution,
-        derived: Consistency,
-        locs: &[u16],
-        found: &mut dyn FnMut(&Execution, &Consistency),
-    ) {
+    fn observe(&mut self, graph: Execution, derived: Consistency, locs: &[u16]) {
         let Some((&loc, rest)) = locs.split_first() else {
-            self.complete(graph, derived, found);
+            self.complete(graph, derived);
             return;
         };
         // Only a thread's last write to the variable can be the final one.
@@ -286,7 +453,7 @@ impl<'a> Search<'a> {
         // A variable only one thread writes ends with that thread's last
         // write, which no observer read needs to confirm.
         if let [_] = candidates[..] {
-            self.observe(graph, derived, rest, found);
+            self.observe(graph, derived, rest);
             return;
         }
         let mut node = Some((graph, derived));
@@ -301,31 +468,32 @@ impl<'a> Search<'a> {
             next.push_observer(self.program, loc, Some(w));
             self.stats.events += 1;
             if extended.extend(&next) {
-                self.observe(next, extended, rest, found);
+                self.observe(next, extended, rest);
             } else {
                 self.stats.blocked += 1;
             }
         }
     }
 
-    /// Hands a complete `graph` to `found` if it is consistent and new.
-    fn complete(
-        &mut self,
-        graph: Execution,
-        derived: Consistency,
-        found: &mut dyn FnMut(&Execution, &Consistency),
-    ) {
+    /// Records a complete `graph` if it is consistent and new.
+    fn complete(&mut self, graph: Execution, derived: Consistency) {
         let key = graph.execution_key();
         let bytes = key.len() * 8 + 48;
-        if !self.complete.insert(key) {
+        if !self
+            .shared
+            .complete
+            .lock()
+            .expect("unpoisoned")
+            .insert(key.clone())
+        {
             self.stats.duplicates += 1;
             return;
         }
-        self.memory += bytes;
+        self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
         match derived.solve(&graph) {
             Some(solved) => {
                 self.stats.explored += 1;
-                found(&graph, &solved);
+                self.collector.record(&graph, &key, &solved);
             }
             None => self.stats.blocked += 1,
         }

@@ -21,6 +21,7 @@ use super::execution::{Execution, Kind, OBSERVER, Pos};
 
 /// A witness: the trace, and for each event the index of the step that
 /// ran it (`usize::MAX` for the observer's reads).
+#[derive(Clone, Debug)]
 pub(crate) struct Witness {
     /// The machine steps.
     pub trace: Trace,
@@ -62,11 +63,14 @@ pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Consistency
 }
 
 /// The thread events in an order extending `order` (transitively closed),
-/// earliest added first among those free to go (Kahn's algorithm).
+/// by program position (thread, then index) among those free to go, so the
+/// witness does not depend on the order the events were added in (Kahn's
+/// algorithm).
 fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
     let events = &execution.events;
     let n = events.len();
     let thread_event = |p: usize| events[p].thread != OBSERVER;
+    let key = |p: usize| (events[p].thread, events[p].index, p);
     // Unplaced predecessors of each thread event.
     let mut waiting: Vec<usize> = (0..n)
         .map(|p| {
@@ -75,17 +79,18 @@ fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
                 .count()
         })
         .collect();
-    let mut ready: BTreeSet<usize> = (0..n)
+    let mut ready: BTreeSet<(u16, u32, usize)> = (0..n)
         .filter(|&p| thread_event(p) && waiting[p] == 0)
+        .map(key)
         .collect();
     let mut out = Vec::with_capacity(n);
-    while let Some(p) = ready.pop_first() {
+    while let Some((_, _, p)) = ready.pop_first() {
         out.push(p);
         for s in order.ones(p) {
             if thread_event(s) {
                 waiting[s] -= 1;
                 if waiting[s] == 0 {
-                    ready.insert(s);
+                    ready.insert(key(s));
                 }
             }
         }
