@@ -1,8 +1,10 @@
-//! Exploration speed: the bundled corpus under each model, the SB scaling
-//! family (thread i stores x_i, then loads x_(i+1 mod n)) for n = 2..6 under tso
-//! and pso, and the test families of issue 7's targets (`hbsim gen`) with
-//! the Go ones. Throughput is in distinct states explored, so criterion's
-//! elements per second is states per second.
+//! Exploration speed: the bundled corpus under each model (with the default
+//! engine choice), and on the state-space engine the SB scaling family (thread
+//! i stores x_i, then loads x_(i+1 mod n)) for n = 2..6 under tso and pso and
+//! the test families of issue 7's targets (`hbsim gen`) with the Go ones;
+//! throughput there is in distinct states, so criterion's elements per
+//! second is states per second. Group `graph`: the execution-graph engine on
+//! the families of issue 8's targets, throughput in consistent executions.
 //!
 //! Run with `cargo bench --bench explore`; numbers are in the README and
 //! docs/performance.md.
@@ -13,7 +15,7 @@ mod corpus;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use hbsim::explore::explore;
+use hbsim::explore::{EngineChoice, Exploration, Explorer, explore};
 use hbsim::families::{Family, generate};
 use hbsim::ir::Program;
 use hbsim::model::Model;
@@ -21,10 +23,28 @@ use hbsim::syntax::parse_file;
 
 /// SB with `n` threads (`hbsim gen sb n`).
 fn sb(n: usize) -> Program {
-    generate(Family::Sb, &[n])
-        .expect("sb n is a family member")
+    family(Family::Sb, &[n])
+}
+
+/// An exploration on the state-space engine.
+fn states(program: &Program, model: &Model) -> Exploration {
+    Explorer::new(program, model)
+        .engine(EngineChoice::States)
+        .run()
+}
+
+/// An exploration on the execution-graph engine.
+fn graph(program: &Program, model: &Model) -> Exploration {
+    Explorer::new(program, model)
+        .engine(EngineChoice::Graph)
+        .run()
+}
+
+fn family(family: Family, numbers: &[usize]) -> Program {
+    generate(family, numbers)
+        .expect("a family member")
         .build()
-        .expect("generated SB builds")
+        .expect("a generated test builds")
         .program
 }
 
@@ -61,10 +81,10 @@ fn bench_sb_scaling(c: &mut Criterion) {
         group.sample_size(10);
         for n in 2..=6 {
             let program = sb(n);
-            let states = explore(&program, &model).stats.states;
-            group.throughput(Throughput::Elements(states as u64));
+            let count = states(&program, &model).stats.states;
+            group.throughput(Throughput::Elements(count as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &program, |b, p| {
-                b.iter(|| black_box(explore(black_box(p), &model)))
+                b.iter(|| black_box(states(black_box(p), &model)))
             });
         }
         group.finish();
@@ -86,22 +106,54 @@ const FAMILIES: &[(Family, &[usize], &str)] = &[
 fn bench_families(c: &mut Criterion) {
     let mut group = c.benchmark_group("families");
     group.sample_size(10);
-    for &(family, numbers, model) in FAMILIES {
-        let program = generate(family, numbers)
-            .expect("a family member")
-            .build()
-            .expect("a generated test builds")
-            .program;
+    for &(which, numbers, model) in FAMILIES {
+        let program = family(which, numbers);
         let model = Model::builtin(model).expect("a built-in model");
-        let states = explore(&program, &model).stats.states;
-        group.throughput(Throughput::Elements(states as u64));
-        let name = format!("{family} {numbers:?} {}", model.name);
+        let count = states(&program, &model).stats.states;
+        group.throughput(Throughput::Elements(count as u64));
+        let name = format!("{which} {numbers:?} {}", model.name);
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| black_box(explore(black_box(&program), &model)))
+            b.iter(|| black_box(states(black_box(&program), &model)))
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, bench_corpus, bench_sb_scaling, bench_families);
+/// The targets of issue 8 (`ainc 9` aside: seconds per run; `ainc 7`
+/// instead), each under the model its target names.
+const GRAPH_FAMILIES: &[(Family, &[usize], &str)] = &[
+    (Family::Writers, &[7, 2], "tso"),
+    (Family::Sb, &[12], "tso"),
+    (Family::MpChain, &[10], "tso"),
+    (Family::Iriw, &[7], "sc"),
+    (Family::Ainc, &[7], "sc"),
+];
+
+fn bench_graph(c: &mut Criterion) {
+    let mut group = c.benchmark_group("graph");
+    group.sample_size(10);
+    for &(which, numbers, model) in GRAPH_FAMILIES {
+        let program = family(which, numbers);
+        let model = Model::builtin(model).expect("a built-in model");
+        let executions = graph(&program, &model)
+            .stats
+            .graph
+            .expect("the graph engine ran")
+            .explored;
+        group.throughput(Throughput::Elements(executions as u64));
+        let name = format!("{which} {numbers:?} {}", model.name);
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| black_box(graph(black_box(&program), &model)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_corpus,
+    bench_sb_scaling,
+    bench_families,
+    bench_graph
+);
 criterion_main!(benches);
