@@ -181,8 +181,9 @@ fn explored_executions_track_outcomes_on_unique_value_families() {
     }
 }
 
-/// `auto` picks the graph engine for loop-free hardware tests and says why
-/// it does not otherwise.
+/// `auto` picks the graph engine for hardware tests without loops or
+/// read-modify-writes on one variable in three threads, and says why it
+/// does not otherwise; `--engine graph` runs them anyway.
 #[test]
 fn auto_falls_back_with_a_reason() {
     let load = |src: &str| parse_str(src, "t.ron").unwrap().program;
@@ -205,6 +206,15 @@ fn auto_falls_back_with_a_reason() {
     assert_eq!(
         auto(&looping, &Model::sc()).fallback.as_deref(),
         Some("loops")
+    );
+    let counters = generate(Family::Ainc, &[3])
+        .unwrap()
+        .build()
+        .unwrap()
+        .program;
+    assert_eq!(
+        auto(&counters, &Model::sc()).fallback.as_deref(),
+        Some("read-modify-writes on x in 3 threads")
     );
     let sc = Model::sc();
     let forced = Explorer::new(&looping, &sc).engine(EngineChoice::Graph);

@@ -172,8 +172,9 @@ impl Stats {
 /// Which engine explores a program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum EngineChoice {
-    /// The graph engine where it supports the program and model and the
-    /// program has no loops; otherwise the state-space engine.
+    /// The graph engine where it supports the program and model, unless the
+    /// program has loops or read-modify-writes on one variable in several
+    /// threads ([`graph::prefers_states`]); otherwise the state-space engine.
     #[default]
     Auto,
     /// The state-space engine: every machine state (the reference semantics).
@@ -300,10 +301,10 @@ impl<'a> Explorer<'a> {
             },
             choice => match graph::unsupported(self.program, self.model) {
                 Some(why) => states(why),
-                None if choice == EngineChoice::Auto && graph::has_loops(self.program) => {
-                    states("loops".to_string())
-                }
-                None => graph,
+                None => match graph::prefers_states(self.program) {
+                    Some(why) if choice == EngineChoice::Auto => states(why),
+                    _ => graph,
+                },
             },
         }
     }

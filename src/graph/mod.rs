@@ -58,8 +58,45 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
     (sync || !program.channels.is_empty()).then(|| "Go synchronisation".to_string())
 }
 
+/// Threads from which the state-space engine is the faster choice, when as
+/// many read-modify-writes on one variable: each order of the RMWs is an
+/// execution, and the graph engine reaches each through revisits, with many
+/// dead ends and repeats, while the machine's states share prefixes (`ainc 6`:
+/// 12 ms against 0.9 ms; docs/performance.md).
+pub const RMW_THREADS_FOR_STATES: usize = 3;
+
+/// Why `auto` should prefer the state-space engine for `program` although
+/// the graph engine supports it: loops (which the graph engine can only
+/// unroll), or read-modify-writes on one variable in
+/// [`RMW_THREADS_FOR_STATES`] threads or more.
+pub fn prefers_states(program: &Program) -> Option<String> {
+    if has_loops(program) {
+        return Some("loops".to_string());
+    }
+    let mut threads_per_loc = vec![0usize; program.locs.len()];
+    for thread in &program.threads {
+        let mut seen = vec![false; program.locs.len()];
+        for instr in &thread.code {
+            if let Instr::Rmw { loc, .. } = instr
+                && !std::mem::replace(&mut seen[loc.index()], true)
+            {
+                threads_per_loc[loc.index()] += 1;
+            }
+        }
+    }
+    threads_per_loc
+        .iter()
+        .position(|&n| n >= RMW_THREADS_FOR_STATES)
+        .map(|l| {
+            format!(
+                "read-modify-writes on {} in {} threads",
+                program.locs[l].name, threads_per_loc[l]
+            )
+        })
+}
+
 /// Whether some thread of `program` can jump backwards (has a loop).
-pub fn has_loops(program: &Program) -> bool {
+fn has_loops(program: &Program) -> bool {
     program.threads.iter().any(|t| {
         t.code
             .iter()
