@@ -133,9 +133,10 @@ pub struct LimitArgs {
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
 
-    /// Loop iterations the graph engine unrolls; an execution needing more is
-    /// cut, and the result is marked TRUNCATED.
-    #[arg(long, value_name = "N", default_value_t = hbsim::graph::DEFAULT_UNROLL)]
+    /// Iterations of each loop the graph engine unrolls (at most 1000000); an
+    /// execution needing more is cut, and the result is marked TRUNCATED.
+    #[arg(long, value_name = "N", default_value_t = hbsim::graph::DEFAULT_UNROLL,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(hbsim::graph::MAX_UNROLL)))]
     pub unroll: u32,
 }
 

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use corpus::{files_under, litmus_files, shared_x86_dir};
 
-use hbsim::explore::{Engine, EngineChoice, Exploration, Explorer};
+use hbsim::explore::{Completeness, Engine, EngineChoice, Exploration, Explorer, Limit};
 use hbsim::families::{Family, generate};
 use hbsim::ir::Program;
 use hbsim::model::Model;
@@ -219,6 +219,118 @@ fn auto_falls_back_with_a_reason() {
     let sc = Model::sc();
     let forced = Explorer::new(&looping, &sc).engine(EngineChoice::Graph);
     assert_eq!(forced.engine_used().engine, Engine::Graph { unroll: 4 });
+}
+
+/// Both engines name every racing pair of instructions, not only each
+/// thread's latest access. P1 reads x twice, then stores 1; P0's CAS can
+/// only write after reading that store, which is plain, so nothing orders
+/// P1's loads before the CAS: in the execution ending x=2 the CAS races with
+/// all three of P1's accesses (docs/happens-before.md, "Data races"). A
+/// detector keeping one read per thread (FastTrack's epochs) sees only the
+/// second load there, and no interleaving runs the CAS's write between the two
+/// loads.
+#[test]
+fn every_racing_pair_is_named() {
+    let program = parse_str(
+        r#"Litmus(name: "t", threads: [[Cas("r0", "x", 1, 2)], [Load("r1", "x"), Load("r2", "x"), Store("x", 1)]], condition: "exists true")"#,
+        "t.ron",
+    )
+    .unwrap()
+    .program;
+    let expected = BTreeSet::from([
+        (0, (0, 0), (1, 0)),
+        (0, (0, 0), (1, 1)),
+        (0, (0, 0), (1, 2)),
+    ]);
+    for model in models() {
+        for engine in [EngineChoice::States, EngineChoice::Graph] {
+            let found = race_pairs(&run(&program, &model, engine));
+            assert_eq!(found, expected, "{engine:?} under {}", model.name);
+        }
+    }
+}
+
+/// A spinning thread waits for a higher-numbered one: the graph engine grows
+/// the lowest unfinished thread first, so P0's loop reads the initial flag
+/// until it is cut, and only P1's later store, revisiting one of those reads,
+/// lets it leave. MP+spin with its threads swapped (litmus/mp+spin.ron
+/// argues the sets: under sc and tso the loop ends only after flag=1, behind
+/// data=1; under pso flag=1 may overtake data=1). Executions still spinning
+/// at the bound are cut, so the result is truncated at it.
+#[test]
+fn a_spinning_thread_waits_for_a_higher_numbered_one() {
+    let program = parse_str(
+        r#"Litmus(name: "t", init: { "data": 0, "flag": 0 }, threads: [
+            [Loop(body: [Load("r0", "flag")], until: "r0 == 1"), Load("r1", "data")],
+            [Store("data", 1), Store("flag", 1)],
+        ], condition: "exists true")"#,
+        "t.ron",
+    )
+    .unwrap()
+    .program;
+    for (model, expected) in [
+        (Model::sc(), vec![1]),
+        (Model::tso(), vec![1]),
+        (Model::pso(), vec![0, 1]),
+    ] {
+        let found = run(&program, &model, EngineChoice::Graph);
+        let outcomes: Vec<String> = found
+            .outcomes
+            .iter()
+            .map(|(o, _)| found.outcomes.display(o).to_string())
+            .collect();
+        let expected: Vec<String> = expected
+            .iter()
+            .map(|d| format!("0:r0=1; 0:r1={d}; data=1; flag=1;"))
+            .collect();
+        assert_eq!(outcomes, expected, "under {}", model.name);
+        assert_eq!(
+            found.completeness,
+            Completeness::Truncated(Limit::Unroll(4)),
+            "under {}",
+            model.name
+        );
+    }
+}
+
+/// The unrolling bound counts each loop's iterations, and the largest bound
+/// still ends a loop that never touches memory.
+#[test]
+fn unrolling_counts_each_loop_and_is_bounded() {
+    let load = |src: &str| parse_str(src, "t.ron").unwrap().program;
+    // P0 spins on x, then on y.
+    let two_loops = load(
+        r#"Litmus(name: "t", threads: [
+            [Loop(body: [Load("r0", "x")], until: "r0 == 1"), Loop(body: [Load("r1", "y")], until: "r1 == 1")],
+            [Store("x", 1), Store("y", 1)],
+        ], condition: "exists true")"#,
+    );
+    let sc = Model::sc();
+    let explored = |unroll| {
+        Explorer::new(&two_loops, &sc)
+            .engine(EngineChoice::Graph)
+            .unroll(unroll)
+            .run()
+    };
+    // With a bound of 1 per loop each loop reads [1] or [0, 1]: four
+    // executions, all consistent under sc (P1 stores x before y, and P0 reads
+    // x before y); a bound of 1 for the thread would allow three, and a bound
+    // of 0 allows only P0 reading 1 at once, twice.
+    let executions = |unroll| explored(unroll).stats.graph.unwrap().explored;
+    assert_eq!(executions(1), 4);
+    assert_eq!(executions(0), 1);
+    let spin_forever = load(
+        r#"Litmus(name: "t", threads: [[Loop(body: [Let("r0", "r0 + 1")], until: "r0 != 0 && r0 == 0"), Store("x", 1)]], condition: "exists true")"#,
+    );
+    let ended = Explorer::new(&spin_forever, &sc)
+        .engine(EngineChoice::Graph)
+        .unroll(u32::MAX)
+        .run();
+    assert_eq!(ended.outcomes.len(), 0, "the loop never ends");
+    assert_eq!(
+        ended.completeness,
+        Completeness::Truncated(Limit::Unroll(hbsim::graph::MAX_UNROLL))
+    );
 }
 
 proptest! {

@@ -272,9 +272,11 @@ impl<'a> Explorer<'a> {
     }
 
     /// Sets how many iterations of each loop the graph engine unrolls
-    /// (default [`graph::DEFAULT_UNROLL`]).
+    /// (default [`graph::DEFAULT_UNROLL`], at most [`graph::MAX_UNROLL`]:
+    /// larger values are taken as it, so a loop that never touches memory
+    /// still ends).
     pub fn unroll(mut self, unroll: u32) -> Self {
-        self.unroll = unroll;
+        self.unroll = unroll.min(graph::MAX_UNROLL);
         self
     }
 

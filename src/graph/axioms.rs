@@ -120,6 +120,38 @@ impl Consistency {
         self.add(execution, p) && self.saturate(execution)
     }
 
+    /// Whether a new read of `loc` by thread `t` may read from `source`
+    /// (`None`: the initial value) as far as the coherence decided so far
+    /// tells: no write of `loc` coherence-later than `source` comes before
+    /// the read's program-order predecessor (for `tso` and `pso`, its
+    /// predecessor accessing `loc`), which would put that write both before
+    /// and after the read. A cheap test before building the graph; `extend`
+    /// decides.
+    pub fn may_read(&self, execution: &Execution, t: u16, loc: u16, source: Option<Pos>) -> bool {
+        let events = &execution.events;
+        let sc = self.axioms == Axioms::Sc;
+        let Some(last) = events
+            .iter()
+            .rposition(|e| e.thread == t && (sc || (e.accesses() && e.loc == loc)))
+        else {
+            return true;
+        };
+        let Some(writes) = self.writes.get(usize::from(loc)) else {
+            return true;
+        };
+        !writes.iter().any(|&w| {
+            Some(w) != source
+                && source.is_none_or(|s| self.co.get(s as usize, w as usize))
+                && (w as usize == last || self.relations[0].get(w as usize, last))
+        })
+    }
+
+    /// Whether `write` may be the last write of its variable in coherence:
+    /// no write is already decided to follow it.
+    pub fn may_be_last(&self, write: Pos) -> bool {
+        self.co.ones(write as usize).next().is_none()
+    }
+
     /// Adds event `p` (every earlier one added) with its edges, and what
     /// the coherence decided so far implies for it.
     fn add(&mut self, execution: &Execution, p: usize) -> bool {

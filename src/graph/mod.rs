@@ -35,8 +35,12 @@ use crate::outcome::OutcomeSet;
 
 use axioms::Axioms;
 
-/// Loop iterations the graph engine unrolls by default.
+/// Iterations of each loop the graph engine unrolls by default.
 pub const DEFAULT_UNROLL: u32 = 4;
+
+/// The largest unrolling bound: a loop of register-only instructions that
+/// never ends is run this many times before its thread is cut.
+pub const MAX_UNROLL: u32 = 1_000_000;
 
 /// Why the graph engine cannot explore `program` under `model`; `None` when
 /// it can.

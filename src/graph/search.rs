@@ -261,22 +261,33 @@ impl<'s, 'p> Search<'s, 'p> {
             return false;
         }
         self.stats.graphs += 1;
-        let next = graph
+        // A cut thread waits: a later write of another thread may revisit one
+        // of its reads and let it leave the loop (a spin loop waiting for a
+        // flag set by a higher-numbered thread).
+        let statuses = graph
             .threads
             .iter()
             .zip(&self.program.threads)
-            .enumerate()
-            .find_map(
-                |(t, (state, thread))| match state.status(thread, self.unroll) {
-                    Status::Done => None,
-                    Status::Ready(pc) => Some(Some((t, pc))),
-                    Status::Cut => Some(None),
-                },
-            );
+            .map(|(state, thread)| state.status(thread));
+        let mut cut = false;
+        let mut next = None;
+        for (t, status) in statuses.enumerate() {
+            match status {
+                Status::Ready(pc) => {
+                    next = Some((t, pc));
+                    break;
+                }
+                Status::Cut => cut = true,
+                Status::Done => {}
+            }
+        }
         match next {
-            Some(Some((t, pc))) => self.extend(graph, derived, t, pc, stack),
-            Some(None) => self.stats.cut += 1,
+            Some((t, pc)) => self.extend(graph, derived, t, pc, stack),
+            None if cut => self.stats.cut += 1,
             None => {
+                if !self.first_time(&graph) {
+                    return true;
+                }
                 let locs: Vec<u16> = (0..self.program.locs.len() as u16)
                     .filter(|&l| {
                         self.program.locs[usize::from(l)].kind == LocKind::Variable
@@ -324,9 +335,15 @@ impl<'s, 'p> Search<'s, 'p> {
     ) {
         match &self.program.threads[t].code[pc] {
             Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => {
-                let sources: Vec<Option<Pos>> = std::iter::once(None)
+                let mut sources: Vec<Option<Pos>> = std::iter::once(None)
                     .chain(graph.writes_to(loc.0).map(Some))
                     .collect();
+                let all = sources.len();
+                sources.retain(|&s| derived.may_read(&graph, t as u16, loc.0, s));
+                self.stats.blocked += all - sources.len();
+                if sources.is_empty() {
+                    return;
+                }
                 // Pushed last first, so the initial value is explored first;
                 // the last one pushed takes the graph itself.
                 let (&first, others) = sources.split_first().expect("the initial value");
@@ -450,9 +467,19 @@ impl<'s, 'p> Search<'s, 'p> {
                 })
             })
             .collect();
+        let all = candidates.len();
+        let candidates: Vec<Pos> = if all > 1 {
+            candidates
+                .into_iter()
+                .filter(|&w| derived.may_be_last(w))
+                .collect()
+        } else {
+            candidates
+        };
+        self.stats.blocked += all - candidates.len();
         // A variable only one thread writes ends with that thread's last
         // write, which no observer read needs to confirm.
-        if let [_] = candidates[..] {
+        if all == 1 {
             self.observe(graph, derived, rest);
             return;
         }
@@ -475,21 +502,24 @@ impl<'s, 'p> Search<'s, 'p> {
         }
     }
 
-    /// Records a complete `graph` if it is consistent and new.
-    fn complete(&mut self, graph: Execution, derived: Consistency) {
+    /// Whether `graph`, whose threads have all finished, is reached for the
+    /// first time; counts it as a duplicate if not. The observer's reads
+    /// follow from the graph, so they are added only the first time.
+    fn first_time(&mut self, graph: &Execution) -> bool {
         let key = graph.execution_key();
         let bytes = key.len() * 8 + 48;
-        if !self
-            .shared
-            .complete
-            .lock()
-            .expect("unpoisoned")
-            .insert(key.clone())
-        {
+        if !self.shared.complete.lock().expect("unpoisoned").insert(key) {
             self.stats.duplicates += 1;
-            return;
+            return false;
         }
         self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
+        true
+    }
+
+    /// Records a complete `graph`, observer reads included, if it is
+    /// consistent.
+    fn complete(&mut self, graph: Execution, derived: Consistency) {
+        let key = graph.execution_key();
         match derived.solve(&graph) {
             Some(solved) => {
                 self.stats.explored += 1;

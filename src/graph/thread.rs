@@ -4,9 +4,13 @@
 //! thread is deterministic, so its registers and position after each of its
 //! events are a function of the values its reads returned. Register-only
 //! instructions (`Let`, jumps) run eagerly up to the next shared access, as in
-//! the state-space machine. Loops are unrolled: a thread that takes more than
-//! the unrolling bound of backward jumps is *cut*, and the execution it belongs
-//! to is abandoned and counted (docs/models.md, "The execution-graph engine").
+//! the state-space machine. Loops are unrolled: a loop is a backward jump, and
+//! a thread that jumps back to the start of one loop more often than the
+//! unrolling bound in a row (since it last entered that loop afresh: an
+//! enclosing loop's backward jump starts its count again) is *cut*. A cut
+//! thread waits, in case a revisit changes what it read; an execution in
+//! which it stays cut is abandoned and counted (docs/models.md, "The
+//! execution-graph engine").
 
 use smallvec::SmallVec;
 
@@ -19,8 +23,11 @@ pub(crate) struct ThreadState {
     pub pc: u32,
     /// The registers.
     pub regs: SmallVec<[Val; 4]>,
-    /// Backward jumps taken so far: loop iterations started again.
-    pub back_jumps: u32,
+    /// For each backward jump taken since its loop was last entered afresh,
+    /// its instruction and the iterations it started again.
+    pub back_jumps: SmallVec<[(u32, u32); 2]>,
+    /// Whether some loop started again more often than the bound allows.
+    pub cut: bool,
     /// Events performed so far (the index of the next one in program order).
     pub events: u32,
 }
@@ -42,7 +49,8 @@ impl ThreadState {
         let mut state = ThreadState {
             pc: 0,
             regs: thread.regs.iter().map(|r| r.init).collect(),
-            back_jumps: 0,
+            back_jumps: SmallVec::new(),
+            cut: false,
             events: 0,
         };
         state.settle(thread, unroll);
@@ -58,9 +66,9 @@ impl ThreadState {
     }
 
     /// Runs register-only instructions until a shared access, the end of the
-    /// code, or one backward jump more than `unroll`.
+    /// code, or one iteration of a loop more than `unroll`.
     fn settle(&mut self, thread: &Thread, unroll: u32) {
-        while self.back_jumps <= unroll {
+        while !self.cut {
             let pc = self.pc as usize;
             match thread.code.get(pc) {
                 Some(Instr::Let { dst, value }) => {
@@ -72,7 +80,7 @@ impl ThreadState {
                         self.pc += 1;
                     } else {
                         if *target <= pc {
-                            self.back_jumps += 1;
+                            self.jump_back(pc, *target, unroll);
                         }
                         self.pc = *target as u32;
                     }
@@ -82,9 +90,28 @@ impl ThreadState {
         }
     }
 
+    /// Counts the backward jump at `pc` to `target`: one more iteration of
+    /// its loop, and a fresh start for the loops inside it.
+    fn jump_back(&mut self, pc: usize, target: usize, unroll: u32) {
+        let (pc, target) = (pc as u32, target as u32);
+        self.back_jumps
+            .retain(|&mut (at, _)| at == pc || !(target..pc).contains(&at));
+        let iterations = match self.back_jumps.iter_mut().find(|(at, _)| *at == pc) {
+            Some((_, n)) => {
+                *n = n.saturating_add(1);
+                *n
+            }
+            None => {
+                self.back_jumps.push((pc, 1));
+                1
+            }
+        };
+        self.cut = iterations > unroll;
+    }
+
     /// What the thread does next.
-    pub fn status(&self, thread: &Thread, unroll: u32) -> Status {
-        if self.back_jumps > unroll {
+    pub fn status(&self, thread: &Thread) -> Status {
+        if self.cut {
             Status::Cut
         } else if self.pc as usize >= thread.code.len() {
             Status::Done

@@ -15,14 +15,17 @@
 //! - **sync clocks** `L_x`, per variable with atomic accesses: the clock of the
 //!   atomic write whose value is in memory; a plain write reaching memory (at
 //!   once, or when its buffer commits it) clears it;
-//! - **access slots**: for each variable that can race, each thread and each
-//!   kind of access (plain or atomic, read or write) the thread makes to it, the
-//!   epoch `C_t[t]` of the thread's last such access (0: none) and the
-//!   instruction that made it, so a race names both instructions. An earlier
-//!   access in slot `(t, k)` happens before the current access of `u` exactly
-//!   when its epoch is at most `C_u[t]`; keeping only the last access per slot
-//!   suffices, because program order makes an older access of `t` happen before
-//!   whatever its newer one does;
+//! - **access slots**: for each variable that can race, each instruction
+//!   accessing it and each kind of access (plain or atomic, read or write) the
+//!   instruction makes, the epoch `C_t[t]` of its last execution by its thread
+//!   `t` (0: none). That access happens before the current access of `u`
+//!   exactly when its epoch is at most `C_u[t]`. One slot per instruction, not
+//!   FastTrack's one per thread, so that a race names *every* earlier
+//!   instruction it races with, not only the thread's latest (an older access
+//!   of `t` still races when no synchronisation of `t` since then reached
+//!   `u`); keeping only an instruction's last execution suffices, because
+//!   program order makes its older executions happen before whatever the
+//!   newer one does;
 //! - a **racy flag**, set by the first race of the execution.
 //!
 //! Without atomic accesses nothing synchronises: clocks are constant (`C_u[u] =
@@ -45,13 +48,13 @@ struct Kind {
     access: Access,
 }
 
-/// The last access of one kind by one thread to one variable.
+/// The last access of one kind by one instruction to one variable.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     thread: usize,
+    pc: usize,
     kind: Kind,
-    /// Offset of the epoch word, from the start of the race words; the next
-    /// word holds the instruction that made the access.
+    /// Offset of the epoch word, from the start of the race words.
     offset: usize,
 }
 
@@ -94,12 +97,13 @@ impl RaceWords {
     pub fn new(program: &Program) -> Self {
         let threads = program.threads.len();
         let locs = program.locs.len();
-        let mut kinds: Vec<Vec<(usize, Kind)>> = vec![Vec::new(); locs];
+        // Each variable's accesses, as (thread, instruction, kind).
+        let mut kinds: Vec<Vec<(usize, usize, Kind)>> = vec![Vec::new(); locs];
         for (t, thread) in program.threads.iter().enumerate() {
-            for instr in &thread.code {
+            for (pc, instr) in thread.code.iter().enumerate() {
                 for (loc, kind) in accesses(program, instr) {
-                    if !kinds[loc.index()].contains(&(t, kind)) {
-                        kinds[loc.index()].push((t, kind));
+                    if !kinds[loc.index()].contains(&(t, pc, kind)) {
+                        kinds[loc.index()].push((t, pc, kind));
                     }
                 }
             }
@@ -107,11 +111,11 @@ impl RaceWords {
         let synchronising = kinds
             .iter()
             .flatten()
-            .any(|(_, k)| k.access == Access::Atomic);
+            .any(|(_, _, k)| k.access == Access::Atomic);
         let mut len = CLOCKS + if synchronising { threads * threads } else { 0 };
         let mut sync_clock = Vec::with_capacity(locs);
         for loc_kinds in &kinds {
-            let atomic = loc_kinds.iter().any(|(_, k)| k.access == Access::Atomic);
+            let atomic = loc_kinds.iter().any(|(_, _, k)| k.access == Access::Atomic);
             sync_clock.push((synchronising && atomic).then(|| {
                 len += threads;
                 len - threads
@@ -119,19 +123,19 @@ impl RaceWords {
         }
         let mut slots = Vec::with_capacity(locs);
         for loc_kinds in &kinds {
-            let can_race = loc_kinds
-                .iter()
-                .enumerate()
-                .any(|(i, &(t, a))| loc_kinds[..i].iter().any(|&(u, b)| conflict(t, a, u, b)));
+            let can_race = loc_kinds.iter().enumerate().any(|(i, &(t, _, a))| {
+                loc_kinds[..i].iter().any(|&(u, _, b)| conflict(t, a, u, b))
+            });
             let loc_slots = if can_race {
                 loc_kinds
                     .iter()
-                    .map(|&(thread, kind)| {
-                        len += 2;
+                    .map(|&(thread, pc, kind)| {
+                        len += 1;
                         Slot {
                             thread,
+                            pc,
                             kind,
-                            offset: len - 2,
+                            offset: len - 1,
                         }
                     })
                     .collect()
@@ -312,14 +316,16 @@ impl RaceWords {
         let slots = &self.slots[loc.index()];
         for s in slots.iter().filter(|s| conflict(s.thread, s.kind, u, kind)) {
             let epoch = words[s.offset];
-            let earlier = (ThreadId(s.thread as u16), words[s.offset + 1] as usize);
+            let earlier = (ThreadId(s.thread as u16), s.pc);
             if epoch > 0 && epoch > self.clock(words, u, s.thread) && !hits.contains(&earlier) {
                 hits.push(earlier);
             }
         }
-        if let Some(own) = slots.iter().find(|s| s.thread == u && s.kind == kind) {
+        if let Some(own) = slots
+            .iter()
+            .find(|s| s.thread == u && s.pc == pc && s.kind == kind)
+        {
             words[own.offset] = self.clock(words, u, u);
-            words[own.offset + 1] = pc as Val;
         }
     }
 
