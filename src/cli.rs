@@ -129,7 +129,8 @@ pub struct LimitArgs {
     /// Which engine explores each test: `graph` builds consistent execution
     /// graphs (sc, tso and pso without Go synchronisation; loops unrolled),
     /// `states` visits every machine state; `auto` uses the graph engine
-    /// where it supports the test and model and the test has no loop.
+    /// where it supports the test and model and expects it to be faster (no
+    /// loop, no variable read and written by many threads).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
 

@@ -216,6 +216,26 @@ fn auto_falls_back_with_a_reason() {
         auto(&counters, &Model::sc()).fallback.as_deref(),
         Some("read-modify-writes on x in 3 threads")
     );
+    // 4 threads each storing, loading, storing and loading x: 8 × 8 ≥ 50.
+    let contended = load(
+        r#"Litmus(name: "t", threads: [
+            [Store("x", 1), Load("r0", "x"), Store("x", 2), Load("r1", "x")],
+            [Store("x", 3), Load("r0", "x"), Store("x", 4), Load("r1", "x")],
+            [Store("x", 5), Load("r0", "x"), Store("x", 6), Load("r1", "x")],
+            [Store("x", 7), Load("r0", "x"), Store("x", 8), Load("r1", "x")],
+        ], condition: "exists true")"#,
+    );
+    assert_eq!(
+        auto(&contended, &Model::tso()).fallback.as_deref(),
+        Some("8 reads and 8 writes of x")
+    );
+    // sb 12: one read and one write of each variable.
+    let sb = generate(Family::Sb, &[12])
+        .unwrap()
+        .build()
+        .unwrap()
+        .program;
+    assert_eq!(auto(&sb, &Model::tso()).fallback, None);
     let sc = Model::sc();
     let forced = Explorer::new(&looping, &sc).engine(EngineChoice::Graph);
     assert_eq!(forced.engine_used().engine, Engine::Graph { unroll: 4 });

@@ -173,8 +173,9 @@ impl Stats {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum EngineChoice {
     /// The graph engine where it supports the program and model, unless the
-    /// program has loops or read-modify-writes on one variable in several
-    /// threads ([`graph::prefers_states`]); otherwise the state-space engine.
+    /// program has loops, read-modify-writes on one variable in several
+    /// threads or many reads and writes of one variable
+    /// ([`graph::prefers_states`]); otherwise the state-space engine.
     #[default]
     Auto,
     /// The state-space engine: every machine state (the reference semantics).

@@ -69,34 +69,55 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
 /// 12 ms against 0.9 ms; docs/performance.md).
 pub const RMW_THREADS_FOR_STATES: usize = 3;
 
+/// Reads times writes of one variable from which the state-space engine is
+/// the faster choice: without TruSt's maximality condition, many reads and
+/// writes of one variable make the graph engine reach the same executions
+/// again and again (four threads each storing, loading, storing and loading
+/// `x`: 64, 43 s against 5 s; five threads each storing then loading it: 25,
+/// 29 ms against 103 ms; docs/performance.md).
+pub const ACCESS_PRODUCT_FOR_STATES: usize = 50;
+
 /// Why `auto` should prefer the state-space engine for `program` although
 /// the graph engine supports it: loops (which the graph engine can only
-/// unroll), or read-modify-writes on one variable in
-/// [`RMW_THREADS_FOR_STATES`] threads or more.
+/// unroll), read-modify-writes on one variable in
+/// [`RMW_THREADS_FOR_STATES`] threads or more, or a variable read and
+/// written so often that reads times writes reach
+/// [`ACCESS_PRODUCT_FOR_STATES`].
 pub fn prefers_states(program: &Program) -> Option<String> {
     if has_loops(program) {
         return Some("loops".to_string());
     }
-    let mut threads_per_loc = vec![0usize; program.locs.len()];
+    let locs = program.locs.len();
+    let (mut rmw_threads, mut reads, mut writes) = (vec![0; locs], vec![0; locs], vec![0; locs]);
     for thread in &program.threads {
-        let mut seen = vec![false; program.locs.len()];
+        let mut seen = vec![false; locs];
         for instr in &thread.code {
-            if let Instr::Rmw { loc, .. } = instr
-                && !std::mem::replace(&mut seen[loc.index()], true)
-            {
-                threads_per_loc[loc.index()] += 1;
+            match instr {
+                Instr::Rmw { loc, .. } => {
+                    let l = loc.index();
+                    if !std::mem::replace(&mut seen[l], true) {
+                        rmw_threads[l] += 1;
+                    }
+                    reads[l] += 1;
+                    writes[l] += 1;
+                }
+                Instr::Load { loc, .. } => reads[loc.index()] += 1,
+                Instr::Store { loc, .. } => writes[loc.index()] += 1,
+                _ => {}
             }
         }
     }
-    threads_per_loc
-        .iter()
-        .position(|&n| n >= RMW_THREADS_FOR_STATES)
-        .map(|l| {
-            format!(
-                "read-modify-writes on {} in {} threads",
-                program.locs[l].name, threads_per_loc[l]
-            )
-        })
+    let name = |l: usize| &program.locs[l].name;
+    if let Some(l) = (0..locs).find(|&l| rmw_threads[l] >= RMW_THREADS_FOR_STATES) {
+        return Some(format!(
+            "read-modify-writes on {} in {} threads",
+            name(l),
+            rmw_threads[l]
+        ));
+    }
+    (0..locs)
+        .find(|&l| reads[l] * writes[l] >= ACCESS_PRODUCT_FOR_STATES)
+        .map(|l| format!("{} reads and {} writes of {}", reads[l], writes[l], name(l)))
 }
 
 /// Whether some thread of `program` can jump backwards (has a loop).
