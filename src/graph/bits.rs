@@ -77,15 +77,12 @@ impl BitMatrix {
         }
     }
 
-    /// Replaces the relation by its transitive closure (Warshall).
-    pub fn close(&mut self) {
-        for k in 0..self.n {
-            for i in 0..self.n {
-                if self.get(i, k) {
-                    self.or_row(i, k);
-                }
-            }
-        }
+    /// Puts `src` and everything in its row into row `dst`: with rows as
+    /// sets of predecessors, `src` comes before `dst`, and so does all that
+    /// comes before `src`.
+    pub fn inherit(&mut self, dst: usize, src: usize) {
+        self.set(dst, src);
+        self.or_row(dst, src);
     }
 
     /// Adds `i` → `j` to a transitively closed relation, keeping it closed.
@@ -136,9 +133,14 @@ impl BitMatrix {
     /// The events row `i` relates to, in order.
     pub fn ones(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         self.row(i).iter().enumerate().flat_map(|(k, &word)| {
-            (0..64)
-                .filter(move |b| word >> b & 1 == 1)
-                .map(move |b| k * 64 + b)
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    k * 64 + bit
+                })
+            })
         })
     }
 

@@ -72,13 +72,12 @@ fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
     let thread_event = |p: usize| events[p].thread != OBSERVER;
     let key = |p: usize| (events[p].thread, events[p].index, p);
     // Unplaced predecessors of each thread event.
-    let mut waiting: Vec<usize> = (0..n)
-        .map(|p| {
-            (0..n)
-                .filter(|&q| thread_event(q) && order.get(q, p))
-                .count()
-        })
-        .collect();
+    let mut waiting = vec![0usize; n];
+    for q in (0..n).filter(|&q| thread_event(q)) {
+        for s in order.ones(q) {
+            waiting[s] += 1;
+        }
+    }
     let mut ready: BTreeSet<(u16, u32, usize)> = (0..n)
         .filter(|&p| thread_event(p) && waiting[p] == 0)
         .map(key)
@@ -110,23 +109,26 @@ fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
 pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
     let events = &execution.events;
     let n = events.len();
-    let mut hb = BitMatrix::new(n);
+    // Row p: the events that happen before p. Each event comes after its
+    // program-order predecessor and the write it reads (the invariant of
+    // `Execution`), so one pass in that order closes the relation.
+    let mut before = BitMatrix::new(n);
     let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
     for (p, e) in events.iter().enumerate() {
         if e.thread == OBSERVER {
             continue;
         }
         if let Some(q) = last[usize::from(e.thread)].replace(p) {
-            hb.set(q, p);
+            before.inherit(p, q);
         }
         if let Some(w) = e.rf
             && e.atomic
             && events[w as usize].atomic
         {
-            hb.set(w as usize, p);
+            before.inherit(p, w as usize);
         }
     }
-    hb.close();
+    let hb = |a: usize, b: usize| before.get(b, a);
     let mut pairs = Vec::new();
     for p in 0..n {
         let a = &events[p];
@@ -140,8 +142,8 @@ pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
                 || b.loc != a.loc
                 || !(a.writes() || b.writes())
                 || (a.atomic && b.atomic)
-                || hb.get(p, q)
-                || hb.get(q, p)
+                || hb(p, q)
+                || hb(q, p)
             {
                 continue;
             }
