@@ -14,13 +14,42 @@ use crate::outcome::{Count, Outcome, OutcomeSet};
 use crate::trace::{Step, Trace};
 use crate::verdict::{OutcomesCheck, Status};
 
-/// Writes one run as a JSON object on one line.
+/// Writes one run as a JSON object on one line. The outcomes, which can be
+/// many (each with its witness), are written one at a time, so memory does
+/// not grow with their number.
 ///
 /// # Errors
 /// Any error from `out`.
 pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
-    write_line(&run_value(run), out)
+    let Value::Object(fields) = run_value(run) else {
+        unreachable!("invariant: a run is a JSON object")
+    };
+    out.write_all(b"{")?;
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        if key == OUTCOMES {
+            out.write_all(b"[")?;
+            for (j, outcome) in outcome_values(run).enumerate() {
+                if j > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *out, &outcome)?;
+            }
+            out.write_all(b"]")?;
+        } else {
+            serde_json::to_writer(&mut *out, value)?;
+        }
+    }
+    out.write_all(b"}\n")
 }
+
+/// The key of the outcome list, which [`run_value`] leaves empty and
+/// [`render_run`] fills as it writes.
+const OUTCOMES: &str = "outcomes";
 
 /// Writes a load or run error as a JSON object on one line.
 ///
@@ -48,42 +77,45 @@ fn write_line(value: &Value, out: &mut impl Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// The JSON object for one run.
-pub fn run_value(run: &RunReport) -> Value {
+/// The JSON object of each outcome of a run, in order, made as asked for.
+fn outcome_values(run: &RunReport) -> impl Iterator<Item = Value> + '_ {
+    let set = &run.exploration.outcomes;
+    let mut satisfies = run.satisfies.iter();
+    set.iter().map(move |(outcome, info)| {
+        let mut value = match outcome {
+            Outcome::Final(values) => json!({
+                "kind": "final",
+                "values": named(set.observables().iter().map(|&o| set.name(o)), values),
+            }),
+            other => ending_value(other, &|t| set.thread_name(t)),
+        };
+        value["satisfies"] = json!(satisfies.next().copied().unwrap_or(false));
+        value["executions"] = count_value(info.executions);
+        value["racy_executions"] = count_value(info.racy_executions);
+        value["race_free"] = json!(info.race_free);
+        value["witness"] = trace_value(&info.witness, set);
+        if !info.blocked.is_empty() {
+            value["blocked"] = info
+                .blocked
+                .iter()
+                .map(|&(t, pc)| {
+                    json!({
+                        "thread": set.thread_name(t),
+                        "pc": pc,
+                        "instruction": run.program.threads[t.index()].source.get(pc),
+                    })
+                })
+                .collect();
+        }
+        value
+    })
+}
+
+/// The JSON object for one run, but for its outcomes: an empty list under
+/// [`OUTCOMES`], in its place.
+fn run_value(run: &RunReport) -> Value {
     let exploration = &run.exploration;
     let set = &exploration.outcomes;
-    let mut satisfies = run.satisfies.iter();
-    let outcomes: Vec<Value> = set
-        .iter()
-        .map(|(outcome, info)| {
-            let mut value = match outcome {
-                Outcome::Final(values) => json!({
-                    "kind": "final",
-                    "values": named(set.observables().iter().map(|&o| set.name(o)), values),
-                }),
-                other => ending_value(other, &|t| set.thread_name(t)),
-            };
-            value["satisfies"] = json!(satisfies.next().copied().unwrap_or(false));
-            value["executions"] = count_value(info.executions);
-            value["racy_executions"] = count_value(info.racy_executions);
-            value["race_free"] = json!(info.race_free);
-            value["witness"] = trace_value(&info.witness, set);
-            if !info.blocked.is_empty() {
-                value["blocked"] = info
-                    .blocked
-                    .iter()
-                    .map(|&(t, pc)| {
-                        json!({
-                            "thread": set.thread_name(t),
-                            "pc": pc,
-                            "instruction": run.program.threads[t.index()].source.get(pc),
-                        })
-                    })
-                    .collect();
-            }
-            value
-        })
-        .collect();
     let names = Names::new(&run.program);
     let site = |site: Site| {
         json!({
@@ -145,7 +177,7 @@ pub fn run_value(run: &RunReport) -> Value {
             Completeness::Interrupted => json!("interrupted"),
         },
         "observables": set.observables().iter().map(|&o| set.name(o)).collect::<Vec<_>>(),
-        "outcomes": outcomes,
+        OUTCOMES: [],
         "condition": {
             "text": run.program.condition.text,
             "quantifier": match run.program.condition.quantifier {
