@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use indexmap::IndexMap;
 use rayon::prelude::*;
-use rustc_hash::FxBuildHasher;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use super::{Completeness, Limit, Limits, Progress};
 use crate::model::machine::Machine;
@@ -122,8 +122,11 @@ struct Batch {
     succs: Vec<(Step, usize, u64, Option<StateId>)>,
     /// The successors' encodings, back to back.
     bytes: Vec<u8>,
-    /// Races found, with the index in `succs` of the step that found each.
+    /// Races found, with the index in `succs` of the step that found each:
+    /// only the first step of the batch finding each, the one the merge keeps.
     races: Vec<(usize, RaceKey)>,
+    /// The races in `races`.
+    found: FxHashSet<RaceKey>,
 }
 
 /// Expands `ids` into `batch` (emptied first: batches are reused from round
@@ -140,6 +143,7 @@ fn expand(
     batch.succs.clear();
     batch.bytes.clear();
     batch.races.clear();
+    batch.found.clear();
     for &id in ids {
         states.get_into(id, current);
         machine.successors(current, scratch, |step, effect, race, next| {
@@ -155,7 +159,9 @@ fn expand(
                         thread,
                         pc,
                     };
-                    batch.races.push((batch.succs.len(), key));
+                    if batch.found.insert(key) {
+                        batch.races.push((batch.succs.len(), key));
+                    }
                 }
             }
             let start = batch.bytes.len();

@@ -65,7 +65,7 @@ pub(crate) struct RaceHit {
     /// The variable.
     pub loc: Loc,
     /// The earlier racing accesses, as (thread, instruction).
-    pub earlier: SmallVec<[(ThreadId, usize); 4]>,
+    pub earlier: SmallVec<[(ThreadId, usize); 8]>,
 }
 
 /// Where the race-detection words are and what they mean, for one program.
@@ -311,7 +311,7 @@ impl RaceWords {
         u: usize,
         pc: usize,
         (loc, kind): (Loc, Kind),
-        hits: &mut SmallVec<[(ThreadId, usize); 4]>,
+        hits: &mut SmallVec<[(ThreadId, usize); 8]>,
     ) {
         let slots = &self.slots[loc.index()];
         for s in slots.iter().filter(|s| conflict(s.thread, s.kind, u, kind)) {
