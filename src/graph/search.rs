@@ -285,16 +285,20 @@ impl<'s, 'p> Search<'s, 'p> {
             Some((t, pc)) => self.extend(graph, derived, t, pc, stack),
             None if cut => self.stats.cut += 1,
             None => {
-                if !self.first_time(&graph) {
+                let Some(key) = self.first_time(&graph) else {
                     return true;
+                };
+                let mut written = vec![false; self.program.locs.len()];
+                for e in graph.events.iter().filter(|e| e.writes()) {
+                    written[usize::from(e.loc)] = true;
                 }
                 let locs: Vec<u16> = (0..self.program.locs.len() as u16)
                     .filter(|&l| {
-                        self.program.locs[usize::from(l)].kind == LocKind::Variable
-                            && graph.writes_to(l).next().is_some()
+                        written[usize::from(l)]
+                            && self.program.locs[usize::from(l)].kind == LocKind::Variable
                     })
                     .collect();
-                self.observe(graph, derived, &locs);
+                self.observe(graph, derived, &locs, &key);
             }
         }
         true
@@ -451,10 +455,11 @@ impl<'s, 'p> Search<'s, 'p> {
     }
 
     /// Adds the final observer's reads of `locs` to `graph`, each way they
-    /// can go, and hands every consistent result to `found`.
-    fn observe(&mut self, graph: Execution, derived: Consistency, locs: &[u16]) {
+    /// can go, and records every consistent result; `key` is the
+    /// [`Execution::execution_key`] of `graph` before any observer read.
+    fn observe(&mut self, graph: Execution, derived: Consistency, locs: &[u16], key: &[u64]) {
         let Some((&loc, rest)) = locs.split_first() else {
-            self.complete(graph, derived);
+            self.complete(graph, derived, key);
             return;
         };
         // Only a thread's last write to the variable can be the final one.
@@ -480,7 +485,7 @@ impl<'s, 'p> Search<'s, 'p> {
         // A variable only one thread writes ends with that thread's last
         // write, which no observer read needs to confirm.
         if all == 1 {
-            self.observe(graph, derived, rest);
+            self.observe(graph, derived, rest, key);
             return;
         }
         let mut node = Some((graph, derived));
@@ -495,35 +500,49 @@ impl<'s, 'p> Search<'s, 'p> {
             next.push_observer(self.program, loc, Some(w));
             self.stats.events += 1;
             if extended.extend(&next) {
-                self.observe(next, extended, rest);
+                self.observe(next, extended, rest, key);
             } else {
                 self.stats.blocked += 1;
             }
         }
     }
 
-    /// Whether `graph`, whose threads have all finished, is reached for the
-    /// first time; counts it as a duplicate if not. The observer's reads
-    /// follow from the graph, so they are added only the first time.
-    fn first_time(&mut self, graph: &Execution) -> bool {
+    /// The [`Execution::execution_key`] of `graph`, whose threads have all
+    /// finished, if it is reached for the first time; counts it as a
+    /// duplicate if not. The observer's reads follow from the graph, so they
+    /// are added only the first time.
+    fn first_time(&mut self, graph: &Execution) -> Option<Vec<u64>> {
         let key = graph.execution_key();
         let bytes = key.len() * 8 + 48;
-        if !self.shared.complete.lock().expect("unpoisoned").insert(key) {
+        if !self
+            .shared
+            .complete
+            .lock()
+            .expect("unpoisoned")
+            .insert(key.clone())
+        {
             self.stats.duplicates += 1;
-            return false;
+            return None;
         }
         self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
-        true
+        Some(key)
     }
 
     /// Records a complete `graph`, observer reads included, if it is
-    /// consistent.
-    fn complete(&mut self, graph: Execution, derived: Consistency) {
-        let key = graph.execution_key();
+    /// consistent; `key` is its key before the observer's reads.
+    fn complete(&mut self, graph: Execution, derived: Consistency, key: &[u64]) {
+        let observed = graph.events.last().is_some_and(|e| e.kind == Kind::Observe);
+        let full;
+        let key = if observed {
+            full = graph.execution_key();
+            &full[..]
+        } else {
+            key
+        };
         match derived.solve(&graph) {
             Some(solved) => {
                 self.stats.explored += 1;
-                self.collector.record(&graph, &key, &solved);
+                self.collector.record(&graph, key, &solved);
             }
             None => self.stats.blocked += 1,
         }

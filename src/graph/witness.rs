@@ -10,7 +10,8 @@
 //! that axiomatic and operational x86-TSO coincide (Owens, Sarkar, Sewell,
 //! TPHOLs 2009); tests replay every witness on the machine.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::ir::{Loc, ThreadId};
 use crate::trace::{Step, Trace};
@@ -33,20 +34,30 @@ pub(crate) struct Witness {
 pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Consistency) -> Witness {
     let events = &execution.events;
     let order = linear_extension(check.schedule(), execution);
-    let mut po: Vec<Vec<Pos>> = vec![Vec::new(); execution.threads.len()];
+    // Each thread's events in program order, back to back: thread t's event
+    // of index i is at po[start[t] + i] (indices are dense from 0).
+    let threads = execution.threads.len();
+    let mut start = vec![0usize; threads + 1];
+    for e in events.iter().filter(|e| e.thread != OBSERVER) {
+        start[usize::from(e.thread) + 1] += 1;
+    }
+    for t in 0..threads {
+        start[t + 1] += start[t];
+    }
+    let mut po = vec![0 as Pos; start[threads]];
     for (p, e) in events.iter().enumerate() {
         if e.thread != OBSERVER {
-            po[usize::from(e.thread)].push(p as Pos);
+            po[start[usize::from(e.thread)] + e.index as usize] = p as Pos;
         }
     }
-    let mut ran = vec![0usize; po.len()];
-    let mut steps = Vec::new();
+    let mut ran = vec![0usize; threads];
+    let mut steps = Vec::with_capacity(2 * po.len());
     let mut step_of = vec![usize::MAX; events.len()];
     for p in order {
         let e = &events[p];
         let t = usize::from(e.thread);
         while ran[t] <= e.index as usize {
-            let q = po[t][ran[t]] as usize;
+            let q = po[start[t] + ran[t]] as usize;
             step_of[q] = steps.len();
             steps.push(Step::Run(ThreadId(e.thread)));
             ran[t] += 1;
@@ -78,18 +89,18 @@ fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
             waiting[s] += 1;
         }
     }
-    let mut ready: BTreeSet<(u16, u32, usize)> = (0..n)
+    let mut ready: BinaryHeap<Reverse<(u16, u32, usize)>> = (0..n)
         .filter(|&p| thread_event(p) && waiting[p] == 0)
-        .map(key)
+        .map(|p| Reverse(key(p)))
         .collect();
     let mut out = Vec::with_capacity(n);
-    while let Some((_, _, p)) = ready.pop_first() {
+    while let Some(Reverse((_, _, p))) = ready.pop() {
         out.push(p);
         for s in order.ones(p) {
             if thread_event(s) {
                 waiting[s] -= 1;
                 if waiting[s] == 0 {
-                    ready.insert(key(s));
+                    ready.push(Reverse(key(s)));
                 }
             }
         }
