@@ -4,11 +4,27 @@
 use smallvec::SmallVec;
 
 /// An `n` × `n` relation; row `i` holds the events `i` is related to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct BitMatrix {
     n: usize,
     words: usize,
     data: Vec<u64>,
+}
+
+/// Rows a clone has room for beyond its own, so that the search, which
+/// clones a graph's relations and then adds an event, does not reallocate.
+const SPARE_ROWS: usize = 2;
+
+impl Clone for BitMatrix {
+    fn clone(&self) -> BitMatrix {
+        let mut data = Vec::with_capacity(self.data.len() + SPARE_ROWS * self.words);
+        data.extend_from_slice(&self.data);
+        BitMatrix {
+            n: self.n,
+            words: self.words,
+            data,
+        }
+    }
 }
 
 impl BitMatrix {
@@ -99,6 +115,17 @@ impl BitMatrix {
     /// reach `p` and everything `p` reaches, keeping a closed relation closed
     /// when `preds` are the direct predecessors of `p`.
     pub fn attach(&mut self, p: usize, preds: &[u64]) {
+        if let [preds] = *preds {
+            // One word per row (up to 64 events): the common case, unrolled.
+            let target = self.data[p] | 1 << p;
+            for q in 0..self.n {
+                let row = &mut self.data[q];
+                if preds >> q & 1 == 1 || *row & preds != 0 {
+                    *row |= target;
+                }
+            }
+            return;
+        }
         let mut target: SmallVec<[u64; 4]> = SmallVec::from_slice(self.row(p));
         target[p / 64] |= 1 << (p % 64);
         self.join_into(&target, |m, q| {
@@ -107,14 +134,16 @@ impl BitMatrix {
         });
     }
 
-    /// Row q |= `target` for every q that `selected` picks (judged before
-    /// any row changes).
+    /// Row q |= `target` for every q that `selected` picks, judging each row
+    /// before it changes (`selected` reads only row q, so the other rows'
+    /// changes do not matter).
     fn join_into(&mut self, target: &[u64], selected: impl Fn(&BitMatrix, usize) -> bool) {
         let w = self.words;
-        let picked: SmallVec<[usize; 64]> = (0..self.n).filter(|&q| selected(self, q)).collect();
-        for q in picked {
-            for (x, y) in self.data[q * w..q * w + w].iter_mut().zip(target) {
-                *x |= *y;
+        for q in 0..self.n {
+            if selected(self, q) {
+                for (x, y) in self.data[q * w..q * w + w].iter_mut().zip(target) {
+                    *x |= *y;
+                }
             }
         }
     }

@@ -5,28 +5,42 @@
 //! race-free one when there is one); per racing pair of instructions, the
 //! execution with the smallest key.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use crate::explore::{RaceReport, Site};
 use crate::ir::{Loc, Observable, Program, ThreadId, Val};
 use crate::outcome::{Count, Outcome, OutcomeSet};
-use crate::trace::Trace;
 
 use super::axioms::{Axioms, Consistency};
-use super::execution::{Event, Execution, OBSERVER};
+use super::execution::{Event, Execution, OBSERVER, Pos};
 use super::witness::{self, Witness};
 
 /// A racing pair of instructions: the variable, then the two sites in order.
 type RaceKey = (u16, Site, Site);
+
+/// An execution chosen as a witness (of an outcome, of races): its key, its
+/// machine run and its final values, shared by everything it witnesses.
+#[derive(Debug)]
+struct Chosen {
+    key: Vec<u64>,
+    witness: Witness,
+    values: Vec<Val>,
+}
 
 /// The executions reaching one final outcome.
 #[derive(Debug, Default)]
 struct Class {
     race_free: u128,
     racy: u128,
-    /// Whether the chosen witness races, its execution's key, and the trace.
-    best: Option<(bool, Vec<u64>, Trace)>,
+    /// Whether the chosen witness races, and the chosen execution.
+    best: Option<(bool, Arc<Chosen>)>,
 }
+
+/// A race's chosen execution, and the positions and instructions of its two
+/// racing events.
+type RaceWitness = (Arc<Chosen>, [(Pos, Site); 2]);
 
 /// Outcomes and races of the executions recorded so far.
 #[derive(Debug)]
@@ -35,7 +49,7 @@ pub(crate) struct Collector<'p> {
     axioms: Axioms,
     observables: Vec<Observable>,
     outcomes: FxHashMap<Vec<Val>, Class>,
-    races: FxHashMap<RaceKey, (Vec<u64>, RaceReport)>,
+    races: FxHashMap<RaceKey, RaceWitness>,
 }
 
 impl<'p> Collector<'p> {
@@ -51,29 +65,36 @@ impl<'p> Collector<'p> {
     }
 
     /// Records a consistent complete execution, `key` its
-    /// [`Execution::execution_key`], `solved` its decided coherence.
+    /// [`Execution::execution_key`], `solved` its decided coherence. Its
+    /// witness is built only if it is chosen for something, and once.
     pub fn record(&mut self, execution: &Execution, key: &[u64], solved: &Consistency) {
         let values = final_values(self.program, &self.observables, execution);
         let pairs = witness::races(execution);
         let racy = !pairs.is_empty();
+        let mut chosen: Option<Arc<Chosen>> = None;
+        let mut choose = || {
+            chosen
+                .get_or_insert_with(|| {
+                    Arc::new(Chosen {
+                        key: key.to_vec(),
+                        witness: witness::witness(self.axioms, execution, solved),
+                        values: values.clone(),
+                    })
+                })
+                .clone()
+        };
         let class = self.outcomes.entry(values.clone()).or_default();
         if racy {
             class.racy += 1;
         } else {
             class.race_free += 1;
         }
-        let mut built: Option<Witness> = None;
-        let witness = |built: &mut Option<Witness>| -> Witness {
-            built
-                .get_or_insert_with(|| witness::witness(self.axioms, execution, solved))
-                .clone()
-        };
         if class
             .best
             .as_ref()
-            .is_none_or(|(r, k, _)| (racy, key) < (*r, k.as_slice()))
+            .is_none_or(|(r, c)| (racy, key) < (*r, c.key.as_slice()))
         {
-            class.best = Some((racy, key.to_vec(), witness(&mut built).trace));
+            class.best = Some((racy, choose()));
         }
         for (p, q) in pairs {
             let (a, b) = (&execution.events[p as usize], &execution.events[q as usize]);
@@ -81,24 +102,12 @@ impl<'p> Collector<'p> {
             if self
                 .races
                 .get(&race)
-                .is_some_and(|(k, _)| k.as_slice() <= key)
+                .is_some_and(|(c, _)| c.key.as_slice() <= key)
             {
                 continue;
             }
-            let run = witness(&mut built);
-            let (first, second) = if run.step_of[p as usize] < run.step_of[q as usize] {
-                (site(a), site(b))
-            } else {
-                (site(b), site(a))
-            };
-            let report = RaceReport {
-                loc: Loc(a.loc),
-                first,
-                second,
-                witness: run.trace,
-                outcome: Some(Outcome::Final(values.clone())),
-            };
-            self.races.insert(race, (key.to_vec(), report));
+            self.races
+                .insert(race, (choose(), [(p, site(a)), (q, site(b))]));
         }
     }
 
@@ -110,16 +119,20 @@ impl<'p> Collector<'p> {
             ours.racy += theirs.racy;
             let better = match (&ours.best, &theirs.best) {
                 (None, _) => true,
-                (Some((r, k, _)), Some((tr, tk, _))) => (tr, tk) < (r, k),
+                (Some((r, c)), Some((tr, tc))) => (tr, &tc.key) < (r, &c.key),
                 (Some(_), None) => false,
             };
             if better {
                 ours.best = theirs.best;
             }
         }
-        for (race, (key, report)) in other.races {
-            if self.races.get(&race).is_none_or(|(k, _)| key < *k) {
-                self.races.insert(race, (key, report));
+        for (race, theirs) in other.races {
+            if self
+                .races
+                .get(&race)
+                .is_none_or(|(c, _)| theirs.0.key < c.key)
+            {
+                self.races.insert(race, theirs);
             }
         }
     }
@@ -128,7 +141,7 @@ impl<'p> Collector<'p> {
     pub fn finish(self) -> (OutcomeSet, Vec<RaceReport>) {
         let mut set = OutcomeSet::new(self.program);
         for (values, class) in self.outcomes {
-            let (_, _, trace) = class
+            let (_, chosen) = class
                 .best
                 .expect("invariant: a recorded outcome has a witness");
             let outcome = Outcome::Final(values);
@@ -136,12 +149,30 @@ impl<'p> Collector<'p> {
             for (count, racy) in [(class.race_free, false), (class.racy, true)] {
                 if count > 0 {
                     set.add(outcome.clone(), Some(Count::Finite(count)), racy, || {
-                        trace.clone()
+                        chosen.witness.trace.clone()
                     });
                 }
             }
         }
-        let mut races: Vec<RaceReport> = self.races.into_values().map(|(_, r)| r).collect();
+        let mut races: Vec<RaceReport> = self
+            .races
+            .into_iter()
+            .map(|((loc, _, _), (chosen, [(p, a), (q, b)]))| {
+                let run = &chosen.witness;
+                let (first, second) = if run.step_of[p as usize] < run.step_of[q as usize] {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                RaceReport {
+                    loc: Loc(loc),
+                    first,
+                    second,
+                    witness: run.trace.clone(),
+                    outcome: Some(Outcome::Final(chosen.values.clone())),
+                }
+            })
+            .collect();
         races.sort_by_key(|r| (r.loc, r.first, r.second));
         (set, races)
     }

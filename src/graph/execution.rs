@@ -81,12 +81,24 @@ impl Event {
 }
 
 /// A partial or complete execution graph.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Execution {
     /// Events in the order they were added.
     pub events: Vec<Event>,
     /// Each thread's state after its last event.
     pub threads: Vec<ThreadState>,
+}
+
+impl Clone for Execution {
+    /// A copy with room for the event the search adds to it next.
+    fn clone(&self) -> Execution {
+        let mut events = Vec::with_capacity(self.events.len() + 1);
+        events.extend_from_slice(&self.events);
+        Execution {
+            events,
+            threads: self.threads.clone(),
+        }
+    }
 }
 
 impl Execution {
