@@ -288,17 +288,23 @@ impl<'s, 'p> Search<'s, 'p> {
                 let Some(key) = self.first_time(&graph) else {
                     return true;
                 };
-                let mut written = vec![false; self.program.locs.len()];
-                for e in graph.events.iter().filter(|e| e.writes()) {
-                    written[usize::from(e.loc)] = true;
+                // Each variable's candidates for its last write: each thread's
+                // last write to it.
+                let threads = graph.threads.len();
+                let mut last = vec![None; self.program.locs.len() * threads];
+                for (p, e) in graph.events.iter().enumerate() {
+                    if e.writes() {
+                        last[usize::from(e.loc) * threads + usize::from(e.thread)] = Some(p as Pos);
+                    }
                 }
-                let locs: Vec<u16> = (0..self.program.locs.len() as u16)
-                    .filter(|&l| {
-                        written[usize::from(l)]
-                            && self.program.locs[usize::from(l)].kind == LocKind::Variable
-                    })
+                let finals: Vec<(u16, SmallVec<[Pos; 4]>)> = last
+                    .chunks(threads)
+                    .enumerate()
+                    .filter(|(l, _)| self.program.locs[*l].kind == LocKind::Variable)
+                    .map(|(l, writes)| (l as u16, writes.iter().flatten().copied().collect()))
+                    .filter(|(_, writes): &(u16, SmallVec<[Pos; 4]>)| !writes.is_empty())
                     .collect();
-                self.observe(graph, derived, &locs, &key);
+                self.observe(graph, derived, &finals, &key);
             }
         }
         true
@@ -454,32 +460,32 @@ impl<'s, 'p> Search<'s, 'p> {
         always_writes && sources.contains(&(r.loc, Some(write)))
     }
 
-    /// Adds the final observer's reads of `locs` to `graph`, each way they
-    /// can go, and records every consistent result; `key` is the
+    /// Adds the final observer's reads of the variables of `finals` to
+    /// `graph`, each way they can go, and records every consistent result.
+    /// `finals` pairs each written variable with each thread's last write to
+    /// it: only those can be the final one. `key` is the
     /// [`Execution::execution_key`] of `graph` before any observer read.
-    fn observe(&mut self, graph: Execution, derived: Consistency, locs: &[u16], key: &[u64]) {
-        let Some((&loc, rest)) = locs.split_first() else {
+    fn observe(
+        &mut self,
+        graph: Execution,
+        derived: Consistency,
+        finals: &[(u16, SmallVec<[Pos; 4]>)],
+        key: &[u64],
+    ) {
+        let Some(((loc, candidates), rest)) = finals.split_first() else {
             self.complete(graph, derived, key);
             return;
         };
-        // Only a thread's last write to the variable can be the final one.
-        let candidates: Vec<Pos> = graph
-            .writes_to(loc)
-            .filter(|&w| {
-                let e = &graph.events[w as usize];
-                !graph.events.iter().any(|x| {
-                    x.thread == e.thread && x.index > e.index && x.loc == loc && x.writes()
-                })
-            })
-            .collect();
+        let loc = *loc;
         let all = candidates.len();
-        let candidates: Vec<Pos> = if all > 1 {
+        let candidates: SmallVec<[Pos; 4]> = if all > 1 {
             candidates
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|&w| derived.may_be_last(w))
                 .collect()
         } else {
-            candidates
+            candidates.clone()
         };
         self.stats.blocked += all - candidates.len();
         // A variable only one thread writes ends with that thread's last

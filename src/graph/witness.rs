@@ -13,6 +13,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use smallvec::SmallVec;
+
 use crate::ir::{Loc, ThreadId};
 use crate::trace::{Step, Trace};
 
@@ -140,25 +142,31 @@ pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
         }
     }
     let hb = |a: usize, b: usize| before.get(b, a);
+    // The accesses by variable, then position: only accesses of one
+    // variable can race.
+    let mut accesses: SmallVec<[(u16, usize); 32]> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.thread != OBSERVER && e.accesses())
+        .map(|(p, e)| (e.loc, p))
+        .collect();
+    accesses.sort_unstable();
     let mut pairs = Vec::new();
-    for p in 0..n {
-        let a = &events[p];
-        if a.thread == OBSERVER || !a.accesses() {
-            continue;
-        }
-        for (q, b) in events.iter().enumerate().skip(p + 1) {
-            if b.thread == OBSERVER
-                || !b.accesses()
-                || b.thread == a.thread
-                || b.loc != a.loc
-                || !(a.writes() || b.writes())
-                || (a.atomic && b.atomic)
-                || hb(p, q)
-                || hb(q, p)
-            {
-                continue;
+    for same in accesses.chunk_by(|x, y| x.0 == y.0) {
+        for (i, &(_, p)) in same.iter().enumerate() {
+            let a = &events[p];
+            for &(_, q) in &same[i + 1..] {
+                let b = &events[q];
+                if b.thread == a.thread
+                    || !(a.writes() || b.writes())
+                    || (a.atomic && b.atomic)
+                    || hb(p, q)
+                    || hb(q, p)
+                {
+                    continue;
+                }
+                pairs.push((p as Pos, q as Pos));
             }
-            pairs.push((p as Pos, q as Pos));
         }
     }
     pairs
