@@ -55,7 +55,7 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
                     bytes >> 20
                 ),
                 Limit::Unroll(n) => format!(
-                    "the loop unrolling bound of {} (raise --unroll, or use --engine states)",
+                    "the loop unrolling bound of {} per loop (raise --unroll, or use --engine states)",
                     plural(n as usize, "iteration")
                 ),
             };
