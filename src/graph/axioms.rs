@@ -97,12 +97,19 @@ impl Consistency {
     /// inconsistent.
     pub fn of(axioms: Axioms, execution: &Execution) -> Option<Consistency> {
         let count = if axioms == Axioms::Sc { 1 } else { 2 };
+        // Room for every event, and the one the search adds next.
+        let room = execution.events.len() + 1;
+        let locs = execution
+            .events
+            .iter()
+            .map(|e| usize::from(e.loc) + 1)
+            .max();
         let mut c = Consistency {
             axioms,
-            relations: vec![BitMatrix::new(0); count],
-            co: BitMatrix::new(0),
-            writes: Vec::new(),
-            readers: BitMatrix::new(0),
+            relations: (0..count).map(|_| BitMatrix::with_room(room)).collect(),
+            co: BitMatrix::with_room(room),
+            writes: vec![SmallVec::new(); locs.unwrap_or(0)],
+            readers: BitMatrix::with_room(room),
         };
         for p in 0..execution.events.len() {
             if !c.add(execution, p) {

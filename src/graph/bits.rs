@@ -38,6 +38,16 @@ impl BitMatrix {
         }
     }
 
+    /// The empty relation over no events, with room to grow to `n` events
+    /// without reallocating.
+    pub fn with_room(n: usize) -> BitMatrix {
+        BitMatrix {
+            n: 0,
+            words: 1,
+            data: Vec::with_capacity(n * n.div_ceil(64).max(1)),
+        }
+    }
+
     /// The number of events related.
     pub fn len(&self) -> usize {
         self.n
