@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use corpus::{files_under, litmus_files, shared_x86_dir};
 
-use hbsim::explore::{Completeness, Engine, EngineChoice, Exploration, Explorer, Limit};
+use hbsim::explore::{Completeness, Engine, EngineChoice, Exploration, Explorer, Limit, Limits};
 use hbsim::families::{Family, generate};
 use hbsim::ir::Program;
 use hbsim::model::Model;
@@ -351,6 +351,48 @@ fn unrolling_counts_each_loop_and_is_bounded() {
         ended.completeness,
         Completeness::Truncated(Limit::Unroll(hbsim::graph::MAX_UNROLL))
     );
+}
+
+/// The graph engine's report is the same on one thread and on two, also
+/// when the state limit stops it (the partial result must not depend on
+/// which worker got where first).
+#[test]
+fn graph_engine_reports_the_same_on_any_number_of_threads() {
+    let program = generate(Family::Sb, &[10])
+        .unwrap()
+        .build()
+        .unwrap()
+        .program;
+    let model = Model::tso();
+    let render = |threads: usize, limits: Limits| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let exploration = pool.install(|| {
+            Explorer::new(&program, &model)
+                .engine(EngineChoice::Graph)
+                .limits(limits)
+                .run()
+        });
+        let run = RunReport::new(&program, "sb10.ron", &model, exploration);
+        let mut out = Vec::new();
+        hbsim::report::json::render_run(&run, &mut out).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        json["stats"]["elapsed_ms"] = serde_json::Value::Null;
+        json["stats"]["ns_per_state"] = serde_json::Value::Null;
+        json
+    };
+    for limits in [Limits::default(), Limits::with_max_states(700)] {
+        let one = render(1, limits);
+        assert_eq!(one, render(2, limits), "{limits:?}");
+        assert_eq!(
+            one["completeness"].is_object(),
+            limits.max_states == 700,
+            "{}",
+            one["completeness"]
+        );
+    }
 }
 
 proptest! {

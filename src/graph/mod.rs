@@ -153,7 +153,13 @@ pub(crate) fn explore(
 ) -> Found {
     let axioms = Axioms::of(model).expect("invariant: the caller checked the model is supported");
     let workers = rayon::current_num_threads().max(1);
-    let searched = search::search(program, axioms, unroll, workers, limits, cancel, progress);
+    let mut searched = search::search(program, axioms, unroll, workers, limits, cancel, progress);
+    // Which graphs workers reach before a limit depends on their timing; the
+    // same search on one worker stops at the same graph every time, so the
+    // output stays the same for any number of threads.
+    if workers > 1 && matches!(searched.completeness, Completeness::Truncated(_)) {
+        searched = search::search(program, axioms, unroll, 1, limits, cancel, progress);
+    }
     let completeness = match searched.completeness {
         Completeness::Exhaustive if searched.stats.cut > 0 => {
             Completeness::Truncated(Limit::Unroll(unroll))
