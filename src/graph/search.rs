@@ -24,7 +24,9 @@
 //! grown breadth-first until there are enough to share, then each worker
 //! grows one at a time depth-first. The two sets are shared, so each graph is
 //! still grown once, whoever reaches it; counters, outcomes and the choice of
-//! witnesses ([`Collector`]) do not depend on the number of workers.
+//! witnesses ([`Collector`]) do not depend on the number of workers. Which
+//! graphs a search stopped by a limit has visited does, so
+//! [`crate::graph::explore`] runs such a search again on one worker.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
