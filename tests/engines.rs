@@ -10,6 +10,8 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/report.rs"]
+mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -365,23 +367,13 @@ fn graph_engine_reports_the_same_on_any_number_of_threads() {
         .program;
     let model = Model::tso();
     let render = |threads: usize, limits: Limits| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let exploration = pool.install(|| {
+        let exploration = report::on_threads(threads, || {
             Explorer::new(&program, &model)
                 .engine(EngineChoice::Graph)
                 .limits(limits)
                 .run()
         });
-        let run = RunReport::new(&program, "sb10.ron", &model, exploration);
-        let mut out = Vec::new();
-        hbsim::report::json::render_run(&run, &mut out).unwrap();
-        let mut json: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        json["stats"]["elapsed_ms"] = serde_json::Value::Null;
-        json["stats"]["ns_per_state"] = serde_json::Value::Null;
-        json
+        report::untimed_json(&program, &model, exploration)
     };
     for limits in [Limits::default(), Limits::with_max_states(700)] {
         let one = render(1, limits);

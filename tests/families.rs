@@ -5,6 +5,9 @@
 //! interleavings fails here. Not timed: speed is measured by `cargo bench` and
 //! the tables in docs/performance.md.
 
+#[path = "common/report.rs"]
+mod report;
+
 use hbsim::explore::{EngineChoice, Explorer, explore};
 use hbsim::families::{Family, generate};
 use hbsim::ir::Program;
@@ -100,19 +103,9 @@ fn parallel_exploration_gives_the_same_report_as_one_thread() {
     // Large enough that each breadth-first layer is split among workers.
     let program = program(Family::Sb, &[5]);
     let render = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
         let model = Model::tso();
-        let exploration = pool.install(|| states(&program, &model));
-        let run = RunReport::new(&program, "sb5.ron", &model, exploration);
-        let mut out = Vec::new();
-        hbsim::report::json::render_run(&run, &mut out).unwrap();
-        let mut json: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        json["stats"]["elapsed_ms"] = serde_json::Value::Null;
-        json["stats"]["ns_per_state"] = serde_json::Value::Null;
-        json
+        let exploration = report::on_threads(threads, || states(&program, &model));
+        report::untimed_json(&program, &model, exploration)
     };
     let (one, two) = (render(1), render(2));
     assert!(
