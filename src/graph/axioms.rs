@@ -104,19 +104,26 @@ impl Consistency {
             .iter()
             .map(|e| usize::from(e.loc) + 1)
             .max();
-        let mut c = Consistency {
+        Consistency {
             axioms,
             relations: (0..count).map(|_| BitMatrix::with_room(room)).collect(),
             co: BitMatrix::with_room(room),
             writes: vec![SmallVec::new(); locs.unwrap_or(0)],
             readers: BitMatrix::with_room(room),
-        };
-        for p in 0..execution.events.len() {
-            if !c.add(execution, p) {
+        }
+        .cover(execution)
+    }
+
+    /// The derivation for `execution`, of which `self` covers a prefix (the
+    /// events before some position, unchanged since): the rest added event
+    /// by event; `None` if it is inconsistent.
+    pub fn cover(mut self, execution: &Execution) -> Option<Consistency> {
+        for p in self.co.len()..execution.events.len() {
+            if !self.add(execution, p) {
                 return None;
             }
         }
-        c.saturate(execution).then_some(c)
+        self.saturate(execution).then_some(self)
     }
 
     /// Extends the derivation by the last event of `execution` (whose other

@@ -29,8 +29,8 @@
 //! [`crate::graph::explore`] runs such a search again on one worker.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rustc_hash::FxHashSet;
@@ -79,8 +79,15 @@ impl GraphStats {
     }
 }
 
-/// A graph waiting to be grown, with its derivation.
-type Node = (Execution, Consistency);
+/// A graph waiting to be grown, with its derivation and, for each event
+/// position, the derivation of the events before it when that event is a
+/// read added since they last changed (a revisit of the read rebuilds from
+/// it instead of from nothing).
+struct Node {
+    graph: Execution,
+    derived: Consistency,
+    before: Vec<Option<Arc<Consistency>>>,
+}
 
 /// What the workers share.
 struct Shared {
@@ -134,7 +141,11 @@ pub(crate) fn search<'p>(
     let derived = Consistency::of(axioms, &empty).expect("the empty graph is consistent");
     let mut main = Search::new(program, axioms, unroll, &shared, limits, cancel);
     // Breadth-first until there is work for every worker.
-    let mut frontier = VecDeque::from([(empty, derived)]);
+    let mut frontier = VecDeque::from([Node {
+        graph: empty,
+        derived,
+        before: Vec::new(),
+    }]);
     let wanted = if workers > 1 {
         workers * SHARES_PER_WORKER
     } else {
@@ -251,7 +262,12 @@ impl<'s, 'p> Search<'s, 'p> {
 
     /// Grows one graph by one step, pushing what it grows into; false when
     /// the search must stop (a limit, a cancellation), having said why.
-    fn visit(&mut self, (graph, derived): Node, stack: &mut Vec<Node>) -> bool {
+    fn visit(&mut self, node: Node, stack: &mut Vec<Node>) -> bool {
+        let Node {
+            graph,
+            derived,
+            before,
+        } = node;
         let poll = self.stats.graphs.is_multiple_of(POLL_EVERY);
         if self.shared.stop.load(Ordering::Relaxed) || (poll && !self.may_go_on()) {
             return false;
@@ -284,7 +300,16 @@ impl<'s, 'p> Search<'s, 'p> {
             }
         }
         match next {
-            Some((t, pc)) => self.extend(graph, derived, t, pc, stack),
+            Some((t, pc)) => self.extend(
+                Node {
+                    graph,
+                    derived,
+                    before,
+                },
+                t,
+                pc,
+                stack,
+            ),
             None if cut => self.stats.cut += 1,
             None => {
                 let Some(key) = self.first_time(&graph) else {
@@ -336,15 +361,14 @@ impl<'s, 'p> Search<'s, 'p> {
         self.shared.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Adds thread `t`'s access at `pc` to `graph`, each way it can go.
-    fn extend(
-        &mut self,
-        graph: Execution,
-        derived: Consistency,
-        t: usize,
-        pc: usize,
-        stack: &mut Vec<Node>,
-    ) {
+    /// Adds thread `t`'s access at `pc` to the node's graph, each way it
+    /// can go.
+    fn extend(&mut self, node: Node, t: usize, pc: usize, stack: &mut Vec<Node>) {
+        let Node {
+            graph,
+            derived,
+            mut before,
+        } = node;
         match &self.program.threads[t].code[pc] {
             Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => {
                 let mut sources: Vec<Option<Pos>> = std::iter::once(None)
@@ -359,19 +383,46 @@ impl<'s, 'p> Search<'s, 'p> {
                 // Pushed last first, so the initial value is explored first;
                 // the last one pushed takes the graph itself.
                 let (&first, others) = sources.split_first().expect("the initial value");
+                let snapshot = Arc::new(derived);
+                before.push(Some(Arc::clone(&snapshot)));
                 for &source in others.iter().rev() {
-                    let mut next = graph.clone();
-                    next.push_access(self.program, self.unroll, t, pc, source);
-                    self.add(next, derived.clone(), stack);
+                    let mut graph = graph.clone();
+                    graph.push_access(self.program, self.unroll, t, pc, source);
+                    let derived = (*snapshot).clone();
+                    let before = before.clone();
+                    self.add(
+                        Node {
+                            graph,
+                            derived,
+                            before,
+                        },
+                        stack,
+                    );
                 }
-                let mut next = graph;
-                next.push_access(self.program, self.unroll, t, pc, first);
-                self.add(next, derived, stack);
+                let mut graph = graph;
+                graph.push_access(self.program, self.unroll, t, pc, first);
+                let derived = Arc::unwrap_or_clone(snapshot);
+                self.add(
+                    Node {
+                        graph,
+                        derived,
+                        before,
+                    },
+                    stack,
+                );
             }
             _ => {
-                let mut next = graph;
-                next.push_access(self.program, self.unroll, t, pc, None);
-                self.add(next, derived, stack);
+                let mut graph = graph;
+                graph.push_access(self.program, self.unroll, t, pc, None);
+                before.push(None);
+                self.add(
+                    Node {
+                        graph,
+                        derived,
+                        before,
+                    },
+                    stack,
+                );
             }
         }
     }
@@ -381,22 +432,29 @@ impl<'s, 'p> Search<'s, 'p> {
     /// if it writes. The revisits come first: a read-modify-write reading a
     /// write that another one already read breaks atomicity, but revisiting
     /// the other one (which then reads it) repairs that.
-    fn add(&mut self, graph: Execution, mut derived: Consistency, stack: &mut Vec<Node>) {
+    fn add(&mut self, mut node: Node, stack: &mut Vec<Node>) {
         self.stats.events += 1;
         self.shared.events.fetch_add(1, Ordering::Relaxed);
-        let last = (graph.events.len() - 1) as Pos;
-        if graph.events[last as usize].writes() {
-            self.revisits(&graph, last, stack);
+        let last = (node.graph.events.len() - 1) as Pos;
+        if node.graph.events[last as usize].writes() {
+            self.revisits(&node.graph, &node.before, last, stack);
         }
-        if !reads_a_taken_write(&graph) && derived.extend(&graph) {
-            stack.push((graph, derived));
+        if !reads_a_taken_write(&node.graph) && node.derived.extend(&node.graph) {
+            stack.push(node);
         } else {
             self.stats.blocked += 1;
         }
     }
 
-    /// Pushes every backward revisit the write at `write` makes.
-    fn revisits(&mut self, graph: &Execution, write: Pos, stack: &mut Vec<Node>) {
+    /// Pushes every backward revisit the write at `write` makes; `before` is
+    /// the graph's derivations before its reads.
+    fn revisits(
+        &mut self,
+        graph: &Execution,
+        before: &[Option<Arc<Consistency>>],
+        write: Pos,
+        stack: &mut Vec<Node>,
+    ) {
         let prefix = graph.prefix(write);
         let loc = graph.events[write as usize].loc;
         for read in 0..write {
@@ -422,12 +480,24 @@ impl<'s, 'p> Search<'s, 'p> {
             }
             self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
             self.stats.events += 1;
+            // The events before the read are unchanged: their derivations
+            // stay, and the new graph's derivation starts from the read's.
+            let mut kept: Vec<Option<Arc<Consistency>>> = before[..read as usize].to_vec();
+            kept.resize(next.events.len(), None);
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {
-                self.revisits(&next, last, stack);
+                self.revisits(&next, &kept, last, stack);
             }
-            match Consistency::of(self.axioms, &next) {
-                Some(derived) => stack.push((next, derived)),
+            let derived = match &before[read as usize] {
+                Some(snapshot) => (**snapshot).clone().cover(&next),
+                None => Consistency::of(self.axioms, &next),
+            };
+            match derived {
+                Some(derived) => stack.push(Node {
+                    graph: next,
+                    derived,
+                    before: kept,
+                }),
                 None => self.stats.blocked += 1,
             }
         }
