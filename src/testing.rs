@@ -46,6 +46,9 @@ pub struct Kinds {
     /// loads under `RLock("rw")` and stores under `Lock("rw")` of an RWMutex
     /// (balanced, never nested: they neither deadlock nor panic).
     pub mutexes: bool,
+    /// Bare `Lock("m")` and `Unlock("m")`, anywhere: executions may deadlock,
+    /// leak a blocked thread or panic (an `Unlock` of the unlocked mutex).
+    pub locks: bool,
     /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
     /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
     /// `u`. Executions may block (never-terminating
@@ -62,6 +65,7 @@ impl Kinds {
         atomics: true,
         dependencies: true,
         mutexes: true,
+        locks: true,
         channels: true,
     };
     /// Plain loads and stores only.
@@ -72,6 +76,7 @@ impl Kinds {
         atomics: false,
         dependencies: false,
         mutexes: false,
+        locks: false,
         channels: false,
     };
 }
@@ -130,6 +135,10 @@ enum Gen {
     ReadLockedLoad(usize),
     /// `Lock("rw")`, a store, `Unlock("rw")` on the RWMutex.
     WriteLockedStore(usize, Val),
+    /// `Lock("m")` alone.
+    Lock,
+    /// `Unlock("m")` alone.
+    Unlock,
     /// `Send` on channel `CHANNELS[c]`.
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
@@ -152,7 +161,9 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
     let values = 1..=shape.values.max(1);
     let k = shape.kinds;
     let mut options: Vec<BoxedStrategy<Gen>> = Vec::new();
-    if k.plain || !(k.fences || k.rmw || k.atomics || k.dependencies || k.mutexes || k.channels) {
+    if k.plain
+        || !(k.fences || k.rmw || k.atomics || k.dependencies || k.mutexes || k.locks || k.channels)
+    {
         options.push(vars.clone().prop_map(Gen::Load).boxed());
         options.push(
             (vars.clone(), values.clone())
@@ -207,6 +218,10 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
                 .boxed(),
         );
     }
+    if k.locks {
+        options.push(Just(Gen::Lock).boxed());
+        options.push(Just(Gen::Unlock).boxed());
+    }
     if k.channels {
         let channels = 0..CHANNELS.len();
         options.push(
@@ -258,6 +273,8 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         ),
         Gen::ReadLockedLoad(v) => t.rlock(RW_MUTEX).load(&r, VARIABLES[v]).runlock(RW_MUTEX),
         Gen::WriteLockedStore(v, n) => t.lock(RW_MUTEX).store(VARIABLES[v], n).unlock(RW_MUTEX),
+        Gen::Lock => t.lock(MUTEX),
+        Gen::Unlock => t.unlock(MUTEX),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
         Gen::TryRecv(c) => {

@@ -65,6 +65,8 @@ pub struct Trace {
 pub struct Replay {
     /// Whether every thread finished and every buffer drained.
     pub finished: bool,
+    /// The thread that panicked, which stopped the program, if one did.
+    pub panicked: Option<ThreadId>,
     /// The value of every observable of [`Program::observables`] at the end.
     pub values: Vec<Val>,
 }
@@ -95,6 +97,7 @@ impl Trace {
         }
         Ok(Replay {
             finished: machine.is_final(&state),
+            panicked: machine.panicked(&state),
             values: machine.observe(&state),
         })
     }

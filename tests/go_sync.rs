@@ -3,7 +3,7 @@
 //! an execution ends, and happens-before edges of mutexes and wait groups in
 //! recorded executions.
 
-use hbsim::explore::explore;
+use hbsim::explore::{EngineChoice, Explorer, explore};
 use hbsim::hb::Execution;
 use hbsim::ir::ThreadId;
 use hbsim::model::Model;
@@ -184,7 +184,10 @@ fn a_panic_stops_every_thread() {
         ], condition: "exists true")"#,
     );
     for model in Model::builtins() {
-        let exploration = explore(&program, &model);
+        // The machine's interleavings are counted: the state-space engine.
+        let exploration = Explorer::new(&program, &model)
+            .engine(EngineChoice::States)
+            .run();
         let outcomes: Vec<&Outcome> = exploration.outcomes.iter().map(|(o, _)| o).collect();
         assert_eq!(
             outcomes,

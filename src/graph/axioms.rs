@@ -15,7 +15,9 @@
 //!   later plain store of another variable.
 //!
 //! In every model a read-modify-write is atomic: no write comes between the
-//! write it reads and itself in `co`. The final observer's reads come after
+//! write it reads and itself in `co`. A mutex's `Lock` and `Unlock` are
+//! read-modify-writes of its word (atomic, ordered with everything in their
+//! thread). The final observer's reads come after
 //! every event, so each reads its variable's last write in `co`.
 //!
 //! [`Consistency`] derives the `co` edges every consistent order must have (a
@@ -242,7 +244,7 @@ impl Consistency {
         }
         // Atomicity: a read-modify-write of the initial value is the first
         // write; one of a write is before every write coherence-later.
-        if e.kind == Kind::Rmw && e.writes() {
+        if e.read_modify_write() && e.writes() {
             let later: Vec<Pos> = match e.rf {
                 None => self.writes[loc].to_vec(),
                 Some(w) => (0..p as Pos)
@@ -293,7 +295,7 @@ impl Consistency {
             }
             // Nothing comes between a read-modify-write and the write it reads.
             let eb = &events[ub];
-            if eb.kind == Kind::Rmw {
+            if eb.read_modify_write() {
                 match eb.rf {
                     Some(c) if c != a => todo.push((a, c)),
                     Some(_) => {}
@@ -302,7 +304,7 @@ impl Consistency {
             }
             for u in readers {
                 let eu = &events[u];
-                if eu.kind == Kind::Rmw && eu.writes() && u != ub {
+                if eu.read_modify_write() && eu.writes() && u != ub {
                     todo.push((u as Pos, b));
                 }
             }

@@ -4,10 +4,20 @@
 //! executions reach it and the witness of the one with the smallest key (a
 //! race-free one when there is one); per racing pair of instructions, the
 //! execution with the smallest key.
+//!
+//! An execution whose threads all finish ends in its final values; one with
+//! `Lock`s that found their mutex locked ends blocked there (a deadlock, or a
+//! leak when the main thread finished). One with a panicking `Unlock` ends
+//! at a panic: at each panic that no other one must precede, the program
+//! stops. Its outcome's run is the shortest one reaching the panic (what
+//! must come before it), so the outcome is race-free when some run reaching
+//! it is; its races are those of the longest (everything that need not come
+//! after a panic), so every race a run before the panic can have is named.
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::explore::{RaceReport, Site};
 use crate::ir::{Loc, Observable, Program, ThreadId, Val};
@@ -21,15 +31,17 @@ use super::witness::{self, Witness};
 type RaceKey = (u16, Site, Site);
 
 /// An execution chosen as a witness (of an outcome, of races): its key, its
-/// machine run and its final values, shared by everything it witnesses.
+/// machine run and how it ends, shared by everything it witnesses.
 #[derive(Debug)]
 struct Chosen {
     key: Vec<u64>,
     witness: Witness,
-    values: Vec<Val>,
+    outcome: Outcome,
+    /// For a blocked outcome, each blocked thread and its blocked `Lock`.
+    blocked: Vec<(ThreadId, usize)>,
 }
 
-/// The executions reaching one final outcome.
+/// The executions reaching one outcome.
 #[derive(Debug, Default)]
 struct Class {
     race_free: u128,
@@ -48,7 +60,7 @@ pub(crate) struct Collector<'p> {
     program: &'p Program,
     axioms: Axioms,
     observables: Vec<Observable>,
-    outcomes: FxHashMap<Vec<Val>, Class>,
+    outcomes: FxHashMap<Outcome, Class>,
     races: FxHashMap<RaceKey, RaceWitness>,
 }
 
@@ -65,25 +77,108 @@ impl<'p> Collector<'p> {
     }
 
     /// Records a consistent complete execution, `key` its
-    /// [`Execution::execution_key`], `solved` its decided coherence. Its
+    /// [`Execution::execution_key`], `solved` its decided coherence. A
     /// witness is built only if it is chosen for something, and once.
     pub fn record(&mut self, execution: &Execution, key: &[u64], solved: &Consistency) {
-        let values = final_values(self.program, &self.observables, execution);
-        let pairs = witness::races(execution);
-        let racy = !pairs.is_empty();
-        let mut chosen: Option<Arc<Chosen>> = None;
-        let mut choose = || {
-            chosen
-                .get_or_insert_with(|| {
-                    Arc::new(Chosen {
-                        key: key.to_vec(),
-                        witness: witness::witness(self.axioms, execution, solved),
-                        values: values.clone(),
+        let axioms = self.axioms;
+        let events = &execution.events;
+        let mut panics: SmallVec<[usize; 2]> =
+            (0..events.len()).filter(|&p| events[p].panics()).collect();
+        let ran: Vec<bool> = events.iter().map(|e| !e.blocked()).collect();
+        let pairs = witness::races(execution, &ran);
+        if panics.is_empty() {
+            let outcome = self.end(execution);
+            let mut chosen = None;
+            let mut choose = || {
+                chosen
+                    .get_or_insert_with(|| {
+                        chosen_run(axioms, execution, key, solved, &ran, None, &outcome)
                     })
-                })
-                .clone()
-        };
-        let class = self.outcomes.entry(values.clone()).or_default();
+                    .clone()
+            };
+            let racy = !pairs.is_empty();
+            Self::count(&mut self.outcomes, &outcome, racy, key, &mut choose);
+            for &(p, q) in &pairs {
+                Self::offer_race(&mut self.races, execution, (p, q), key, &mut choose);
+            }
+            return;
+        }
+        // Each panic can come first: the run to it needs only its po ∪ rf
+        // prefix, which holds no other panic. A race is reached before it
+        // when the racing events and their prefixes can all come before it:
+        // none of them is ordered after it.
+        panics.sort_unstable_by_key(|&p| (events[p].thread, events[p].index));
+        let order = solved.schedule();
+        for p in panics {
+            let outcome = Outcome::Panic(ThreadId(events[p].thread));
+            let prefix = execution.prefix(p as Pos);
+            let racy = !witness::races(execution, &prefix).is_empty();
+            let mut run = prefix.clone();
+            run[p] = false;
+            let mut chosen = None;
+            let mut choose = || {
+                chosen
+                    .get_or_insert_with(|| {
+                        chosen_run(
+                            axioms,
+                            execution,
+                            key,
+                            solved,
+                            &run,
+                            Some(p as Pos),
+                            &outcome,
+                        )
+                    })
+                    .clone()
+            };
+            Self::count(&mut self.outcomes, &outcome, racy, key, &mut choose);
+            for &(a, b) in &pairs {
+                let mut run = prefix.clone();
+                for q in [a, b] {
+                    for (inside, x) in run.iter_mut().zip(execution.prefix(q)) {
+                        *inside |= x;
+                    }
+                }
+                if (0..events.len()).any(|e| run[e] && order.get(p, e)) {
+                    continue;
+                }
+                run[p] = false;
+                let mut choose = || {
+                    chosen_run(
+                        axioms,
+                        execution,
+                        key,
+                        solved,
+                        &run,
+                        Some(p as Pos),
+                        &outcome,
+                    )
+                };
+                Self::offer_race(&mut self.races, execution, (a, b), key, &mut choose);
+            }
+        }
+    }
+
+    /// How a complete execution without a panic ends: blocked, when `Lock`s
+    /// found their mutex locked, else in its final values.
+    fn end(&self, execution: &Execution) -> Outcome {
+        let blocked = blocked_at(execution);
+        if blocked.is_empty() {
+            return Outcome::Final(final_values(self.program, &self.observables, execution));
+        }
+        Outcome::Blocked(blocked.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// Counts one execution reaching `outcome`, keeping its witness if it is
+    /// the best so far (race-free first, then by key).
+    fn count(
+        outcomes: &mut FxHashMap<Outcome, Class>,
+        outcome: &Outcome,
+        racy: bool,
+        key: &[u64],
+        choose: &mut dyn FnMut() -> Arc<Chosen>,
+    ) {
+        let class = outcomes.entry(outcome.clone()).or_default();
         if racy {
             class.racy += 1;
         } else {
@@ -96,25 +191,32 @@ impl<'p> Collector<'p> {
         {
             class.best = Some((racy, choose()));
         }
-        for (p, q) in pairs {
-            let (a, b) = (&execution.events[p as usize], &execution.events[q as usize]);
-            let race = (a.loc, site(a).min(site(b)), site(a).max(site(b)));
-            if self
-                .races
-                .get(&race)
-                .is_some_and(|(c, _)| c.key.as_slice() <= key)
-            {
-                continue;
-            }
-            self.races
-                .insert(race, (choose(), [(p, site(a)), (q, site(b))]));
+    }
+
+    /// Keeps a run of the execution with `key` as the witness of the race
+    /// between events `p` and `q` if it is the first one or has a smaller key.
+    fn offer_race(
+        races: &mut FxHashMap<RaceKey, RaceWitness>,
+        execution: &Execution,
+        (p, q): (Pos, Pos),
+        key: &[u64],
+        choose: &mut dyn FnMut() -> Arc<Chosen>,
+    ) {
+        let (a, b) = (&execution.events[p as usize], &execution.events[q as usize]);
+        let race = (a.loc, site(a).min(site(b)), site(a).max(site(b)));
+        if races
+            .get(&race)
+            .is_some_and(|(c, _)| c.key.as_slice() <= key)
+        {
+            return;
         }
+        races.insert(race, (choose(), [(p, site(a)), (q, site(b))]));
     }
 
     /// Adds what `other` recorded.
     pub fn merge(&mut self, other: Collector<'p>) {
-        for (values, theirs) in other.outcomes {
-            let ours = self.outcomes.entry(values).or_default();
+        for (outcome, theirs) in other.outcomes {
+            let ours = self.outcomes.entry(outcome).or_default();
             ours.race_free += theirs.race_free;
             ours.racy += theirs.racy;
             let better = match (&ours.best, &theirs.best) {
@@ -140,11 +242,10 @@ impl<'p> Collector<'p> {
     /// The outcome set, and the races in report order.
     pub fn finish(self) -> (OutcomeSet, Vec<RaceReport>) {
         let mut set = OutcomeSet::new(self.program);
-        for (values, class) in self.outcomes {
+        for (outcome, class) in self.outcomes {
             let (_, chosen) = class
                 .best
                 .expect("invariant: a recorded outcome has a witness");
-            let outcome = Outcome::Final(values);
             // Race-free executions first, so a race-free witness is kept.
             for (count, racy) in [(class.race_free, false), (class.racy, true)] {
                 if count > 0 {
@@ -152,6 +253,9 @@ impl<'p> Collector<'p> {
                         chosen.witness.trace.clone()
                     });
                 }
+            }
+            if !chosen.blocked.is_empty() {
+                set.set_blocked(&outcome, chosen.blocked.clone());
             }
         }
         let mut races: Vec<RaceReport> = self
@@ -169,13 +273,48 @@ impl<'p> Collector<'p> {
                     first,
                     second,
                     witness: run.trace.clone(),
-                    outcome: Some(Outcome::Final(chosen.values.clone())),
+                    outcome: Some(chosen.outcome.clone()),
                 }
             })
             .collect();
         races.sort_by_key(|r| (r.loc, r.first, r.second));
         (set, races)
     }
+}
+
+/// A witness of the execution with `key`, running the events `run` marks,
+/// then `last`, to `outcome`.
+fn chosen_run(
+    axioms: Axioms,
+    execution: &Execution,
+    key: &[u64],
+    solved: &Consistency,
+    run: &[bool],
+    last: Option<Pos>,
+    outcome: &Outcome,
+) -> Arc<Chosen> {
+    Arc::new(Chosen {
+        key: key.to_vec(),
+        witness: witness::witness(axioms, execution, solved, run, last),
+        outcome: outcome.clone(),
+        blocked: match outcome {
+            Outcome::Blocked(_) => blocked_at(execution),
+            _ => Vec::new(),
+        },
+    })
+}
+
+/// Each thread blocked at a `Lock` in `execution`, with the `Lock`'s
+/// instruction, by thread.
+fn blocked_at(execution: &Execution) -> Vec<(ThreadId, usize)> {
+    let mut blocked: Vec<(ThreadId, usize)> = execution
+        .events
+        .iter()
+        .filter(|e| e.blocked())
+        .map(|e| (ThreadId(e.thread), e.pc as usize))
+        .collect();
+    blocked.sort_unstable();
+    blocked
 }
 
 /// An event's instruction.

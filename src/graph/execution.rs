@@ -10,10 +10,10 @@
 //! - observer reads (one per variable, reading its final value) come after
 //!   every thread event and are only added once every thread has finished.
 
-use crate::ir::{Access, Instr, Loc, Program, Thread, Val};
+use crate::ir::{Access, Instr, Loc, Program, SyncOp, Thread, Val};
 use crate::model::store_buffer::rmw_result;
 
-use super::thread::ThreadState;
+use super::thread::{Stop, ThreadState};
 
 /// The thread number of the final observer's reads.
 pub(crate) const OBSERVER: u16 = u16::MAX;
@@ -31,6 +31,14 @@ pub(crate) enum Kind {
     /// An atomic read-modify-write (one event that reads and, unless a CAS
     /// fails, writes).
     Rmw,
+    /// `m.Lock()`: an atomic read of the mutex word that, reading 0
+    /// (unlocked), writes 1; reading 1 it writes nothing and leaves its thread
+    /// blocked at it, until a revisit gives it an `Unlock`'s 0.
+    Lock,
+    /// `m.Unlock()`: an atomic read of the mutex word that, reading 1, writes
+    /// 0; reading 0 (unlocked) it writes nothing and panics, which stops its
+    /// thread and, at that point, the program.
+    Unlock,
     /// A fence.
     Fence,
     /// The final observer reading a variable's last value.
@@ -66,7 +74,43 @@ pub(crate) struct Event {
 impl Event {
     /// Whether the event reads a variable.
     pub fn reads(&self) -> bool {
-        matches!(self.kind, Kind::Load | Kind::Rmw | Kind::Observe)
+        matches!(
+            self.kind,
+            Kind::Load | Kind::Rmw | Kind::Lock | Kind::Unlock | Kind::Observe
+        )
+    }
+
+    /// Whether the event is an atomic read-modify-write: when it writes, no
+    /// write comes between the one it reads and itself in coherence.
+    pub fn read_modify_write(&self) -> bool {
+        matches!(self.kind, Kind::Rmw | Kind::Lock | Kind::Unlock)
+    }
+
+    /// Whether the event needs the write it reads to stay coherence-latest
+    /// up to itself: a read-modify-write that writes, and a blocked `Lock`
+    /// (blocked forever only while no write follows the one it reads). Two
+    /// such events cannot read one write when either of them writes.
+    pub fn claims_its_source(&self) -> bool {
+        self.read_modify_write() && self.writes() || self.blocked()
+    }
+
+    /// Whether a write read by this event happens before it: an atomic read
+    /// acquires; `Unlock` only checks the word and releases (as the machine's
+    /// plain atomic write of 0).
+    pub fn acquires(&self) -> bool {
+        self.reads() && self.atomic && self.kind != Kind::Unlock
+    }
+
+    /// Whether the event is a `Lock` that found the mutex locked: its thread
+    /// is blocked at it.
+    pub fn blocked(&self) -> bool {
+        self.kind == Kind::Lock && self.written.is_none()
+    }
+
+    /// Whether the event is an `Unlock` of an unlocked mutex: its thread
+    /// panicked there.
+    pub fn panics(&self) -> bool {
+        self.kind == Kind::Unlock && self.written.is_none()
     }
 
     /// Whether the event writes a variable.
@@ -145,10 +189,7 @@ impl Execution {
         source: Option<Pos>,
     ) {
         let thread = &program.threads[t];
-        let loc = match &thread.code[pc] {
-            Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => Some(loc.0),
-            _ => None,
-        };
+        let loc = read_loc(&thread.code[pc]).map(|l| l.0);
         let read = loc.map(|l| self.value_of(program, l, source));
         let mut event = perform(thread, &mut self.threads[t], pc, read, unroll);
         event.thread = t as u16;
@@ -274,6 +315,19 @@ impl Execution {
     }
 }
 
+/// The variable (or mutex word) instruction `instr` reads, if the graph
+/// engine runs it as a read.
+pub(crate) fn read_loc(instr: &Instr) -> Option<Loc> {
+    match instr {
+        Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => Some(*loc),
+        Instr::Sync {
+            op: SyncOp::Lock | SyncOp::Unlock,
+            obj,
+        } => Some(*obj),
+        _ => None,
+    }
+}
+
 /// Performs thread `thread`'s shared access at `pc` in `state`, which moves
 /// past it, reading `read` if it reads. The event's `thread` and `rf` are
 /// left for the caller.
@@ -286,6 +340,7 @@ fn perform(
 ) -> Event {
     let index = state.events;
     let value = || read.expect("invariant: a read is given its value");
+    let mut stop = None;
     let (kind, loc, atomic, read, written) = match &thread.code[pc] {
         Instr::Load { dst, loc, access } => {
             let v = value();
@@ -303,11 +358,33 @@ fn perform(
             state.regs[dst.index()] = old;
             (Kind::Rmw, *loc, true, old, new)
         }
+        Instr::Sync { op, obj } => {
+            let old = value();
+            let (kind, new) = match op {
+                SyncOp::Lock if old == 0 => (Kind::Lock, Some(1)),
+                SyncOp::Lock => {
+                    stop = Some(Stop::Blocked);
+                    (Kind::Lock, None)
+                }
+                SyncOp::Unlock if old == 1 => (Kind::Unlock, Some(0)),
+                SyncOp::Unlock => {
+                    stop = Some(Stop::Panicked);
+                    (Kind::Unlock, None)
+                }
+                other => unreachable!(
+                    "invariant: the graph engine only runs Lock and Unlock, not {other:?}"
+                ),
+            };
+            (kind, *obj, true, old, new)
+        }
         other => unreachable!(
             "invariant: the graph engine only runs supported instructions, not {other:?}"
         ),
     };
-    state.advance(thread, unroll);
+    match stop {
+        Some(stop) => state.stop_at(stop),
+        None => state.advance(thread, unroll),
+    }
     Event {
         thread: 0,
         index,

@@ -12,9 +12,11 @@
 //! races and verdicts on every corpus file and on random programs.
 //!
 //! Supported: loads, stores, fences, read-modify-writes and atomic accesses,
-//! registers and branches, loops unrolled to a bound. Programs with Go
-//! synchronisation, the `go` model and model files with bounded buffers or
-//! without forwarding stay with the state-space engine ([`unsupported`]).
+//! registers and branches, loops unrolled to a bound, and `sync.Mutex`
+//! `Lock` and `Unlock` (read-modify-writes of the mutex word that can block
+//! and panic). Programs with other Go synchronisation, the `go` model and
+//! model files with bounded buffers or without forwarding stay with the
+//! state-space engine ([`unsupported`]).
 
 mod axioms;
 mod bits;
@@ -29,7 +31,7 @@ use std::sync::atomic::AtomicBool;
 pub use search::GraphStats;
 
 use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport};
-use crate::ir::{Instr, Program};
+use crate::ir::{Instr, LocKind, Program};
 use crate::model::Model;
 use crate::outcome::OutcomeSet;
 
@@ -54,12 +56,13 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
             ),
         });
     }
-    let sync = program
+    let other_sync = program
         .threads
         .iter()
         .flat_map(|t| &t.code)
-        .any(|i| matches!(i, Instr::Sync { .. }));
-    (sync || !program.channels.is_empty()).then(|| "Go synchronisation".to_string())
+        .any(|i| matches!(i, Instr::Sync { .. }) && execution::read_loc(i).is_none());
+    (other_sync || !program.channels.is_empty())
+        .then(|| "Go synchronisation other than Mutex Lock and Unlock".to_string())
 }
 
 /// Threads from which the state-space engine is the faster choice, when as
@@ -93,7 +96,7 @@ pub fn prefers_states(program: &Program) -> Option<String> {
         let mut seen = vec![false; locs];
         for instr in &thread.code {
             match instr {
-                Instr::Rmw { loc, .. } => {
+                Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } => {
                     let l = loc.index();
                     if !std::mem::replace(&mut seen[l], true) {
                         rmw_threads[l] += 1;
@@ -109,11 +112,11 @@ pub fn prefers_states(program: &Program) -> Option<String> {
     }
     let name = |l: usize| &program.locs[l].name;
     if let Some(l) = (0..locs).find(|&l| rmw_threads[l] >= RMW_THREADS_FOR_STATES) {
-        return Some(format!(
-            "read-modify-writes on {} in {} threads",
-            name(l),
-            rmw_threads[l]
-        ));
+        let what = match program.locs[l].kind {
+            LocKind::Mutex => "Lock and Unlock of",
+            _ => "read-modify-writes on",
+        };
+        return Some(format!("{what} {} in {} threads", name(l), rmw_threads[l]));
     }
     (0..locs)
         .find(|&l| reads[l] * writes[l] >= ACCESS_PRODUCT_FOR_STATES)

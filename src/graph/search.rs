@@ -9,7 +9,11 @@
 //! prefix: the read is made to read the new write and the events that could
 //! depend on its old value are dropped ([`Execution::revisit`]). When every
 //! thread has finished, the final observer reads each written variable,
-//! choosing among the writes that can be last. Each graph travels with its
+//! choosing among the writes that can be last. A thread blocked at a `Lock`
+//! or stopped by a panicking `Unlock` counts as finished: a later write may
+//! still revisit that event and let the thread go on, and a complete graph
+//! with such threads ends blocked or panics ([`Collector`]) instead of
+//! being observed. Each graph travels with its
 //! [`Consistency`] derivation, extended by every new event; a graph whose
 //! derivation finds a cycle is dropped with everything it would grow into (a
 //! prefix of a consistent graph is consistent), and a complete graph is kept
@@ -37,11 +41,11 @@ use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
 
 use crate::explore::{Completeness, Limit, Limits, Progress};
-use crate::ir::{Instr, LocKind, Program, RmwOp};
+use crate::ir::{Instr, LocKind, Program, RmwOp, SyncOp};
 
 use super::axioms::{Axioms, Consistency};
 use super::collect::Collector;
-use super::execution::{Execution, Kind, Pos};
+use super::execution::{Execution, Kind, Pos, read_loc};
 use super::thread::Status;
 
 /// How often (in graphs) a worker checks the limits and cancellation, and the
@@ -296,7 +300,7 @@ impl<'s, 'p> Search<'s, 'p> {
                     break;
                 }
                 Status::Cut => cut = true,
-                Status::Done => {}
+                Status::Done | Status::Blocked | Status::Panicked => {}
             }
         }
         match next {
@@ -315,6 +319,11 @@ impl<'s, 'p> Search<'s, 'p> {
                 let Some(key) = self.first_time(&graph) else {
                     return true;
                 };
+                // A run that panics or blocks forever has no final values.
+                if graph.events.iter().any(|e| e.panics() || e.blocked()) {
+                    self.complete(graph, derived, &key);
+                    return true;
+                }
                 // Each variable's candidates for its last write: each thread's
                 // last write to it.
                 let threads = graph.threads.len();
@@ -369,8 +378,8 @@ impl<'s, 'p> Search<'s, 'p> {
             derived,
             mut before,
         } = node;
-        match &self.program.threads[t].code[pc] {
-            Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => {
+        match read_loc(&self.program.threads[t].code[pc]) {
+            Some(loc) => {
                 let mut sources: Vec<Option<Pos>> = std::iter::once(None)
                     .chain(graph.writes_to(loc.0).map(Some))
                     .collect();
@@ -411,7 +420,7 @@ impl<'s, 'p> Search<'s, 'p> {
                     stack,
                 );
             }
-            _ => {
+            None => {
                 let mut graph = graph;
                 graph.push_access(self.program, self.unroll, t, pc, None);
                 before.push(None);
@@ -503,33 +512,39 @@ impl<'s, 'p> Search<'s, 'p> {
         }
     }
 
-    /// Whether the revisit of `read` by `write` would keep two
-    /// read-modify-writes that write after reading the same write: no
-    /// coherence order puts both right after it, so the revisited graph is
-    /// inconsistent, and building it can be skipped.
+    /// Whether the revisit of `read` by `write` would keep two events
+    /// that claim one write ([`Event::claims_its_source`]), one of them
+    /// writing: no coherence order puts both right after it, so the revisited
+    /// graph is inconsistent, and building it can be skipped.
     fn breaks_atomicity(&self, graph: &Execution, prefix: &[bool], read: Pos, write: Pos) -> bool {
-        // Each writing read-modify-write's variable and source.
-        let mut sources: SmallVec<[(u16, Option<Pos>); 16]> = SmallVec::new();
+        // Each claiming event's variable, source and whether it writes.
+        let mut claims: SmallVec<[(u16, Option<Pos>, bool); 16]> = SmallVec::new();
         let kept = (0..graph.events.len()).filter(|&p| p < read as usize || prefix[p]);
         for p in kept {
             let e = &graph.events[p];
-            if e.kind == Kind::Rmw && e.writes() {
-                if sources.contains(&(e.loc, e.rf)) {
+            if e.claims_its_source() {
+                if conflicts(&claims, e.loc, e.rf, e.writes()) {
                     return true;
                 }
-                sources.push((e.loc, e.rf));
+                claims.push((e.loc, e.rf, e.writes()));
             }
         }
-        // The revisited read itself, if it writes whatever it reads.
+        // The revisited read itself, when what it will do is known: a
+        // read-modify-write that writes whatever it reads, and `Lock` (which
+        // writes, or is blocked). A CAS or an `Unlock` may not claim it.
         let r = &graph.events[read as usize];
-        let always_writes = matches!(
-            self.program.threads[usize::from(r.thread)].code[r.pc as usize],
+        let value = graph.events[write as usize].written;
+        let writes = match &self.program.threads[usize::from(r.thread)].code[r.pc as usize] {
             Instr::Rmw {
                 op: RmwOp::Xchg(_) | RmwOp::FetchAdd(_),
                 ..
-            }
-        );
-        always_writes && sources.contains(&(r.loc, Some(write)))
+            } => true,
+            Instr::Sync {
+                op: SyncOp::Lock, ..
+            } => value == Some(0),
+            _ => return false,
+        };
+        conflicts(&claims, r.loc, Some(write), writes)
     }
 
     /// Adds the final observer's reads of the variables of `finals` to
@@ -627,14 +642,31 @@ impl<'s, 'p> Search<'s, 'p> {
     }
 }
 
-/// Whether the last event of `graph` is a read-modify-write that writes
-/// after reading a write another one already read: atomicity fails, so the
-/// graph is inconsistent (its revisits may not be).
+/// Whether the last event of `graph` claims a write another event already
+/// claims, one of them writing ([`Event::claims_its_source`]): a
+/// read-modify-write writing after a write another one already wrote after,
+/// or a `Lock` blocked on a write another event overwrote. Atomicity fails,
+/// so the graph is inconsistent (its revisits may not be).
 fn reads_a_taken_write(graph: &Execution) -> bool {
     let (last, others) = graph.events.split_last().expect("a new event");
-    last.kind == Kind::Rmw
-        && last.writes()
-        && others
-            .iter()
-            .any(|e| e.kind == Kind::Rmw && e.writes() && e.loc == last.loc && e.rf == last.rf)
+    last.claims_its_source()
+        && others.iter().any(|e| {
+            e.claims_its_source()
+                && e.loc == last.loc
+                && e.rf == last.rf
+                && (e.writes() || last.writes())
+        })
+}
+
+/// Whether an event claiming `source` of `loc` (writing or not) conflicts
+/// with one of `claims`: the same source, and one of the two writes.
+fn conflicts(
+    claims: &[(u16, Option<Pos>, bool)],
+    loc: u16,
+    source: Option<Pos>,
+    writes: bool,
+) -> bool {
+    claims
+        .iter()
+        .any(|&(l, s, w)| l == loc && s == source && (w || writes))
 }

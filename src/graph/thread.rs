@@ -10,7 +10,9 @@
 //! enclosing loop's backward jump starts its count again) is *cut*. A cut
 //! thread waits, in case a revisit changes what it read; an execution in
 //! which it stays cut is abandoned and counted (docs/models.md, "The
-//! execution-graph engine").
+//! execution-graph engine"). A thread also stops at a `Lock` that finds its
+//! mutex locked (blocked, until a revisit gives the `Lock` an `Unlock`'s 0)
+//! and at an `Unlock` of an unlocked mutex (panicked).
 
 use smallvec::SmallVec;
 
@@ -26,10 +28,21 @@ pub(crate) struct ThreadState {
     /// For each backward jump taken since its loop was last entered afresh,
     /// its instruction and the iterations it started again.
     pub back_jumps: SmallVec<[(u32, u32); 2]>,
-    /// Whether some loop started again more often than the bound allows.
-    pub cut: bool,
+    /// Why the thread stopped before the end of its code, if it did.
+    pub stop: Option<Stop>,
     /// Events performed so far (the index of the next one in program order).
     pub events: u32,
+}
+
+/// Why a thread stopped before the end of its code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Stop {
+    /// Some loop started again more often than the unrolling bound allows.
+    Cut,
+    /// Its last event is a `Lock` that found the mutex locked.
+    Blocked,
+    /// Its last event is an `Unlock` of an unlocked mutex.
+    Panicked,
 }
 
 /// What a thread does next.
@@ -41,6 +54,10 @@ pub(crate) enum Status {
     Done,
     /// It took more backward jumps than the unrolling bound allows.
     Cut,
+    /// It waits at a `Lock` of a locked mutex.
+    Blocked,
+    /// It panicked.
+    Panicked,
 }
 
 impl ThreadState {
@@ -50,7 +67,7 @@ impl ThreadState {
             pc: 0,
             regs: thread.regs.iter().map(|r| r.init).collect(),
             back_jumps: SmallVec::new(),
-            cut: false,
+            stop: None,
             events: 0,
         };
         state.settle(thread, unroll);
@@ -65,10 +82,17 @@ impl ThreadState {
         self.settle(thread, unroll);
     }
 
+    /// Stops at the access at `pc`, which was performed (an event) but does
+    /// not let the thread go on.
+    pub fn stop_at(&mut self, stop: Stop) {
+        self.events += 1;
+        self.stop = Some(stop);
+    }
+
     /// Runs register-only instructions until a shared access, the end of the
     /// code, or one iteration of a loop more than `unroll`.
     fn settle(&mut self, thread: &Thread, unroll: u32) {
-        while !self.cut {
+        while self.stop.is_none() {
             let pc = self.pc as usize;
             match thread.code.get(pc) {
                 Some(Instr::Let { dst, value }) => {
@@ -106,14 +130,20 @@ impl ThreadState {
                 1
             }
         };
-        self.cut = iterations > unroll;
+        if iterations > unroll {
+            self.stop = Some(Stop::Cut);
+        }
     }
 
     /// What the thread does next.
     pub fn status(&self, thread: &Thread) -> Status {
-        if self.cut {
-            Status::Cut
-        } else if self.pc as usize >= thread.code.len() {
+        match self.stop {
+            Some(Stop::Cut) => return Status::Cut,
+            Some(Stop::Blocked) => return Status::Blocked,
+            Some(Stop::Panicked) => return Status::Panicked,
+            None => {}
+        }
+        if self.pc as usize >= thread.code.len() {
             Status::Done
         } else {
             Status::Ready(self.pc as usize)

@@ -23,7 +23,7 @@ use super::bits::BitMatrix;
 use super::execution::{Execution, Kind, OBSERVER, Pos};
 
 /// A witness: the trace, and for each event the index of the step that
-/// ran it (`usize::MAX` for the observer's reads).
+/// ran it (`usize::MAX` for the observer's reads and events it does not run).
 #[derive(Clone, Debug)]
 pub(crate) struct Witness {
     /// The machine steps.
@@ -32,10 +32,23 @@ pub(crate) struct Witness {
     pub step_of: Vec<usize>,
 }
 
-/// The machine trace performing `execution` as `check` orders it.
-pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Consistency) -> Witness {
+/// The machine trace performing the thread events of `execution` that
+/// `chosen` marks, in an order `check` allows, then `last` (an event after
+/// which the program stops: a panic). The chosen events must be closed
+/// under program order and reads-from, and `check` must order none of them
+/// after `last`: restricted to them, the order is still one the machine can
+/// follow (a write between a read and the write it reads would be so in the
+/// whole execution too).
+pub(crate) fn witness(
+    axioms: Axioms,
+    execution: &Execution,
+    check: &Consistency,
+    chosen: &[bool],
+    last: Option<Pos>,
+) -> Witness {
     let events = &execution.events;
-    let order = linear_extension(check.schedule(), execution);
+    let mut order = linear_extension(check.schedule(), execution, chosen);
+    order.extend(last.map(|p| p as usize));
     // Each thread's events in program order, back to back: thread t's event
     // of index i is at po[start[t] + i] (indices are dense from 0).
     let threads = execution.threads.len();
@@ -75,31 +88,31 @@ pub(crate) fn witness(axioms: Axioms, execution: &Execution, check: &Consistency
     }
 }
 
-/// The thread events in an order extending `order` (transitively closed),
-/// by program position (thread, then index) among those free to go, so the
-/// witness does not depend on the order the events were added in (Kahn's
-/// algorithm).
-fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
+/// The chosen thread events in an order extending `order` (transitively
+/// closed), by program position (thread, then index) among those free to
+/// go, so the witness does not depend on the order the events were added in
+/// (Kahn's algorithm).
+fn linear_extension(order: &BitMatrix, execution: &Execution, chosen: &[bool]) -> Vec<usize> {
     let events = &execution.events;
     let n = events.len();
-    let thread_event = |p: usize| events[p].thread != OBSERVER;
+    let included = |p: usize| chosen[p] && events[p].thread != OBSERVER;
     let key = |p: usize| (events[p].thread, events[p].index, p);
-    // Unplaced predecessors of each thread event.
+    // Unplaced predecessors of each chosen event.
     let mut waiting = vec![0usize; n];
-    for q in (0..n).filter(|&q| thread_event(q)) {
+    for q in (0..n).filter(|&q| included(q)) {
         for s in order.ones(q) {
             waiting[s] += 1;
         }
     }
     let mut ready: BinaryHeap<Reverse<(u16, u32, usize)>> = (0..n)
-        .filter(|&p| thread_event(p) && waiting[p] == 0)
+        .filter(|&p| included(p) && waiting[p] == 0)
         .map(|p| Reverse(key(p)))
         .collect();
     let mut out = Vec::with_capacity(n);
     while let Some(Reverse((_, _, p))) = ready.pop() {
         out.push(p);
         for s in order.ones(p) {
-            if thread_event(s) {
+            if included(s) {
                 waiting[s] -= 1;
                 if waiting[s] == 0 {
                     ready.push(Reverse(key(s)));
@@ -109,8 +122,8 @@ fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
     }
     debug_assert_eq!(
         out.len(),
-        events.iter().filter(|e| e.thread != OBSERVER).count(),
-        "invariant: the order is acyclic"
+        (0..n).filter(|&p| included(p)).count(),
+        "invariant: the order is acyclic and the chosen events closed under it"
     );
     out
 }
@@ -119,7 +132,7 @@ fn linear_extension(order: &BitMatrix, execution: &Execution) -> Vec<usize> {
 /// threads, at least one a write and at least one plain, that happens-before
 /// (program order and atomic writes synchronised before the atomic reads
 /// reading them; docs/happens-before.md) does not order.
-pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
+pub(crate) fn races(execution: &Execution, ran: &[bool]) -> Vec<(Pos, Pos)> {
     let events = &execution.events;
     let n = events.len();
     // Row p: the events that happen before p. Each event comes after its
@@ -128,14 +141,14 @@ pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
     let mut before = BitMatrix::new(n);
     let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
     for (p, e) in events.iter().enumerate() {
-        if e.thread == OBSERVER {
+        if e.thread == OBSERVER || !ran[p] {
             continue;
         }
         if let Some(q) = last[usize::from(e.thread)].replace(p) {
             before.inherit(p, q);
         }
         if let Some(w) = e.rf
-            && e.atomic
+            && e.acquires()
             && events[w as usize].atomic
         {
             before.inherit(p, w as usize);
@@ -147,7 +160,7 @@ pub(crate) fn races(execution: &Execution) -> Vec<(Pos, Pos)> {
     let mut accesses: SmallVec<[(u16, usize); 32]> = events
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.thread != OBSERVER && e.accesses())
+        .filter(|&(p, e)| e.thread != OBSERVER && ran[p] && e.accesses())
         .map(|(p, e)| (e.loc, p))
         .collect();
     accesses.sort_unstable();
