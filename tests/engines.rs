@@ -425,3 +425,41 @@ proptest! {
         }
     }
 }
+
+/// A race that only runs ending in a panic reach: P0's `Unlock` of the
+/// unlocked mutex always panics, and P1's load of `x` can run before it,
+/// after P0's store, which nothing orders with it (docs/happens-before.md).
+/// The shortest run to the panic (P0 alone) has no race, so `panic: P0` is
+/// reached race-free; both engines name the race, in a run ending in that
+/// panic.
+#[test]
+fn a_race_before_a_panic_is_reported_with_the_panic() {
+    let program = parse_str(
+        r#"Litmus(name: "t", threads: [
+            [ Store("x", 1), Unlock("m") ],
+            [ Load("r0", "x") ],
+        ], condition: "exists true")"#,
+        "t.ron",
+    )
+    .unwrap()
+    .program;
+    for model in models() {
+        for engine in [EngineChoice::Graph, EngineChoice::States] {
+            let e = run(&program, &model, engine);
+            let panic = Outcome::Panic(hbsim::ir::ThreadId(0));
+            assert_eq!(
+                classes(&e),
+                BTreeMap::from([(panic.clone(), true)]),
+                "{engine:?} under {}",
+                model.name
+            );
+            assert_eq!(
+                race_pairs(&e),
+                BTreeSet::from([(0, (0, 0), (1, 0))]),
+                "{engine:?} under {}",
+                model.name
+            );
+            assert_eq!(e.races[0].outcome, Some(panic), "{engine:?}");
+        }
+    }
+}

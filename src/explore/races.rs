@@ -33,8 +33,8 @@ pub struct RaceReport {
     /// An execution containing the race, from the initial state.
     pub witness: Trace,
     /// The outcome the witness ends in; `None` when it could not be extended to
-    /// a final state (the exploration stopped early, or no execution through
-    /// the race terminates).
+    /// a final state or a panic (the exploration stopped early, or every
+    /// execution through the race blocks or runs forever).
     pub outcome: Option<Outcome>,
 }
 
@@ -70,7 +70,11 @@ pub(crate) fn report(
             .and_then(|id| path_to_final(machine, graph, id, toward));
         let outcome = end.map(|(steps, last)| {
             trace.steps.extend(steps);
-            Outcome::Final(machine.observe(&graph.states.get(last)))
+            let last = graph.states.get(last);
+            match machine.panicked(&last) {
+                Some(t) => Outcome::Panic(t),
+                None => Outcome::Final(machine.observe(&last)),
+            }
         });
         reports.push(RaceReport {
             loc: key.loc,
@@ -84,8 +88,8 @@ pub(crate) fn report(
     reports
 }
 
-/// The steps of a shortest path from `from` to a final state, and that state;
-/// `None` if no final state is reachable.
+/// The steps of a shortest path from `from` to a final state (or one where a
+/// thread panicked), and that state; `None` if none is reachable.
 fn path_to_final(
     machine: &Machine<'_>,
     graph: &StateGraph,
@@ -97,7 +101,8 @@ fn path_to_final(
         ids.push(next);
     }
     let last = *ids.last().expect("non-empty");
-    if !machine.is_final(&graph.states.get(last)) {
+    let end = graph.states.get(last);
+    if !machine.is_final(&end) && machine.panicked(&end).is_none() {
         return None;
     }
     let steps = ids
