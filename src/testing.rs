@@ -46,8 +46,9 @@ pub struct Kinds {
     /// loads under `RLock("rw")` and stores under `Lock("rw")` of an RWMutex
     /// (balanced, never nested: they neither deadlock nor panic).
     pub mutexes: bool,
-    /// Bare `Lock("m")` and `Unlock("m")`, anywhere: executions may deadlock,
-    /// leak a blocked thread or panic (an `Unlock` of the unlocked mutex).
+    /// Bare `Lock("m")`, `Unlock("m")` and `TryLock("r", "m")`, anywhere:
+    /// executions may deadlock, leak a blocked thread or panic (an `Unlock`
+    /// of the unlocked mutex).
     pub locks: bool,
     /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
     /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
@@ -139,6 +140,8 @@ enum Gen {
     Lock,
     /// `Unlock("m")` alone.
     Unlock,
+    /// `TryLock("r<slot>", "m")` alone.
+    TryLock,
     /// `Send` on channel `CHANNELS[c]`.
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
@@ -221,6 +224,7 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
     if k.locks {
         options.push(Just(Gen::Lock).boxed());
         options.push(Just(Gen::Unlock).boxed());
+        options.push(Just(Gen::TryLock).boxed());
     }
     if k.channels {
         let channels = 0..CHANNELS.len();
@@ -275,6 +279,7 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         Gen::WriteLockedStore(v, n) => t.lock(RW_MUTEX).store(VARIABLES[v], n).unlock(RW_MUTEX),
         Gen::Lock => t.lock(MUTEX),
         Gen::Unlock => t.unlock(MUTEX),
+        Gen::TryLock => t.try_lock(&r, MUTEX),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
         Gen::TryRecv(c) => {

@@ -35,6 +35,18 @@ pub(crate) enum Kind {
     /// (unlocked), writes 1; reading 1 it writes nothing and leaves its thread
     /// blocked at it, until a revisit gives it an `Unlock`'s 0.
     Lock,
+    /// `ok := m.TryLock()` succeeding: an atomic read of the mutex word's 0
+    /// that writes 1 (and sets `ok` to 1). Reading a 1 it writes nothing and
+    /// is *pending*: its thread waits there for a revisit by an `Unlock`,
+    /// and a graph that still has it when complete is dropped, since the
+    /// machine's `TryLock` then fails without reading ([`Kind::TryLockFailed`],
+    /// explored beside it). It is the stepping stone that lets a `TryLock`
+    /// succeed after an `Unlock` added later.
+    TryLock,
+    /// A failed `ok := m.TryLock()` (possible at any time): it accesses
+    /// nothing and sets `ok` to 0; as the machine drains the store buffers
+    /// for it, it orders like a fence.
+    TryLockFailed,
     /// `m.Unlock()`: an atomic read of the mutex word that, reading 1, writes
     /// 0; reading 0 (unlocked) it writes nothing and panics, which stops its
     /// thread and, at that point, the program.
@@ -76,14 +88,17 @@ impl Event {
     pub fn reads(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Load | Kind::Rmw | Kind::Lock | Kind::Unlock | Kind::Observe
+            Kind::Load | Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock | Kind::Observe
         )
     }
 
     /// Whether the event is an atomic read-modify-write: when it writes, no
     /// write comes between the one it reads and itself in coherence.
     pub fn read_modify_write(&self) -> bool {
-        matches!(self.kind, Kind::Rmw | Kind::Lock | Kind::Unlock)
+        matches!(
+            self.kind,
+            Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock
+        )
     }
 
     /// Whether the event needs the write it reads to stay coherence-latest
@@ -91,7 +106,7 @@ impl Event {
     /// (blocked forever only while no write follows the one it reads). Two
     /// such events cannot read one write when either of them writes.
     pub fn claims_its_source(&self) -> bool {
-        self.read_modify_write() && self.writes() || self.blocked()
+        self.read_modify_write() && self.writes() || self.blocked() || self.pending()
     }
 
     /// Whether a write read by this event happens before it: an atomic read
@@ -107,6 +122,11 @@ impl Event {
         self.kind == Kind::Lock && self.written.is_none()
     }
 
+    /// Whether the event is a `TryLock` that read a 1, waiting for a revisit.
+    pub fn pending(&self) -> bool {
+        self.kind == Kind::TryLock && self.written.is_none()
+    }
+
     /// Whether the event is an `Unlock` of an unlocked mutex: its thread
     /// panicked there.
     pub fn panics(&self) -> bool {
@@ -118,9 +138,10 @@ impl Event {
         self.written.is_some()
     }
 
-    /// Whether the event accesses a variable (everything but a fence).
+    /// Whether the event accesses a variable (everything but a fence and a
+    /// failed `TryLock`).
     pub fn accesses(&self) -> bool {
-        self.kind != Kind::Fence
+        !matches!(self.kind, Kind::Fence | Kind::TryLockFailed)
     }
 }
 
@@ -194,6 +215,13 @@ impl Execution {
         let mut event = perform(thread, &mut self.threads[t], pc, read, unroll);
         event.thread = t as u16;
         event.rf = source.filter(|_| event.reads());
+        self.events.push(event);
+    }
+
+    /// Adds thread `t`'s failed `TryLock` at `pc`.
+    pub fn push_failed_try_lock(&mut self, program: &Program, unroll: u32, t: usize, pc: usize) {
+        let mut event = perform(&program.threads[t], &mut self.threads[t], pc, None, unroll);
+        event.thread = t as u16;
         self.events.push(event);
     }
 
@@ -286,11 +314,20 @@ impl Execution {
 
     /// A key equal for two executions exactly when they have the same events
     /// in the same order with the same reads-from: the exploration from
-    /// an execution depends on nothing else.
+    /// an execution depends on nothing else. (Events of a thread are told
+    /// apart by what they read: nothing, the initial value or a write, which
+    /// separates a `TryLock` that failed from one that read.)
     pub fn order_key(&self) -> Vec<u32> {
         self.events
             .iter()
-            .flat_map(|e| [u32::from(e.thread), e.rf.map_or(0, |w| w + 1)])
+            .flat_map(|e| {
+                let source = match e.rf {
+                    _ if !e.reads() => 0,
+                    None => 1,
+                    Some(w) => w + 2,
+                };
+                [u32::from(e.thread), source]
+            })
             .collect()
     }
 
@@ -321,7 +358,7 @@ pub(crate) fn read_loc(instr: &Instr) -> Option<Loc> {
     match instr {
         Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => Some(*loc),
         Instr::Sync {
-            op: SyncOp::Lock | SyncOp::Unlock,
+            op: SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Unlock,
             obj,
         } => Some(*obj),
         _ => None,
@@ -358,6 +395,23 @@ fn perform(
             state.regs[dst.index()] = old;
             (Kind::Rmw, *loc, true, old, new)
         }
+        Instr::Sync {
+            op: SyncOp::TryLock(ok),
+            obj,
+        } => match read {
+            Some(0) => {
+                state.regs[ok.index()] = 1;
+                (Kind::TryLock, *obj, true, 0, Some(1))
+            }
+            Some(old) => {
+                stop = Some(Stop::Pending);
+                (Kind::TryLock, *obj, true, old, None)
+            }
+            None => {
+                state.regs[ok.index()] = 0;
+                (Kind::TryLockFailed, *obj, false, 0, None)
+            }
+        },
         Instr::Sync { op, obj } => {
             let old = value();
             let (kind, new) = match op {
@@ -372,7 +426,7 @@ fn perform(
                     (Kind::Unlock, None)
                 }
                 other => unreachable!(
-                    "invariant: the graph engine only runs Lock and Unlock, not {other:?}"
+                    "invariant: the graph engine only runs Lock, TryLock and Unlock, not {other:?}"
                 ),
             };
             (kind, *obj, true, old, new)

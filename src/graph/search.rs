@@ -300,7 +300,7 @@ impl<'s, 'p> Search<'s, 'p> {
                     break;
                 }
                 Status::Cut => cut = true,
-                Status::Done | Status::Blocked | Status::Panicked => {}
+                Status::Done | Status::Blocked | Status::Panicked | Status::Pending => {}
             }
         }
         match next {
@@ -315,6 +315,8 @@ impl<'s, 'p> Search<'s, 'p> {
                 stack,
             ),
             None if cut => self.stats.cut += 1,
+            // Its failure without reading, explored beside it, stands for it.
+            None if graph.events.iter().any(|e| e.pending()) => self.stats.blocked += 1,
             None => {
                 let Some(key) = self.first_time(&graph) else {
                     return true;
@@ -380,6 +382,28 @@ impl<'s, 'p> Search<'s, 'p> {
         } = node;
         match read_loc(&self.program.threads[t].code[pc]) {
             Some(loc) => {
+                let try_lock = matches!(
+                    self.program.threads[t].code[pc],
+                    Instr::Sync {
+                        op: SyncOp::TryLock(_),
+                        ..
+                    }
+                );
+                if try_lock {
+                    // It may fail at any time; it succeeds only by reading a 0.
+                    let mut failed = graph.clone();
+                    failed.push_failed_try_lock(self.program, self.unroll, t, pc);
+                    let mut before = before.clone();
+                    before.push(None);
+                    self.add(
+                        Node {
+                            graph: failed,
+                            derived: derived.clone(),
+                            before,
+                        },
+                        stack,
+                    );
+                }
                 let mut sources: Vec<Option<Pos>> = std::iter::once(None)
                     .chain(graph.writes_to(loc.0).map(Some))
                     .collect();
@@ -540,7 +564,8 @@ impl<'s, 'p> Search<'s, 'p> {
                 ..
             } => true,
             Instr::Sync {
-                op: SyncOp::Lock, ..
+                op: SyncOp::Lock | SyncOp::TryLock(_),
+                ..
             } => value == Some(0),
             _ => return false,
         };

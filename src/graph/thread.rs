@@ -43,6 +43,8 @@ pub(crate) enum Stop {
     Blocked,
     /// Its last event is an `Unlock` of an unlocked mutex.
     Panicked,
+    /// Its last event is a `TryLock` that read a 1, waiting for a revisit.
+    Pending,
 }
 
 /// What a thread does next.
@@ -58,6 +60,8 @@ pub(crate) enum Status {
     Blocked,
     /// It panicked.
     Panicked,
+    /// It waits at a `TryLock` that read a 1.
+    Pending,
 }
 
 impl ThreadState {
@@ -141,6 +145,7 @@ impl ThreadState {
             Some(Stop::Cut) => return Status::Cut,
             Some(Stop::Blocked) => return Status::Blocked,
             Some(Stop::Panicked) => return Status::Panicked,
+            Some(Stop::Pending) => return Status::Pending,
             None => {}
         }
         if self.pc as usize >= thread.code.len() {

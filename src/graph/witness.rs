@@ -20,7 +20,7 @@ use crate::trace::{Step, Trace};
 
 use super::axioms::{Axioms, Consistency};
 use super::bits::BitMatrix;
-use super::execution::{Execution, Kind, OBSERVER, Pos};
+use super::execution::{Event, Execution, Kind, OBSERVER, Pos};
 
 /// A witness: the trace, and for each event the index of the step that
 /// ran it (`usize::MAX` for the observer's reads and events it does not run).
@@ -74,7 +74,7 @@ pub(crate) fn witness(
         while ran[t] <= e.index as usize {
             let q = po[start[t] + ran[t]] as usize;
             step_of[q] = steps.len();
-            steps.push(Step::Run(ThreadId(e.thread)));
+            steps.push(step(&events[q]));
             ran[t] += 1;
         }
         if e.kind == Kind::Store && !e.atomic && axioms != Axioms::Sc {
@@ -85,6 +85,22 @@ pub(crate) fn witness(
     Witness {
         trace: Trace { steps },
         step_of,
+    }
+}
+
+/// The machine step running event `e`: its thread's next instruction, or,
+/// for a `TryLock`, the way it goes (success 0, failure 1).
+fn step(e: &Event) -> Step {
+    let thread = ThreadId(e.thread);
+    let choice = match e.kind {
+        Kind::TryLock => 0,
+        Kind::TryLockFailed => 1,
+        _ => return Step::Run(thread),
+    };
+    Step::Exec {
+        thread,
+        pc: e.pc,
+        choice,
     }
 }
 
