@@ -84,7 +84,7 @@ impl<'p> Collector<'p> {
         let events = &execution.events;
         let mut panics: SmallVec<[usize; 2]> =
             (0..events.len()).filter(|&p| events[p].panics()).collect();
-        let ran: Vec<bool> = events.iter().map(|e| !e.blocked()).collect();
+        let ran: Vec<bool> = events.iter().map(|e| e.runs()).collect();
         let pairs = witness::races(execution, &ran);
         if panics.is_empty() {
             let outcome = self.end(execution);

@@ -51,6 +51,12 @@ pub(crate) enum Kind {
     /// 0; reading 0 (unlocked) it writes nothing and panics, which stops its
     /// thread and, at that point, the program.
     Unlock,
+    /// A goroutine's start: an atomic read of its start word, which a `Go`
+    /// (an atomic store of 1) sets. Reading the initial 0 the goroutine has
+    /// not started and waits there; it never exists if no `Go` for it runs
+    /// (a complete graph in which a `Go` for it ran but it waits is dropped:
+    /// the machine would start it).
+    Start,
     /// A fence.
     Fence,
     /// The final observer reading a variable's last value.
@@ -88,7 +94,13 @@ impl Event {
     pub fn reads(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Load | Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock | Kind::Observe
+            Kind::Load
+                | Kind::Rmw
+                | Kind::Lock
+                | Kind::TryLock
+                | Kind::Unlock
+                | Kind::Start
+                | Kind::Observe
         )
     }
 
@@ -120,6 +132,17 @@ impl Event {
     /// is blocked at it.
     pub fn blocked(&self) -> bool {
         self.kind == Kind::Lock && self.written.is_none()
+    }
+
+    /// Whether the event is a goroutine's start that found no `Go` yet.
+    pub fn unstarted(&self) -> bool {
+        self.kind == Kind::Start && self.read == 0
+    }
+
+    /// Whether the machine runs the event in a run to the graph's end: not
+    /// a blocked `Lock` or a goroutine that never starts.
+    pub fn runs(&self) -> bool {
+        !self.blocked() && !self.unstarted()
     }
 
     /// Whether the event is a `TryLock` that read a 1, waiting for a revisit.
@@ -358,11 +381,21 @@ pub(crate) fn read_loc(instr: &Instr) -> Option<Loc> {
     match instr {
         Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => Some(*loc),
         Instr::Sync {
-            op: SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Unlock,
+            op: SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Unlock | SyncOp::Start,
             obj,
         } => Some(*obj),
         _ => None,
     }
+}
+
+/// Whether the graph engine runs Go synchronisation operation `op`: mutex
+/// `Lock`, `TryLock` and `Unlock`, and `go` statements with the start of
+/// their goroutines.
+pub(crate) fn supported(op: &SyncOp) -> bool {
+    matches!(
+        op,
+        SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Unlock | SyncOp::Go | SyncOp::Start
+    )
 }
 
 /// Performs thread `thread`'s shared access at `pc` in `state`, which moves
@@ -412,6 +445,20 @@ fn perform(
                 (Kind::TryLockFailed, *obj, false, 0, None)
             }
         },
+        Instr::Sync {
+            op: SyncOp::Go,
+            obj,
+        } => (Kind::Store, *obj, true, 0, Some(1)),
+        Instr::Sync {
+            op: SyncOp::Start,
+            obj,
+        } => {
+            let started = value();
+            if started == 0 {
+                stop = Some(Stop::Unstarted);
+            }
+            (Kind::Start, *obj, true, started, None)
+        }
         Instr::Sync { op, obj } => {
             let old = value();
             let (kind, new) = match op {
@@ -426,7 +473,7 @@ fn perform(
                     (Kind::Unlock, None)
                 }
                 other => unreachable!(
-                    "invariant: the graph engine only runs Lock, TryLock and Unlock, not {other:?}"
+                    "invariant: the graph engine only runs supported Go synchronisation, not {other:?}"
                 ),
             };
             (kind, *obj, true, old, new)

@@ -12,9 +12,9 @@
 //! races and verdicts on every corpus file and on random programs.
 //!
 //! Supported: loads, stores, fences, read-modify-writes and atomic accesses,
-//! registers and branches, loops unrolled to a bound, and `sync.Mutex`
-//! `Lock`, `TryLock` and `Unlock` (read-modify-writes of the mutex word that
-//! can block, fail and panic). Programs with other Go synchronisation, the `go` model and
+//! registers and branches, loops unrolled to a bound, `go` statements, and
+//! `sync.Mutex` `Lock`, `TryLock` and `Unlock` (read-modify-writes of the
+//! mutex word that can block, fail and panic). Programs with other Go synchronisation, the `go` model and
 //! model files with bounded buffers or without forwarding stay with the
 //! state-space engine ([`unsupported`]).
 
@@ -60,9 +60,10 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
         .threads
         .iter()
         .flat_map(|t| &t.code)
-        .any(|i| matches!(i, Instr::Sync { .. }) && execution::read_loc(i).is_none());
-    (other_sync || !program.channels.is_empty())
-        .then(|| "Go synchronisation other than Mutex Lock, TryLock and Unlock".to_string())
+        .any(|i| matches!(i, Instr::Sync { op, .. } if !execution::supported(op)));
+    (other_sync || !program.channels.is_empty()).then(|| {
+        "Go synchronisation other than go statements and Mutex Lock, TryLock and Unlock".to_string()
+    })
 }
 
 /// Threads from which the state-space engine is the faster choice, when as

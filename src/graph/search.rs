@@ -300,7 +300,11 @@ impl<'s, 'p> Search<'s, 'p> {
                     break;
                 }
                 Status::Cut => cut = true,
-                Status::Done | Status::Blocked | Status::Panicked | Status::Pending => {}
+                Status::Done
+                | Status::Blocked
+                | Status::Panicked
+                | Status::Pending
+                | Status::Unstarted => {}
             }
         }
         match next {
@@ -315,8 +319,15 @@ impl<'s, 'p> Search<'s, 'p> {
                 stack,
             ),
             None if cut => self.stats.cut += 1,
-            // Its failure without reading, explored beside it, stands for it.
-            None if graph.events.iter().any(|e| e.pending()) => self.stats.blocked += 1,
+            // A pending TryLock: its failure without reading, explored beside
+            // it, stands for it. A goroutine whose `Go` ran but which did not
+            // start: the machine would start it.
+            None if graph.events.iter().any(|e| {
+                e.pending() || e.unstarted() && graph.writes_to(e.loc).next().is_some()
+            }) =>
+            {
+                self.stats.blocked += 1
+            }
             None => {
                 let Some(key) = self.first_time(&graph) else {
                     return true;

@@ -45,6 +45,8 @@ pub(crate) enum Stop {
     Panicked,
     /// Its last event is a `TryLock` that read a 1, waiting for a revisit.
     Pending,
+    /// It is a goroutine whose start found no `Go` yet.
+    Unstarted,
 }
 
 /// What a thread does next.
@@ -62,6 +64,8 @@ pub(crate) enum Status {
     Panicked,
     /// It waits at a `TryLock` that read a 1.
     Pending,
+    /// It is a goroutine not started (yet).
+    Unstarted,
 }
 
 impl ThreadState {
@@ -146,6 +150,7 @@ impl ThreadState {
             Some(Stop::Blocked) => return Status::Blocked,
             Some(Stop::Panicked) => return Status::Panicked,
             Some(Stop::Pending) => return Status::Pending,
+            Some(Stop::Unstarted) => return Status::Unstarted,
             None => {}
         }
         if self.pc as usize >= thread.code.len() {
