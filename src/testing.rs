@@ -46,9 +46,10 @@ pub struct Kinds {
     /// loads under `RLock("rw")` and stores under `Lock("rw")` of an RWMutex
     /// (balanced, never nested: they neither deadlock nor panic).
     pub mutexes: bool,
-    /// Bare `Lock("m")`, `Unlock("m")` and `TryLock("r", "m")`, anywhere:
+    /// Bare `Lock("m")`, `Unlock("m")` and `TryLock("r", "m")`, and wait
+    /// group `Add("wg", 1)`, `Done("wg")` and `Wait("wg")`, anywhere:
     /// executions may deadlock, leak a blocked thread or panic (an `Unlock`
-    /// of the unlocked mutex).
+    /// of the unlocked mutex, a `Done` taking the counter below 0).
     pub locks: bool,
     /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
     /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
@@ -142,6 +143,12 @@ enum Gen {
     Unlock,
     /// `TryLock("r<slot>", "m")` alone.
     TryLock,
+    /// `Add("wg", 1)` alone.
+    AddOne,
+    /// `Done("wg")` alone.
+    Done,
+    /// `Wait("wg")` alone.
+    Wait,
     /// `Send` on channel `CHANNELS[c]`.
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
@@ -154,6 +161,8 @@ enum Gen {
 const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
 /// The one mutex generated critical sections use.
 const MUTEX: &str = "m";
+/// The one wait group generated `Add`, `Done` and `Wait` use.
+const WAIT_GROUP: &str = "wg";
 /// The one RWMutex generated read and write sections use.
 const RW_MUTEX: &str = "rw";
 /// The channels generated sends and receives use, with their capacities.
@@ -225,6 +234,9 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
         options.push(Just(Gen::Lock).boxed());
         options.push(Just(Gen::Unlock).boxed());
         options.push(Just(Gen::TryLock).boxed());
+        options.push(Just(Gen::AddOne).boxed());
+        options.push(Just(Gen::Done).boxed());
+        options.push(Just(Gen::Wait).boxed());
     }
     if k.channels {
         let channels = 0..CHANNELS.len();
@@ -280,6 +292,9 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         Gen::Lock => t.lock(MUTEX),
         Gen::Unlock => t.unlock(MUTEX),
         Gen::TryLock => t.try_lock(&r, MUTEX),
+        Gen::AddOne => t.add(WAIT_GROUP, 1),
+        Gen::Done => t.done(WAIT_GROUP),
+        Gen::Wait => t.wait(WAIT_GROUP),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
         Gen::TryRecv(c) => {

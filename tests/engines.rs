@@ -463,3 +463,36 @@ fn a_race_before_a_panic_is_reported_with_the_panic() {
         }
     }
 }
+
+/// `Wait` acquires every `Done` before it, not only the last (the sync
+/// package: "Done decrements the counter"; the Go memory model's rule for
+/// wait groups, docs/models.md "Go synchronisation"). P0 adds 2 and waits;
+/// P1 and P2 each store then call `Done`. A `Done` before the `Add` takes the
+/// counter below 0 and panics; otherwise `Wait` returns after both, and both
+/// stores happen before P0's loads: one final outcome, race-free.
+#[test]
+fn wait_acquires_every_done_before_it() {
+    let program = parse_str(
+        r#"Litmus(name: "t", threads: [
+            [ Add("wg", 2), Wait("wg"), Load("r0", "x"), Load("r1", "y") ],
+            [ Store("x", 1), Done("wg") ],
+            [ Store("y", 1), Done("wg") ],
+        ], condition: "exists true")"#,
+        "t.ron",
+    )
+    .unwrap()
+    .program;
+    let both = Outcome::Final(vec![1, 1, 1, 1]);
+    let expected = BTreeMap::from([
+        (both, true),
+        (Outcome::Panic(hbsim::ir::ThreadId(1)), true),
+        (Outcome::Panic(hbsim::ir::ThreadId(2)), true),
+    ]);
+    for model in models() {
+        for engine in [EngineChoice::Graph, EngineChoice::States] {
+            let e = run(&program, &model, engine);
+            assert_eq!(classes(&e), expected, "{engine:?} under {}", model.name);
+            assert!(e.races.is_empty(), "{engine:?} under {}", model.name);
+        }
+    }
+}

@@ -51,6 +51,13 @@ pub(crate) enum Kind {
     /// 0; reading 0 (unlocked) it writes nothing and panics, which stops its
     /// thread and, at that point, the program.
     Unlock,
+    /// `wg.Add(delta)` (and `wg.Done()`): an atomic read-modify-write of the
+    /// counter that acquires nothing; taking it below 0 writes nothing and
+    /// panics.
+    Add,
+    /// `wg.Wait()`: an atomic read of the counter; reading 0 it returns,
+    /// having acquired every decrement before, else its thread is blocked.
+    Wait,
     /// A goroutine's start: an atomic read of its start word, which a `Go`
     /// (an atomic store of 1) sets. Reading the initial 0 the goroutine has
     /// not started and waits there; it never exists if no `Go` for it runs
@@ -87,6 +94,10 @@ pub(crate) struct Event {
     /// The write read from; `None` for the initial value (and for events
     /// that do not read).
     pub rf: Option<Pos>,
+    /// Whether its thread stops at it, and why: a `Lock` or `Wait` that
+    /// blocks, an `Unlock` or `Add` that panics, a pending `TryLock`, the
+    /// start of a goroutine not started.
+    pub stop: Option<Stop>,
 }
 
 impl Event {
@@ -99,6 +110,8 @@ impl Event {
                 | Kind::Lock
                 | Kind::TryLock
                 | Kind::Unlock
+                | Kind::Add
+                | Kind::Wait
                 | Kind::Start
                 | Kind::Observe
         )
@@ -109,34 +122,37 @@ impl Event {
     pub fn read_modify_write(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock
+            Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock | Kind::Add
         )
     }
 
     /// Whether the event needs the write it reads to stay coherence-latest
-    /// up to itself: a read-modify-write that writes, and a blocked `Lock`
-    /// (blocked forever only while no write follows the one it reads). Two
-    /// such events cannot read one write when either of them writes.
+    /// up to itself: a read-modify-write that writes, a blocked `Lock` or
+    /// `Wait` (blocked forever only while no write follows the one it reads)
+    /// and a pending `TryLock`. Two such events cannot read one write when
+    /// either of them writes.
     pub fn claims_its_source(&self) -> bool {
         self.read_modify_write() && self.writes() || self.blocked() || self.pending()
     }
 
     /// Whether a write read by this event happens before it: an atomic read
     /// acquires; `Unlock` only checks the word and releases (as the machine's
-    /// plain atomic write of 0).
+    /// plain atomic write of 0), and a wait group's `Add` acquires nothing.
+    /// (`Wait` acquires more: every decrement before, see
+    /// [`crate::graph::witness::races`].)
     pub fn acquires(&self) -> bool {
-        self.reads() && self.atomic && self.kind != Kind::Unlock
+        self.reads() && self.atomic && !matches!(self.kind, Kind::Unlock | Kind::Add)
     }
 
-    /// Whether the event is a `Lock` that found the mutex locked: its thread
-    /// is blocked at it.
+    /// Whether the event is a `Lock` that found the mutex locked or a `Wait`
+    /// that found the counter above 0: its thread is blocked at it.
     pub fn blocked(&self) -> bool {
-        self.kind == Kind::Lock && self.written.is_none()
+        self.stop == Some(Stop::Blocked)
     }
 
     /// Whether the event is a goroutine's start that found no `Go` yet.
     pub fn unstarted(&self) -> bool {
-        self.kind == Kind::Start && self.read == 0
+        self.stop == Some(Stop::Unstarted)
     }
 
     /// Whether the machine runs the event in a run to the graph's end: not
@@ -147,13 +163,13 @@ impl Event {
 
     /// Whether the event is a `TryLock` that read a 1, waiting for a revisit.
     pub fn pending(&self) -> bool {
-        self.kind == Kind::TryLock && self.written.is_none()
+        self.stop == Some(Stop::Pending)
     }
 
-    /// Whether the event is an `Unlock` of an unlocked mutex: its thread
-    /// panicked there.
+    /// Whether the event is an `Unlock` of an unlocked mutex or an `Add`
+    /// taking a wait group's counter below 0: its thread panicked there.
     pub fn panics(&self) -> bool {
-        self.kind == Kind::Unlock && self.written.is_none()
+        self.stop == Some(Stop::Panicked)
     }
 
     /// Whether the event writes a variable.
@@ -261,6 +277,7 @@ impl Execution {
             read,
             written: None,
             rf: source,
+            stop: None,
         });
     }
 
@@ -381,21 +398,49 @@ pub(crate) fn read_loc(instr: &Instr) -> Option<Loc> {
     match instr {
         Instr::Load { loc, .. } | Instr::Rmw { loc, .. } => Some(*loc),
         Instr::Sync {
-            op: SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Unlock | SyncOp::Start,
+            op:
+                SyncOp::Lock
+                | SyncOp::TryLock(_)
+                | SyncOp::Unlock
+                | SyncOp::Add(_)
+                | SyncOp::Wait
+                | SyncOp::Start,
             obj,
         } => Some(*obj),
         _ => None,
     }
 }
 
-/// Whether the graph engine runs Go synchronisation operation `op`: mutex
-/// `Lock`, `TryLock` and `Unlock`, and `go` statements with the start of
-/// their goroutines.
-pub(crate) fn supported(op: &SyncOp) -> bool {
-    matches!(
-        op,
-        SyncOp::Lock | SyncOp::TryLock(_) | SyncOp::Unlock | SyncOp::Go | SyncOp::Start
-    )
+/// What Go synchronisation operation `op` belongs to, if the graph engine
+/// does not run it. It runs mutex `Lock`, `TryLock` and `Unlock`, wait
+/// group `Add` (and `Done`) and `Wait`, and `go` statements with the start
+/// of their goroutines.
+pub(crate) fn unsupported_sync(op: &SyncOp) -> Option<&'static str> {
+    match op {
+        SyncOp::Lock
+        | SyncOp::TryLock(_)
+        | SyncOp::Unlock
+        | SyncOp::Add(_)
+        | SyncOp::Wait
+        | SyncOp::Go
+        | SyncOp::Start => None,
+        SyncOp::RLock { .. }
+        | SyncOp::TryRLock { .. }
+        | SyncOp::RUnlock { .. }
+        | SyncOp::WLock
+        | SyncOp::WLockReaders { .. }
+        | SyncOp::TryWLock { .. }
+        | SyncOp::WUnlock => Some("RWMutex"),
+        SyncOp::OnceEnter(_) | SyncOp::OnceDone => Some("Once"),
+        SyncOp::StoreWords { .. } | SyncOp::LoadWords { .. } => {
+            Some("atomic values of several words")
+        }
+        SyncOp::Send { .. }
+        | SyncOp::SendWait { .. }
+        | SyncOp::Recv { .. }
+        | SyncOp::Close { .. }
+        | SyncOp::Select { .. } => Some("channels"),
+    }
 }
 
 /// Performs thread `thread`'s shared access at `pc` in `state`, which moves
@@ -472,6 +517,19 @@ fn perform(
                     stop = Some(Stop::Panicked);
                     (Kind::Unlock, None)
                 }
+                SyncOp::Add(delta) => match old.checked_add(delta.eval(&state.regs)) {
+                    Some(new) if new >= 0 => (Kind::Add, Some(new)),
+                    _ => {
+                        stop = Some(Stop::Panicked);
+                        (Kind::Add, None)
+                    }
+                },
+                SyncOp::Wait => {
+                    if old != 0 {
+                        stop = Some(Stop::Blocked);
+                    }
+                    (Kind::Wait, None)
+                }
                 other => unreachable!(
                     "invariant: the graph engine only runs supported Go synchronisation, not {other:?}"
                 ),
@@ -496,5 +554,6 @@ fn perform(
         read,
         written,
         rf: None,
+        stop,
     }
 }

@@ -12,11 +12,13 @@
 //! races and verdicts on every corpus file and on random programs.
 //!
 //! Supported: loads, stores, fences, read-modify-writes and atomic accesses,
-//! registers and branches, loops unrolled to a bound, `go` statements, and
-//! `sync.Mutex` `Lock`, `TryLock` and `Unlock` (read-modify-writes of the
-//! mutex word that can block, fail and panic). Programs with other Go synchronisation, the `go` model and
-//! model files with bounded buffers or without forwarding stay with the
-//! state-space engine ([`unsupported`]).
+//! registers and branches, loops unrolled to a bound, `go` statements,
+//! `sync.Mutex` `Lock`, `TryLock` and `Unlock`, and `sync.WaitGroup` `Add`,
+//! `Done` and `Wait` (read-modify-writes and reads of the object's word that
+//! can block, fail and panic). Programs with channels, RWMutexes, onces or
+//! atomic values of several words, the `go` model and model files with
+//! bounded buffers or without forwarding stay with the state-space engine
+//! ([`unsupported`]).
 
 mod axioms;
 mod bits;
@@ -56,14 +58,18 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
             ),
         });
     }
-    let other_sync = program
+    if !program.channels.is_empty() {
+        return Some("channels".to_string());
+    }
+    program
         .threads
         .iter()
         .flat_map(|t| &t.code)
-        .any(|i| matches!(i, Instr::Sync { op, .. } if !execution::supported(op)));
-    (other_sync || !program.channels.is_empty()).then(|| {
-        "Go synchronisation other than go statements and Mutex Lock, TryLock and Unlock".to_string()
-    })
+        .find_map(|i| match i {
+            Instr::Sync { op, .. } => execution::unsupported_sync(op),
+            _ => None,
+        })
+        .map(str::to_string)
 }
 
 /// Threads from which the state-space engine is the faster choice, when as
@@ -115,6 +121,7 @@ pub fn prefers_states(program: &Program) -> Option<String> {
     if let Some(l) = (0..locs).find(|&l| rmw_threads[l] >= RMW_THREADS_FOR_STATES) {
         let what = match program.locs[l].kind {
             LocKind::Mutex => "Lock and Unlock of",
+            LocKind::WaitGroup => "Add and Done of",
             _ => "read-modify-writes on",
         };
         return Some(format!("{what} {} in {} threads", name(l), rmw_threads[l]));

@@ -169,6 +169,19 @@ pub(crate) fn races(execution: &Execution, ran: &[bool]) -> Vec<(Pos, Pos)> {
         {
             before.inherit(p, w as usize);
         }
+        // A `Wait` acquires the counter's merged clock: every decrement
+        // up to the write it reads (the `Add`s form one chain).
+        if e.kind == Kind::Wait {
+            let mut source = e.rf;
+            while let Some(w) = source.map(|w| w as usize)
+                && events[w].kind == Kind::Add
+            {
+                if events[w].written < Some(events[w].read) {
+                    before.inherit(p, w);
+                }
+                source = events[w].rf;
+            }
+        }
     }
     let hb = |a: usize, b: usize| before.get(b, a);
     // The accesses by variable, then position: only accesses of one
