@@ -46,10 +46,11 @@ pub struct Kinds {
     /// loads under `RLock("rw")` and stores under `Lock("rw")` of an RWMutex
     /// (balanced, never nested: they neither deadlock nor panic).
     pub mutexes: bool,
-    /// Bare `Lock("m")`, `Unlock("m")` and `TryLock("r", "m")`, and wait
-    /// group `Add("wg", 1)`, `Done("wg")` and `Wait("wg")`, anywhere:
-    /// executions may deadlock, leak a blocked thread or panic (an `Unlock`
-    /// of the unlocked mutex, a `Done` taking the counter below 0).
+    /// Bare `Lock("m")`, `Unlock("m")` and `TryLock("r", "m")`, wait group
+    /// `Add("wg", 1)`, `Done("wg")` and `Wait("wg")`, and stores inside
+    /// `OnceDo("o", ...)`, anywhere: executions may deadlock, leak a blocked
+    /// thread or panic (an `Unlock` of the unlocked mutex, a `Done` taking the
+    /// counter below 0).
     pub locks: bool,
     /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
     /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
@@ -149,6 +150,8 @@ enum Gen {
     Done,
     /// `Wait("wg")` alone.
     Wait,
+    /// `OnceDo("o", [Store])`.
+    OnceStore(usize, Val),
     /// `Send` on channel `CHANNELS[c]`.
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
@@ -163,6 +166,8 @@ const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
 const MUTEX: &str = "m";
 /// The one wait group generated `Add`, `Done` and `Wait` use.
 const WAIT_GROUP: &str = "wg";
+/// The one once generated `OnceDo`s use.
+const ONCE: &str = "o";
 /// The one RWMutex generated read and write sections use.
 const RW_MUTEX: &str = "rw";
 /// The channels generated sends and receives use, with their capacities.
@@ -237,6 +242,11 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
         options.push(Just(Gen::AddOne).boxed());
         options.push(Just(Gen::Done).boxed());
         options.push(Just(Gen::Wait).boxed());
+        options.push(
+            (vars.clone(), values.clone())
+                .prop_map(|(v, n)| Gen::OnceStore(v, n))
+                .boxed(),
+        );
     }
     if k.channels {
         let channels = 0..CHANNELS.len();
@@ -295,6 +305,7 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         Gen::AddOne => t.add(WAIT_GROUP, 1),
         Gen::Done => t.done(WAIT_GROUP),
         Gen::Wait => t.wait(WAIT_GROUP),
+        Gen::OnceStore(v, n) => t.once_do(ONCE, |b| b.store(VARIABLES[v], n)),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
         Gen::TryRecv(c) => {
@@ -346,6 +357,7 @@ impl GeneratedTest {
                         | Gen::StoreDependent(_)
                         | Gen::StoreIf(..)
                         | Gen::LockedStore(..)
+                        | Gen::OnceStore(..)
                         | Gen::TryLockedStore(..)
                         | Gen::WriteLockedStore(..) => {
                             vec![g, Gen::Fence]

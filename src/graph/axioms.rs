@@ -168,6 +168,27 @@ impl Consistency {
         self.co.ones(write as usize).next().is_none()
     }
 
+    /// Decides that `source` (`None`: the initial value) is the last write of
+    /// `loc` in coherence, as a read that blocks for good needs: every other
+    /// write of `loc` before it. False on a contradiction (the derivation is
+    /// then spoiled).
+    pub fn make_last(&mut self, execution: &Execution, loc: u16, source: Option<Pos>) -> bool {
+        let writes = self
+            .writes
+            .get(usize::from(loc))
+            .cloned()
+            .unwrap_or_default();
+        match source {
+            None => writes.is_empty(),
+            Some(last) => {
+                writes
+                    .iter()
+                    .all(|&w| w == last || self.order(execution, w, last))
+                    && self.saturate(execution)
+            }
+        }
+    }
+
     /// Adds event `p` (every earlier one added) with its edges, and what
     /// the coherence decided so far implies for it.
     fn add(&mut self, execution: &Execution, p: usize) -> bool {

@@ -58,6 +58,11 @@ pub(crate) enum Kind {
     /// `wg.Wait()`: an atomic read of the counter; reading 0 it returns,
     /// having acquired every decrement before, else its thread is blocked.
     Wait,
+    /// `o.Do(body)` entering: an atomic read of the once word. Reading 0 it
+    /// writes 1 and runs the body (a read-modify-write); reading 2 (the
+    /// body has finished: its end, an atomic store of 2, happens before)
+    /// it skips the body; reading 1 it is blocked while the body runs.
+    OnceEnter,
     /// A goroutine's start: an atomic read of its start word, which a `Go`
     /// (an atomic store of 1) sets. Reading the initial 0 the goroutine has
     /// not started and waits there; it never exists if no `Go` for it runs
@@ -112,6 +117,7 @@ impl Event {
                 | Kind::Unlock
                 | Kind::Add
                 | Kind::Wait
+                | Kind::OnceEnter
                 | Kind::Start
                 | Kind::Observe
         )
@@ -122,7 +128,7 @@ impl Event {
     pub fn read_modify_write(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock | Kind::Add
+            Kind::Rmw | Kind::Lock | Kind::TryLock | Kind::Unlock | Kind::Add | Kind::OnceEnter
         )
     }
 
@@ -404,6 +410,7 @@ pub(crate) fn read_loc(instr: &Instr) -> Option<Loc> {
                 | SyncOp::Unlock
                 | SyncOp::Add(_)
                 | SyncOp::Wait
+                | SyncOp::OnceEnter(_)
                 | SyncOp::Start,
             obj,
         } => Some(*obj),
@@ -413,8 +420,8 @@ pub(crate) fn read_loc(instr: &Instr) -> Option<Loc> {
 
 /// What Go synchronisation operation `op` belongs to, if the graph engine
 /// does not run it. It runs mutex `Lock`, `TryLock` and `Unlock`, wait
-/// group `Add` (and `Done`) and `Wait`, and `go` statements with the start
-/// of their goroutines.
+/// group `Add` (and `Done`) and `Wait`, `Once`, and `go` statements with the
+/// start of their goroutines.
 pub(crate) fn unsupported_sync(op: &SyncOp) -> Option<&'static str> {
     match op {
         SyncOp::Lock
@@ -422,6 +429,8 @@ pub(crate) fn unsupported_sync(op: &SyncOp) -> Option<&'static str> {
         | SyncOp::Unlock
         | SyncOp::Add(_)
         | SyncOp::Wait
+        | SyncOp::OnceEnter(_)
+        | SyncOp::OnceDone
         | SyncOp::Go
         | SyncOp::Start => None,
         SyncOp::RLock { .. }
@@ -431,7 +440,6 @@ pub(crate) fn unsupported_sync(op: &SyncOp) -> Option<&'static str> {
         | SyncOp::WLockReaders { .. }
         | SyncOp::TryWLock { .. }
         | SyncOp::WUnlock => Some("RWMutex"),
-        SyncOp::OnceEnter(_) | SyncOp::OnceDone => Some("Once"),
         SyncOp::StoreWords { .. } | SyncOp::LoadWords { .. } => {
             Some("atomic values of several words")
         }
@@ -494,6 +502,26 @@ fn perform(
             op: SyncOp::Go,
             obj,
         } => (Kind::Store, *obj, true, 0, Some(1)),
+        Instr::Sync {
+            op: SyncOp::OnceDone,
+            obj,
+        } => (Kind::Store, *obj, true, 0, Some(2)),
+        Instr::Sync {
+            op: SyncOp::OnceEnter(claimed),
+            obj,
+        } => {
+            let old = value();
+            let written = match old {
+                0 => Some(1),
+                2 => None,
+                _ => {
+                    stop = Some(Stop::Blocked);
+                    None
+                }
+            };
+            state.regs[claimed.index()] = Val::from(old == 0);
+            (Kind::OnceEnter, *obj, true, old, written)
+        }
         Instr::Sync {
             op: SyncOp::Start,
             obj,

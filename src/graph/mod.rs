@@ -13,10 +13,10 @@
 //!
 //! Supported: loads, stores, fences, read-modify-writes and atomic accesses,
 //! registers and branches, loops unrolled to a bound, `go` statements,
-//! `sync.Mutex` `Lock`, `TryLock` and `Unlock`, and `sync.WaitGroup` `Add`,
-//! `Done` and `Wait` (read-modify-writes and reads of the object's word that
-//! can block, fail and panic). Programs with channels, RWMutexes, onces or
-//! atomic values of several words, the `go` model and model files with
+//! `sync.Mutex` `Lock`, `TryLock` and `Unlock`, `sync.WaitGroup` `Add`,
+//! `Done` and `Wait`, and `sync.Once` (read-modify-writes, reads and writes
+//! of the object's word that can block, fail and panic). Programs with
+//! channels, RWMutexes or atomic values of several words, the `go` model and model files with
 //! bounded buffers or without forwarding stay with the state-space engine
 //! ([`unsupported`]).
 

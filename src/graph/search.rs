@@ -320,14 +320,8 @@ impl<'s, 'p> Search<'s, 'p> {
             ),
             None if cut => self.stats.cut += 1,
             // A pending TryLock: its failure without reading, explored beside
-            // it, stands for it. A goroutine whose `Go` ran but which did not
-            // start: the machine would start it.
-            None if graph.events.iter().any(|e| {
-                e.pending() || e.unstarted() && graph.writes_to(e.loc).next().is_some()
-            }) =>
-            {
-                self.stats.blocked += 1
-            }
+            // it, stands for it.
+            None if graph.events.iter().any(|e| e.pending()) => self.stats.blocked += 1,
             None => {
                 let Some(key) = self.first_time(&graph) else {
                     return true;
@@ -668,6 +662,20 @@ impl<'s, 'p> Search<'s, 'p> {
         } else {
             key
         };
+        // A thread blocked for good (or a goroutine never started) read its
+        // object's last write: a `Go` for a goroutine that waits would start it.
+        let stuck = graph
+            .events
+            .iter()
+            .filter(|e| e.blocked() || e.unstarted())
+            .map(|e| (e.loc, e.rf));
+        let mut derived = derived;
+        for (loc, source) in stuck.collect::<SmallVec<[_; 4]>>() {
+            if !derived.make_last(&graph, loc, source) {
+                self.stats.blocked += 1;
+                return;
+            }
+        }
         match derived.solve(&graph) {
             Some(solved) => {
                 self.stats.explored += 1;
