@@ -241,6 +241,35 @@ fn auto_falls_back_with_a_reason() {
         .unwrap()
         .program;
     assert_eq!(auto(&sb, &Model::tso()).fallback, None);
+    // Go synchronisation: mutexes, wait groups, onces and go statements run
+    // on the graph engine; channels and RWMutexes do not.
+    let locked = load(
+        r#"Litmus(name: "t", threads: [[Lock("m"), Store("x", 1), Unlock("m")], [TryLock("ok", "m"), OnceDo("o", [Store("y", 1)])]], condition: "exists true")"#,
+    );
+    assert_eq!(auto(&locked, &Model::pso()).fallback, None);
+    let channel = load(
+        r#"Litmus(name: "t", channels: { "c": 1 }, threads: [[Send("c", 1)], [Recv("r0", "c")]], condition: "exists true")"#,
+    );
+    assert_eq!(
+        auto(&channel, &Model::sc()).fallback.as_deref(),
+        Some("channels")
+    );
+    let readers = load(
+        r#"Litmus(name: "t", threads: [[RLock("rw"), RUnlock("rw")], [Lock("rw"), Unlock("rw")]], condition: "exists true")"#,
+    );
+    assert_eq!(
+        auto(&readers, &Model::sc()).fallback.as_deref(),
+        Some("RWMutex")
+    );
+    let waiting = generate(Family::WaitGroup, &[3])
+        .unwrap()
+        .build()
+        .unwrap()
+        .program;
+    assert_eq!(
+        auto(&waiting, &Model::tso()).fallback.as_deref(),
+        Some("Add and Done of wg in 4 threads")
+    );
     let sc = Model::sc();
     let forced = Explorer::new(&looping, &sc).engine(EngineChoice::Graph);
     assert_eq!(forced.engine_used().engine, Engine::Graph { unroll: 4 });
