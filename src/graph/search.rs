@@ -41,7 +41,7 @@ use rustc_hash::FxHashSet;
 use smallvec::SmallVec;
 
 use crate::explore::{Completeness, Limit, Limits, Progress};
-use crate::ir::{Instr, LocKind, Program, RmwOp, SyncOp};
+use crate::ir::{Instr, LocKind, Program, SyncOp};
 
 use super::axioms::{Axioms, Consistency};
 use super::collect::Collector;
@@ -495,12 +495,17 @@ impl<'s, 'p> Search<'s, 'p> {
     ) {
         let prefix = graph.prefix(write);
         let loc = graph.events[write as usize].loc;
+        let rivals = rivals(graph, write);
         for read in 0..write {
             let e = &graph.events[read as usize];
             if !e.reads() || e.kind == Kind::Observe || e.loc != loc || prefix[read as usize] {
                 continue;
             }
-            if self.breaks_atomicity(graph, &prefix, read, write) {
+            // A rival the revisit keeps still claims the write's source.
+            if rivals
+                .iter()
+                .any(|&c| c != read && (c < read || prefix[c as usize]))
+            {
                 self.stats.blocked += 1;
                 continue;
             }
@@ -539,42 +544,6 @@ impl<'s, 'p> Search<'s, 'p> {
                 None => self.stats.blocked += 1,
             }
         }
-    }
-
-    /// Whether the revisit of `read` by `write` would keep two events
-    /// that claim one write ([`Event::claims_its_source`]), one of them
-    /// writing: no coherence order puts both right after it, so the revisited
-    /// graph is inconsistent, and building it can be skipped.
-    fn breaks_atomicity(&self, graph: &Execution, prefix: &[bool], read: Pos, write: Pos) -> bool {
-        // Each claiming event's variable, source and whether it writes.
-        let mut claims: SmallVec<[(u16, Option<Pos>, bool); 16]> = SmallVec::new();
-        let kept = (0..graph.events.len()).filter(|&p| p < read as usize || prefix[p]);
-        for p in kept {
-            let e = &graph.events[p];
-            if e.claims_its_source() {
-                if conflicts(&claims, e.loc, e.rf, e.writes()) {
-                    return true;
-                }
-                claims.push((e.loc, e.rf, e.writes()));
-            }
-        }
-        // The revisited read itself, when what it will do is known: a
-        // read-modify-write that writes whatever it reads, and `Lock` (which
-        // writes, or is blocked). A CAS or an `Unlock` may not claim it.
-        let r = &graph.events[read as usize];
-        let value = graph.events[write as usize].written;
-        let writes = match &self.program.threads[usize::from(r.thread)].code[r.pc as usize] {
-            Instr::Rmw {
-                op: RmwOp::Xchg(_) | RmwOp::FetchAdd(_),
-                ..
-            } => true,
-            Instr::Sync {
-                op: SyncOp::Lock | SyncOp::TryLock(_),
-                ..
-            } => value == Some(0),
-            _ => return false,
-        };
-        conflicts(&claims, r.loc, Some(write), writes)
     }
 
     /// Adds the final observer's reads of the variables of `finals` to
@@ -702,15 +671,21 @@ fn reads_a_taken_write(graph: &Execution) -> bool {
         })
 }
 
-/// Whether an event claiming `source` of `loc` (writing or not) conflicts
-/// with one of `claims`: the same source, and one of the two writes.
-fn conflicts(
-    claims: &[(u16, Option<Pos>, bool)],
-    loc: u16,
-    source: Option<Pos>,
-    writes: bool,
-) -> bool {
-    claims
-        .iter()
-        .any(|&(l, s, w)| l == loc && s == source && (w || writes))
+/// The events of `graph` that claim the same write as its event at
+/// `write` ([`Event::claims_its_source`]), one of the two writing: the
+/// graph breaks atomicity unless a revisit removes all of them but one.
+/// Every graph the search keeps is free of such pairs, so after adding an
+/// event only pairs with it can appear, and a revisit by it (which makes a
+/// read read it, a write nothing else reads yet) only keeps or removes those.
+fn rivals(graph: &Execution, write: Pos) -> SmallVec<[Pos; 2]> {
+    let w = &graph.events[write as usize];
+    if !w.claims_its_source() {
+        return SmallVec::new();
+    }
+    (0..write)
+        .filter(|&p| {
+            let e = &graph.events[p as usize];
+            e.claims_its_source() && e.loc == w.loc && e.rf == w.rf && (e.writes() || w.writes())
+        })
+        .collect()
 }
