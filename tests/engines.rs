@@ -511,6 +511,33 @@ fn a_race_before_a_panic_is_reported_with_the_panic() {
     }
 }
 
+/// `Wait` acquires decrements only: an `Add(wg, 0)` it reads releases
+/// nothing (Go's race detector merges clocks on decrements; docs/models.md),
+/// so P0's load of y and P1's store after its `Wait` race in every execution.
+/// Found by an adversarial comparison of the engines.
+#[test]
+fn wait_acquires_nothing_from_an_add_of_zero() {
+    let program = parse_str(
+        r#"Litmus(name: "t", threads: [
+            [ Load("r0", "y"), Add("wg", 0) ],
+            [ Wait("wg"), Store("y", 1) ],
+        ], condition: "exists true")"#,
+        "t.ron",
+    )
+    .unwrap()
+    .program;
+    let expected = BTreeMap::from([
+        (Outcome::Final(vec![0, 1]), false),
+        (Outcome::Final(vec![1, 1]), false),
+    ]);
+    for model in models() {
+        for engine in [EngineChoice::Graph, EngineChoice::States] {
+            let e = run(&program, &model, engine);
+            assert_eq!(classes(&e), expected, "{engine:?} under {}", model.name);
+        }
+    }
+}
+
 /// `Wait` acquires every `Done` before it, not only the last (the sync
 /// package: "Done decrements the counter"; the Go memory model's rule for
 /// wait groups, docs/models.md "Go synchronisation"). P0 adds 2 and waits;

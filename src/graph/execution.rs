@@ -144,10 +144,10 @@ impl Event {
     /// Whether a write read by this event happens before it: an atomic read
     /// acquires; `Unlock` only checks the word and releases (as the machine's
     /// plain atomic write of 0), and a wait group's `Add` acquires nothing.
-    /// (`Wait` acquires more: every decrement before, see
-    /// [`crate::graph::witness::races`].)
+    /// `Wait` acquires the decrements before it, not the write it reads (an
+    /// `Add(wg, 0)` releases nothing; see [`crate::graph::witness::races`]).
     pub fn acquires(&self) -> bool {
-        self.reads() && self.atomic && !matches!(self.kind, Kind::Unlock | Kind::Add)
+        self.reads() && self.atomic && !matches!(self.kind, Kind::Unlock | Kind::Add | Kind::Wait)
     }
 
     /// Whether the event is a `Lock` that found the mutex locked or a `Wait`
