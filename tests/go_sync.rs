@@ -308,3 +308,22 @@ fn a_built_nil_channel_blocks_its_users_and_panics_when_closed() {
         );
     }
 }
+
+/// Outcomes named on the command line (`hbsim explain -o`) resolve names as
+/// a test's condition does: a mutex is not a variable, and the help lists
+/// only the variables.
+#[test]
+fn outcomes_given_for_a_program_name_only_its_variables() {
+    let program = load(
+        r#"Litmus(name: "t", threads: [[ Lock("m"), Store("x", 1), Unlock("m") ]], condition: "exists true")"#,
+    );
+    let error = hbsim::syntax::parse_outcome_line(&program, "m=0;", "-o")
+        .expect_err("a mutex is no outcome");
+    let text = format!("{error:?}");
+    assert!(text.contains("which is a mutex"), "{text}");
+    assert!(hbsim::syntax::parse_outcome_line(&program, "x=1;", "-o").is_ok());
+    let undeclared =
+        hbsim::syntax::parse_outcome_line(&program, "y=1;", "-o").expect_err("y is not declared");
+    let text = format!("{undeclared:?}");
+    assert!(text.contains("variables of the test: x"), "{text}");
+}

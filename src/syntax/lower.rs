@@ -892,7 +892,7 @@ pub(crate) fn parse_outcome_line(
 fn with_program_resolver<T>(program: &Program, parse: impl FnOnce(&dyn Resolve) -> T) -> T {
     let mut vars = Variables::default();
     for location in &program.locs {
-        vars.add(&location.name, location.init);
+        vars.add_kind(&location.name, location.init, location.kind);
     }
     let thread_names: Vec<Option<String>> =
         program.threads.iter().map(|t| t.name.clone()).collect();
