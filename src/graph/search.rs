@@ -93,6 +93,16 @@ struct Node {
     before: Vec<Option<Arc<Consistency>>>,
 }
 
+impl Node {
+    fn new(graph: Execution, derived: Consistency, before: Vec<Option<Arc<Consistency>>>) -> Node {
+        Node {
+            graph,
+            derived,
+            before,
+        }
+    }
+}
+
 /// What the workers share.
 struct Shared {
     revisited: Mutex<FxHashSet<Vec<u32>>>,
@@ -145,11 +155,7 @@ pub(crate) fn search<'p>(
     let derived = Consistency::of(axioms, &empty).expect("the empty graph is consistent");
     let mut main = Search::new(program, axioms, unroll, &shared, limits, cancel);
     // Breadth-first until there is work for every worker.
-    let mut frontier = VecDeque::from([Node {
-        graph: empty,
-        derived,
-        before: Vec::new(),
-    }]);
+    let mut frontier = VecDeque::from([Node::new(empty, derived, Vec::new())]);
     let wanted = if workers > 1 {
         workers * SHARES_PER_WORKER
     } else {
@@ -308,16 +314,7 @@ impl<'s, 'p> Search<'s, 'p> {
             }
         }
         match next {
-            Some((t, pc)) => self.extend(
-                Node {
-                    graph,
-                    derived,
-                    before,
-                },
-                t,
-                pc,
-                stack,
-            ),
+            Some((t, pc)) => self.extend(Node::new(graph, derived, before), t, pc, stack),
             None if cut => self.stats.cut += 1,
             // A pending TryLock: its failure without reading, explored beside
             // it, stands for it.
@@ -400,14 +397,7 @@ impl<'s, 'p> Search<'s, 'p> {
                     failed.push_failed_try_lock(self.program, self.unroll, t, pc);
                     let mut before = before.clone();
                     before.push(None);
-                    self.add(
-                        Node {
-                            graph: failed,
-                            derived: derived.clone(),
-                            before,
-                        },
-                        stack,
-                    );
+                    self.add(Node::new(failed, derived.clone(), before), stack);
                 }
                 let mut sources: Vec<Option<Pos>> = std::iter::once(None)
                     .chain(graph.writes_to(loc.0).map(Some))
@@ -428,39 +418,18 @@ impl<'s, 'p> Search<'s, 'p> {
                     graph.push_access(self.program, self.unroll, t, pc, source);
                     let derived = (*snapshot).clone();
                     let before = before.clone();
-                    self.add(
-                        Node {
-                            graph,
-                            derived,
-                            before,
-                        },
-                        stack,
-                    );
+                    self.add(Node::new(graph, derived, before), stack);
                 }
                 let mut graph = graph;
                 graph.push_access(self.program, self.unroll, t, pc, first);
                 let derived = Arc::unwrap_or_clone(snapshot);
-                self.add(
-                    Node {
-                        graph,
-                        derived,
-                        before,
-                    },
-                    stack,
-                );
+                self.add(Node::new(graph, derived, before), stack);
             }
             None => {
                 let mut graph = graph;
                 graph.push_access(self.program, self.unroll, t, pc, None);
                 before.push(None);
-                self.add(
-                    Node {
-                        graph,
-                        derived,
-                        before,
-                    },
-                    stack,
-                );
+                self.add(Node::new(graph, derived, before), stack);
             }
         }
     }
@@ -536,11 +505,7 @@ impl<'s, 'p> Search<'s, 'p> {
                 None => Consistency::of(self.axioms, &next),
             };
             match derived {
-                Some(derived) => stack.push(Node {
-                    graph: next,
-                    derived,
-                    before: kept,
-                }),
+                Some(derived) => stack.push(Node::new(next, derived, kept)),
                 None => self.stats.blocked += 1,
             }
         }
