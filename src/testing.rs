@@ -52,6 +52,10 @@ pub struct Kinds {
     /// thread or panic (an `Unlock` of the unlocked mutex, a `Done` taking the
     /// counter below 0).
     pub locks: bool,
+    /// `Go("P<k>")` statements: the thread they name becomes a goroutine
+    /// that starts when its `go` statement runs (or never, if none does).
+    /// Each thread but `P0` is started by at most one `Go`, never its own.
+    pub goroutines: bool,
     /// Go channels: `Send`, `Recv` and non-blocking receives (`Select` with a
     /// `default`) on a buffered channel `c` (capacity 1) and an unbuffered one
     /// `u`. Executions may block (never-terminating
@@ -69,6 +73,7 @@ impl Kinds {
         dependencies: true,
         mutexes: true,
         locks: true,
+        goroutines: true,
         channels: true,
     };
     /// Plain loads and stores only.
@@ -80,6 +85,7 @@ impl Kinds {
         dependencies: false,
         mutexes: false,
         locks: false,
+        goroutines: false,
         channels: false,
     };
 }
@@ -152,6 +158,8 @@ enum Gen {
     Wait,
     /// `OnceDo("o", [Store])`.
     OnceStore(usize, Val),
+    /// `Go("P<k>")`: starts thread k.
+    Go(usize),
     /// `Send` on channel `CHANNELS[c]`.
     Send(usize, Val),
     /// `Recv` from channel `CHANNELS[c]`.
@@ -164,6 +172,9 @@ enum Gen {
 const VARIABLES: [&str; 4] = ["x", "y", "z", "w"];
 /// The one mutex generated critical sections use.
 const MUTEX: &str = "m";
+/// Threads a generated `Go` may name: `P1` to `P3` (`P0` stays the main
+/// goroutine; threads beyond the program's are left out).
+const MAX_GENERATED_THREADS: usize = 4;
 /// The one wait group generated `Add`, `Done` and `Wait` use.
 const WAIT_GROUP: &str = "wg";
 /// The one once generated `OnceDo`s use.
@@ -179,7 +190,14 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
     let k = shape.kinds;
     let mut options: Vec<BoxedStrategy<Gen>> = Vec::new();
     if k.plain
-        || !(k.fences || k.rmw || k.atomics || k.dependencies || k.mutexes || k.locks || k.channels)
+        || !(k.fences
+            || k.rmw
+            || k.atomics
+            || k.dependencies
+            || k.mutexes
+            || k.locks
+            || k.goroutines
+            || k.channels)
     {
         options.push(vars.clone().prop_map(Gen::Load).boxed());
         options.push(
@@ -248,6 +266,9 @@ fn instruction(shape: &Shape) -> BoxedStrategy<Gen> {
                 .boxed(),
         );
     }
+    if k.goroutines {
+        options.push((1..MAX_GENERATED_THREADS).prop_map(Gen::Go).boxed());
+    }
     if k.channels {
         let channels = 0..CHANNELS.len();
         options.push(
@@ -306,6 +327,7 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
         Gen::Done => t.done(WAIT_GROUP),
         Gen::Wait => t.wait(WAIT_GROUP),
         Gen::OnceStore(v, n) => t.once_do(ONCE, |b| b.store(VARIABLES[v], n)),
+        Gen::Go(k) => t.go(&format!("P{k}")),
         Gen::Send(c, n) => t.send(CHANNELS[c].0, n),
         Gen::Recv(c) => t.recv(&r, CHANNELS[c].0),
         Gen::TryRecv(c) => {
@@ -323,7 +345,16 @@ pub struct GeneratedTest {
 }
 
 impl GeneratedTest {
-    fn new(threads: Vec<Vec<Gen>>) -> Self {
+    fn new(mut threads: Vec<Vec<Gen>>) -> Self {
+        // A `Go` must name another thread that no earlier `Go` starts.
+        let count = threads.len();
+        let mut started = vec![false; count];
+        for (i, code) in threads.iter_mut().enumerate() {
+            code.retain(|g| match *g {
+                Gen::Go(k) => k < count && k != i && !std::mem::replace(&mut started[k], true),
+                _ => true,
+            });
+        }
         let mut builder = LitmusBuilder::new("generated").condition("exists true");
         let uses = |c: usize| {
             threads
