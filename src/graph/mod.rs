@@ -92,7 +92,9 @@ pub const ACCESS_PRODUCT_FOR_STATES: usize = 50;
 /// unroll), read-modify-writes on one variable in
 /// [`RMW_THREADS_FOR_STATES`] threads or more, or a variable read and
 /// written so often that reads times writes reach
-/// [`ACCESS_PRODUCT_FOR_STATES`].
+/// [`ACCESS_PRODUCT_FOR_STATES`]. Every Go synchronisation operation counts
+/// as a read-modify-write of its object's word (`waitgroup 6`, seven threads
+/// updating one counter: 53 s against 29 ms).
 pub fn prefers_states(program: &Program) -> Option<String> {
     if has_loops(program) {
         return Some("loops".to_string());
