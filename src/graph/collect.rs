@@ -14,6 +14,7 @@
 //! it is; its races are those of the longest (everything that need not come
 //! after a panic), so every race a run before the panic can have is named.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -82,24 +83,31 @@ impl<'p> Collector<'p> {
     pub fn record(&mut self, execution: &Execution, key: &[u64], solved: &Consistency) {
         let axioms = self.axioms;
         let events = &execution.events;
+        let chosen = |run: &[bool], last: Option<Pos>, outcome: &Outcome| {
+            chosen_run(axioms, execution, key, solved, run, last, outcome)
+        };
+        let pairs = witness::races(execution, |p| events[p].runs());
         let mut panics: SmallVec<[usize; 2]> =
             (0..events.len()).filter(|&p| events[p].panics()).collect();
-        let ran: Vec<bool> = events.iter().map(|e| e.runs()).collect();
-        let pairs = witness::races(execution, &ran);
         if panics.is_empty() {
             let outcome = self.end(execution);
-            let mut chosen = None;
+            let best = OnceCell::new();
             let mut choose = || {
-                chosen
-                    .get_or_insert_with(|| {
-                        chosen_run(axioms, execution, key, solved, &ran, None, &outcome)
-                    })
-                    .clone()
+                best.get_or_init(|| {
+                    let ran: Vec<bool> = events.iter().map(|e| e.runs()).collect();
+                    chosen(&ran, None, &outcome)
+                })
+                .clone()
             };
-            let racy = !pairs.is_empty();
-            Self::count(&mut self.outcomes, &outcome, racy, key, &mut choose);
-            for &(p, q) in &pairs {
-                Self::offer_race(&mut self.races, execution, (p, q), key, &mut choose);
+            Self::count(
+                &mut self.outcomes,
+                &outcome,
+                !pairs.is_empty(),
+                key,
+                &mut choose,
+            );
+            for &pair in &pairs {
+                Self::offer_race(&mut self.races, execution, pair, key, &mut choose);
             }
             return;
         }
@@ -111,26 +119,13 @@ impl<'p> Collector<'p> {
         let order = solved.schedule();
         for p in panics {
             let outcome = Outcome::Panic(ThreadId(events[p].thread));
+            let last = Some(p as Pos);
             let prefix = execution.prefix(p as Pos);
-            let racy = !witness::races(execution, &prefix).is_empty();
+            let racy = !witness::races(execution, |e| prefix[e]).is_empty();
             let mut run = prefix.clone();
             run[p] = false;
-            let mut chosen = None;
-            let mut choose = || {
-                chosen
-                    .get_or_insert_with(|| {
-                        chosen_run(
-                            axioms,
-                            execution,
-                            key,
-                            solved,
-                            &run,
-                            Some(p as Pos),
-                            &outcome,
-                        )
-                    })
-                    .clone()
-            };
+            let best = OnceCell::new();
+            let mut choose = || best.get_or_init(|| chosen(&run, last, &outcome)).clone();
             Self::count(&mut self.outcomes, &outcome, racy, key, &mut choose);
             for &(a, b) in &pairs {
                 let mut run = prefix.clone();
@@ -143,17 +138,7 @@ impl<'p> Collector<'p> {
                     continue;
                 }
                 run[p] = false;
-                let mut choose = || {
-                    chosen_run(
-                        axioms,
-                        execution,
-                        key,
-                        solved,
-                        &run,
-                        Some(p as Pos),
-                        &outcome,
-                    )
-                };
+                let mut choose = || chosen(&run, last, &outcome);
                 Self::offer_race(&mut self.races, execution, (a, b), key, &mut choose);
             }
         }

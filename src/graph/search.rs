@@ -306,11 +306,7 @@ impl<'s, 'p> Search<'s, 'p> {
                     break;
                 }
                 Status::Cut => cut = true,
-                Status::Done
-                | Status::Blocked
-                | Status::Panicked
-                | Status::Pending
-                | Status::Unstarted => {}
+                Status::Done | Status::Stopped => {}
             }
         }
         match next {
@@ -443,10 +439,11 @@ impl<'s, 'p> Search<'s, 'p> {
         self.stats.events += 1;
         self.shared.events.fetch_add(1, Ordering::Relaxed);
         let last = (node.graph.events.len() - 1) as Pos;
+        let rivals = rivals(&node.graph, last);
         if node.graph.events[last as usize].writes() {
-            self.revisits(&node.graph, &node.before, last, stack);
+            self.revisits(&node.graph, &node.before, last, &rivals, stack);
         }
-        if !reads_a_taken_write(&node.graph) && node.derived.extend(&node.graph) {
+        if rivals.is_empty() && node.derived.extend(&node.graph) {
             stack.push(node);
         } else {
             self.stats.blocked += 1;
@@ -454,17 +451,18 @@ impl<'s, 'p> Search<'s, 'p> {
     }
 
     /// Pushes every backward revisit the write at `write` makes; `before` is
-    /// the graph's derivations before its reads.
+    /// the graph's derivations before its reads, `rivals` the events that
+    /// claim the write's source with it ([`rivals`]).
     fn revisits(
         &mut self,
         graph: &Execution,
         before: &[Option<Arc<Consistency>>],
         write: Pos,
+        rivals: &[Pos],
         stack: &mut Vec<Node>,
     ) {
         let prefix = graph.prefix(write);
         let loc = graph.events[write as usize].loc;
-        let rivals = rivals(graph, write);
         for read in 0..write {
             let e = &graph.events[read as usize];
             if !e.reads() || e.kind == Kind::Observe || e.loc != loc || prefix[read as usize] {
@@ -498,7 +496,7 @@ impl<'s, 'p> Search<'s, 'p> {
             kept.resize(next.events.len(), None);
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {
-                self.revisits(&next, &kept, last, stack);
+                self.revisits(&next, &kept, last, &self::rivals(&next, last), stack);
             }
             let derived = match &before[read as usize] {
                 Some(snapshot) => (**snapshot).clone().cover(&next),
@@ -620,25 +618,11 @@ impl<'s, 'p> Search<'s, 'p> {
     }
 }
 
-/// Whether the last event of `graph` claims a write another event already
-/// claims, one of them writing ([`Event::claims_its_source`]): a
-/// read-modify-write writing after a write another one already wrote after,
-/// or a `Lock` blocked on a write another event overwrote. Atomicity fails,
-/// so the graph is inconsistent (its revisits may not be).
-fn reads_a_taken_write(graph: &Execution) -> bool {
-    let (last, others) = graph.events.split_last().expect("a new event");
-    last.claims_its_source()
-        && others.iter().any(|e| {
-            e.claims_its_source()
-                && e.loc == last.loc
-                && e.rf == last.rf
-                && (e.writes() || last.writes())
-        })
-}
-
 /// The events of `graph` that claim the same write as its event at
-/// `write` ([`Event::claims_its_source`]), one of the two writing: the
-/// graph breaks atomicity unless a revisit removes all of them but one.
+/// `write` ([`Event::claims_its_source`]), one of the two writing: a
+/// read-modify-write writing after a write another one already wrote after,
+/// or a blocked `Lock` on a write another event overwrote. The graph breaks
+/// atomicity unless a revisit removes all of them but one.
 /// Every graph the search keeps is free of such pairs, so after adding an
 /// event only pairs with it can appear, and a revisit by it (which makes a
 /// read read it, a write nothing else reads yet) only keeps or removes those.

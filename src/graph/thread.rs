@@ -58,14 +58,9 @@ pub(crate) enum Status {
     Done,
     /// It took more backward jumps than the unrolling bound allows.
     Cut,
-    /// It waits at a `Lock` of a locked mutex.
-    Blocked,
-    /// It panicked.
-    Panicked,
-    /// It waits at a `TryLock` that read a 1.
-    Pending,
-    /// It is a goroutine not started (yet).
-    Unstarted,
+    /// It stopped at its last event (blocked, panicked, pending or not
+    /// started: [`Stop`]); a revisit of that event may let it go on.
+    Stopped,
 }
 
 impl ThreadState {
@@ -147,10 +142,7 @@ impl ThreadState {
     pub fn status(&self, thread: &Thread) -> Status {
         match self.stop {
             Some(Stop::Cut) => return Status::Cut,
-            Some(Stop::Blocked) => return Status::Blocked,
-            Some(Stop::Panicked) => return Status::Panicked,
-            Some(Stop::Pending) => return Status::Pending,
-            Some(Stop::Unstarted) => return Status::Unstarted,
+            Some(_) => return Status::Stopped,
             None => {}
         }
         if self.pc as usize >= thread.code.len() {

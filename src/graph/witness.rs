@@ -148,7 +148,7 @@ fn linear_extension(order: &BitMatrix, execution: &Execution, chosen: &[bool]) -
 /// threads, at least one a write and at least one plain, that happens-before
 /// (program order and atomic writes synchronised before the atomic reads
 /// reading them; docs/happens-before.md) does not order.
-pub(crate) fn races(execution: &Execution, ran: &[bool]) -> Vec<(Pos, Pos)> {
+pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Vec<(Pos, Pos)> {
     let events = &execution.events;
     let n = events.len();
     // Row p: the events that happen before p. Each event comes after its
@@ -157,7 +157,7 @@ pub(crate) fn races(execution: &Execution, ran: &[bool]) -> Vec<(Pos, Pos)> {
     let mut before = BitMatrix::new(n);
     let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
     for (p, e) in events.iter().enumerate() {
-        if e.thread == OBSERVER || !ran[p] {
+        if e.thread == OBSERVER || !ran(p) {
             continue;
         }
         if let Some(q) = last[usize::from(e.thread)].replace(p) {
@@ -189,7 +189,7 @@ pub(crate) fn races(execution: &Execution, ran: &[bool]) -> Vec<(Pos, Pos)> {
     let mut accesses: SmallVec<[(u16, usize); 32]> = events
         .iter()
         .enumerate()
-        .filter(|&(p, e)| e.thread != OBSERVER && ran[p] && e.accesses())
+        .filter(|&(p, e)| e.thread != OBSERVER && ran(p) && e.accesses())
         .map(|(p, e)| (e.loc, p))
         .collect();
     accesses.sort_unstable();
