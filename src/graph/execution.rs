@@ -310,13 +310,20 @@ impl Execution {
     }
 
     /// The backward revisit of the read at `read` by the write at `write`
-    /// (added after it): the read now reads from the write; every event added
-    /// after the read that is not in the write's po ∪ rf prefix is dropped
-    /// (among them everything after the read in its thread), and the read
-    /// moves to the end, after the write.
-    pub fn revisit(&self, program: &Program, unroll: u32, read: Pos, write: Pos) -> Execution {
-        let prefix = self.prefix(write);
-        let mut map = vec![None; self.events.len()];
+    /// (added after it), whose po ∪ rf prefix is `prefix` ([`Self::prefix`]):
+    /// the read now reads from the write; every event added after the read
+    /// that is not in the write's prefix is dropped (among them everything
+    /// after the read in its thread), and the read moves to the end, after
+    /// the write.
+    pub fn revisit(
+        &self,
+        program: &Program,
+        unroll: u32,
+        read: Pos,
+        write: Pos,
+        prefix: &[bool],
+    ) -> Execution {
+        let map = self.revisit_positions(read, prefix);
         let mut next = Execution {
             events: Vec::with_capacity(self.events.len()),
             threads: program
@@ -325,11 +332,7 @@ impl Execution {
                 .map(|t| ThreadState::initial(t, unroll))
                 .collect(),
         };
-        let keep = (0..self.events.len())
-            .filter(|&p| p < read as usize || (p != read as usize && prefix[p]));
-        for p in keep {
-            map[p] = Some(next.events.len() as Pos);
-            let old = &self.events[p];
+        for (old, _) in self.events.iter().zip(&map).filter(|(_, m)| m.is_some()) {
             let t = usize::from(old.thread);
             // Replaying the thread's kept events rebuilds its state.
             let read = old.reads().then_some(old.read);
@@ -358,6 +361,34 @@ impl Execution {
         next
     }
 
+    /// The [`Self::order_key`] of [`Self::revisit`]`(.., read, write, prefix)`,
+    /// without building it: the search drops most revisits as already made.
+    pub fn revisit_key(&self, read: Pos, write: Pos, prefix: &[bool]) -> Vec<u32> {
+        let map = self.revisit_positions(read, prefix);
+        let kept = self.events.iter().zip(&map).filter(|(_, m)| m.is_some());
+        let mut key: Vec<u32> = kept
+            .flat_map(|(e, _)| [u32::from(e.thread), source_key(e, |w| map[w as usize])])
+            .collect();
+        let source = map[write as usize].expect("invariant: the write is kept");
+        key.extend([u32::from(self.events[read as usize].thread), source + 2]);
+        key
+    }
+
+    /// Where each event of `self` goes in the revisit of the read at `read`
+    /// by a write whose po ∪ rf prefix is `prefix`; `None` if dropped.
+    fn revisit_positions(&self, read: Pos, prefix: &[bool]) -> Vec<Option<Pos>> {
+        let mut next = 0;
+        (0..self.events.len())
+            .map(|p| {
+                let kept = p < read as usize || (p != read as usize && prefix[p]);
+                kept.then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect()
+    }
+
     /// A key equal for two executions exactly when they have the same events
     /// in the same order with the same reads-from: the exploration from
     /// an execution depends on nothing else. (Events of a thread are told
@@ -366,14 +397,7 @@ impl Execution {
     pub fn order_key(&self) -> Vec<u32> {
         self.events
             .iter()
-            .flat_map(|e| {
-                let source = match e.rf {
-                    _ if !e.reads() => 0,
-                    None => 1,
-                    Some(w) => w + 2,
-                };
-                [u32::from(e.thread), source]
-            })
+            .flat_map(|e| [u32::from(e.thread), source_key(e, Some)])
             .collect()
     }
 
@@ -395,6 +419,17 @@ impl Execution {
             .collect();
         pairs.sort_unstable();
         pairs.into_iter().flatten().collect()
+    }
+}
+
+/// What [`Execution::order_key`] says of the source of `e`: 0 if it does
+/// not read, 1 for the initial value, else 2 more than the position `moved`
+/// gives its source.
+fn source_key(e: &Event, moved: impl Fn(Pos) -> Option<Pos>) -> u32 {
+    match e.rf {
+        _ if !e.reads() => 0,
+        None => 1,
+        Some(w) => moved(w).expect("invariant: sources are kept") + 2,
     }
 }
 

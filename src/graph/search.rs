@@ -476,8 +476,7 @@ impl<'s, 'p> Search<'s, 'p> {
                 self.stats.blocked += 1;
                 continue;
             }
-            let next = graph.revisit(self.program, self.unroll, read, write);
-            let key = next.order_key();
+            let key = graph.revisit_key(read, write, &prefix);
             let bytes = key.len() * 4 + 48;
             if !self
                 .shared
@@ -490,6 +489,12 @@ impl<'s, 'p> Search<'s, 'p> {
             }
             self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
             self.stats.events += 1;
+            let next = graph.revisit(self.program, self.unroll, read, write, &prefix);
+            debug_assert_eq!(
+                next.order_key(),
+                graph.revisit_key(read, write, &prefix),
+                "invariant: revisit_key predicts the revisit's key"
+            );
             // The events before the read are unchanged: their derivations
             // stay, and the new graph's derivation starts from the read's.
             let mut kept: Vec<Option<Arc<Consistency>>> = before[..read as usize].to_vec();
