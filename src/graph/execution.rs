@@ -263,6 +263,26 @@ impl Execution {
         self.events.push(event);
     }
 
+    /// Calls `f` on this execution with thread `t`'s next event, its shared
+    /// access at `pc` reading from `source`, added as by
+    /// [`Self::push_access`], and removes it again.
+    pub fn with_access<R>(
+        &mut self,
+        program: &Program,
+        unroll: u32,
+        t: usize,
+        pc: usize,
+        source: Option<Pos>,
+        f: impl FnOnce(&Execution) -> R,
+    ) -> R {
+        let state = self.threads[t].clone();
+        self.push_access(program, unroll, t, pc, source);
+        let result = f(self);
+        self.events.pop();
+        self.threads[t] = state;
+        result
+    }
+
     /// Adds thread `t`'s failed `TryLock` at `pc`.
     pub fn push_failed_try_lock(&mut self, program: &Program, unroll: u32, t: usize, pc: usize) {
         let mut event = perform(&program.threads[t], &mut self.threads[t], pc, None, unroll);

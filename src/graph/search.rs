@@ -395,31 +395,39 @@ impl<'s, 'p> Search<'s, 'p> {
                     before.push(None);
                     self.add(Node::new(failed, derived.clone(), before), stack);
                 }
-                let mut sources: Vec<Option<Pos>> = std::iter::once(None)
+                let mut sources: SmallVec<[Option<Pos>; 8]> = std::iter::once(None)
                     .chain(graph.writes_to(loc.0).map(Some))
                     .collect();
                 let all = sources.len();
-                sources.retain(|&s| derived.may_read(&graph, t as u16, loc.0, s));
+                sources.retain(|s| derived.may_read(&graph, t as u16, loc.0, *s));
                 self.stats.blocked += all - sources.len();
-                if sources.is_empty() {
-                    return;
-                }
-                // Pushed last first, so the initial value is explored first;
-                // the last one pushed takes the graph itself.
-                let (&first, others) = sources.split_first().expect("the initial value");
                 let snapshot = Arc::new(derived);
                 before.push(Some(Arc::clone(&snapshot)));
+                // Each source's revisits first, on the graph itself: most
+                // sources of a read-modify-write break atomicity, and their
+                // graphs are only needed for the revisits that repair it.
+                let mut graph = graph;
+                sources.retain(|&mut source| {
+                    let atomic = graph.with_access(self.program, self.unroll, t, pc, source, |g| {
+                        self.added(g, &before, stack)
+                    });
+                    self.stats.blocked += usize::from(!atomic);
+                    atomic
+                });
+                // Pushed last first, so the initial value is explored first;
+                // the last one pushed takes the graph itself.
+                let Some((&first, others)) = sources.split_first() else {
+                    return;
+                };
                 for &source in others.iter().rev() {
                     let mut graph = graph.clone();
                     graph.push_access(self.program, self.unroll, t, pc, source);
                     let derived = (*snapshot).clone();
-                    let before = before.clone();
-                    self.add(Node::new(graph, derived, before), stack);
+                    self.keep(Node::new(graph, derived, before.clone()), stack);
                 }
-                let mut graph = graph;
                 graph.push_access(self.program, self.unroll, t, pc, first);
                 let derived = Arc::unwrap_or_clone(snapshot);
-                self.add(Node::new(graph, derived, before), stack);
+                self.keep(Node::new(graph, derived, before), stack);
             }
             None => {
                 let mut graph = graph;
@@ -430,20 +438,43 @@ impl<'s, 'p> Search<'s, 'p> {
         }
     }
 
-    /// Keeps `graph`, whose last event is new and `derived` does not cover
-    /// yet, if it may be consistent, with the revisits its last event makes
-    /// if it writes. The revisits come first: a read-modify-write reading a
-    /// write that another one already read breaks atomicity, but revisiting
-    /// the other one (which then reads it) repairs that.
-    fn add(&mut self, mut node: Node, stack: &mut Vec<Node>) {
+    /// Keeps `node`, whose last event is new and its derivation does not
+    /// cover yet, if it may be consistent, with the revisits its last event
+    /// makes if it writes.
+    fn add(&mut self, node: Node, stack: &mut Vec<Node>) {
+        if self.added(&node.graph, &node.before, stack) {
+            self.keep(node, stack);
+        } else {
+            self.stats.blocked += 1;
+        }
+    }
+
+    /// Counts the new last event of `graph` and pushes the revisits it
+    /// makes if it writes; whether the graph itself keeps atomicity (the
+    /// event has no rivals, [`rivals`]). The revisits come first: a
+    /// read-modify-write reading a write that another one already read
+    /// breaks atomicity, but revisiting the other one (which then reads it)
+    /// repairs that.
+    fn added(
+        &mut self,
+        graph: &Execution,
+        before: &[Option<Arc<Consistency>>],
+        stack: &mut Vec<Node>,
+    ) -> bool {
         self.stats.events += 1;
         self.shared.events.fetch_add(1, Ordering::Relaxed);
-        let last = (node.graph.events.len() - 1) as Pos;
-        let rivals = rivals(&node.graph, last);
-        if node.graph.events[last as usize].writes() {
-            self.revisits(&node.graph, &node.before, last, &rivals, stack);
+        let last = (graph.events.len() - 1) as Pos;
+        let rivals = rivals(graph, last);
+        if graph.events[last as usize].writes() {
+            self.revisits(graph, before, last, &rivals, stack);
         }
-        if rivals.is_empty() && node.derived.extend(&node.graph) {
+        rivals.is_empty()
+    }
+
+    /// Pushes `node`, whose new last event keeps atomicity, if its
+    /// derivation extended by that event finds no cycle.
+    fn keep(&mut self, mut node: Node, stack: &mut Vec<Node>) {
+        if node.derived.extend(&node.graph) {
             stack.push(node);
         } else {
             self.stats.blocked += 1;
