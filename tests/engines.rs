@@ -511,6 +511,39 @@ fn a_race_before_a_panic_is_reported_with_the_panic() {
     }
 }
 
+/// A race found only in executions that block: both engines report it
+/// with the deadlock its witness ends in, and the witness replays to a
+/// state where the blocked thread cannot go on. (The state-space engine
+/// used to say "an execution that does not terminate".)
+#[test]
+fn a_race_before_a_deadlock_is_reported_with_the_deadlock() {
+    let program = parse_str(
+        r#"Litmus(name: "t", threads: [
+            [ Store("x", 1), Lock("m"), Lock("m") ],
+            [ Store("x", 2) ],
+        ], condition: "exists true")"#,
+        "t.ron",
+    )
+    .unwrap()
+    .program;
+    let deadlock = Outcome::Blocked(vec![hbsim::ir::ThreadId(0)]);
+    for model in models() {
+        for engine in [EngineChoice::Graph, EngineChoice::States] {
+            let e = run(&program, &model, engine);
+            assert_eq!(
+                race_pairs(&e),
+                BTreeSet::from([(0, (0, 0), (1, 0))]),
+                "{engine:?} under {}",
+                model.name
+            );
+            let race = &e.races[0];
+            assert_eq!(race.outcome, Some(deadlock.clone()), "{engine:?}");
+            let end = race.witness.replay(&program, &model).unwrap();
+            assert!(!end.finished && end.panicked.is_none(), "{engine:?}");
+        }
+    }
+}
+
 /// `Wait` acquires decrements only: an `Add(wg, 0)` it reads releases
 /// nothing (Go's race detector merges clocks on decrements; docs/models.md),
 /// so P0's load of y and P1's store after its `Wait` race in every execution.

@@ -1,8 +1,11 @@
 //! Race reports: for each pair of racing instructions the search found, an
-//! execution in which they race, extended to a final state when one is
-//! reachable.
+//! execution in which they race, extended to a final state (or a panic) when
+//! one is reachable, else to a state where every unfinished thread is
+//! blocked when one is (a deadlock or leak).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -33,8 +36,8 @@ pub struct RaceReport {
     /// An execution containing the race, from the initial state.
     pub witness: Trace,
     /// The outcome the witness ends in; `None` when it could not be extended to
-    /// a final state or a panic (the exploration stopped early, or every
-    /// execution through the race blocks or runs forever).
+    /// a final state, a panic or a blocked state (the exploration stopped
+    /// early, or every execution through the race runs forever).
     pub outcome: Option<Outcome>,
 }
 
@@ -64,16 +67,23 @@ pub(crate) fn report(
         let (_, next) = machine
             .apply(&graph.states.get(state), step)
             .expect("invariant: a recorded race step is enabled");
-        let end = graph
-            .states
-            .id_of(&next)
-            .and_then(|id| path_to_final(machine, graph, id, toward));
-        let outcome = end.map(|(steps, last)| {
-            trace.steps.extend(steps);
-            let last = graph.states.get(last);
+        let end = graph.states.id_of(&next).and_then(|id| {
+            path_to_final(machine, graph, id, toward).or_else(|| path_to_dead_end(graph, id))
+        });
+        let outcome = end.map(|ids| {
+            trace.steps.extend(steps_along(machine, graph, &ids));
+            let last = graph
+                .states
+                .get(*ids.last().expect("invariant: paths are non-empty"));
             match machine.panicked(&last) {
                 Some(t) => Outcome::Panic(t),
-                None => Outcome::Final(machine.observe(&last)),
+                None if machine.is_final(&last) => Outcome::Final(machine.observe(&last)),
+                None => Outcome::Blocked(
+                    machine
+                        .thread_ids()
+                        .filter(|&t| !machine.thread_done(&last, t))
+                        .collect(),
+                ),
             }
         });
         reports.push(RaceReport {
@@ -88,28 +98,52 @@ pub(crate) fn report(
     reports
 }
 
-/// The steps of a shortest path from `from` to a final state (or one where a
-/// thread panicked), and that state; `None` if none is reachable.
+/// The states of a shortest path from `from` to a final state (or one where
+/// a thread panicked); `None` if none is reachable.
 fn path_to_final(
     machine: &Machine<'_>,
     graph: &StateGraph,
     from: StateId,
     toward: &[Option<StateId>],
-) -> Option<(Vec<Step>, StateId)> {
+) -> Option<Vec<StateId>> {
     let mut ids = vec![from];
     while let Some(next) = toward[*ids.last().expect("non-empty") as usize] {
         ids.push(next);
     }
-    let last = *ids.last().expect("non-empty");
-    let end = graph.states.get(last);
-    if !machine.is_final(&end) && machine.panicked(&end).is_none() {
-        return None;
+    let end = graph.states.get(*ids.last().expect("non-empty"));
+    (machine.is_final(&end) || machine.panicked(&end).is_some()).then_some(ids)
+}
+
+/// The states of a shortest path from `from` to an explored state with no
+/// step left (breadth-first); `None` if there is none. Called when no final
+/// state is reachable, so such a state has every unfinished thread blocked.
+fn path_to_dead_end(graph: &StateGraph, from: StateId) -> Option<Vec<StateId>> {
+    let mut parent: FxHashMap<StateId, StateId> = FxHashMap::default();
+    let mut queue = VecDeque::from([from]);
+    while let Some(id) = queue.pop_front() {
+        if matches!(graph.successors[id as usize], Some((_, 0))) {
+            let mut ids = vec![id];
+            while let Some(&p) = parent.get(ids.last().expect("non-empty")) {
+                ids.push(p);
+            }
+            ids.reverse();
+            return Some(ids);
+        }
+        for &next in graph.successors_of(id) {
+            if next != from && !parent.contains_key(&next) {
+                parent.insert(next, id);
+                queue.push_back(next);
+            }
+        }
     }
-    let steps = ids
-        .windows(2)
+    None
+}
+
+/// The steps leading along the path of states `ids`.
+fn steps_along(machine: &Machine<'_>, graph: &StateGraph, ids: &[StateId]) -> Vec<Step> {
+    ids.windows(2)
         .map(|w| step_between(machine, &graph.states.get(w[0]), &graph.states.get(w[1])))
-        .collect();
-    Some((steps, last))
+        .collect()
 }
 
 /// The step leading from state `from` to its successor `to`.
