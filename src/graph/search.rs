@@ -20,9 +20,14 @@
 //! when [`Consistency::solve`] finds a coherence order.
 //!
 //! Instead of TruSt's maximality condition, which makes every revisited
-//! graph come from exactly one graph, a set of the graphs revisits have
-//! produced skips a repeated one, and a set of complete executions counts
-//! any execution reached twice as a duplicate.
+//! graph come from exactly one graph, a set of grown graphs skips a repeated
+//! one, and a set of complete executions counts any execution reached twice
+//! as a duplicate. The first set holds every graph a revisit produced, and
+//! every graph whose newest event reads a variable that read-modify-writes
+//! access: revisits repairing atomicity (a read-modify-write reading a write
+//! another one claims) move events and reach graphs the forward search also
+//! reaches (`ainc 8`: 219,137 graphs and 69,273 duplicate executions without
+//! them, 109,594 and none with them), which no other program measured does.
 //!
 //! Subtrees are independent, so every core explores: the first graphs are
 //! grown breadth-first until there are enough to share, then each worker
@@ -105,7 +110,11 @@ impl Node {
 
 /// What the workers share.
 struct Shared {
-    revisited: Mutex<FxHashSet<Vec<u32>>>,
+    /// The [`Execution::order_key`] of every graph a revisit produced, and
+    /// of every graph whose newest event reads a variable of `rmw_locs`.
+    grown: Mutex<FxHashSet<Vec<u32>>>,
+    /// Which variables read-modify-writes access.
+    rmw_locs: Vec<bool>,
     complete: Mutex<FxHashSet<Vec<u64>>>,
     /// Graphs not yet handed to a worker.
     queue: Mutex<Vec<Node>>,
@@ -142,7 +151,8 @@ pub(crate) fn search<'p>(
 ) -> Searched<'p> {
     let started = Instant::now();
     let shared = Shared {
-        revisited: Mutex::default(),
+        grown: Mutex::default(),
+        rmw_locs: rmw_locs(program),
         complete: Mutex::default(),
         queue: Mutex::default(),
         graphs: AtomicUsize::new(0),
@@ -474,11 +484,29 @@ impl<'s, 'p> Search<'s, 'p> {
     /// Pushes `node`, whose new last event keeps atomicity, if its
     /// derivation extended by that event finds no cycle.
     fn keep(&mut self, mut node: Node, stack: &mut Vec<Node>) {
+        let newest = node.graph.events.last().expect("invariant: a new event");
+        if newest.reads()
+            && self.shared.rmw_locs[usize::from(newest.loc)]
+            && !self.first_growth(node.graph.order_key())
+        {
+            return;
+        }
         if node.derived.extend(&node.graph) {
             stack.push(node);
         } else {
             self.stats.blocked += 1;
         }
+    }
+
+    /// Whether the graph with [`Execution::order_key`] `key` is grown for
+    /// the first time; records it.
+    fn first_growth(&self, key: Vec<u32>) -> bool {
+        let bytes = key.len() * 4 + 48;
+        let first = self.shared.grown.lock().expect("unpoisoned").insert(key);
+        if first {
+            self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
+        }
+        first
     }
 
     /// Pushes every backward revisit the write at `write` makes; `before` is
@@ -507,18 +535,9 @@ impl<'s, 'p> Search<'s, 'p> {
                 self.stats.blocked += 1;
                 continue;
             }
-            let key = graph.revisit_key(read, write, &prefix);
-            let bytes = key.len() * 4 + 48;
-            if !self
-                .shared
-                .revisited
-                .lock()
-                .expect("unpoisoned")
-                .insert(key)
-            {
+            if !self.first_growth(graph.revisit_key(read, write, &prefix)) {
                 continue;
             }
-            self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
             self.stats.events += 1;
             let next = graph.revisit(self.program, self.unroll, read, write, &prefix);
             debug_assert_eq!(
@@ -652,6 +671,31 @@ impl<'s, 'p> Search<'s, 'p> {
             None => self.stats.blocked += 1,
         }
     }
+}
+
+/// For each variable of `program`, whether a read-modify-write (an atomic
+/// `Rmw`, or a mutex, wait group or once operation that writes what it
+/// read) accesses it.
+fn rmw_locs(program: &Program) -> Vec<bool> {
+    let mut locs = vec![false; program.locs.len()];
+    for instr in program.threads.iter().flat_map(|t| &t.code) {
+        let rmw = match instr {
+            Instr::Rmw { .. } => true,
+            Instr::Sync { op, .. } => matches!(
+                op,
+                SyncOp::Lock
+                    | SyncOp::TryLock(_)
+                    | SyncOp::Unlock
+                    | SyncOp::Add(_)
+                    | SyncOp::OnceEnter(_)
+            ),
+            _ => false,
+        };
+        if rmw && let Some(loc) = read_loc(instr) {
+            locs[loc.index()] = true;
+        }
+    }
+    locs
 }
 
 /// The events of `graph` that claim the same write as its event at
