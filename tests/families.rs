@@ -98,6 +98,34 @@ fn explored_states_stay_within_budget() {
     }
 }
 
+/// The graph engine on two workers: the same report, counters included,
+/// as on one. `ainc 6` shares its set of grown graphs between the workers
+/// (whichever reaches a graph first grows it), `mp-chain 7` does not.
+#[test]
+fn parallel_graph_search_gives_the_same_report_as_one_worker() {
+    for (family, n, model) in [
+        (Family::Ainc, 6, Model::sc()),
+        (Family::MpChain, 7, Model::tso()),
+    ] {
+        let program = program(family, &[n]);
+        let render = |threads: usize| {
+            let exploration = report::on_threads(threads, || {
+                Explorer::new(&program, &model)
+                    .engine(EngineChoice::Graph)
+                    .run()
+            });
+            report::untimed_json(&program, &model, exploration)
+        };
+        let (one, two) = (render(1), render(2));
+        assert!(
+            one["stats"]["graph"]["graphs"].as_u64().unwrap() > 2 * 32,
+            "{family}: {}",
+            one["stats"]
+        );
+        assert_eq!(one, two, "{family} {n}");
+    }
+}
+
 #[test]
 fn parallel_exploration_gives_the_same_report_as_one_thread() {
     // Large enough that each breadth-first layer is split among workers.

@@ -111,7 +111,8 @@ impl Node {
 /// What the workers share.
 struct Shared {
     /// The [`Execution::order_key`] of every graph a revisit produced, and
-    /// of every graph whose newest event reads a variable of `rmw_locs`.
+    /// of every graph keeping atomicity whose newest event reads a variable
+    /// of `rmw_locs`.
     grown: Mutex<FxHashSet<Vec<u32>>>,
     /// Which variables read-modify-writes access.
     rmw_locs: Vec<bool>,
@@ -417,12 +418,22 @@ impl<'s, 'p> Search<'s, 'p> {
                 // sources of a read-modify-write break atomicity, and their
                 // graphs are only needed for the revisits that repair it.
                 let mut graph = graph;
+                // A graph reached before (recorded when it keeps atomicity and
+                // the read's variable has read-modify-writes) is skipped
+                // whole, revisits included; one breaking atomicity is only
+                // there for its revisits, which are recorded.
+                let recorded = self.shared.rmw_locs[usize::from(loc.0)];
                 sources.retain(|&mut source| {
-                    let atomic = graph.with_access(self.program, self.unroll, t, pc, source, |g| {
-                        self.added(g, &before, stack)
-                    });
-                    self.stats.blocked += usize::from(!atomic);
-                    atomic
+                    graph.with_access(self.program, self.unroll, t, pc, source, |g| {
+                        let rivals = rivals(g, (g.events.len() - 1) as Pos);
+                        let atomic = rivals.is_empty();
+                        if atomic && recorded && !self.first_growth(g.order_key()) {
+                            return false;
+                        }
+                        self.added(g, &before, &rivals, stack);
+                        self.stats.blocked += usize::from(!atomic);
+                        atomic
+                    })
                 });
                 // Pushed last first, so the initial value is explored first;
                 // the last one pushed takes the graph itself.
@@ -452,7 +463,9 @@ impl<'s, 'p> Search<'s, 'p> {
     /// cover yet, if it may be consistent, with the revisits its last event
     /// makes if it writes.
     fn add(&mut self, node: Node, stack: &mut Vec<Node>) {
-        if self.added(&node.graph, &node.before, stack) {
+        let rivals = rivals(&node.graph, (node.graph.events.len() - 1) as Pos);
+        self.added(&node.graph, &node.before, &rivals, stack);
+        if rivals.is_empty() {
             self.keep(node, stack);
         } else {
             self.stats.blocked += 1;
@@ -460,37 +473,29 @@ impl<'s, 'p> Search<'s, 'p> {
     }
 
     /// Counts the new last event of `graph` and pushes the revisits it
-    /// makes if it writes; whether the graph itself keeps atomicity (the
-    /// event has no rivals, [`rivals`]). The revisits come first: a
-    /// read-modify-write reading a write that another one already read
-    /// breaks atomicity, but revisiting the other one (which then reads it)
-    /// repairs that.
+    /// makes if it writes; `rivals` are the events claiming its source with
+    /// it ([`rivals`]). The revisits are made even when there are rivals
+    /// (the graph itself breaks atomicity): a read-modify-write reading a
+    /// write that another one already read breaks atomicity, but revisiting
+    /// the other one (which then reads it) repairs that.
     fn added(
         &mut self,
         graph: &Execution,
         before: &[Option<Arc<Consistency>>],
+        rivals: &[Pos],
         stack: &mut Vec<Node>,
-    ) -> bool {
+    ) {
         self.stats.events += 1;
         self.shared.events.fetch_add(1, Ordering::Relaxed);
         let last = (graph.events.len() - 1) as Pos;
-        let rivals = rivals(graph, last);
         if graph.events[last as usize].writes() {
-            self.revisits(graph, before, last, &rivals, stack);
+            self.revisits(graph, before, last, rivals, stack);
         }
-        rivals.is_empty()
     }
 
     /// Pushes `node`, whose new last event keeps atomicity, if its
     /// derivation extended by that event finds no cycle.
     fn keep(&mut self, mut node: Node, stack: &mut Vec<Node>) {
-        let newest = node.graph.events.last().expect("invariant: a new event");
-        if newest.reads()
-            && self.shared.rmw_locs[usize::from(newest.loc)]
-            && !self.first_growth(node.graph.order_key())
-        {
-            return;
-        }
         if node.derived.extend(&node.graph) {
             stack.push(node);
         } else {
@@ -498,7 +503,7 @@ impl<'s, 'p> Search<'s, 'p> {
         }
     }
 
-    /// Whether the graph with [`Execution::order_key`] `key` is grown for
+    /// Whether the graph with [`Execution::order_key`] `key` is reached for
     /// the first time; records it.
     fn first_growth(&self, key: Vec<u32>) -> bool {
         let bytes = key.len() * 4 + 48;
