@@ -29,7 +29,8 @@ pub enum Command {
     /// Print the RON litmus file equivalent to a herd7 `.litmus` test.
     Convert(ConvertArgs),
     /// Print a test of a parameterised family, to see how exploration grows:
-    /// sb N, sb-mfence N, writers N K, writers-read N K, iriw M, mp-chain N, ainc N.
+    /// sb N, sb-mfence N, writers N K, writers-read N K, iriw M, mp-chain N,
+    /// ainc N, mutex-counter N, waitgroup N, chan-pipeline P C CAP.
     Gen(GenArgs),
     /// List the built-in models.
     Models,

@@ -339,11 +339,17 @@ impl fmt::Display for DisplayOutcome<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.outcome {
             Outcome::Final(values) => {
+                // Written piece by piece: `hbsim run` prints one line per
+                // outcome, and formatting each value through `write!` was a
+                // sixth of a run with thousands of outcomes.
                 for (i, (name, v)) in self.set.names.iter().zip(values).enumerate() {
                     if i > 0 {
                         f.write_str(" ")?;
                     }
-                    write!(f, "{name}={v};")?;
+                    f.write_str(name)?;
+                    f.write_str("=")?;
+                    fmt::Display::fmt(v, f)?;
+                    f.write_str(";")?;
                 }
                 Ok(())
             }
