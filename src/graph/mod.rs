@@ -94,7 +94,8 @@ pub const ACCESS_PRODUCT_FOR_STATES: usize = 50;
 /// written so often that reads times writes reach
 /// [`ACCESS_PRODUCT_FOR_STATES`]. Every Go synchronisation operation counts
 /// as a read-modify-write of its object's word (`waitgroup 6`, seven threads
-/// updating one counter: 53 s against 29 ms).
+/// updating one counter: the graph engine passes 4 GiB within two minutes,
+/// the state-space engine needs 29 ms).
 pub fn prefers_states(program: &Program) -> Option<String> {
     if has_loops(program) {
         return Some("loops".to_string());
