@@ -639,3 +639,22 @@ fn the_corpus_report_is_the_same_on_one_thread_or_two() {
     assert!(report.lines().count() > 1000, "the whole corpus ran");
     assert_eq!(report, mask_times(&text(&two.stdout)));
 }
+
+/// A file that cannot be read is named once with the reason, and the run
+/// goes on to the summary.
+#[test]
+fn unreadable_file_is_reported_once() {
+    let out = hbsim(&["run", "tests/fixtures/no-such-file.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot read tests/fixtures/no-such-file.ron"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).contains("1 error"));
+}

@@ -13,12 +13,13 @@ use thiserror::Error;
 #[derive(Debug, Error, Diagnostic)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error, which the message already states (not a
+        /// `source()`, so reports do not repeat it).
+        error: std::io::Error,
     },
     /// The file was read but is malformed.
     #[error(transparent)]

@@ -250,9 +250,9 @@ pub fn parse_file(path: &Path) -> Result<LitmusTest, LoadError> {
 
 /// Reads a file as UTF-8 text.
 pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    std::fs::read_to_string(path).map_err(|error| LoadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
