@@ -321,12 +321,15 @@ fn random_go_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) 
     }
 }
 
-/// A random program of 2 threads of up to 6 instructions over `x` and `y`:
-/// long enough for the go model's window of 4 to matter.
+/// A random program over `x` and `y`: 2 threads of up to 6 instructions
+/// (long enough for the go model's window of 4 to matter) or 3 of up to 4.
 fn random_go_program() -> impl Strategy<Value = String> {
     let instruction = (0u8..12, 0usize..2, 0i64..2, 0i64..2);
-    let thread = prop::collection::vec(instruction, 1..=6);
-    prop::collection::vec(thread, 2..=2).prop_map(|threads| {
+    let threads = prop_oneof![
+        prop::collection::vec(prop::collection::vec(instruction.clone(), 1..=6), 2..=2),
+        prop::collection::vec(prop::collection::vec(instruction, 1..=4), 3..=3),
+    ];
+    threads.prop_map(|threads| {
         let threads: Vec<String> = threads
             .into_iter()
             .map(|code| {
