@@ -131,7 +131,7 @@ pub struct LimitArgs {
     /// graphs (sc, tso and pso; no channels or RWMutexes; loops unrolled),
     /// `states` visits every machine state; `auto` uses the graph engine
     /// where it supports the test and model and expects it to be faster (no
-    /// loop, no variable read and written by many threads).
+    /// loop, no variable with many reads followed by writes).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
 

@@ -174,7 +174,7 @@ impl Stats {
 pub enum EngineChoice {
     /// The graph engine where it supports the program and model, unless the
     /// program has loops, read-modify-writes on one variable in several
-    /// threads or many reads and writes of one variable
+    /// threads or many reads of one variable followed by writes to it
     /// ([`graph::prefers_states`]); otherwise the state-space engine.
     #[default]
     Auto,

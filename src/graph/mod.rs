@@ -79,29 +79,36 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
 /// 12 ms against 0.9 ms; docs/performance.md).
 pub const RMW_THREADS_FOR_STATES: usize = 3;
 
-/// Reads times writes of one variable from which the state-space engine is
-/// the faster choice: without TruSt's maximality condition, many reads and
-/// writes of one variable make the graph engine reach the same executions
-/// again and again (four threads each storing, loading, storing and loading
-/// `x`: 64, 43 s against 5 s; five threads each storing then loading it: 25,
-/// 29 ms against 103 ms; docs/performance.md).
-pub const ACCESS_PRODUCT_FOR_STATES: usize = 50;
+/// Pairs of a read of one variable and a later write to it (in a later
+/// thread, or later in the same thread) from which the state-space engine is
+/// the faster choice. The graph engine adds threads in order, so each such
+/// write revisits the read, dropping what was added between them to add it
+/// again; without TruSt's maximality condition the same executions are then
+/// reached again and again. Measured (tso, `-j 1`; docs/performance.md):
+/// four threads each storing then loading `x` (6 pairs) 1.1 ms against 2.2
+/// ms, four each storing, loading and storing (16) 0.40 s against 0.07 s,
+/// six each storing then loading (15) 1.7 s against 0.42 s; a reader of 3
+/// loads after 4 threads of 3 stores (no pair) 0.13 s against 5.5 s, the
+/// same reader first (36 pairs) 23 s against 5.5 s.
+pub const REVISIT_PAIRS_FOR_STATES: usize = 12;
 
 /// Why `auto` should prefer the state-space engine for `program` although
 /// the graph engine supports it: loops (which the graph engine can only
 /// unroll), read-modify-writes on one variable in
-/// [`RMW_THREADS_FOR_STATES`] threads or more, or a variable read and
-/// written so often that reads times writes reach
-/// [`ACCESS_PRODUCT_FOR_STATES`]. Every Go synchronisation operation counts
-/// as a read-modify-write of its object's word (`waitgroup 6`, seven threads
-/// updating one counter: the graph engine passes 4 GiB within two minutes,
-/// the state-space engine needs 29 ms).
+/// [`RMW_THREADS_FOR_STATES`] threads or more, or a variable with
+/// [`REVISIT_PAIRS_FOR_STATES`] pairs of a read and a later write. Every Go
+/// synchronisation operation counts as a read-modify-write of its object's
+/// word (`waitgroup 6`, seven threads updating one counter: the graph
+/// engine passes 4 GiB within two minutes, the state-space engine needs
+/// 29 ms).
 pub fn prefers_states(program: &Program) -> Option<String> {
     if has_loops(program) {
         return Some("loops".to_string());
     }
     let locs = program.locs.len();
-    let (mut rmw_threads, mut reads, mut writes) = (vec![0; locs], vec![0; locs], vec![0; locs]);
+    // Threads in the order the graph engine adds them: each write pairs with
+    // every read of its variable met before it.
+    let (mut rmw_threads, mut reads, mut pairs) = (vec![0; locs], vec![0; locs], vec![0; locs]);
     for thread in &program.threads {
         let mut seen = vec![false; locs];
         for instr in &thread.code {
@@ -111,11 +118,11 @@ pub fn prefers_states(program: &Program) -> Option<String> {
                     if !std::mem::replace(&mut seen[l], true) {
                         rmw_threads[l] += 1;
                     }
+                    pairs[l] += reads[l];
                     reads[l] += 1;
-                    writes[l] += 1;
                 }
                 Instr::Load { loc, .. } => reads[loc.index()] += 1,
-                Instr::Store { loc, .. } => writes[loc.index()] += 1,
+                Instr::Store { loc, .. } => pairs[loc.index()] += reads[loc.index()],
                 _ => {}
             }
         }
@@ -130,8 +137,14 @@ pub fn prefers_states(program: &Program) -> Option<String> {
         return Some(format!("{what} {} in {} threads", name(l), rmw_threads[l]));
     }
     (0..locs)
-        .find(|&l| reads[l] * writes[l] >= ACCESS_PRODUCT_FOR_STATES)
-        .map(|l| format!("{} reads and {} writes of {}", reads[l], writes[l], name(l)))
+        .find(|&l| pairs[l] >= REVISIT_PAIRS_FOR_STATES)
+        .map(|l| {
+            format!(
+                "{} pairs of a read of {} and a later write to it",
+                pairs[l],
+                name(l)
+            )
+        })
 }
 
 /// Whether some thread of `program` can jump backwards (has a loop).
