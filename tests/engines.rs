@@ -254,9 +254,9 @@ fn auto_falls_back_with_a_reason() {
         auto(&contended, &Model::tso()).fallback.as_deref(),
         Some("28 pairs of a read of x and a later write to it")
     );
-    // A reader after 4 writers of 3 stores each: no read has a later write,
-    // so the graph engine, which adds threads in order, keeps it (0.13 s
-    // against 5.5 s); the same reader first: 3 × 12 pairs (23 s against 5.5 s).
+    // A reader after 4 writers of 3 stores each: no read has a later write
+    // (0.08 s against 5.5 s). With the reader first, the graph engine still
+    // grows it last (src/graph/order.rs), so it keeps the program too.
     let writers = generate(Family::WritersRead, &[4, 3])
         .unwrap()
         .build()
@@ -265,10 +265,7 @@ fn auto_falls_back_with_a_reason() {
     assert_eq!(auto(&writers, &Model::tso()).fallback, None);
     let mut reader_first = writers.clone();
     reader_first.threads.rotate_right(1);
-    assert_eq!(
-        auto(&reader_first, &Model::tso()).fallback.as_deref(),
-        Some("36 pairs of a read of x and a later write to it")
-    );
+    assert_eq!(auto(&reader_first, &Model::tso()).fallback, None);
     // sb 12: one read and one write of each variable.
     let sb = generate(Family::Sb, &[12])
         .unwrap()

@@ -24,6 +24,7 @@ mod axioms;
 mod bits;
 mod collect;
 mod execution;
+mod order;
 mod search;
 mod thread;
 mod witness;
@@ -106,27 +107,18 @@ pub fn prefers_states(program: &Program) -> Option<String> {
         return Some("loops".to_string());
     }
     let locs = program.locs.len();
-    // Threads in the order the graph engine adds them: each write pairs with
-    // every read of its variable met before it.
-    let (mut rmw_threads, mut reads, mut pairs) = (vec![0; locs], vec![0; locs], vec![0; locs]);
+    let mut rmw_threads = vec![0; locs];
     for thread in &program.threads {
         let mut seen = vec![false; locs];
         for instr in &thread.code {
-            match instr {
-                Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } => {
-                    let l = loc.index();
-                    if !std::mem::replace(&mut seen[l], true) {
-                        rmw_threads[l] += 1;
-                    }
-                    pairs[l] += reads[l];
-                    reads[l] += 1;
-                }
-                Instr::Load { loc, .. } => reads[loc.index()] += 1,
-                Instr::Store { loc, .. } => pairs[loc.index()] += reads[loc.index()],
-                _ => {}
+            if let Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } = instr
+                && !std::mem::replace(&mut seen[loc.index()], true)
+            {
+                rmw_threads[loc.index()] += 1;
             }
         }
     }
+    let pairs = order::revisit_pairs(program, &order::thread_order(program));
     let name = |l: usize| &program.locs[l].name;
     if let Some(l) = (0..locs).find(|&l| rmw_threads[l] >= RMW_THREADS_FOR_STATES) {
         let what = match program.locs[l].kind {

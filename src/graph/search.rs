@@ -2,8 +2,9 @@
 //! Marmanis, Gladstein, Vafeiadis, "Truly Stateless, Optimal Dynamic Partial
 //! Order Reduction", POPL 2022, with coherence left lazy).
 //!
-//! A graph grows one event at a time, always in the lowest-numbered thread
-//! that has not finished. A read (or read-modify-write) branches over every
+//! A graph grows one event at a time, always in the first thread that has
+//! not finished, in an order of the threads that puts writes before the
+//! reads of their variable where it can ([`order::thread_order`]). A read (or read-modify-write) branches over every
 //! write of its variable already in the graph and the initial value. A write
 //! also *revisits* every earlier read of its variable outside its po ∪ rf
 //! prefix: the read is made to read the new write and the events that could
@@ -51,6 +52,7 @@ use crate::ir::{Instr, LocKind, Program, SyncOp};
 use super::axioms::{Axioms, Consistency};
 use super::collect::Collector;
 use super::execution::{Execution, Kind, Pos, read_loc};
+use super::order;
 use super::thread::Status;
 
 /// How often (in graphs) a worker checks the limits and cancellation, and the
@@ -110,6 +112,8 @@ impl Node {
 
 /// What the workers share.
 struct Shared {
+    /// The order in which threads are grown ([`order::thread_order`]).
+    order: Vec<usize>,
     /// The [`Execution::order_key`] of every graph a revisit produced, and
     /// of every graph keeping atomicity whose newest event reads a variable
     /// of `rmw_locs`.
@@ -152,6 +156,7 @@ pub(crate) fn search<'p>(
 ) -> Searched<'p> {
     let started = Instant::now();
     let shared = Shared {
+        order: order::thread_order(program),
         grown: Mutex::default(),
         rmw_locs: rmw_locs(program),
         complete: Mutex::default(),
@@ -302,16 +307,11 @@ impl<'s, 'p> Search<'s, 'p> {
         self.stats.graphs += 1;
         // A cut thread waits: a later write of another thread may revisit one
         // of its reads and let it leave the loop (a spin loop waiting for a
-        // flag set by a higher-numbered thread).
-        let statuses = graph
-            .threads
-            .iter()
-            .zip(&self.program.threads)
-            .map(|(state, thread)| state.status(thread));
+        // flag set by a thread grown after it).
         let mut cut = false;
         let mut next = None;
-        for (t, status) in statuses.enumerate() {
-            match status {
+        for &t in &self.shared.order {
+            match graph.threads[t].status(&self.program.threads[t]) {
                 Status::Ready(pc) => {
                     next = Some((t, pc));
                     break;
