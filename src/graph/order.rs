@@ -15,6 +15,8 @@
 //! enough: `sb N` has N - 1 pairs of neighbours in its own order and one pair
 //! spanning every thread in the reverse order, which explores 10% more graphs.
 
+use smallvec::SmallVec;
+
 use crate::ir::{Instr, Loc, Program};
 
 /// Thread counts up to which every order is tried; beyond, threads are
@@ -63,11 +65,89 @@ fn pairs_and_length(
     (pairs, length)
 }
 
+/// The total length of the revisit pairs of any order of the threads, from
+/// per-pair-of-threads sums computed once: a pair of a read at index `i` of
+/// thread `a` and a write at index `j` of thread `b` laid out after it spans
+/// `offset(b) - offset(a) + j - i` accesses.
+struct Lengths {
+    /// Accesses of each thread.
+    len: Vec<usize>,
+    /// At `a * threads + b`: the pairs of a read of `a` and a write of `b`,
+    /// and the sum of `j - i` over them.
+    between: Vec<(i64, i64)>,
+    /// The length of the pairs inside threads.
+    inner: usize,
+}
+
+impl Lengths {
+    fn new(threads: &[Vec<(Loc, bool, bool)>], locs: usize) -> Lengths {
+        // Per thread and variable: reads, the sum of their indices, writes,
+        // the sum of theirs.
+        let sums: Vec<Vec<[i64; 4]>> = threads
+            .iter()
+            .map(|accesses| {
+                let mut sum = vec![[0i64; 4]; locs];
+                for (i, &(loc, read, write)) in accesses.iter().enumerate() {
+                    let x = &mut sum[loc.index()];
+                    if read {
+                        x[0] += 1;
+                        x[1] += i as i64;
+                    }
+                    if write {
+                        x[2] += 1;
+                        x[3] += i as i64;
+                    }
+                }
+                sum
+            })
+            .collect();
+        let n = threads.len();
+        let between = (0..n * n)
+            .map(|ab| {
+                let (a, b) = (ab / n, ab % n);
+                sums[a].iter().zip(&sums[b]).fold((0, 0), |(n, s), (r, w)| {
+                    (n + r[0] * w[2], s + r[0] * w[3] - r[1] * w[2])
+                })
+            })
+            .collect();
+        let inner = threads
+            .iter()
+            .enumerate()
+            .map(|(t, _)| pairs_and_length(threads, locs, &[t]).1)
+            .sum();
+        Lengths {
+            len: threads.iter().map(Vec::len).collect(),
+            between,
+            inner,
+        }
+    }
+
+    /// The total length of the revisit pairs of `order` (every thread once).
+    fn of(&self, order: &[usize]) -> usize {
+        let n = self.len.len();
+        let mut offset: SmallVec<[i64; 16]> = SmallVec::from_elem(0, n);
+        let mut at = 0;
+        for &t in order {
+            offset[t] = at;
+            at += self.len[t] as i64;
+        }
+        let mut total = self.inner as i64;
+        for (i, &a) in order.iter().enumerate() {
+            let row = &self.between[a * n..(a + 1) * n];
+            for &b in &order[i + 1..] {
+                let (pairs, span) = row[b];
+                total += pairs * (offset[b] - offset[a]) + span;
+            }
+        }
+        usize::try_from(total).expect("invariant: lengths are not negative")
+    }
+}
+
 /// The threads of `program` in the order the search grows them.
 pub(crate) fn thread_order(program: &Program) -> Vec<usize> {
     let threads: Vec<_> = program.threads.iter().map(|t| accesses(&t.code)).collect();
-    let locs = program.locs.len();
-    let length = |order: &[usize]| pairs_and_length(&threads, locs, order).1;
+    let lengths = Lengths::new(&threads, program.locs.len());
+    let length = |order: &[usize]| lengths.of(order);
     let n = threads.len();
     if n <= EXHAUSTIVE_UP_TO {
         // Permutations in lexicographic order, the program's own first: the
@@ -131,12 +211,39 @@ fn next_permutation(order: &mut [usize]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{next_permutation, revisit_pairs, thread_order};
+    use super::{
+        Lengths, accesses, next_permutation, pairs_and_length, revisit_pairs, thread_order,
+    };
     use crate::families::{Family, generate};
     use crate::ir::Program;
 
     fn program(family: Family, numbers: &[usize]) -> Program {
         generate(family, numbers).unwrap().build().unwrap().program
+    }
+
+    #[test]
+    fn lengths_add_up_as_laid_out() {
+        for (family, numbers) in [
+            (Family::Sb, &[5][..]),
+            (Family::WritersRead, &[3, 2]),
+            (Family::Ainc, &[4]),
+            (Family::MutexCounter, &[3]),
+        ] {
+            let p = program(family, numbers);
+            let threads: Vec<_> = p.threads.iter().map(|t| accesses(&t.code)).collect();
+            let lengths = Lengths::new(&threads, p.locs.len());
+            let mut order: Vec<usize> = (0..threads.len()).collect();
+            loop {
+                assert_eq!(
+                    lengths.of(&order),
+                    pairs_and_length(&threads, p.locs.len(), &order).1,
+                    "{family} {order:?}"
+                );
+                if !next_permutation(&mut order) {
+                    break;
+                }
+            }
+        }
     }
 
     #[test]
