@@ -22,7 +22,7 @@ use crate::ir::{Instr, Loc, Program};
 /// Thread counts up to which every order is tried; beyond, threads are
 /// inserted one by one where they cost least, and the result kept if it
 /// beats the program's own order.
-const EXHAUSTIVE_UP_TO: usize = 6;
+const EXHAUSTIVE_UP_TO: usize = 5;
 
 /// One thread's accesses in program order: the variable, whether it reads,
 /// whether it writes (a read-modify-write does both, read first; every Go
