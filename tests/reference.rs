@@ -300,7 +300,7 @@ proptest! {
 /// One instruction of a random go program for slot `slot` of its thread:
 /// plain accesses (most of them, as only those move), register arithmetic
 /// and stores of register values (dependencies that pin the order), atomics,
-/// a fence and a branch.
+/// a fence, a branch, and `Lock` and `Unlock` of a mutex.
 fn random_go_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) -> String {
     let var = ["x", "y"][var];
     let r = format!("r{slot}");
@@ -314,17 +314,19 @@ fn random_go_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) 
         8 => format!(r#"AtomicStore("{var}", {})"#, a + 1),
         9 => format!(r#"FetchAdd("{r}", "{var}", 1)"#),
         10 => "Fence".to_string(),
-        _ => format!(
+        11 => format!(
             r#"If(cond: "{earlier} == {b}", then: [ Store("{var}", {}) ])"#,
             a + 1
         ),
+        12 => r#"Lock("m")"#.to_string(),
+        _ => r#"Unlock("m")"#.to_string(),
     }
 }
 
 /// A random program over `x` and `y`: 2 threads of up to 6 instructions
 /// (long enough for the go model's window of 4 to matter) or 3 of up to 4.
 fn random_go_program() -> impl Strategy<Value = String> {
-    let instruction = (0u8..12, 0usize..2, 0i64..2, 0i64..2);
+    let instruction = (0u8..14, 0usize..2, 0i64..2, 0i64..2);
     let threads = prop_oneof![
         prop::collection::vec(prop::collection::vec(instruction.clone(), 1..=6), 2..=2),
         prop::collection::vec(prop::collection::vec(instruction, 1..=4), 3..=3),

@@ -28,7 +28,11 @@
 //!    evaluated on the registers before the RMW); a failed `Cas` (old value !=
 //!    expected) is the read alone. Both halves of every RMW, a failed `Cas`, and
 //!    every `AtomicLoad` and `AtomicStore`, are **locked** events (x86 `LOCK`
-//!    semantics, in every model). One initial
+//!    semantics, in every model). A mutex's `Lock` is a locked RMW reading 0
+//!    and writing 1, its `Unlock` a locked RMW reading 1 and writing 0 (a run
+//!    whose `Lock` would read 1 blocks, one whose `Unlock` would read 0
+//!    panics: neither ends, so neither has a final outcome); other Go
+//!    synchronisation is [`Unsupported`]. One initial
 //!    write per variable, carrying its initial value, belongs to no thread.
 //! 4. **Relations.** `po` orders the events of one thread. `rf` maps each read to
 //!    one write to the same variable of exactly the value the read guessed. `co`
@@ -72,8 +76,9 @@
 //! hardware ones: there is no `co` over plain writes, only an order `aco` of
 //! each variable's **atomic** writes (atomic stores and RMW writes), and the
 //! final values are not `co`-last writes. With `sw` = `rf` from an atomic write
-//! to an atomic read (an atomic load, or the read of an RMW, failed `Cas`
-//! included), `hb = (po | sw)+`, every initial write before every event:
+//! to an atomic read (an atomic load, or the read of an RMW, failed `Cas` and
+//! `Lock` included; not `Unlock`'s check, which synchronises with nothing),
+//! `hb = (po | sw)+`, every initial write before every event:
 //!
 //! - **may observe** (rule 2): no read `r` of `w` has a write `w'` of its
 //!   variable with `w hb w'` and `w' hb r`;
@@ -117,7 +122,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use hbsim::ir::{Access, Instr, Loc, Observable, Program, RmwOp, Val};
+use hbsim::ir::{Access, Instr, Loc, Observable, Program, RmwOp, SyncOp, Val};
 
 /// The largest value domain the reference enumerates.
 pub const MAX_DOMAIN: usize = 16;
@@ -125,6 +130,11 @@ pub const MAX_DOMAIN: usize = 16;
 /// The largest number of (run combination, coherence order) pairs the
 /// reference enumerates before giving up.
 pub const MAX_CANDIDATES: u128 = 2_000_000;
+
+/// The largest number of candidates (choices of every read's write, times
+/// coherence orders) for one combination of runs the reference enumerates
+/// before giving up.
+pub const MAX_RF_CHOICES: u128 = 20_000;
 
 /// The models the reference defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,13 +207,14 @@ pub fn reference_outcomes(
             .map(|(t, &i)| &runs[t][i])
             .collect();
         let skeleton = Skeleton::new(program, &picked, axioms);
+        skeleton.check_sources_budget()?;
         skeleton.add_outcomes(&picked, &observables, &mut outcomes);
     }
     Ok(outcomes)
 }
 
-/// Fails for a program with a backward jump, or with Go synchronisation
-/// (which blocks and panics: not modelled here).
+/// Fails for a program with a backward jump, or with Go synchronisation other
+/// than a mutex's `Lock` and `Unlock`.
 fn reject_loops(program: &Program) -> Result<(), Unsupported> {
     for (t, thread) in program.threads.iter().enumerate() {
         for (i, instr) in thread.code.iter().enumerate() {
@@ -214,9 +225,11 @@ fn reject_loops(program: &Program) -> Result<(), Unsupported> {
                     "thread {t} jumps back from instruction {i} to {target} (a loop)"
                 )));
             }
-            if let Instr::Sync { .. } = instr {
+            if let Instr::Sync { op, .. } = instr
+                && !matches!(op, SyncOp::Lock | SyncOp::Unlock)
+            {
                 return Err(Unsupported(format!(
-                    "thread {t} uses Go synchronisation at instruction {i}"
+                    "thread {t} uses Go synchronisation other than Lock and Unlock at instruction {i}"
                 )));
             }
         }
@@ -232,7 +245,12 @@ fn value_domain(program: &Program) -> Result<Vec<Val>, Unsupported> {
         .threads
         .iter()
         .flat_map(|t| &t.code)
-        .filter(|i| matches!(i, Instr::Store { .. } | Instr::Rmw { .. }))
+        .filter(|i| {
+            matches!(
+                i,
+                Instr::Store { .. } | Instr::Rmw { .. } | Instr::Sync { .. }
+            )
+        })
         .count();
     for _ in 0..rounds {
         let current: Vec<Val> = domain.iter().copied().collect();
@@ -309,6 +327,9 @@ struct Event {
     rmw_write: bool,
     /// The instruction's index in its thread's code (0 for an initial write).
     pc: usize,
+    /// For a locked read under go: whether it synchronises with the write it
+    /// reads (every one but an `Unlock`'s check that the mutex is locked).
+    acquires: bool,
 }
 
 impl Event {
@@ -321,6 +342,7 @@ impl Event {
             locked,
             rmw_write: false,
             pc,
+            acquires: true,
         }
     }
 
@@ -421,6 +443,7 @@ fn step(instr: &Instr, mut state: PartialRun, domain: &[Val]) -> Vec<PartialRun>
                 locked: false,
                 rmw_write: false,
                 pc,
+                acquires: false,
             });
             vec![state]
         }
@@ -452,7 +475,24 @@ fn step(instr: &Instr, mut state: PartialRun, domain: &[Val]) -> Vec<PartialRun>
             }
             vec![state]
         }
-        Instr::Sync { .. } => unreachable!("invariant: synchronisation was rejected"),
+        // A mutex word is 0 (unlocked) or 1 (locked). `Lock` reads 0 and
+        // writes 1, an RMW; reading 1 it blocks, `Unlock` reading 0 panics:
+        // neither run ends, so neither gives a final outcome, and only the
+        // value that lets the run go on is read (`rf` then needs a write of
+        // it). `Unlock` reads the 1 without synchronising and writes 0.
+        Instr::Sync { op, obj } => {
+            let (expected, new, acquires) = match op {
+                SyncOp::Lock => (0, 1, true),
+                SyncOp::Unlock => (1, 0, false),
+                _ => unreachable!("invariant: other synchronisation was rejected"),
+            };
+            let mut read = Event::access(Kind::Read, *obj, expected, true, pc);
+            read.acquires = acquires;
+            let mut write = Event::access(Kind::Write, *obj, new, true, pc);
+            write.rmw_write = true;
+            state.run.events.extend([read, write]);
+            vec![state]
+        }
     }
 }
 
@@ -675,6 +715,30 @@ impl<'p> Skeleton<'p> {
                 outcomes.insert(outcome);
             }
         }
+    }
+
+    /// Fails when this combination of runs has more than [`MAX_RF_CHOICES`]
+    /// candidates: ways to choose every read's write times coherence orders
+    /// (mutexes make many: each `Lock` may read the initial 0 or any
+    /// `Unlock`'s, and each `Lock` and `Unlock` is a write to order).
+    fn check_sources_budget(&self) -> Result<(), Unsupported> {
+        let choices = self.read_sources().map_or(0u128, |sources| {
+            sources
+                .iter()
+                .fold(1u128, |n, s| n.saturating_mul(s.len() as u128))
+        });
+        let ordered = |w: &usize| self.axioms != Axioms::Go || self.nodes[*w].event.locked;
+        let orders = self.writes.iter().fold(1u128, |n, ws| {
+            let k = ws.iter().filter(|w| ordered(w)).count() as u128;
+            n.saturating_mul((1..=k).product())
+        });
+        let candidates = choices.saturating_mul(orders);
+        if candidates > MAX_RF_CHOICES {
+            return Err(Unsupported(format!(
+                "about {candidates} choices of rf and co for one combination of runs (limit {MAX_RF_CHOICES})"
+            )));
+        }
+        Ok(())
     }
 
     /// For each read (in `reads` order), the writes it may read from: same
@@ -994,7 +1058,10 @@ mod go {
             let nodes = &skeleton.nodes;
             let hb = Relation::from_fn(nodes.len(), |a, b| {
                 let initial = nodes[a].thread.is_none() && nodes[b].thread.is_some();
-                let sw = rf[b] == Some(a) && nodes[a].event.locked && nodes[b].event.locked;
+                let sw = rf[b] == Some(a)
+                    && nodes[a].event.locked
+                    && nodes[b].event.locked
+                    && nodes[b].event.acquires;
                 initial || po(nodes, a, b) || sw
             })
             .closure();
