@@ -239,7 +239,7 @@ fn engine_agrees_with_reference_on_handwritten_programs() {
 
 /// One instruction of a random program, rendered for slot `slot` of its thread
 /// (the slot names the register it writes): `(kind, variable, a, b)`.
-fn random_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) -> String {
+fn random_instruction((kind, var, a, b): Drawn, slot: usize) -> String {
     let var = ["x", "y"][var];
     let r = format!("r{slot}");
     match kind {
@@ -259,27 +259,35 @@ fn random_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) -> 
     }
 }
 
+/// A generated instruction: its kind, variable and two small numbers.
+type Drawn = (u8, usize, i64, i64);
+
+/// The litmus file of threads of drawn instructions over `x` and `y`, each
+/// rendered by `render` for its slot in its thread.
+fn litmus_of(name: &str, threads: Vec<Vec<Drawn>>, render: fn(Drawn, usize) -> String) -> String {
+    let threads: Vec<String> = threads
+        .into_iter()
+        .map(|code| {
+            let code: Vec<String> = code
+                .into_iter()
+                .enumerate()
+                .map(|(slot, i)| render(i, slot))
+                .collect();
+            format!("[ {} ]", code.join(", "))
+        })
+        .collect();
+    format!(
+        r#"Litmus(name: "{name}", init: {{ "x": 0, "y": 0 }}, threads: [ {} ], condition: "exists (x=0)")"#,
+        threads.join(", ")
+    )
+}
+
 /// A random program of 2 or 3 threads of 1 to 3 instructions over `x` and `y`.
 fn random_program() -> impl Strategy<Value = String> {
     let instruction = (0u8..10, 0usize..2, 0i64..2, 0i64..2);
     let thread = prop::collection::vec(instruction, 1..=3);
-    prop::collection::vec(thread, 2..=3).prop_map(|threads| {
-        let threads: Vec<String> = threads
-            .into_iter()
-            .map(|code| {
-                let code: Vec<String> = code
-                    .into_iter()
-                    .enumerate()
-                    .map(|(slot, i)| random_instruction(i, slot))
-                    .collect();
-                format!("[ {} ]", code.join(", "))
-            })
-            .collect();
-        format!(
-            r#"Litmus(name: "random", init: {{ "x": 0, "y": 0 }}, threads: [ {} ], condition: "exists (x=0)")"#,
-            threads.join(", ")
-        )
-    })
+    prop::collection::vec(thread, 2..=3)
+        .prop_map(|threads| litmus_of("random", threads, random_instruction))
 }
 
 proptest! {
@@ -301,7 +309,7 @@ proptest! {
 /// plain accesses (most of them, as only those move), register arithmetic
 /// and stores of register values (dependencies that pin the order), atomics,
 /// a fence, a branch, and `Lock` and `Unlock` of a mutex.
-fn random_go_instruction((kind, var, a, b): (u8, usize, i64, i64), slot: usize) -> String {
+fn random_go_instruction((kind, var, a, b): Drawn, slot: usize) -> String {
     let var = ["x", "y"][var];
     let r = format!("r{slot}");
     let earlier = format!("r{}", (a as usize) % slot.max(1));
@@ -331,23 +339,7 @@ fn random_go_program() -> impl Strategy<Value = String> {
         prop::collection::vec(prop::collection::vec(instruction.clone(), 1..=6), 2..=2),
         prop::collection::vec(prop::collection::vec(instruction, 1..=4), 3..=3),
     ];
-    threads.prop_map(|threads| {
-        let threads: Vec<String> = threads
-            .into_iter()
-            .map(|code| {
-                let code: Vec<String> = code
-                    .into_iter()
-                    .enumerate()
-                    .map(|(slot, i)| random_go_instruction(i, slot))
-                    .collect();
-                format!("[ {} ]", code.join(", "))
-            })
-            .collect();
-        format!(
-            r#"Litmus(name: "random-go", init: {{ "x": 0, "y": 0 }}, threads: [ {} ], condition: "exists (x=0)")"#,
-            threads.join(", ")
-        )
-    })
+    threads.prop_map(|threads| litmus_of("random-go", threads, random_go_instruction))
 }
 
 proptest! {
