@@ -4,11 +4,12 @@
 //!
 //! A graph grows one event at a time, always in the first thread that has
 //! not finished, in an order of the threads that puts writes before the
-//! reads of their variable where it can ([`order::thread_order`]). A read (or read-modify-write) branches over every
-//! write of its variable already in the graph and the initial value. A write
-//! also *revisits* every earlier read of its variable outside its po ∪ rf
-//! prefix: the read is made to read the new write and the events that could
-//! depend on its old value are dropped ([`Execution::revisit`]). When every
+//! reads of their variable where it can ([`order::thread_order`]). A read
+//! (or read-modify-write) branches over every write of its variable already
+//! in the graph and the initial value. A write also *revisits* every earlier
+//! read of its variable outside its po ∪ rf prefix: the read is made to read
+//! the new write and the events that could depend on its old value are
+//! dropped ([`Execution::revisit`]). When every
 //! thread has finished, the final observer reads each written variable,
 //! choosing among the writes that can be last. A thread blocked at a `Lock`
 //! or stopped by a panicking `Unlock` counts as finished: a later write may

@@ -207,8 +207,9 @@ pub fn reference_outcomes(
             .map(|(t, &i)| &runs[t][i])
             .collect();
         let skeleton = Skeleton::new(program, &picked, axioms);
-        skeleton.check_sources_budget()?;
-        skeleton.add_outcomes(&picked, &observables, &mut outcomes);
+        if let Some(sources) = skeleton.sources_within_budget()? {
+            skeleton.add_outcomes(&picked, &sources, &observables, &mut outcomes);
+        }
     }
     Ok(outcomes)
 }
@@ -674,18 +675,17 @@ impl<'p> Skeleton<'p> {
         }
     }
 
-    /// Adds the outcome of every consistent candidate over these events.
+    /// Adds the outcome of every consistent candidate over these events,
+    /// `sources` giving each read the writes it may read from.
     fn add_outcomes(
         &self,
         runs: &[&Run],
+        sources: &[Vec<usize>],
         observables: &[Observable],
         outcomes: &mut BTreeSet<Vec<Val>>,
     ) {
-        let Some(sources) = self.read_sources() else {
-            return;
-        };
         if self.axioms == Axioms::Go {
-            return go::add_outcomes(self, runs, &sources, observables, outcomes);
+            return go::add_outcomes(self, runs, sources, observables, outcomes);
         }
         let orders: Vec<Vec<Vec<usize>>> = self.writes.iter().map(|w| permutations(w)).collect();
         for order in choices(orders.iter().map(Vec::len).collect()) {
@@ -717,16 +717,19 @@ impl<'p> Skeleton<'p> {
         }
     }
 
-    /// Fails when this combination of runs has more than [`MAX_RF_CHOICES`]
-    /// candidates: ways to choose every read's write times coherence orders
-    /// (mutexes make many: each `Lock` may read the initial 0 or any
-    /// `Unlock`'s, and each `Lock` and `Unlock` is a write to order).
-    fn check_sources_budget(&self) -> Result<(), Unsupported> {
-        let choices = self.read_sources().map_or(0u128, |sources| {
-            sources
-                .iter()
-                .fold(1u128, |n, s| n.saturating_mul(s.len() as u128))
-        });
+    /// For each read, the writes it may read from ([`Self::read_sources`]);
+    /// `None` when some read has none. Fails when this combination of runs
+    /// has more than [`MAX_RF_CHOICES`] candidates: ways to choose every
+    /// read's write times coherence orders (mutexes make many: each `Lock`
+    /// may read the initial 0 or any `Unlock`'s, and each `Lock` and `Unlock`
+    /// is a write to order).
+    fn sources_within_budget(&self) -> Result<Option<Vec<Vec<usize>>>, Unsupported> {
+        let Some(sources) = self.read_sources() else {
+            return Ok(None);
+        };
+        let choices = sources
+            .iter()
+            .fold(1u128, |n, s| n.saturating_mul(s.len() as u128));
         let ordered = |w: &usize| self.axioms != Axioms::Go || self.nodes[*w].event.locked;
         let orders = self.writes.iter().fold(1u128, |n, ws| {
             let k = ws.iter().filter(|w| ordered(w)).count() as u128;
@@ -738,7 +741,7 @@ impl<'p> Skeleton<'p> {
                 "about {candidates} choices of rf and co for one combination of runs (limit {MAX_RF_CHOICES})"
             )));
         }
-        Ok(())
+        Ok(Some(sources))
     }
 
     /// For each read (in `reads` order), the writes it may read from: same
