@@ -128,7 +128,8 @@ pub struct LimitArgs {
     pub jobs: Option<u16>,
 
     /// Which engine explores each test: `graph` builds consistent execution
-    /// graphs (sc, tso and pso; no channels or RWMutexes; loops unrolled),
+    /// graphs (sc, tso, pso, and go for programs without data races; no
+    /// channels or RWMutexes; loops unrolled),
     /// `states` visits every machine state; `auto` uses the graph engine
     /// where it supports the test and model and expects it to be faster (no
     /// loop, no variable with many reads followed by writes).

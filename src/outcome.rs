@@ -208,6 +208,12 @@ impl OutcomeSet {
         }
     }
 
+    /// Every outcome's witness, to replace by a trace of another machine
+    /// performing the same execution ([`crate::graph`] under `go`).
+    pub(crate) fn witnesses_mut(&mut self) -> impl Iterator<Item = &mut Trace> {
+        self.entries.values_mut().map(|info| &mut info.witness)
+    }
+
     /// The information recorded for an outcome.
     pub fn get(&self, outcome: &Outcome) -> Option<&OutcomeInfo> {
         self.entries.get(outcome)

@@ -658,3 +658,38 @@ fn unreadable_file_is_reported_once() {
     );
     assert!(text(&out.stdout).contains("1 error"));
 }
+
+/// Under `go`, `--engine graph` runs a race-free program on the graph engine
+/// (as `sc`: docs/models.md, "The go model in the graph engine") and says
+/// why it hands a racy one to the state-space engine.
+#[test]
+fn graph_engine_under_go_runs_race_free_programs_and_names_racy_ones() {
+    let race_free = hbsim(&[
+        "run",
+        "-m",
+        "go",
+        "--engine",
+        "graph",
+        "litmus/go/mutex-counter.ron",
+    ]);
+    let out = text(&race_free.stdout);
+    assert!(race_free.status.success(), "{out}");
+    assert!(out.contains("with the graph engine"), "{out}");
+    assert!(!out.contains("state-space engine"), "{out}");
+    let racy = hbsim(&[
+        "run",
+        "-m",
+        "go",
+        "--engine",
+        "graph",
+        "litmus/go/sb-plain.ron",
+    ]);
+    let out = text(&racy.stdout);
+    assert!(racy.status.success(), "{out}");
+    assert!(
+        out.contains(
+            "Explored with the state-space engine: the graph engine does not support racy programs under the go model"
+        ),
+        "{out}"
+    );
+}

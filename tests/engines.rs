@@ -27,9 +27,10 @@ use hbsim::syntax::{parse_file, parse_str};
 use hbsim::testing::{Kinds, Shape, programs};
 use proptest::prelude::*;
 
-/// The models the graph engine supports.
-fn models() -> [Model; 3] {
-    [Model::sc(), Model::tso(), Model::pso()]
+/// The models the graph engine supports (`go` for race-free programs; a
+/// racy one is handed to the state-space engine, and not compared).
+fn models() -> [Model; 4] {
+    [Model::sc(), Model::tso(), Model::pso(), Model::go()]
 }
 
 fn run(program: &Program, model: &Model, engine: EngineChoice) -> Exploration {
@@ -221,11 +222,19 @@ fn auto_falls_back_with_a_reason() {
         auto(&plain, &Model::tso()).engine,
         Engine::Graph { unroll: 4 }
     );
-    assert_eq!(auto(&plain, &Model::go()).engine, Engine::States);
-    assert_eq!(
-        auto(&plain, &Model::go()).fallback.as_deref(),
-        Some("the go model")
+    // Under go the graph engine explores as sc, and hands a program with a
+    // data race (here the store and the load) to the state-space engine.
+    let go = Model::go();
+    assert_eq!(auto(&plain, &go).engine, Engine::Graph { unroll: 4 });
+    let racy = Explorer::new(&plain, &go).run().engine;
+    assert_eq!(racy.engine, Engine::States);
+    assert!(
+        racy.fallback
+            .as_deref()
+            .is_some_and(|why| why.starts_with("racy programs under the go model")),
+        "{racy:?}"
     );
+
     assert_eq!(
         auto(&looping, &Model::sc()).fallback.as_deref(),
         Some("loops")
@@ -616,4 +625,55 @@ fn wait_acquires_every_done_before_it() {
             assert!(e.races.is_empty(), "{engine:?} under {}", model.name);
         }
     }
+}
+
+/// Under `go` the graph engine runs race-free programs only: random programs
+/// of synchronised accesses (atomics, read-modify-writes, plain accesses in
+/// critical sections, bare locks, wait groups, onces, go statements), most of
+/// them race-free, are compared on both engines, and enough of them are for
+/// the comparison to mean something. Deterministic, so the count is stable.
+#[test]
+fn engines_agree_under_go_on_race_free_random_programs() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let cases: usize = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(512);
+    let strategy = programs(Shape {
+        threads: 2..=3,
+        instructions: 1..=4,
+        kinds: Kinds {
+            plain: false,
+            channels: false,
+            ..Kinds::ALL
+        },
+        ..Shape::default()
+    });
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let go = Model::go();
+    let mut compared = 0;
+    for _ in 0..cases {
+        let test = strategy.new_tree(&mut runner).expect("a program").current();
+        let program = test.program();
+        let explorer = Explorer::new(&program, &go)
+            .engine(EngineChoice::Graph)
+            .limits(Limits::with_max_states(RANDOM_GRAPH_BUDGET));
+        if explorer.engine_used().engine == Engine::States {
+            continue; // RWMutexes
+        }
+        let graph = explorer.run();
+        if graph.engine.engine == Engine::States {
+            let why = graph.engine.fallback.unwrap_or_default();
+            assert!(why.starts_with("racy programs"), "{test}\n{why}");
+            continue;
+        }
+        compared += 1;
+        if let Some(why) = disagreement(&program, &go, Some(RANDOM_GRAPH_BUDGET)) {
+            panic!("{test}\nunder go: {why}");
+        }
+    }
+    assert!(
+        compared * 4 >= cases,
+        "only {compared} of {cases} programs were race-free and compared"
+    );
 }

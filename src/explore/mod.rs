@@ -282,7 +282,9 @@ impl<'a> Explorer<'a> {
     }
 
     /// Which engine [`Explorer::run`] will use, and why not the graph engine
-    /// when the choice allowed it.
+    /// when the choice allowed it. Under the `go` model the graph engine
+    /// explores the program as `sc` and hands it to the state-space engine
+    /// if some execution has a data race, which only running tells.
     pub fn engine_used(&self) -> EngineUsed {
         let graph = EngineUsed {
             engine: Engine::Graph {
@@ -329,21 +331,31 @@ impl<'a> Explorer<'a> {
         let engine = self.engine_used();
         match engine.engine {
             Engine::Graph { unroll } => self.run_graph(unroll, engine),
-            Engine::States => self.run_states(engine),
+            Engine::States => self.run_states(engine, Instant::now()),
         }
     }
 
     /// Runs the graph engine.
     fn run_graph(mut self, unroll: u32, engine: EngineUsed) -> Exploration {
         let started = Instant::now();
-        let found = graph::explore(
+        let found = match graph::explore(
             self.program,
             self.model,
             self.limits,
             unroll,
             self.cancel,
             &mut self.progress,
-        );
+        ) {
+            Ok(found) => found,
+            Err(why) => {
+                let engine = EngineUsed {
+                    engine: Engine::States,
+                    fallback: Some(why.to_string()),
+                    ..engine
+                };
+                return self.run_states(engine, started);
+            }
+        };
         let exhaustive = found.completeness.is_exhaustive();
         let racy = found
             .outcomes
@@ -368,9 +380,8 @@ impl<'a> Explorer<'a> {
         }
     }
 
-    /// Runs the state-space engine.
-    fn run_states(mut self, engine: EngineUsed) -> Exploration {
-        let started = Instant::now();
+    /// Runs the state-space engine; the reported time runs from `started`.
+    fn run_states(mut self, engine: EngineUsed, started: Instant) -> Exploration {
         let machine = Machine::new(self.program, self.model);
         let (graph, completeness) =
             search::search(&machine, self.limits, self.cancel, &mut self.progress);

@@ -15,14 +15,18 @@
 //! registers and branches, loops unrolled to a bound, `go` statements,
 //! `sync.Mutex` `Lock`, `TryLock` and `Unlock`, `sync.WaitGroup` `Add`,
 //! `Done` and `Wait`, and `sync.Once` (read-modify-writes, reads and writes
-//! of the object's word that can block, fail and panic). Programs with
-//! channels, RWMutexes or atomic values of several words, the `go` model and model files with
-//! bounded buffers or without forwarding stay with the state-space engine
-//! ([`unsupported`]).
+//! of the object's word that can block, fail and panic). The `go` model is
+//! explored as `sc` ([`drf`]): the Go memory model makes race-free programs
+//! sequentially consistent, and a program with a race in some `sc`
+//! execution is handed back to the state-space engine ([`Racy`]). Programs
+//! with channels, RWMutexes or atomic values of several words, and model
+//! files with bounded buffers or without forwarding, stay with the
+//! state-space engine ([`unsupported`]).
 
 mod axioms;
 mod bits;
 mod collect;
+mod drf;
 mod execution;
 mod order;
 mod search;
@@ -35,7 +39,7 @@ pub use search::GraphStats;
 
 use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport};
 use crate::ir::{Instr, LocKind, Program};
-use crate::model::Model;
+use crate::model::{Model, ModelKind};
 use crate::outcome::OutcomeSet;
 
 use axioms::Axioms;
@@ -50,7 +54,7 @@ pub const MAX_UNROLL: u32 = 1_000_000;
 /// Why the graph engine cannot explore `program` under `model`; `None` when
 /// it can.
 pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
-    if Axioms::of(model).is_none() {
+    if axioms_exploring(model).is_none() {
         return Some(match model.store_buffers_config() {
             None => format!("the {} model", model.name),
             Some(_) => format!(
@@ -72,6 +76,25 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
         })
         .map(str::to_string)
 }
+
+/// The axioms the engine explores `model` with: its own, or for the `go`
+/// model those of `sc` ([`drf`]).
+fn axioms_exploring(model: &Model) -> Option<Axioms> {
+    match model.kind {
+        ModelKind::Go => Some(Axioms::Sc),
+        ModelKind::StoreBuffers(_) => Axioms::of(model),
+    }
+}
+
+/// Why a `go` exploration is handed back to the state-space engine: some
+/// `sc` execution has a data race, so the program's `go` outcomes need not
+/// be its `sc` ones.
+const RACY_UNDER_GO: &str = "racy programs under the go model (an sc execution has a data race, and go then allows more than sc)";
+
+/// Why a `go` exploration is handed back when a witness does not replay on
+/// the `go` machine (never, for race-free programs; tests check it).
+const UNTRANSLATED_UNDER_GO: &str =
+    "this program under the go model (a witness does not replay on the go machine)";
 
 /// Threads from which the state-space engine is the faster choice, when as
 /// many read-modify-writes on one variable: each order of the RMWs is an
@@ -161,7 +184,8 @@ pub(crate) struct Found {
 
 /// Explores `program` under `model`, which must be supported
 /// ([`unsupported`] is `None`), unrolling loops `unroll` times, on every
-/// thread of rayon's pool (what `-j` sets).
+/// thread of rayon's pool (what `-j` sets). Under the `go` model, the
+/// reason the state-space engine must explore it instead, if it must.
 pub(crate) fn explore(
     program: &Program,
     model: &Model,
@@ -169,8 +193,9 @@ pub(crate) fn explore(
     unroll: u32,
     cancel: Option<&AtomicBool>,
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
-) -> Found {
-    let axioms = Axioms::of(model).expect("invariant: the caller checked the model is supported");
+) -> Result<Found, &'static str> {
+    let axioms =
+        axioms_exploring(model).expect("invariant: the caller checked the model is supported");
     let workers = rayon::current_num_threads().max(1);
     let mut searched = search::search(program, axioms, unroll, workers, limits, cancel, progress);
     // Which graphs workers reach before a limit depends on their timing; the
@@ -185,12 +210,21 @@ pub(crate) fn explore(
         }
         other => other,
     };
-    let (outcomes, races) = searched.collector.finish();
-    Found {
+    let (mut outcomes, races) = searched.collector.finish();
+    if model.kind == ModelKind::Go {
+        if !races.is_empty() {
+            return Err(RACY_UNDER_GO);
+        }
+        if !drf::translate_witnesses(program, &mut outcomes) {
+            debug_assert!(false, "race-free sc witnesses replay on the go machine");
+            return Err(UNTRANSLATED_UNDER_GO);
+        }
+    }
+    Ok(Found {
         outcomes,
         races,
         stats: searched.stats,
         memory: searched.memory,
         completeness,
-    }
+    })
 }

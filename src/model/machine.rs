@@ -263,22 +263,31 @@ impl<'p> Machine<'p> {
         if self.panicked(s).is_some() {
             return;
         }
-        let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
         for t in self.thread_ids() {
-            candidates.clear();
-            match &self.engine {
-                Engine::StoreBuffers(buffers) => {
-                    buffers.candidates(&self.core, s, t, &mut candidates)
-                }
-                Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
-            }
-            self.visit_all(s, &candidates, scratch, &mut visit);
+            self.thread_successors(s, t, scratch, &mut visit);
         }
         if let Engine::Go(go) = &self.engine {
-            candidates.clear();
+            let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
             go.observations(&self.core, s, &mut candidates);
             self.visit_all(s, &candidates, scratch, &mut visit);
         }
+    }
+
+    /// Calls `visit` with every enabled step of thread `t` (of a state in
+    /// which no thread has panicked), as [`Machine::successors`] does.
+    pub fn thread_successors(
+        &self,
+        s: &[Val],
+        t: ThreadId,
+        scratch: &mut Vec<Val>,
+        visit: &mut impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
+    ) {
+        let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
+        match &self.engine {
+            Engine::StoreBuffers(buffers) => buffers.candidates(&self.core, s, t, &mut candidates),
+            Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
+        }
+        self.visit_all(s, &candidates, scratch, visit);
     }
 
     fn visit_all(

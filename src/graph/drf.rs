@@ -1,0 +1,107 @@
+//! The `go` model for data-race-free programs.
+//!
+//! The Go memory model guarantees that a program none of whose sequentially
+//! consistent executions has a data race executes sequentially consistently
+//! (<https://go.dev/ref/mem>, "Memory Model": "if p is data-race-free [...]
+//! then p executes in a sequentially consistent manner"). So the graph engine
+//! explores a program under the `go` model with the `sc` axioms; when no
+//! execution races, those are its `go` outcomes (tests/drf_sc.rs checks the
+//! guarantee on the two machines). When one races, `go` lets racy reads see
+//! older writes and independent accesses move, and the caller explores the
+//! program on the state-space engine instead.
+//!
+//! Witnesses must replay on the `go` machine, whose steps name instructions
+//! and the writes loads read ([`Step::Exec`], [`Step::Observe`]), where the
+//! `sc` machine's name threads ([`Step::Run`]). [`go_trace`] replays an `sc`
+//! witness on both machines side by side: each thread step becomes the `go`
+//! step running the same thread's next instruction in program order that
+//! leaves the thread with the same registers (in a race-free execution a load
+//! may observe only one write: any other would race with it), and once every
+//! thread has finished, the final observer keeps each variable's `sc` value.
+
+use rayon::prelude::*;
+
+use crate::ir::{Program, ThreadId, Val};
+use crate::model::Model;
+use crate::model::machine::{Effect, Machine};
+use crate::outcome::OutcomeSet;
+use crate::trace::{Step, Trace};
+
+/// Replaces every witness of `outcomes`, traces of the `sc` machine, by the
+/// `go` machine's trace of the same execution; `false` (leaving some
+/// unchanged) if one cannot be replayed, which race-free executions always
+/// can.
+pub(crate) fn translate_witnesses(program: &Program, outcomes: &mut OutcomeSet) -> bool {
+    let (sc, go) = (Model::sc(), Model::go());
+    let machines = (Machine::new(program, &sc), Machine::new(program, &go));
+    let translate = |witness: &mut Trace| match go_trace(&machines, witness) {
+        Some(trace) => {
+            *witness = trace;
+            true
+        }
+        None => false,
+    };
+    let mut witnesses: Vec<&mut Trace> = outcomes.witnesses_mut().collect();
+    if witnesses.len() < PARALLEL_MIN {
+        witnesses.into_iter().all(translate)
+    } else {
+        witnesses.par_iter_mut().all(|w| translate(w))
+    }
+}
+
+/// Fewer witnesses than this are translated on the calling thread: handing
+/// them to others costs more than the few microseconds each takes.
+const PARALLEL_MIN: usize = 64;
+
+/// The `go` machine's trace of the execution the `sc` machine's trace `trace`
+/// performs: the same steps of the same threads, reaching the same
+/// registers and memory; `None` if the `go` machine cannot follow it.
+fn go_trace((sc, go): &(Machine<'_>, Machine<'_>), trace: &Trace) -> Option<Trace> {
+    let (mut s, mut g) = (sc.initial_state(), go.initial_state());
+    let mut steps = Vec::with_capacity(trace.steps.len());
+    let mut scratch = Vec::new();
+    for &step in &trace.steps {
+        let t = step.thread()?;
+        let (_, next) = sc.apply(&s, step)?;
+        let pc = go.core.layout.pc(&g, t);
+        let same_thread_state = |g: &[Val]| {
+            let layout = (&sc.core.layout, &go.core.layout);
+            layout.0.pc(&next, t) == layout.1.pc(g, t)
+                && layout.0.regs(&next, t) == layout.1.regs(g, t)
+        };
+        let mut found = None;
+        go.thread_successors(&g, t, &mut scratch, &mut |candidate, _, _, after| {
+            if found.is_none()
+                && in_order(candidate, t, pc)
+                && (!matches!(step, Step::Exec { .. }) || candidate == step)
+                && same_thread_state(after)
+            {
+                found = Some((candidate, after.to_vec()));
+            }
+        });
+        let (candidate, after) = found?;
+        steps.push(candidate);
+        (s, g) = (next, after);
+    }
+    // The final observer keeps, of each variable's last writes, the one `sc` ended with.
+    while sc.is_final(&s) && !go.is_final(&g) {
+        let mut found = None;
+        go.successors(&g, &mut scratch, |candidate, effect, _, after| {
+            if let Effect::Observe { loc, value } = effect
+                && found.is_none()
+                && sc.core.layout.mem(&s, loc) == value
+            {
+                found = Some((candidate, after.to_vec()));
+            }
+        });
+        let (candidate, after) = found?;
+        steps.push(candidate);
+        g = after;
+    }
+    (sc.observe(&s) == go.observe(&g)).then_some(Trace { steps })
+}
+
+/// Whether `step` runs thread `t`'s instruction `pc`, its next in program order.
+fn in_order(step: Step, t: ThreadId, pc: usize) -> bool {
+    matches!(step, Step::Exec { thread, pc: p, .. } if thread == t && p as usize == pc)
+}
