@@ -326,7 +326,27 @@ impl GoMemory {
             let fixed = layout.fixed();
             out[fixed.start + self.masks + t.index()] |= 1 << (j - pc - 1);
         }
-        self.prune(core, out);
+        // What a write may still be observed by depends on its variable's
+        // history, the threads' clocks and which threads have finished. A
+        // plain access changes no clock: a plain load, nothing else either,
+        // and a plain store, its variable's history only (every state is
+        // pruned, so the others stay so); unless its thread finishes.
+        if core.instr(t, layout.pc(out, t)).is_none() {
+            self.prune(core, out);
+        } else {
+            match effect {
+                Effect::Read {
+                    access: Access::Plain,
+                    ..
+                } => {}
+                Effect::Write {
+                    access: Access::Plain,
+                    loc,
+                    ..
+                } => self.prune_loc(core, out, loc),
+                _ => self.prune(core, out),
+            }
+        }
         self.renumber(core, out);
         Some(effect)
     }
@@ -709,35 +729,43 @@ impl GoMemory {
     /// more, keeping each variable's newest write.
     fn prune(&self, core: &Core<'_>, s: &mut Vec<Val>) {
         for l in 0..self.locs {
-            let loc = Loc(l as u16);
-            let readers: SmallVec<[(ThreadId, Access); 8]> = self.readers[l]
-                .iter()
-                .copied()
-                .filter(|&(u, _)| core.instr(u, core.layout.pc(s, u)).is_some())
-                .collect();
-            let n = core.layout.segment_len(s, l);
-            let mut keep: SmallVec<[bool; 32]> = smallvec::smallvec![false; n];
-            keep[n - 1] = true;
-            // The last atomic write stays: it bounds what atomic reads and the
-            // final observer may return, even once nothing can read it.
-            let history = core.layout.segment(s, l);
-            if let Some(last) = history
-                .chunks_exact(self.width)
-                .rposition(|e| e[ATOMIC] != 0)
-            {
-                keep[last] = true;
-            }
-            for i in self.final_candidates(core, s, loc) {
+            self.prune_loc(core, s, Loc(l as u16));
+        }
+    }
+
+    /// [`GoMemory::prune`] for one variable.
+    fn prune_loc(&self, core: &Core<'_>, s: &mut Vec<Val>, loc: Loc) {
+        let l = loc.index();
+        let n = core.layout.segment_len(s, l);
+        if n == 1 {
+            return; // the newest write always stays
+        }
+        let readers: SmallVec<[(ThreadId, Access); 8]> = self.readers[l]
+            .iter()
+            .copied()
+            .filter(|&(u, _)| core.instr(u, core.layout.pc(s, u)).is_some())
+            .collect();
+        let mut keep: SmallVec<[bool; 32]> = smallvec::smallvec![false; n];
+        keep[n - 1] = true;
+        // The last atomic write stays: it bounds what atomic reads and the
+        // final observer may return, even once nothing can read it.
+        let history = core.layout.segment(s, l);
+        if let Some(last) = history
+            .chunks_exact(self.width)
+            .rposition(|e| e[ATOMIC] != 0)
+        {
+            keep[last] = true;
+        }
+        for i in self.final_candidates(core, s, loc) {
+            keep[i] = true;
+        }
+        for &(u, access) in &readers {
+            for i in self.readable(core, s, u, loc, access) {
                 keep[i] = true;
             }
-            for &(u, access) in &readers {
-                for i in self.readable(core, s, u, loc, access) {
-                    keep[i] = true;
-                }
-            }
-            for i in (0..n).rev().filter(|&i| !keep[i]) {
-                core.layout.discard(s, l, i);
-            }
+        }
+        for i in (0..n).rev().filter(|&i| !keep[i]) {
+            core.layout.discard(s, l, i);
         }
     }
 
