@@ -21,7 +21,7 @@
 
 use rayon::prelude::*;
 
-use crate::ir::{Program, ThreadId, Val};
+use crate::ir::{Program, Val};
 use crate::model::Model;
 use crate::model::machine::{Effect, Machine};
 use crate::outcome::OutcomeSet;
@@ -58,32 +58,37 @@ const PARALLEL_MIN: usize = 64;
 /// registers and memory; `None` if the `go` machine cannot follow it.
 fn go_trace((sc, go): &(Machine<'_>, Machine<'_>), trace: &Trace) -> Option<Trace> {
     let (mut s, mut g) = (sc.initial_state(), go.initial_state());
+    let (mut s_next, mut g_next) = (Vec::new(), Vec::new());
     let mut steps = Vec::with_capacity(trace.steps.len());
-    let mut scratch = Vec::new();
     for &step in &trace.steps {
         let t = step.thread()?;
-        let (_, next) = sc.apply(&s, step)?;
-        let pc = go.core.layout.pc(&g, t);
-        let same_thread_state = |g: &[Val]| {
-            let layout = (&sc.core.layout, &go.core.layout);
-            layout.0.pc(&next, t) == layout.1.pc(g, t)
-                && layout.0.regs(&next, t) == layout.1.regs(g, t)
+        sc.apply_into(&s, step, &mut s_next)?;
+        // The same instruction, in program order, and the way it goes (a
+        // `TryLock`'s or a `select`'s) or the write it reads: the one leaving
+        // the thread's registers as `sc` does.
+        let (sc_layout, go_layout) = (&sc.core.layout, &go.core.layout);
+        let pc = go_layout.pc(&g, t) as u32;
+        let same = |g_next: &[Val]| {
+            sc_layout.pc(&s_next, t) == go_layout.pc(g_next, t)
+                && sc_layout.regs(&s_next, t) == go_layout.regs(g_next, t)
         };
-        let mut found = None;
-        go.thread_successors(&g, t, &mut scratch, &mut |candidate, _, _, after| {
-            if found.is_none()
-                && in_order(candidate, t, pc)
-                && (!matches!(step, Step::Exec { .. }) || candidate == step)
-                && same_thread_state(after)
-            {
-                found = Some((candidate, after.to_vec()));
-            }
-        });
-        let (candidate, after) = found?;
-        steps.push(candidate);
-        (s, g) = (next, after);
+        let choices = match step {
+            Step::Exec { choice, .. } => choice..=choice,
+            _ => 0..=u16::MAX,
+        };
+        let taken = choices
+            .map(|choice| Step::Exec {
+                thread: t,
+                pc,
+                choice,
+            })
+            .find(|&step| go.apply_into(&g, step, &mut g_next).is_some() && same(&g_next))?;
+        steps.push(taken);
+        std::mem::swap(&mut s, &mut s_next);
+        std::mem::swap(&mut g, &mut g_next);
     }
     // The final observer keeps, of each variable's last writes, the one `sc` ended with.
+    let mut scratch = Vec::new();
     while sc.is_final(&s) && !go.is_final(&g) {
         let mut found = None;
         go.successors(&g, &mut scratch, |candidate, effect, _, after| {
@@ -99,9 +104,4 @@ fn go_trace((sc, go): &(Machine<'_>, Machine<'_>), trace: &Trace) -> Option<Trac
         g = after;
     }
     (sc.observe(&s) == go.observe(&g)).then_some(Trace { steps })
-}
-
-/// Whether `step` runs thread `t`'s instruction `pc`, its next in program order.
-fn in_order(step: Step, t: ThreadId, pc: usize) -> bool {
-    matches!(step, Step::Exec { thread, pc: p, .. } if thread == t && p as usize == pc)
 }

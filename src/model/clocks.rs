@@ -68,13 +68,13 @@ impl ThreadClocks {
 
 /// Renumbers the values at `positions` (all of one thread's clock component)
 /// densely onto 1, 2, ..., keeping 0 and the order.
-pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
-    if already_dense(words, positions) {
+pub(crate) fn renumber(words: &mut [Val], positions: impl Iterator<Item = usize> + Clone) {
+    if already_dense(words, positions.clone()) {
         return;
     }
     let mut values: smallvec::SmallVec<[Val; 32]> = positions
-        .iter()
-        .map(|&p| words[p])
+        .clone()
+        .map(|p| words[p])
         .filter(|&v| v > 0)
         .collect();
     values.sort_unstable();
@@ -82,7 +82,7 @@ pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
     if values.iter().enumerate().all(|(i, &v)| v == i as Val + 1) {
         return;
     }
-    for &p in positions {
+    for p in positions {
         if words[p] > 0 {
             words[p] = values
                 .binary_search(&words[p])
@@ -94,10 +94,10 @@ pub(crate) fn renumber(words: &mut [Val], positions: &[usize]) {
 
 /// Whether the non-zero values at `positions` are exactly 1, 2, ..., max: the
 /// common case, checked without allocating.
-fn already_dense(words: &[Val], positions: &[usize]) -> bool {
+fn already_dense(words: &[Val], positions: impl Iterator<Item = usize>) -> bool {
     let mut seen = 0u64;
     let mut max = 0;
-    for &p in positions {
+    for p in positions {
         let v = words[p];
         if v > 64 {
             return false;
@@ -132,7 +132,7 @@ mod tests {
         clocks.acquire(&mut words, 1, 4);
         assert_eq!(words, vec![2, 0, 1, 1, 1, 0]);
         words[0] = 7;
-        renumber(&mut words, &[0, 2, 4]);
+        renumber(&mut words, [0, 2, 4].into_iter());
         assert_eq!(words, vec![2, 0, 1, 1, 1, 0]);
     }
 }

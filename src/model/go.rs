@@ -775,17 +775,13 @@ impl GoMemory {
             return;
         }
         let fixed = core.layout.fixed().start;
-        let mut history_starts: SmallVec<[usize; 64]> = SmallVec::new();
-        for l in 0..self.locs {
-            let range = core.layout.segment_range(s, l);
-            history_starts.extend(range.step_by(self.width).map(|entry| entry + CLOCK));
-        }
-        let mut positions: SmallVec<[usize; 64]> = SmallVec::new();
+        // Every history's entries, back to back: each entry's clock of
+        // thread `t` is `CLOCK + t` into it.
+        let entries = core.layout.entries(s);
         for t in 0..self.threads {
-            positions.clear();
-            positions.extend((0..self.threads).map(|u| fixed + self.clocks.at(u, t)));
-            positions.extend(history_starts.iter().map(|start| start + t));
-            renumber(s, &positions);
+            let clocks = (0..self.threads).map(|u| fixed + self.clocks.at(u, t));
+            let history = entries.clone().step_by(self.width).map(|e| e + CLOCK + t);
+            renumber(s, clocks.chain(history));
         }
     }
 }

@@ -263,31 +263,22 @@ impl<'p> Machine<'p> {
         if self.panicked(s).is_some() {
             return;
         }
+        let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
         for t in self.thread_ids() {
-            self.thread_successors(s, t, scratch, &mut visit);
+            candidates.clear();
+            match &self.engine {
+                Engine::StoreBuffers(buffers) => {
+                    buffers.candidates(&self.core, s, t, &mut candidates)
+                }
+                Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
+            }
+            self.visit_all(s, &candidates, scratch, &mut visit);
         }
         if let Engine::Go(go) = &self.engine {
-            let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
+            candidates.clear();
             go.observations(&self.core, s, &mut candidates);
             self.visit_all(s, &candidates, scratch, &mut visit);
         }
-    }
-
-    /// Calls `visit` with every enabled step of thread `t` (of a state in
-    /// which no thread has panicked), as [`Machine::successors`] does.
-    pub fn thread_successors(
-        &self,
-        s: &[Val],
-        t: ThreadId,
-        scratch: &mut Vec<Val>,
-        visit: &mut impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
-    ) {
-        let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
-        match &self.engine {
-            Engine::StoreBuffers(buffers) => buffers.candidates(&self.core, s, t, &mut candidates),
-            Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
-        }
-        self.visit_all(s, &candidates, scratch, visit);
     }
 
     fn visit_all(
@@ -307,8 +298,13 @@ impl<'p> Machine<'p> {
     /// The effect of `step` and the state after it, if it is enabled.
     pub fn apply(&self, s: &[Val], step: Step) -> Option<(Effect, Vec<Val>)> {
         let mut next = Vec::new();
-        self.step(s, step, &mut next)
-            .map(|(effect, _)| (effect, next))
+        self.apply_into(s, step, &mut next)
+            .map(|effect| (effect, next))
+    }
+
+    /// [`Machine::apply`] into `out` (replacing its contents).
+    pub fn apply_into(&self, s: &[Val], step: Step, out: &mut Vec<Val>) -> Option<Effect> {
+        self.step(s, step, out).map(|(effect, _)| effect)
     }
 
     /// Takes `step` from `s` into `out`, updating the race-detection words;

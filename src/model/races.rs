@@ -333,7 +333,7 @@ impl RaceWords {
     fn renumber(&self, words: &mut [Val]) {
         if self.synchronising {
             for positions in &self.components {
-                renumber(words, positions);
+                renumber(words, positions.iter().copied());
             }
         }
     }

@@ -140,6 +140,11 @@ impl Layout {
         &s[self.segment_range(s, b)]
     }
 
+    /// Where the entries of every segment are: back to back, to the end.
+    pub fn entries(&self, s: &[Val]) -> Range<usize> {
+        self.segments_start() + self.segments..s.len()
+    }
+
     /// Appends an entry (`width` values) to segment `b`.
     pub fn push(&self, s: &mut Vec<Val>, b: usize, entry: &[Val]) {
         debug_assert_eq!(
