@@ -71,6 +71,8 @@ pub(crate) struct GoMemory {
     /// For each variable, the threads that read it (loads and read-modify-writes)
     /// and how (plain or atomic).
     readers: Vec<Vec<(ThreadId, Access)>>,
+    /// For each thread, the variables it reads.
+    reads: Vec<Vec<Loc>>,
 }
 
 impl GoMemory {
@@ -124,6 +126,14 @@ impl GoMemory {
                 threads,
             },
             width: CLOCK + if synchronising { threads } else { 0 },
+            reads: (0..threads)
+                .map(|t| {
+                    (0..locs)
+                        .filter(|&l| readers[l].iter().any(|&(u, _)| u.index() == t))
+                        .map(|l| Loc(l as u16))
+                        .collect()
+                })
+                .collect(),
             readers,
         }
     }
@@ -328,24 +338,34 @@ impl GoMemory {
         }
         // What a write may still be observed by depends on its variable's
         // history, the threads' clocks and which threads have finished. A
-        // plain access changes no clock: a plain load, nothing else either,
-        // and a plain store, its variable's history only (every state is
-        // pruned, so the others stay so); unless its thread finishes.
-        if core.instr(t, layout.pc(out, t)).is_none() {
-            self.prune(core, out);
-        } else {
-            match effect {
-                Effect::Read {
-                    access: Access::Plain,
-                    ..
-                } => {}
-                Effect::Write {
-                    access: Access::Plain,
-                    loc,
-                    ..
-                } => self.prune_loc(core, out, loc),
-                _ => self.prune(core, out),
+        // plain access changes no clock: a plain load changes nothing else,
+        // a plain store its variable's history (every state is pruned, so
+        // the other variables stay so), and a thread that finishes stops
+        // reading the variables it reads.
+        let plain_write = match effect {
+            Effect::Read {
+                access: Access::Plain,
+                ..
+            } => Some(None),
+            Effect::Write {
+                access: Access::Plain,
+                loc,
+                ..
+            } => Some(Some(loc)),
+            _ => None,
+        };
+        match plain_write {
+            Some(written) => {
+                if let Some(loc) = written {
+                    self.prune_loc(core, out, loc);
+                }
+                if core.instr(t, layout.pc(out, t)).is_none() {
+                    for &loc in &self.reads[t.index()] {
+                        self.prune_loc(core, out, loc);
+                    }
+                }
             }
+            None => self.prune(core, out),
         }
         self.renumber(core, out);
         Some(effect)
