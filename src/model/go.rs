@@ -73,6 +73,9 @@ pub(crate) struct GoMemory {
     readers: Vec<Vec<(ThreadId, Access)>>,
     /// For each thread, the variables it reads.
     reads: Vec<Vec<Loc>>,
+    /// For each thread and instruction `j`, bit `k - 1` set when `j` is a
+    /// plain access that may run before instruction `j - k` ([`independent`]).
+    passes: Vec<Vec<u8>>,
 }
 
 impl GoMemory {
@@ -126,6 +129,22 @@ impl GoMemory {
                 threads,
             },
             width: CLOCK + if synchronising { threads } else { 0 },
+            passes: program
+                .threads
+                .iter()
+                .map(|thread| {
+                    let code = &thread.code;
+                    (0..code.len())
+                        .map(|j| {
+                            (1..=WINDOW.min(j))
+                                .filter(|&k| {
+                                    movable(&code[j]) && independent(&code[j - k], &code[j])
+                                })
+                                .fold(0, |bits, k| bits | 1 << (k - 1))
+                        })
+                        .collect()
+                })
+                .collect(),
             reads: (0..threads)
                 .map(|t| {
                     (0..locs)
@@ -475,24 +494,10 @@ impl GoMemory {
         if mask & (1 << (j - pc - 1)) != 0 {
             return false;
         }
-        let Some(
-            later @ (Instr::Load {
-                access: Access::Plain,
-                ..
-            }
-            | Instr::Store {
-                access: Access::Plain,
-                ..
-            }),
-        ) = core.instr(t, j)
-        else {
-            return false;
-        };
+        let passes = self.passes[t.index()].get(j).copied().unwrap_or(0);
         (pc..j).all(|i| {
             let done = i > pc && mask & (1 << (i - pc - 1)) != 0;
-            done || core
-                .instr(t, i)
-                .is_some_and(|earlier| independent(earlier, later))
+            done || passes & (1 << (j - i - 1)) != 0
         })
     }
 
@@ -812,6 +817,20 @@ fn exec(thread: ThreadId, pc: usize, choice: usize) -> Step {
         pc: pc as u32,
         choice: choice as u16,
     }
+}
+
+/// Whether `instr` is a plain load or store, which may run early.
+fn movable(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::Load {
+            access: Access::Plain,
+            ..
+        } | Instr::Store {
+            access: Access::Plain,
+            ..
+        }
+    )
 }
 
 /// Whether plain access `later` may run before `earlier` (an instruction
