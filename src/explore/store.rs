@@ -196,6 +196,21 @@ fn spread(tag: u32) -> u64 {
 
 /// Appends the zigzag LEB128 encoding of `values` to `out`.
 pub(crate) fn encode(values: &[Val], out: &mut Vec<u8>) {
+    // Nearly every state holds only values in -64..64, one byte each: then
+    // one pass checks that and one writes the bytes, both without branches
+    // per value.
+    let small = values
+        .iter()
+        .fold(0u64, |any, &v| any | (v.wrapping_add(64) as u64))
+        < 128;
+    if small {
+        let start = out.len();
+        out.resize(start + values.len(), 0);
+        for (byte, &v) in out[start..].iter_mut().zip(values) {
+            *byte = ((v << 1) ^ (v >> 63)) as u8;
+        }
+        return;
+    }
     for &v in values {
         let mut z = ((v << 1) ^ (v >> 63)) as u64;
         while z >= 0x80 {
@@ -208,6 +223,15 @@ pub(crate) fn encode(values: &[Val], out: &mut Vec<u8>) {
 
 /// Appends the values encoded in `bytes` to `out`.
 fn decode(bytes: &[u8], out: &mut Vec<Val>) {
+    // One byte per value, the common case (see `encode`).
+    if bytes.iter().fold(0, |any, &b| any | b) < 0x80 {
+        let start = out.len();
+        out.resize(start + bytes.len(), 0);
+        for (v, &b) in out[start..].iter_mut().zip(bytes) {
+            *v = Val::from(b >> 1) ^ -Val::from(b & 1);
+        }
+        return;
+    }
     let mut z = 0u64;
     let mut shift = 0;
     for &b in bytes {
@@ -247,8 +271,19 @@ mod tests {
         decode(&bytes, &mut back);
         assert_eq!(back, values);
         let mut small = Vec::new();
-        encode(&[0, 1, -1, 63], &mut small);
-        assert_eq!(small.len(), 4, "small values take one byte");
+        encode(&[0, 1, -1, 63, -64], &mut small);
+        assert_eq!(small.len(), 5, "values in -64..64 take one byte");
+        let mut back = Vec::new();
+        decode(&small, &mut back);
+        assert_eq!(back, vec![0, 1, -1, 63, -64]);
+        for past in [64, -65] {
+            let mut bytes = Vec::new();
+            encode(&[1, past], &mut bytes);
+            assert_eq!(bytes.len(), 3, "{past} takes two bytes");
+            let mut back = Vec::new();
+            decode(&bytes, &mut back);
+            assert_eq!(back, vec![1, past]);
+        }
     }
 
     #[test]

@@ -92,12 +92,13 @@ impl StoreBuffers {
             BufferShape::None => None,
             BufferShape::PerThread => {
                 let b = t.index();
-                self.entries(core, s, b)
-                    .iter()
+                core.layout
+                    .segment(s, b)
+                    .chunks_exact(2)
                     .enumerate()
                     .rev()
-                    .find(|(_, (loc, _))| *loc == l)
-                    .map(|(i, &(_, v))| (v, b, i))
+                    .find(|(_, entry)| entry[0] == Val::from(l.0))
+                    .map(|(i, entry)| (entry[1], b, i))
             }
             BufferShape::PerThreadPerLocation => {
                 let b = self.buffer_for(t, l);
