@@ -73,6 +73,18 @@ pub(crate) struct RaceKey {
     pub pc: usize,
 }
 
+impl RaceKey {
+    /// The key in one number, distinct for distinct keys (pcs fit 32 bits,
+    /// as [`Step::Exec`]'s do): cheaper to hash and compare than its fields.
+    fn packed(&self) -> u128 {
+        u128::from(self.loc.0)
+            | u128::from(self.earlier.0) << 16
+            | (self.earlier_pc as u128) << 32
+            | u128::from(self.thread.0) << 64
+            | (self.pc as u128) << 80
+    }
+}
+
 impl StateGraph {
     /// The successor ids of an expanded state.
     pub fn successors_of(&self, id: StateId) -> &[StateId] {
@@ -125,8 +137,8 @@ struct Batch {
     /// Races found, with the index in `succs` of the step that found each:
     /// only the first step of the batch finding each, the one the merge keeps.
     races: Vec<(usize, RaceKey)>,
-    /// The races in `races`.
-    found: FxHashSet<RaceKey>,
+    /// The races in `races`, packed ([`RaceKey::packed`]).
+    found: FxHashSet<u128>,
 }
 
 /// Expands `ids` into `batch` (emptied first: batches are reused from round
@@ -159,7 +171,7 @@ fn expand(
                         thread,
                         pc,
                     };
-                    if batch.found.insert(key) {
+                    if batch.found.insert(key.packed()) {
                         batch.races.push((batch.succs.len(), key));
                     }
                 }

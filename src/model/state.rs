@@ -154,7 +154,10 @@ impl Layout {
         );
         let end = self.segment_range(s, b).end;
         s[self.length_offset(b)] += 1;
-        s.splice(end..end, entry.iter().copied());
+        let old_len = s.len();
+        s.resize(old_len + entry.len(), 0);
+        s.copy_within(end..old_len, end + entry.len());
+        s[end..end + entry.len()].copy_from_slice(entry);
     }
 
     /// Removes entry `index` of segment `b`.
