@@ -392,7 +392,7 @@ impl<'a> Explorer<'a> {
         let mut finals = Vec::new();
         let mut state = Vec::new();
         for id in 0..graph.len() as u32 {
-            if !matches!(graph.successors[id as usize], Some((_, 0))) {
+            if !graph.is_dead_end(id) {
                 continue;
             }
             graph.states.get_into(id, &mut state);

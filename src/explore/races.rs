@@ -121,7 +121,7 @@ fn path_to_dead_end(graph: &StateGraph, from: StateId) -> Option<Vec<StateId>> {
     let mut parent: FxHashMap<StateId, StateId> = FxHashMap::default();
     let mut queue = VecDeque::from([from]);
     while let Some(id) = queue.pop_front() {
-        if matches!(graph.successors[id as usize], Some((_, 0))) {
+        if graph.is_dead_end(id) {
             let mut ids = vec![id];
             while let Some(&p) = parent.get(ids.last().expect("non-empty")) {
                 ids.push(p);

@@ -37,9 +37,10 @@ const CHECK_INTERVAL: usize = 1 << 12;
 /// the memory limit.
 const MAX_EDGES: usize = u32::MAX as usize;
 
-/// Estimated bytes per visited state besides its encoding: its end offset, the
-/// hash table slot, the parent link and the successor range.
-const STATE_OVERHEAD: usize = 40;
+/// Estimated bytes per visited state besides its encoding: its end offset
+/// (8), the hash table slot (about 10), the parent link (16) and the end of
+/// its successors (4).
+const STATE_OVERHEAD: usize = 38;
 
 /// The explored part of the state graph.
 #[derive(Debug)]
@@ -49,9 +50,11 @@ pub(crate) struct StateGraph {
     /// For each state but the initial one: the state it was discovered from and
     /// the step taken. Entry 0 is a placeholder.
     pub parent: Vec<(StateId, Step)>,
-    /// For each state: its successors' range in `edges`, or `None` if it was
-    /// never expanded (the search stopped first).
-    pub successors: Vec<Option<(u32, u32)>>,
+    /// For each expanded state, by id, the end of its successors in `edges`
+    /// (they start where the previous state's end). States are expanded in
+    /// the order of their ids; those from `edge_ends.len()` on never were
+    /// (the search stopped first).
+    pub edge_ends: Vec<u32>,
     /// Successor ids, grouped per expanded state.
     pub edges: Vec<StateId>,
     /// For each distinct race found (variable, earlier thread, racing thread and
@@ -86,12 +89,22 @@ impl RaceKey {
 }
 
 impl StateGraph {
-    /// The successor ids of an expanded state.
+    /// The successor ids of a state (none if it was not expanded).
     pub fn successors_of(&self, id: StateId) -> &[StateId] {
-        match self.successors[id as usize] {
-            Some((start, len)) => &self.edges[start as usize..(start + len) as usize],
+        let id = id as usize;
+        match self.edge_ends.get(id) {
+            Some(&end) => {
+                let start = id.checked_sub(1).map_or(0, |i| self.edge_ends[i]);
+                &self.edges[start as usize..end as usize]
+            }
             None => &[],
         }
+    }
+
+    /// Whether the state was expanded and has no step: it is final, blocked
+    /// or panicked.
+    pub fn is_dead_end(&self, id: StateId) -> bool {
+        (id as usize) < self.edge_ends.len() && self.successors_of(id).is_empty()
     }
 
     /// The steps from the initial state to `id` along discovery parents.
@@ -235,7 +248,7 @@ pub(crate) fn search(
     let mut graph = StateGraph {
         states: StateStore::default(),
         parent: vec![(0, Step::Run(crate::ir::ThreadId(0)))],
-        successors: vec![None],
+        edge_ends: Vec::new(),
         edges: Vec::new(),
         races: IndexMap::with_hasher(FxBuildHasher),
         memory: 0,
@@ -260,7 +273,7 @@ pub(crate) fn search(
             let StateGraph {
                 states,
                 parent,
-                successors,
+                edge_ends,
                 edges,
                 races,
                 memory,
@@ -269,7 +282,7 @@ pub(crate) fn search(
             let mut sink = Sink {
                 recent,
                 parent,
-                successors,
+                edge_ends,
                 edges,
                 races,
                 next_layer: &mut next_layer,
@@ -322,7 +335,7 @@ pub(crate) fn search(
 struct Sink<'g> {
     recent: &'g mut Part,
     parent: &'g mut Vec<(StateId, Step)>,
-    successors: &'g mut Vec<Option<(u32, u32)>>,
+    edge_ends: &'g mut Vec<u32>,
     edges: &'g mut Vec<StateId>,
     races: &'g mut IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
     next_layer: &'g mut Vec<StateId>,
@@ -365,7 +378,6 @@ impl Sink<'_> {
                         *self.memory += encoded.len() + STATE_OVERHEAD;
                         let i = self.recent.insert_encoded(hash, encoded);
                         self.parent.push((id, step));
-                        self.successors.push(None);
                         self.next_layer.push(i);
                         i
                     }
@@ -375,8 +387,12 @@ impl Sink<'_> {
                 succ += 1;
                 byte = byte_end;
             }
-            let len = self.edges.len() - start;
-            self.successors[id as usize] = Some((start as u32, len as u32));
+            debug_assert_eq!(
+                self.edge_ends.len(),
+                id as usize,
+                "invariant: states are expanded in the order of their ids"
+            );
+            self.edge_ends.push(self.edges.len() as u32);
         }
         Ok(())
     }
