@@ -327,3 +327,39 @@ fn outcomes_given_for_a_program_name_only_its_variables() {
     let text = format!("{undeclared:?}");
     assert!(text.contains("variables of the test: x"), "{text}");
 }
+
+/// A goroutine that ends with a `TryLock` (or a `select` with a default)
+/// stops reading when the step that finishes it is not an access: the go
+/// machine drops the writes only it could still observe then too (debug
+/// builds check after every plain or register-only step that the state is
+/// pruned; a build that left them found an adversarial comparison's extra
+/// states and witness steps). P0's racy load of y sees the store or not, and
+/// the uncontended `TryLock` may fail (docs/models.md, "Go synchronisation").
+#[test]
+fn a_goroutine_ending_in_a_trylock_leaves_its_state_pruned() {
+    let program = load(
+        r#"Litmus(name: "t", threads: [
+            [ Load("r0", "y"), TryLock("ok", "m") ],
+            [ Store("y", 5), Load("r0", "x") ],
+        ], condition: "exists true")"#,
+    );
+    let exploration = Explorer::new(&program, &Model::go())
+        .engine(EngineChoice::States)
+        .run();
+    // Observables: 0:r0, 0:ok, 1:r0, y, x.
+    let finals: Vec<Vec<i64>> = exploration
+        .outcomes
+        .finals()
+        .map(|(values, _)| values.to_vec())
+        .collect();
+    assert_eq!(
+        finals,
+        vec![
+            vec![0, 0, 0, 5, 0],
+            vec![0, 1, 0, 5, 0],
+            vec![5, 0, 0, 5, 0],
+            vec![5, 1, 0, 5, 0],
+        ]
+    );
+    assert_eq!(exploration.outcomes.len(), 4);
+}

@@ -325,7 +325,9 @@ impl GoMemory {
                         return Some(effect);
                     }
                     sync::Choice::Jump(regs, target) => {
-                        return Some(core.jump(out, t, &regs, target));
+                        let effect = core.jump(out, t, &regs, target);
+                        self.tidy(core, out, t, effect);
+                        return Some(effect);
                     }
                 }
             }
@@ -346,6 +348,7 @@ impl GoMemory {
                 }
                 core.step_local(out, t);
                 core.run_local(out, t);
+                self.tidy(core, out, t, Effect::Local);
                 return Some(Effect::Local);
             }
         };
@@ -355,38 +358,7 @@ impl GoMemory {
             let fixed = layout.fixed();
             out[fixed.start + self.masks + t.index()] |= 1 << (j - pc - 1);
         }
-        // What a write may still be observed by depends on its variable's
-        // history, the threads' clocks and which threads have finished. A
-        // plain access changes no clock: a plain load changes nothing else,
-        // a plain store its variable's history (every state is pruned, so
-        // the other variables stay so), and a thread that finishes stops
-        // reading the variables it reads.
-        let plain_write = match effect {
-            Effect::Read {
-                access: Access::Plain,
-                ..
-            } => Some(None),
-            Effect::Write {
-                access: Access::Plain,
-                loc,
-                ..
-            } => Some(Some(loc)),
-            _ => None,
-        };
-        match plain_write {
-            Some(written) => {
-                if let Some(loc) = written {
-                    self.prune_loc(core, out, loc);
-                }
-                if core.instr(t, layout.pc(out, t)).is_none() {
-                    for &loc in &self.reads[t.index()] {
-                        self.prune_loc(core, out, loc);
-                    }
-                }
-            }
-            None => self.prune(core, out),
-        }
-        self.renumber(core, out);
+        self.tidy(core, out, t, effect);
         Some(effect)
     }
 
@@ -748,6 +720,48 @@ impl GoMemory {
         let pc = core.layout.pc(s, t);
         core.layout.set_pc(s, t, pc + 1);
         done
+    }
+
+    /// Restores, after thread `t`'s step with `effect`, the invariant every
+    /// state keeps: histories pruned and clocks renumbered. What a write may
+    /// still be observed by depends on its variable's history, the threads'
+    /// clocks and which threads have finished. A plain access or a
+    /// register-only step changes no clock: a plain load or a register-only
+    /// step changes nothing else, a plain store its variable's history
+    /// (every state is pruned, so the other variables stay so), and a thread
+    /// that finishes stops reading the variables it reads.
+    fn tidy(&self, core: &Core<'_>, out: &mut Vec<Val>, t: ThreadId, effect: Effect) {
+        match effect {
+            Effect::Read {
+                access: Access::Plain,
+                ..
+            }
+            | Effect::Local => {}
+            Effect::Write {
+                access: Access::Plain,
+                loc,
+                ..
+            } => self.prune_loc(core, out, loc),
+            _ => {
+                self.prune(core, out);
+                self.renumber(core, out);
+                return;
+            }
+        }
+        if core.instr(t, core.layout.pc(out, t)).is_none() {
+            for &loc in &self.reads[t.index()] {
+                self.prune_loc(core, out, loc);
+            }
+        }
+        debug_assert!(
+            {
+                let mut again = out.clone();
+                self.prune(core, &mut again);
+                again == *out
+            },
+            "invariant: a state after a plain or register-only step is pruned"
+        );
+        self.renumber(core, out);
     }
 
     /// Drops the writes no thread and not the final observer can observe any
