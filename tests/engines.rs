@@ -234,6 +234,17 @@ fn auto_falls_back_with_a_reason() {
             .is_some_and(|why| why.starts_with("racy programs under the go model")),
         "{racy:?}"
     );
+    // Race-free, but its go outcomes exceed its sc ones
+    // (litmus/go/atomic-writes-plain-read.ron): not tried at all.
+    let atomic_writers = load(
+        r#"Litmus(name: "t", threads: [[AtomicStore("x", 1), Load("r0", "x")], [AtomicStore("x", 2)]], condition: "exists true")"#,
+    );
+    assert_eq!(
+        auto(&atomic_writers, &go).fallback.as_deref(),
+        Some(
+            "plain reads of x under the go model, which 2 goroutines write atomically (happens-before need not order their writes, and go's rule for plain reads then allows more than sc)"
+        )
+    );
 
     assert_eq!(
         auto(&looping, &Model::sc()).fallback.as_deref(),

@@ -10,6 +10,20 @@
 //! older writes and independent accesses move, and the caller explores the
 //! program on the state-space engine instead.
 //!
+//! One kind of race-free program is left out ([`sc_exception`]): a plain read
+//! of a variable that atomic writes of two or more goroutines write. The
+//! Go memory model's rule for ordinary reads (Requirement 3: the write read
+//! must happen before the read and not happen before another write that
+//! happens before it) follows happens-before only, so after two atomic
+//! writes that happens-before does not order the read may see either,
+//! whatever their order among the atomics; the `go` model keeps that rule
+//! (docs/models.md, `go` rule 2; `litmus/go/atomic-writes-plain-read.ron`),
+//! so such a program's `go` outcomes can exceed its `sc` ones although no
+//! execution races. In every other race-free program a plain read has one
+//! write it may observe, as in `sc`: two writes it may observe would be
+//! unordered in happens-before, hence race unless both are atomic, and
+//! atomic writes of one goroutine are ordered.
+//!
 //! Witnesses must replay on the `go` machine, whose steps name instructions
 //! and the writes loads read ([`Step::Exec`], [`Step::Observe`]), where the
 //! `sc` machine's name threads ([`Step::Run`]). [`go_trace`] replays an `sc`
@@ -21,11 +35,43 @@
 
 use rayon::prelude::*;
 
-use crate::ir::{Program, Val};
+use crate::ir::{Access, Instr, Program, Val};
 use crate::model::Model;
 use crate::model::machine::{Effect, Machine};
 use crate::outcome::OutcomeSet;
 use crate::trace::{Step, Trace};
+
+/// Why the `go` outcomes of `program` may exceed its `sc` ones although no
+/// execution races, if they may: a variable read plainly and written
+/// atomically by two or more goroutines (see the module documentation).
+pub(crate) fn sc_exception(program: &Program) -> Option<String> {
+    (0..program.locs.len()).find_map(|l| {
+        let touches = |code: &[Instr], atomic_write: bool| {
+            code.iter().any(|instr| match instr {
+                Instr::Load { loc, access, .. } => {
+                    !atomic_write && *access == Access::Plain && loc.index() == l
+                }
+                Instr::Store { loc, access, .. } => {
+                    atomic_write && *access == Access::Atomic && loc.index() == l
+                }
+                Instr::Rmw { loc, .. } => atomic_write && loc.index() == l,
+                _ => false,
+            })
+        };
+        let writers = program
+            .threads
+            .iter()
+            .filter(|t| touches(&t.code, true))
+            .count();
+        let read_plainly = program.threads.iter().any(|t| touches(&t.code, false));
+        (writers >= 2 && read_plainly).then(|| {
+            format!(
+                "plain reads of {} under the go model, which {writers} goroutines write atomically (happens-before need not order their writes, and go's rule for plain reads then allows more than sc)",
+                program.locs[l].name
+            )
+        })
+    })
+}
 
 /// Replaces every witness of `outcomes`, traces of the `sc` machine, by the
 /// `go` machine's trace of the same execution; `false` (leaving some

@@ -66,6 +66,11 @@ pub fn unsupported(program: &Program, model: &Model) -> Option<String> {
     if !program.channels.is_empty() {
         return Some("channels".to_string());
     }
+    if model.kind == ModelKind::Go
+        && let Some(why) = drf::sc_exception(program)
+    {
+        return Some(why);
+    }
     program
         .threads
         .iter()
