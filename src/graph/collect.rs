@@ -224,6 +224,11 @@ impl<'p> Collector<'p> {
         }
     }
 
+    /// Whether some execution recorded so far races.
+    pub fn has_races(&self) -> bool {
+        !self.races.is_empty()
+    }
+
     /// The outcome set, and the races in report order.
     pub fn finish(self) -> (OutcomeSet, Vec<RaceReport>) {
         let mut set = OutcomeSet::new(self.program);

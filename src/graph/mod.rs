@@ -202,12 +202,16 @@ pub(crate) fn explore(
     let axioms =
         axioms_exploring(model).expect("invariant: the caller checked the model is supported");
     let workers = rayon::current_num_threads().max(1);
-    let mut searched = search::search(program, axioms, unroll, workers, limits, cancel, progress);
+    // Under go one race settles it: the state-space engine takes over.
+    let go = model.kind == ModelKind::Go;
+    let mut searched = search::search(
+        program, axioms, unroll, workers, limits, cancel, go, progress,
+    );
     // Which graphs workers reach before a limit depends on their timing; the
     // same search on one worker stops at the same graph every time, so the
     // output stays the same for any number of threads.
     if workers > 1 && matches!(searched.completeness, Completeness::Truncated(_)) {
-        searched = search::search(program, axioms, unroll, 1, limits, cancel, progress);
+        searched = search::search(program, axioms, unroll, 1, limits, cancel, go, progress);
     }
     let completeness = match searched.completeness {
         Completeness::Exhaustive if searched.stats.cut > 0 => {
@@ -216,7 +220,7 @@ pub(crate) fn explore(
         other => other,
     };
     let (mut outcomes, races) = searched.collector.finish();
-    if model.kind == ModelKind::Go {
+    if go {
         if !races.is_empty() {
             return Err(RACY_UNDER_GO);
         }

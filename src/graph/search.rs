@@ -145,7 +145,9 @@ pub(crate) struct Searched<'p> {
 }
 
 /// Explores every execution of `program` under `axioms` on `workers`
-/// threads (the calling one included), unrolling loops `unroll` times.
+/// threads (the calling one included), unrolling loops `unroll` times;
+/// with `stop_at_race`, stops (as interrupted) once an execution races.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn search<'p>(
     program: &'p Program,
     axioms: Axioms,
@@ -153,6 +155,7 @@ pub(crate) fn search<'p>(
     workers: usize,
     limits: Limits,
     cancel: Option<&AtomicBool>,
+    stop_at_race: bool,
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> Searched<'p> {
     let started = Instant::now();
@@ -171,6 +174,7 @@ pub(crate) fn search<'p>(
     let empty = Execution::new(program, unroll);
     let derived = Consistency::of(axioms, &empty).expect("the empty graph is consistent");
     let mut main = Search::new(program, axioms, unroll, &shared, limits, cancel);
+    main.stop_at_race = stop_at_race;
     // Breadth-first until there is work for every worker.
     let mut frontier = VecDeque::from([Node::new(empty, derived, Vec::new())]);
     let wanted = if workers > 1 {
@@ -204,6 +208,7 @@ pub(crate) fn search<'p>(
                 let shared = &shared;
                 scope.spawn(move || {
                     let mut worker = Search::new(program, axioms, unroll, shared, limits, cancel);
+                    worker.stop_at_race = stop_at_race;
                     worker.work(&mut |_| {});
                     worker
                 })
@@ -242,6 +247,8 @@ struct Search<'s, 'p> {
     shared: &'s Shared,
     limits: Limits,
     cancel: Option<&'s AtomicBool>,
+    /// Whether to stop every worker once an execution races.
+    stop_at_race: bool,
     collector: Collector<'p>,
     stats: GraphStats,
 }
@@ -262,6 +269,7 @@ impl<'s, 'p> Search<'s, 'p> {
             shared,
             limits,
             cancel,
+            stop_at_race: false,
             collector: Collector::new(program, axioms),
             stats: GraphStats::default(),
         }
@@ -673,6 +681,9 @@ impl<'s, 'p> Search<'s, 'p> {
             Some(solved) => {
                 self.stats.explored += 1;
                 self.collector.record(&graph, key, &solved);
+                if self.stop_at_race && self.collector.has_races() {
+                    self.stop(Completeness::Interrupted);
+                }
             }
             None => self.stats.blocked += 1,
         }
