@@ -46,24 +46,28 @@ use crate::trace::{Step, Trace};
 /// atomically by two or more goroutines (see the module documentation).
 pub(crate) fn sc_exception(program: &Program) -> Option<String> {
     (0..program.locs.len()).find_map(|l| {
-        let touches = |code: &[Instr], atomic_write: bool| {
+        let writes_atomically = |code: &[Instr]| {
             code.iter().any(|instr| match instr {
-                Instr::Load { loc, access, .. } => {
-                    !atomic_write && *access == Access::Plain && loc.index() == l
+                Instr::Store {
+                    loc,
+                    access: Access::Atomic,
+                    ..
                 }
-                Instr::Store { loc, access, .. } => {
-                    atomic_write && *access == Access::Atomic && loc.index() == l
-                }
-                Instr::Rmw { loc, .. } => atomic_write && loc.index() == l,
+                | Instr::Rmw { loc, .. } => loc.index() == l,
                 _ => false,
+            })
+        };
+        let reads_plainly = |code: &[Instr]| {
+            code.iter().any(|instr| {
+                matches!(instr, Instr::Load { loc, access: Access::Plain, .. } if loc.index() == l)
             })
         };
         let writers = program
             .threads
             .iter()
-            .filter(|t| touches(&t.code, true))
+            .filter(|t| writes_atomically(&t.code))
             .count();
-        let read_plainly = program.threads.iter().any(|t| touches(&t.code, false));
+        let read_plainly = program.threads.iter().any(|t| reads_plainly(&t.code));
         (writers >= 2 && read_plainly).then(|| {
             format!(
                 "plain reads of {} under the go model, which {writers} goroutines write atomically (happens-before need not order their writes, and go's rule for plain reads then allows more than sc)",
