@@ -19,11 +19,13 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/drf.rs"]
+mod drf;
 
 use std::collections::BTreeMap;
 
 use hbsim::explore::{EngineChoice, Exploration, Explorer};
-use hbsim::ir::{Access, Instr, Program};
+use hbsim::ir::Program;
 use hbsim::model::Model;
 use hbsim::outcome::Outcome;
 use hbsim::syntax::parse_file;
@@ -44,36 +46,11 @@ fn classes(e: &Exploration) -> BTreeMap<Outcome, bool> {
         .collect()
 }
 
-/// Whether some variable is read plainly and written atomically by two or
-/// more threads: the exception above.
-fn plain_read_of_atomic_writes(program: &Program) -> bool {
-    (0..program.locs.len()).any(|l| {
-        let atomic_writer = |code: &[Instr]| {
-            code.iter().any(|i| match i {
-                Instr::Store {
-                    loc,
-                    access: Access::Atomic,
-                    ..
-                }
-                | Instr::Rmw { loc, .. } => loc.index() == l,
-                _ => false,
-            })
-        };
-        let plain_reader = |code: &[Instr]| {
-            code.iter().any(
-                |i| matches!(i, Instr::Load { loc, access: Access::Plain, .. } if loc.index() == l),
-            )
-        };
-        let writers = program.threads.iter().filter(|t| atomic_writer(&t.code));
-        writers.count() >= 2 && program.threads.iter().any(|t| plain_reader(&t.code))
-    })
-}
-
 /// `None` when `program` races under `sc` or is the exception (the
 /// guarantee says nothing), or when `go` gives its `sc` outcomes without
 /// races; otherwise the difference.
 fn violation(program: &Program) -> Option<String> {
-    if plain_read_of_atomic_writes(program) {
+    if drf::plain_read_of_atomic_writes(program) {
         return None;
     }
     let sc = states(program, &Model::sc());
@@ -125,7 +102,7 @@ fn a_plain_read_after_unordered_atomic_writes_is_the_exception() {
     )
     .expect("parses")
     .program;
-    assert!(plain_read_of_atomic_writes(&program));
+    assert!(drf::plain_read_of_atomic_writes(&program));
     let sc = states(&program, &Model::sc());
     let go = states(&program, &Model::go());
     assert!(sc.races.is_empty() && go.races.is_empty());
