@@ -688,3 +688,29 @@ fn engines_agree_under_go_on_race_free_random_programs() {
         "only {compared} of {cases} programs were race-free and compared"
     );
 }
+
+/// Under go a limit hands the program to the state-space engine whether or
+/// not a worker found a race first, so the report does not depend on the
+/// number of threads (found by a review: with one thread the limit came
+/// first and the truncated sc outcomes were reported race-free, with four
+/// a race was found first). `litmus/go/mutex-trylock.ron` races.
+#[test]
+fn graph_engine_under_go_reports_the_same_on_any_number_of_threads_at_a_limit() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("litmus/go/mutex-trylock.ron");
+    let program = parse_file(&path).expect("corpus file loads").program;
+    let model = Model::go();
+    for max_states in [8, 12, 1_000_000] {
+        let limits = Limits::with_max_states(max_states);
+        let render = |threads: usize| {
+            let exploration = report::on_threads(threads, || {
+                Explorer::new(&program, &model)
+                    .engine(EngineChoice::Graph)
+                    .limits(limits)
+                    .run()
+            });
+            assert_eq!(exploration.engine.engine, Engine::States, "{max_states}");
+            report::untimed_json(&program, &model, exploration)
+        };
+        assert_eq!(render(1), render(2), "{max_states}");
+    }
+}

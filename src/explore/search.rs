@@ -77,14 +77,16 @@ pub(crate) struct RaceKey {
 }
 
 impl RaceKey {
-    /// The key in one number, distinct for distinct keys (pcs fit 32 bits,
-    /// as [`Step::Exec`]'s do): cheaper to hash and compare than its fields.
+    /// The key in one number, distinct for distinct keys (16 bits each for
+    /// the variable and the threads, 32 for each pc, as [`Step::Exec`]'s):
+    /// cheaper to hash and compare than its fields.
     fn packed(&self) -> u128 {
+        let pc = |pc: usize| u128::from(u32::try_from(pc).expect("invariant: pcs fit 32 bits"));
         u128::from(self.loc.0)
             | u128::from(self.earlier.0) << 16
-            | (self.earlier_pc as u128) << 32
-            | u128::from(self.thread.0) << 64
-            | (self.pc as u128) << 80
+            | u128::from(self.thread.0) << 32
+            | pc(self.earlier_pc) << 48
+            | pc(self.pc) << 80
     }
 }
 
@@ -362,15 +364,17 @@ impl Sink<'_> {
                 let encoded = &batch.bytes[byte..byte_end];
                 // Not frozen: it may have been found earlier in this layer.
                 let found = known.or_else(|| self.recent.find(hash, encoded));
+                if self.edges.len() >= MAX_EDGES {
+                    self.edges.truncate(start);
+                    return Err(Limit::Memory(max_memory));
+                }
                 let target = match found {
                     Some(i) => i,
                     None if self.recent.next_id() >= max_states => {
                         self.edges.truncate(start);
                         return Err(Limit::States(max_states));
                     }
-                    None if *self.memory + encoded.len() + STATE_OVERHEAD > max_memory
-                        || self.edges.len() >= MAX_EDGES =>
-                    {
+                    None if *self.memory + encoded.len() + STATE_OVERHEAD > max_memory => {
                         self.edges.truncate(start);
                         return Err(Limit::Memory(max_memory));
                     }

@@ -122,9 +122,14 @@ fn go_trace((sc, go): &(Machine<'_>, Machine<'_>), trace: &Trace) -> Option<Trac
             sc_layout.pc(&s_next, t) == go_layout.pc(g_next, t)
                 && sc_layout.regs(&s_next, t) == go_layout.regs(g_next, t)
         };
-        let choices = match step {
-            Step::Exec { choice, .. } => choice..=choice,
-            _ => 0..=u16::MAX,
+        // A load or read-modify-write chooses an entry of its variable's
+        // history; anything else has one way to go.
+        let choices = match (step, go.core.instr(t, pc as usize)) {
+            (Step::Exec { choice, .. }, _) => choice..choice + 1,
+            (_, Some(Instr::Load { loc, .. } | Instr::Rmw { loc, .. })) => {
+                0..go_layout.segment_len(&g, loc.index()) as u16
+            }
+            _ => 0..1,
         };
         let taken = choices
             .map(|choice| Step::Exec {

@@ -93,8 +93,9 @@ fn axioms_exploring(model: &Model) -> Option<Axioms> {
 
 /// Why a `go` exploration is handed back to the state-space engine: some
 /// `sc` execution has a data race, so the program's `go` outcomes need not
-/// be its `sc` ones.
-const RACY_UNDER_GO: &str = "racy programs under the go model (an sc execution has a data race, and go then allows more than sc)";
+/// be its `sc` ones, or the limits stopped the search before it could show
+/// that none has.
+const RACY_UNDER_GO: &str = "racy programs under the go model (an sc execution has a data race, and go then allows more than sc), nor ones it cannot show race-free within the limits";
 
 /// Why a `go` exploration is handed back when a witness does not replay on
 /// the `go` machine (never, for race-free programs; tests check it).
@@ -209,8 +210,9 @@ pub(crate) fn explore(
     );
     // Which graphs workers reach before a limit depends on their timing; the
     // same search on one worker stops at the same graph every time, so the
-    // output stays the same for any number of threads.
-    if workers > 1 && matches!(searched.completeness, Completeness::Truncated(_)) {
+    // output stays the same for any number of threads. (Under go a limit
+    // hands the program over whatever the workers found: see below.)
+    if workers > 1 && !go && matches!(searched.completeness, Completeness::Truncated(_)) {
         searched = search::search(program, axioms, unroll, 1, limits, cancel, go, progress);
     }
     let completeness = match searched.completeness {
@@ -221,7 +223,14 @@ pub(crate) fn explore(
     };
     let (mut outcomes, races) = searched.collector.finish();
     if go {
-        if !races.is_empty() {
+        // A race, or a limit before the search could show there is none
+        // (which of the two comes first depends on the workers' timing, so
+        // both give the same answer).
+        let limited = matches!(
+            completeness,
+            Completeness::Truncated(Limit::States(_) | Limit::Memory(_))
+        );
+        if !races.is_empty() || limited {
             return Err(RACY_UNDER_GO);
         }
         if !drf::translate_witnesses(program, &mut outcomes) {

@@ -49,6 +49,9 @@ use crate::trace::Step;
 /// How many instructions past its pc a thread may execute early.
 pub(crate) const WINDOW: usize = 4;
 
+// Which of the WINDOW instructions before it an access may pass is a byte.
+const _: () = assert!(WINDOW <= 8);
+
 /// Offsets of the fields of a history entry.
 const VALUE: usize = 0;
 const WRITER: usize = 1;
@@ -316,11 +319,11 @@ impl GoMemory {
                 match sync::choose(&cx, (op, *obj, j), choice)? {
                     sync::Choice::Act(step, next) => {
                         let effect = self.sync_step(core, s, out, t, j, step)?;
+                        // A panicked state is terminal: nothing to tidy.
                         if !matches!(effect, Effect::Panic { .. }) {
                             layout.set_pc(out, t, next);
                             core.run_local(out, t);
-                            self.prune(core, out);
-                            self.renumber(core, out);
+                            self.tidy(core, out, t, effect);
                         }
                         return Some(effect);
                     }
