@@ -138,54 +138,6 @@ proptest! {
     }
 }
 
-/// One block of a synchronised random program over data `x`, `y` and flag
-/// `f`: `(kind, variable, value)`. Published data (a plain access guarded by
-/// an atomic read of the flag), data under a mutex, plain accesses, atomic
-/// stores and loads, read-modify-writes and flag stores: the shapes in which
-/// race-free programs use plain and atomic accesses together.
-fn sync_block((kind, var, value): (u8, usize, i64), slot: usize) -> String {
-    let var = ["x", "y"][var];
-    let (r, g) = (format!("r{slot}"), format!("g{slot}"));
-    match kind {
-        0 => format!(r#"AtomicStore("{var}", {value})"#),
-        1 => format!(r#"AtomicLoad("{r}", "{var}")"#),
-        2 => format!(r#"FetchAdd("{r}", "{var}", {value})"#),
-        3 => format!(r#"AtomicStore("f", {value})"#),
-        4 => format!(
-            r#"AtomicLoad("{g}", "f"), If(cond: "{g} == {value}", then: [ Load("{r}", "{var}") ])"#
-        ),
-        5 => format!(
-            r#"AtomicLoad("{g}", "f"), If(cond: "{g} == {value}", then: [ Store("{var}", {value}) ])"#
-        ),
-        6 => format!(r#"Lock("m"), Load("{r}", "{var}"), Unlock("m")"#),
-        7 => format!(r#"Lock("m"), Store("{var}", {value}), Unlock("m")"#),
-        8 => format!(r#"Load("{r}", "{var}")"#),
-        _ => format!(r#"Store("{var}", {value})"#),
-    }
-}
-
-/// 2 or 3 threads of 1 to 4 blocks.
-fn synchronised_program() -> impl Strategy<Value = String> {
-    let block = (0u8..10, 0usize..2, 1i64..3);
-    prop::collection::vec(prop::collection::vec(block, 1..=4), 2..=3).prop_map(|threads| {
-        let threads: Vec<String> = threads
-            .into_iter()
-            .map(|blocks| {
-                let code: Vec<String> = blocks
-                    .into_iter()
-                    .enumerate()
-                    .map(|(slot, b)| sync_block(b, slot))
-                    .collect();
-                format!("[ {} ]", code.join(", "))
-            })
-            .collect();
-        format!(
-            r#"Litmus(name: "synchronised", threads: [ {} ], condition: "exists true")"#,
-            threads.join(", ")
-        )
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512),
@@ -197,7 +149,7 @@ proptest! {
     /// exception are sequentially consistent under go.
     #[test]
     fn race_free_synchronised_programs_are_sequentially_consistent_under_go(
-        source in synchronised_program()
+        source in drf::synchronised_program()
     ) {
         let program = hbsim::syntax::parse_str(&source, "synchronised.ron")
             .unwrap_or_else(|e| panic!("{source}: {e:?}"))

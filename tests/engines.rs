@@ -10,6 +10,8 @@
 
 #[path = "common/corpus.rs"]
 mod corpus;
+#[path = "common/drf.rs"]
+mod drf;
 #[path = "common/report.rs"]
 mod report;
 
@@ -713,4 +715,44 @@ fn graph_engine_under_go_reports_the_same_on_any_number_of_threads_at_a_limit() 
         };
         assert_eq!(render(1), render(2), "{max_states}");
     }
+}
+
+/// Under go, random programs publishing plain data through atomic flags and
+/// mutexes (tests/common/drf.rs): the race-free ones that are not the
+/// exception run on the graph engine, and both engines agree on them.
+/// Deterministic, so the count is stable.
+#[test]
+fn engines_agree_under_go_on_synchronised_random_programs() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let cases: usize = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(512);
+    let strategy = drf::synchronised_program();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let go = Model::go();
+    let mut compared = 0;
+    for _ in 0..cases {
+        let source = strategy.new_tree(&mut runner).expect("a program").current();
+        let program = parse_str(&source, "synchronised.ron")
+            .unwrap_or_else(|e| panic!("{source}: {e:?}"))
+            .program;
+        if Explorer::new(&program, &go)
+            .engine(EngineChoice::Graph)
+            .run()
+            .engine
+            .engine
+            == Engine::States
+        {
+            continue;
+        }
+        compared += 1;
+        if let Some(why) = disagreement(&program, &go, Some(RANDOM_GRAPH_BUDGET)) {
+            panic!("{source}\nunder go: {why}");
+        }
+    }
+    assert!(
+        compared * 5 >= cases,
+        "only {compared} of {cases} programs ran on the graph engine"
+    );
 }
