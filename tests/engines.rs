@@ -647,11 +647,6 @@ fn wait_acquires_every_done_before_it() {
 /// the comparison to mean something. Deterministic, so the count is stable.
 #[test]
 fn engines_agree_under_go_on_race_free_random_programs() {
-    use proptest::strategy::{Strategy, ValueTree};
-    let cases: usize = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(512);
     let strategy = programs(Shape {
         threads: 2..=3,
         instructions: 1..=4,
@@ -662,33 +657,55 @@ fn engines_agree_under_go_on_race_free_random_programs() {
         },
         ..Shape::default()
     });
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let go = Model::go();
-    let mut compared = 0;
-    for _ in 0..cases {
-        let test = strategy.new_tree(&mut runner).expect("a program").current();
-        let program = test.program();
-        let explorer = Explorer::new(&program, &go)
-            .engine(EngineChoice::Graph)
-            .limits(Limits::with_max_states(RANDOM_GRAPH_BUDGET));
-        if explorer.engine_used().engine == Engine::States {
-            continue; // RWMutexes
-        }
-        let graph = explorer.run();
-        if graph.engine.engine == Engine::States {
-            let why = graph.engine.fallback.unwrap_or_default();
-            assert!(why.starts_with("racy programs"), "{test}\n{why}");
-            continue;
-        }
-        compared += 1;
-        if let Some(why) = disagreement(&program, &go, Some(RANDOM_GRAPH_BUDGET)) {
-            panic!("{test}\nunder go: {why}");
-        }
-    }
+    let (compared, cases) = compare_under_go(strategy, |test| test.program());
     assert!(
         compared * 4 >= cases,
         "only {compared} of {cases} programs were race-free and compared"
     );
+}
+
+/// Draws `PROPTEST_CASES` programs (512 unless set) from `strategy`,
+/// deterministically, and compares both engines under go on each that runs
+/// on the graph engine; a program handed to the state-space engine must be
+/// one the graph engine declines before running (RWMutexes, the exception)
+/// or racy, never one whose witnesses do not replay. Returns how many were
+/// compared, of how many.
+fn compare_under_go<S: Strategy>(
+    strategy: S,
+    program_of: impl Fn(&S::Value) -> Program,
+) -> (usize, usize)
+where
+    S::Value: std::fmt::Display,
+{
+    use proptest::strategy::ValueTree;
+    let cases: usize = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(512);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let go = Model::go();
+    let mut compared = 0;
+    for _ in 0..cases {
+        let drawn = strategy.new_tree(&mut runner).expect("a program").current();
+        let program = program_of(&drawn);
+        let explorer = Explorer::new(&program, &go)
+            .engine(EngineChoice::Graph)
+            .limits(Limits::with_max_states(RANDOM_GRAPH_BUDGET));
+        if explorer.engine_used().engine == Engine::States {
+            continue;
+        }
+        let graph = explorer.run();
+        if graph.engine.engine == Engine::States {
+            let why = graph.engine.fallback.unwrap_or_default();
+            assert!(why.starts_with("racy programs"), "{drawn}\n{why}");
+            continue;
+        }
+        compared += 1;
+        if let Some(why) = disagreement(&program, &go, Some(RANDOM_GRAPH_BUDGET)) {
+            panic!("{drawn}\nunder go: {why}");
+        }
+    }
+    (compared, cases)
 }
 
 /// Under go a limit hands the program to the state-space engine whether or
@@ -723,34 +740,11 @@ fn graph_engine_under_go_reports_the_same_on_any_number_of_threads_at_a_limit() 
 /// Deterministic, so the count is stable.
 #[test]
 fn engines_agree_under_go_on_synchronised_random_programs() {
-    use proptest::strategy::{Strategy, ValueTree};
-    let cases: usize = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(512);
-    let strategy = drf::synchronised_program();
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let go = Model::go();
-    let mut compared = 0;
-    for _ in 0..cases {
-        let source = strategy.new_tree(&mut runner).expect("a program").current();
-        let program = parse_str(&source, "synchronised.ron")
+    let (compared, cases) = compare_under_go(drf::synchronised_program(), |source| {
+        parse_str(source, "synchronised.ron")
             .unwrap_or_else(|e| panic!("{source}: {e:?}"))
-            .program;
-        if Explorer::new(&program, &go)
-            .engine(EngineChoice::Graph)
-            .run()
-            .engine
-            .engine
-            == Engine::States
-        {
-            continue;
-        }
-        compared += 1;
-        if let Some(why) = disagreement(&program, &go, Some(RANDOM_GRAPH_BUDGET)) {
-            panic!("{source}\nunder go: {why}");
-        }
-    }
+            .program
+    });
     assert!(
         compared * 5 >= cases,
         "only {compared} of {cases} programs ran on the graph engine"
