@@ -18,7 +18,8 @@
 //! of the object's word that can block, fail and panic). The `go` model is
 //! explored as `sc` ([`drf`]): the Go memory model makes race-free programs
 //! sequentially consistent, and a program with a race in some `sc`
-//! execution is handed back to the state-space engine ([`Racy`]). Programs
+//! execution, or one [`drf`] names as the exception, is handed back to the
+//! state-space engine. Programs
 //! with channels, RWMutexes or atomic values of several words, and model
 //! files with bounded buffers or without forwarding, stay with the
 //! state-space engine ([`unsupported`]).
