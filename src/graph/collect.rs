@@ -106,8 +106,9 @@ impl<'p> Collector<'p> {
                 key,
                 &mut choose,
             );
+            let mut smaller = SmallerKey::new(key);
             for &pair in &pairs {
-                Self::offer_race(&mut self.races, execution, pair, key, &mut choose);
+                Self::offer_race(&mut self.races, execution, pair, &mut smaller, &mut choose);
             }
             return;
         }
@@ -139,7 +140,14 @@ impl<'p> Collector<'p> {
                 }
                 run[p] = false;
                 let mut choose = || chosen(&run, last, &outcome);
-                Self::offer_race(&mut self.races, execution, (a, b), key, &mut choose);
+                let mut smaller = SmallerKey::new(key);
+                Self::offer_race(
+                    &mut self.races,
+                    execution,
+                    (a, b),
+                    &mut smaller,
+                    &mut choose,
+                );
             }
         }
     }
@@ -184,15 +192,12 @@ impl<'p> Collector<'p> {
         races: &mut FxHashMap<RaceKey, RaceWitness>,
         execution: &Execution,
         (p, q): (Pos, Pos),
-        key: &[u64],
+        key: &mut SmallerKey<'_>,
         choose: &mut dyn FnMut() -> Arc<Chosen>,
     ) {
         let (a, b) = (&execution.events[p as usize], &execution.events[q as usize]);
         let race = (a.loc, site(a).min(site(b)), site(a).max(site(b)));
-        if races
-            .get(&race)
-            .is_some_and(|(c, _)| c.key.as_slice() <= key)
-        {
+        if races.get(&race).is_some_and(|(c, _)| !key.than(c)) {
             return;
         }
         races.insert(race, (choose(), [(p, site(a)), (q, site(b))]));
@@ -269,6 +274,33 @@ impl<'p> Collector<'p> {
             .collect();
         races.sort_by_key(|r| (r.loc, r.first, r.second));
         (set, races)
+    }
+}
+
+/// Whether an execution's key is smaller than those of chosen executions,
+/// remembering the last one compared: the races of an execution mostly
+/// share their current witness, whose key is then compared once. (The
+/// remembered execution is held, so no other can take its address.)
+struct SmallerKey<'k> {
+    key: &'k [u64],
+    last: Option<(Arc<Chosen>, bool)>,
+}
+
+impl<'k> SmallerKey<'k> {
+    fn new(key: &'k [u64]) -> SmallerKey<'k> {
+        SmallerKey { key, last: None }
+    }
+
+    /// Whether the key is smaller than `chosen`'s.
+    fn than(&mut self, chosen: &Arc<Chosen>) -> bool {
+        match &self.last {
+            Some((last, smaller)) if Arc::ptr_eq(last, chosen) => *smaller,
+            _ => {
+                let smaller = self.key < chosen.key.as_slice();
+                self.last = Some((Arc::clone(chosen), smaller));
+                smaller
+            }
+        }
     }
 }
 

@@ -559,9 +559,10 @@ impl<'s, 'p> Search<'s, 'p> {
                 graph.revisit_key(read, write, &prefix),
                 "invariant: revisit_key predicts the revisit's key"
             );
-            // The events before the read are unchanged: their derivations
-            // stay, and the new graph's derivation starts from the read's.
-            let mut kept: Vec<Option<Arc<Consistency>>> = before[..read as usize].to_vec();
+            // The events before the read's position are unchanged: their
+            // derivations stay, so does the one at that position (it covers
+            // exactly them), and the new graph's derivation starts from it.
+            let mut kept: Vec<Option<Arc<Consistency>>> = before[..=read as usize].to_vec();
             kept.resize(next.events.len(), None);
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {

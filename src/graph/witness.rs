@@ -10,9 +10,6 @@
 //! that axiomatic and operational x86-TSO coincide (Owens, Sarkar, Sewell,
 //! TPHOLs 2009); tests replay every witness on the machine.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use smallvec::SmallVec;
 
 use crate::ir::{Loc, ThreadId};
@@ -47,8 +44,6 @@ pub(crate) fn witness(
     last: Option<Pos>,
 ) -> Witness {
     let events = &execution.events;
-    let mut order = linear_extension(check.schedule(), execution, chosen);
-    order.extend(last.map(|p| p as usize));
     // Each thread's events in program order, back to back: thread t's event
     // of index i is at po[start[t] + i] (indices are dense from 0).
     let threads = execution.threads.len();
@@ -65,6 +60,8 @@ pub(crate) fn witness(
             po[start[usize::from(e.thread)] + e.index as usize] = p as Pos;
         }
     }
+    let mut order = linear_extension(check.schedule(), execution, &po, chosen);
+    order.extend(last.map(|p| p as usize));
     let mut ran = vec![0usize; threads];
     let mut steps = Vec::with_capacity(2 * po.len());
     let mut step_of = vec![usize::MAX; events.len()];
@@ -107,38 +104,58 @@ fn step(e: &Event) -> Step {
 /// The chosen thread events in an order extending `order` (transitively
 /// closed), by program position (thread, then index) among those free to
 /// go, so the witness does not depend on the order the events were added in
-/// (Kahn's algorithm).
-fn linear_extension(order: &BitMatrix, execution: &Execution, chosen: &[bool]) -> Vec<usize> {
-    let events = &execution.events;
-    let n = events.len();
-    let included = |p: usize| chosen[p] && events[p].thread != OBSERVER;
-    let key = |p: usize| (events[p].thread, events[p].index, p);
+/// (Kahn's algorithm). `po` lists the thread events by program position.
+fn linear_extension(
+    order: &BitMatrix,
+    execution: &Execution,
+    po: &[Pos],
+    chosen: &[bool],
+) -> Vec<usize> {
+    let n = execution.events.len();
+    // The chosen events by program position, and each one's rank there: the
+    // events free to go are a bit set of ranks, the first bit the next.
+    let by_position: Vec<usize> = po
+        .iter()
+        .map(|&p| p as usize)
+        .filter(|&p| chosen[p])
+        .collect();
+    let mut rank = vec![usize::MAX; n];
+    for (r, &p) in by_position.iter().enumerate() {
+        rank[p] = r;
+    }
+    let included = |p: usize| rank[p] != usize::MAX;
     // Unplaced predecessors of each chosen event.
-    let mut waiting = vec![0usize; n];
-    for q in (0..n).filter(|&q| included(q)) {
+    let mut waiting = vec![0u32; n];
+    for &q in &by_position {
         for s in order.ones(q) {
             waiting[s] += 1;
         }
     }
-    let mut ready: BinaryHeap<Reverse<(u16, u32, usize)>> = (0..n)
-        .filter(|&p| included(p) && waiting[p] == 0)
-        .map(|p| Reverse(key(p)))
-        .collect();
-    let mut out = Vec::with_capacity(n);
-    while let Some(Reverse((_, _, p))) = ready.pop() {
+    let mut free: SmallVec<[u64; 2]> = SmallVec::from_elem(0, by_position.len().div_ceil(64));
+    let mark = |free: &mut SmallVec<[u64; 2]>, r: usize| free[r / 64] |= 1 << (r % 64);
+    for (r, &p) in by_position.iter().enumerate() {
+        if waiting[p] == 0 {
+            mark(&mut free, r);
+        }
+    }
+    let mut out = Vec::with_capacity(by_position.len());
+    while let Some(k) = free.iter().position(|&word| word != 0) {
+        let r = k * 64 + free[k].trailing_zeros() as usize;
+        free[k] &= free[k] - 1;
+        let p = by_position[r];
         out.push(p);
         for s in order.ones(p) {
             if included(s) {
                 waiting[s] -= 1;
                 if waiting[s] == 0 {
-                    ready.push(Reverse(key(s)));
+                    mark(&mut free, rank[s]);
                 }
             }
         }
     }
     debug_assert_eq!(
         out.len(),
-        (0..n).filter(|&p| included(p)).count(),
+        by_position.len(),
         "invariant: the order is acyclic and the chosen events closed under it"
     );
     out
