@@ -161,11 +161,14 @@ fn linear_extension(
     out
 }
 
+/// Racing pairs of events, by position: few, kept inline.
+pub(crate) type Races = SmallVec<[(Pos, Pos); 16]>;
+
 /// Every pair of events that race: accesses of one variable by different
 /// threads, at least one a write and at least one plain, that happens-before
 /// (program order and atomic writes synchronised before the atomic reads
 /// reading them; docs/happens-before.md) does not order.
-pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Vec<(Pos, Pos)> {
+pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Races {
     let events = &execution.events;
     let n = events.len();
     // Row p: the events that happen before p. Each event comes after its
@@ -210,7 +213,7 @@ pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Vec<(
         .map(|(p, e)| (e.loc, p))
         .collect();
     accesses.sort_unstable();
-    let mut pairs = Vec::new();
+    let mut pairs = Races::new();
     for same in accesses.chunk_by(|x, y| x.0 == y.0) {
         for (i, &(_, p)) in same.iter().enumerate() {
             let a = &events[p];
