@@ -81,7 +81,7 @@ impl Axioms {
 /// The derived relations of one execution graph: the model's relations,
 /// transitively closed, with the coherence edges decided so far (and their
 /// `fr` edges). Positions are those of [`Execution::events`].
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Consistency {
     axioms: Axioms,
     /// `sc`: `po ∪ rf ∪ co ∪ fr`; `tso`, `pso`: uniproc, then the global order.
@@ -92,6 +92,25 @@ pub(crate) struct Consistency {
     writes: Vec<SmallVec<[Pos; 4]>>,
     /// Row `w`: the reads of event `w` (as a write).
     readers: BitMatrix,
+}
+
+/// Copies each variable's writes as a slice (one copy), where the derived
+/// clone would push them one by one: the search clones a graph's derivation
+/// for each branch it takes.
+impl Clone for Consistency {
+    fn clone(&self) -> Consistency {
+        Consistency {
+            axioms: self.axioms,
+            relations: self.relations.clone(),
+            co: self.co.clone(),
+            writes: self
+                .writes
+                .iter()
+                .map(|w| SmallVec::from_slice(w))
+                .collect(),
+            readers: self.readers.clone(),
+        }
+    }
 }
 
 impl Consistency {

@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 use crate::ir::{Instr, Thread, Val};
 
 /// A thread's position and registers between two of its events.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ThreadState {
     /// The next instruction: a shared access, or the end of the code.
     pub pc: u32,
@@ -32,6 +32,21 @@ pub(crate) struct ThreadState {
     pub stop: Option<Stop>,
     /// Events performed so far (the index of the next one in program order).
     pub events: u32,
+}
+
+/// Copies the small vectors as slices (one copy), where the derived clone
+/// would push their elements one by one: the search clones every thread of
+/// a graph for each branch it takes.
+impl Clone for ThreadState {
+    fn clone(&self) -> ThreadState {
+        ThreadState {
+            pc: self.pc,
+            regs: SmallVec::from_slice(&self.regs),
+            back_jumps: SmallVec::from_slice(&self.back_jumps),
+            stop: self.stop,
+            events: self.events,
+        }
+    }
 }
 
 /// Why a thread stopped before the end of its code.
