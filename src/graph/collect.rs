@@ -351,24 +351,25 @@ fn site(e: &Event) -> Site {
 /// threads' registers, and each variable's final value: what the observer
 /// read, or else its last write (all by one thread), or else its initial value.
 fn final_values(program: &Program, observables: &[Observable], execution: &Execution) -> Vec<Val> {
+    // One pass in position order: the observer's reads come after every
+    // thread event, so each variable ends with what the observer read, or
+    // else with its last write.
+    let mut last: SmallVec<[Option<Val>; 16]> = SmallVec::from_elem(None, program.locs.len());
+    for e in &execution.events {
+        let value = if e.thread == OBSERVER {
+            Some(e.read)
+        } else {
+            e.written
+        };
+        if value.is_some() {
+            last[usize::from(e.loc)] = value;
+        }
+    }
     observables
         .iter()
         .map(|&o| match o {
             Observable::Reg(t, r) => execution.threads[t.index()].regs[r.index()],
-            Observable::Loc(l) => execution
-                .events
-                .iter()
-                .find(|e| e.thread == OBSERVER && e.loc == l.0)
-                .map(|e| e.read)
-                .or_else(|| {
-                    execution
-                        .events
-                        .iter()
-                        .rev()
-                        .find(|e| e.loc == l.0 && e.writes())
-                        .and_then(|e| e.written)
-                })
-                .unwrap_or(program.locs[l.index()].init),
+            Observable::Loc(l) => last[l.index()].unwrap_or(program.locs[l.index()].init),
         })
         .collect()
 }

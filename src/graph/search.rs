@@ -344,26 +344,40 @@ impl<'s, 'p> Search<'s, 'p> {
                     self.complete(graph, derived, &key);
                     return true;
                 }
-                // Each variable's candidates for its last write: each thread's
-                // last write to it.
-                let threads = graph.threads.len();
-                let mut last = vec![None; self.program.locs.len() * threads];
-                for (p, e) in graph.events.iter().enumerate() {
-                    if e.writes() {
-                        last[usize::from(e.loc) * threads + usize::from(e.thread)] = Some(p as Pos);
-                    }
-                }
-                let finals: Vec<(u16, SmallVec<[Pos; 4]>)> = last
-                    .chunks(threads)
-                    .enumerate()
-                    .filter(|(l, _)| self.program.locs[*l].kind == LocKind::Variable)
-                    .map(|(l, writes)| (l as u16, writes.iter().flatten().copied().collect()))
-                    .filter(|(_, writes): &(u16, SmallVec<[Pos; 4]>)| !writes.is_empty())
-                    .collect();
+                let finals = self.final_candidates(&graph);
                 self.observe(graph, derived, &finals, &key);
             }
         }
         true
+    }
+
+    /// Each written variable (by variable) with its candidates for its last
+    /// write: each thread's last write to it (by thread).
+    fn final_candidates(&self, graph: &Execution) -> SmallVec<[(u16, SmallVec<[Pos; 4]>); 8]> {
+        let mut finals: SmallVec<[(u16, SmallVec<[Pos; 4]>); 8]> = SmallVec::new();
+        let events = &graph.events;
+        // Backwards, so the first write of a thread met is its last.
+        for (p, e) in events.iter().enumerate().rev() {
+            if !e.writes() || self.program.locs[usize::from(e.loc)].kind != LocKind::Variable {
+                continue;
+            }
+            match finals.iter_mut().find(|(l, _)| *l == e.loc) {
+                Some((_, writes)) => {
+                    if !writes
+                        .iter()
+                        .any(|&w| events[w as usize].thread == e.thread)
+                    {
+                        writes.push(p as Pos);
+                    }
+                }
+                None => finals.push((e.loc, smallvec::smallvec![p as Pos])),
+            }
+        }
+        finals.sort_unstable_by_key(|&(l, _)| l);
+        for (_, writes) in &mut finals {
+            writes.sort_unstable_by_key(|&w| events[w as usize].thread);
+        }
+        finals
     }
 
     /// Whether the search may go on: no cancellation or memory limit stops
