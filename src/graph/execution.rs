@@ -10,6 +10,8 @@
 //! - observer reads (one per variable, reading its final value) come after
 //!   every thread event and are only added once every thread has finished.
 
+use smallvec::SmallVec;
+
 use crate::ir::{Access, Instr, Loc, Program, SyncOp, Thread, Val};
 use crate::model::store_buffer::rmw_result;
 
@@ -426,7 +428,7 @@ impl Execution {
     /// their events were added in.
     pub fn execution_key(&self) -> Vec<u64> {
         let id = |e: &Event| (u64::from(e.thread) << 32) | u64::from(e.index);
-        let mut pairs: Vec<[u64; 2]> = self
+        let mut pairs: SmallVec<[[u64; 2]; 32]> = self
             .events
             .iter()
             .filter(|e| e.reads())
@@ -438,7 +440,7 @@ impl Execution {
             })
             .collect();
         pairs.sort_unstable();
-        pairs.into_iter().flatten().collect()
+        pairs.as_flattened().to_vec()
     }
 }
 
