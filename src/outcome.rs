@@ -297,6 +297,29 @@ impl OutcomeSet {
         DisplayOutcome { set: self, outcome }
     }
 
+    /// Appends `outcome` to `line` as [`OutcomeSet::display`] shows it. A
+    /// final state is put together piece by piece, integers by `itoa`:
+    /// `hbsim run` prints one line per outcome, and going through the
+    /// formatter for every name and value was a sixth of a run with tens of
+    /// thousands of outcomes.
+    pub fn push_outcome(&self, outcome: &Outcome, line: &mut String) {
+        let Outcome::Final(values) = outcome else {
+            write_ending(line, outcome, &|t| self.thread_name(t).to_string())
+                .expect("writing to a String");
+            return;
+        };
+        let mut digits = itoa::Buffer::new();
+        for (i, (name, &v)) in self.names.iter().zip(values).enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(name);
+            line.push('=');
+            line.push_str(digits.format(v));
+            line.push(';');
+        }
+    }
+
     /// Whether every outcome of `self` is an outcome of `other` (witnesses and
     /// counts are not compared). Both sets must belong to the same program.
     pub fn is_subset(&self, other: &OutcomeSet) -> bool {
@@ -344,20 +367,10 @@ struct DisplayOutcome<'a> {
 impl fmt::Display for DisplayOutcome<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.outcome {
-            Outcome::Final(values) => {
-                // Written piece by piece: `hbsim run` prints one line per
-                // outcome, and formatting each value through `write!` was a
-                // sixth of a run with thousands of outcomes.
-                for (i, (name, v)) in self.set.names.iter().zip(values).enumerate() {
-                    if i > 0 {
-                        f.write_str(" ")?;
-                    }
-                    f.write_str(name)?;
-                    f.write_str("=")?;
-                    fmt::Display::fmt(v, f)?;
-                    f.write_str(";")?;
-                }
-                Ok(())
+            Outcome::Final(_) => {
+                let mut line = String::new();
+                self.set.push_outcome(self.outcome, &mut line);
+                f.write_str(&line)
             }
             other => write_ending(f, other, &|t| self.set.thread_name(t).to_string()),
         }
