@@ -15,6 +15,7 @@
 //! Every outcome comes with a witness.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 
 use serde::Serialize;
@@ -181,8 +182,10 @@ impl OutcomeSet {
         witness: impl FnOnce() -> Trace,
     ) {
         let racy_executions = executions.map(|c| if racy { c } else { Count::ZERO });
-        match self.entries.get_mut(&outcome) {
-            Some(info) => {
+        // One search of the tree (an outcome set can hold tens of thousands).
+        match self.entries.entry(outcome) {
+            Entry::Occupied(mut entry) => {
+                let info = entry.get_mut();
                 info.executions = info.executions.zip(executions).map(|(a, b)| a + b);
                 info.racy_executions = info
                     .racy_executions
@@ -193,17 +196,14 @@ impl OutcomeSet {
                     info.witness = witness();
                 }
             }
-            None => {
-                self.entries.insert(
-                    outcome,
-                    OutcomeInfo {
-                        executions,
-                        racy_executions,
-                        race_free: !racy,
-                        witness: witness(),
-                        blocked: Vec::new(),
-                    },
-                );
+            Entry::Vacant(entry) => {
+                entry.insert(OutcomeInfo {
+                    executions,
+                    racy_executions,
+                    race_free: !racy,
+                    witness: witness(),
+                    blocked: Vec::new(),
+                });
             }
         }
     }
