@@ -348,6 +348,11 @@ impl OutcomeSet {
         &self.names[i]
     }
 
+    /// Each observable's name, in the order of [`OutcomeSet::observables`].
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// The name of a thread for reports.
     pub fn thread_name(&self, t: ThreadId) -> &str {
         &self.thread_names[t.index()]

@@ -4,13 +4,15 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use super::describe::Names;
 use super::{RunReport, Summary};
 use crate::explore::{Completeness, Limit, Site};
-use crate::ir::{Quantifier, ThreadId};
-use crate::outcome::{Count, Outcome, OutcomeSet};
+use crate::ir::{Loc, Observable, Quantifier, ThreadId};
+use crate::outcome::{Count, Outcome, OutcomeInfo, OutcomeSet};
 use crate::trace::{Step, Trace};
 use crate::verdict::{OutcomesCheck, Status};
 
@@ -33,11 +35,20 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         out.write_all(b":")?;
         if key == OUTCOMES {
             out.write_all(b"[")?;
-            for (j, outcome) in outcome_values(run).enumerate() {
+            let set = &run.exploration.outcomes;
+            let locs = LocNames::of(set);
+            for (j, (outcome, info)) in set.iter().enumerate() {
                 if j > 0 {
                     out.write_all(b",")?;
                 }
-                serde_json::to_writer(&mut *out, &outcome)?;
+                let value = OutcomeJson {
+                    run,
+                    locs: &locs,
+                    outcome,
+                    info,
+                    satisfies: run.satisfies.get(j).copied().unwrap_or(false),
+                };
+                serde_json::to_writer(&mut *out, &value)?;
             }
             out.write_all(b"]")?;
         } else {
@@ -77,40 +88,6 @@ fn write_line(value: &Value, out: &mut impl Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// The JSON object of each outcome of a run, in order, made as asked for.
-fn outcome_values(run: &RunReport) -> impl Iterator<Item = Value> + '_ {
-    let set = &run.exploration.outcomes;
-    let mut satisfies = run.satisfies.iter();
-    set.iter().map(move |(outcome, info)| {
-        let mut value = match outcome {
-            Outcome::Final(values) => json!({
-                "kind": "final",
-                "values": named(set.observables().iter().map(|&o| set.name(o)), values),
-            }),
-            other => ending_value(other, &|t| set.thread_name(t)),
-        };
-        value["satisfies"] = json!(satisfies.next().copied().unwrap_or(false));
-        value["executions"] = count_value(info.executions);
-        value["racy_executions"] = count_value(info.racy_executions);
-        value["race_free"] = json!(info.race_free);
-        value["witness"] = trace_value(&info.witness, set);
-        if !info.blocked.is_empty() {
-            value["blocked"] = info
-                .blocked
-                .iter()
-                .map(|&(t, pc)| {
-                    json!({
-                        "thread": set.thread_name(t),
-                        "pc": pc,
-                        "instruction": run.program.threads[t.index()].source.get(pc),
-                    })
-                })
-                .collect();
-        }
-        value
-    })
-}
-
 /// The JSON object for one run, but for its outcomes: an empty list under
 /// [`OUTCOMES`], in its place.
 fn run_value(run: &RunReport) -> Value {
@@ -124,6 +101,7 @@ fn run_value(run: &RunReport) -> Value {
             "instruction": names.instruction(site.thread, site.pc),
         })
     };
+    let locs = LocNames::of(set);
     let races: Vec<Value> = exploration
         .races
         .iter()
@@ -133,7 +111,7 @@ fn run_value(run: &RunReport) -> Value {
                 "first": site(race.first),
                 "second": site(race.second),
                 "outcome": race.outcome.as_ref().map(|o| set.display(o).to_string()),
-                "witness": trace_value(&race.witness, set),
+                "witness": TraceJson { trace: &race.witness, locs: &locs },
             })
         })
         .collect();
@@ -210,40 +188,181 @@ fn run_value(run: &RunReport) -> Value {
 /// An outcome of an expected-set check: final values keyed by the checked
 /// columns, or the kind and threads of an outcome that is not a final state.
 fn checked_outcome_value(check: &OutcomesCheck, outcome: &Outcome) -> Value {
-    match outcome {
-        Outcome::Final(values) => json!({
-            "kind": "final",
-            "values": named(check.columns.iter().map(String::as_str), values),
-        }),
-        other => ending_value(other, &|t| &check.thread_names[t.index()]),
+    let head = OutcomeHead {
+        outcome,
+        names: &check.columns,
+        thread_name: &|t| &check.thread_names[t.index()],
+    };
+    serde_json::to_value(HeadOnly(head)).expect("invariant: an outcome serializes")
+}
+
+/// What identifies an outcome in JSON: `"kind"`, then the final values keyed
+/// by `names` (`"values"`), the threads of a deadlock, leak or loop that
+/// never ends (`"threads"`), or the thread that panicked (`"thread"`).
+struct OutcomeHead<'a> {
+    outcome: &'a Outcome,
+    names: &'a [String],
+    thread_name: &'a dyn Fn(ThreadId) -> &'a str,
+}
+
+impl OutcomeHead<'_> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("kind", self.outcome.kind_name())?;
+        match self.outcome {
+            Outcome::Final(values) => map.serialize_entry(
+                "values",
+                &Named {
+                    names: self.names,
+                    values,
+                },
+            ),
+            Outcome::Blocked(threads) | Outcome::NeverTerminates(threads) => {
+                let names: Vec<&str> = threads.iter().map(|&t| (self.thread_name)(t)).collect();
+                map.serialize_entry("threads", &names)
+            }
+            Outcome::Panic(t) => map.serialize_entry("thread", (self.thread_name)(*t)),
+        }
     }
 }
 
-/// An outcome that is not a final state: its kind with its threads
-/// (`{"kind": "deadlock", "threads": [...]}`), or the thread that panicked.
-fn ending_value<'n>(outcome: &Outcome, name: &dyn Fn(ThreadId) -> &'n str) -> Value {
-    match outcome {
-        Outcome::Final(_) => unreachable!("invariant: only called on non-final outcomes"),
-        Outcome::Blocked(threads) | Outcome::NeverTerminates(threads) => json!({
-            "kind": outcome.kind_name(),
-            "threads": threads.iter().map(|&t| name(t)).collect::<Vec<_>>(),
-        }),
-        Outcome::Panic(t) => json!({
-            "kind": outcome.kind_name(),
-            "thread": name(*t),
-        }),
+/// An [`OutcomeHead`] alone, as a JSON object.
+struct HeadOnly<'a>(OutcomeHead<'a>);
+
+impl Serialize for HeadOnly<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.0.write(&mut map)?;
+        map.end()
+    }
+}
+
+/// One outcome of a run with what is known about it, written field by field
+/// (a run can have tens of thousands of outcomes, each with its witness).
+struct OutcomeJson<'a> {
+    run: &'a RunReport,
+    locs: &'a LocNames<'a>,
+    outcome: &'a Outcome,
+    info: &'a OutcomeInfo,
+    satisfies: bool,
+}
+
+impl Serialize for OutcomeJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let set = &self.run.exploration.outcomes;
+        let info = self.info;
+        let mut map = serializer.serialize_map(None)?;
+        OutcomeHead {
+            outcome: self.outcome,
+            names: set.names(),
+            thread_name: &|t| set.thread_name(t),
+        }
+        .write(&mut map)?;
+        map.serialize_entry("satisfies", &self.satisfies)?;
+        map.serialize_entry("executions", &count_value(info.executions))?;
+        map.serialize_entry("racy_executions", &count_value(info.racy_executions))?;
+        map.serialize_entry("race_free", &info.race_free)?;
+        map.serialize_entry(
+            "witness",
+            &TraceJson {
+                trace: &info.witness,
+                locs: self.locs,
+            },
+        )?;
+        if !info.blocked.is_empty() {
+            let blocked: Vec<Value> = info
+                .blocked
+                .iter()
+                .map(|&(t, pc)| {
+                    json!({
+                        "thread": set.thread_name(t),
+                        "pc": pc,
+                        "instruction": self.run.program.threads[t.index()].source.get(pc),
+                    })
+                })
+                .collect();
+            map.serialize_entry("blocked", &blocked)?;
+        }
+        map.end()
     }
 }
 
 /// Values keyed by observable name, in order.
-fn named<'a>(
-    names: impl Iterator<Item = &'a str>,
-    values: &[i64],
-) -> serde_json::Map<String, Value> {
-    names
-        .zip(values)
-        .map(|(name, &v)| (name.to_string(), json!(v)))
-        .collect()
+struct Named<'a> {
+    names: &'a [String],
+    values: &'a [i64],
+}
+
+impl Serialize for Named<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.values.len()))?;
+        for (name, v) in self.names.iter().zip(self.values) {
+            map.serialize_entry(name, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Each variable's name, by index, for the steps of witnesses.
+struct LocNames<'a>(Vec<&'a str>);
+
+impl<'a> LocNames<'a> {
+    fn of(set: &'a OutcomeSet) -> LocNames<'a> {
+        let mut names = Vec::new();
+        for (&o, name) in set.observables().iter().zip(set.names()) {
+            if let Observable::Loc(l) = o {
+                if names.len() <= l.index() {
+                    names.resize(l.index() + 1, "");
+                }
+                names[l.index()] = name.as_str();
+            }
+        }
+        LocNames(names)
+    }
+
+    fn name(&self, loc: Loc) -> &'a str {
+        self.0[loc.index()]
+    }
+}
+
+/// A witness: one object per machine step.
+struct TraceJson<'a> {
+    trace: &'a Trace,
+    locs: &'a LocNames<'a>,
+}
+
+impl Serialize for TraceJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut steps = serializer.serialize_seq(Some(self.trace.steps.len()))?;
+        for &step in &self.trace.steps {
+            steps.serialize_element(&match step {
+                Step::Run(t) => StepJson::Run { run: t.0 },
+                Step::Commit(t, loc) => StepJson::Commit {
+                    commit: t.0,
+                    loc: loc.map(|l| self.locs.name(l)),
+                },
+                Step::Exec { thread, pc, choice } => StepJson::Exec {
+                    exec: thread.0,
+                    pc,
+                    choice,
+                },
+                Step::Observe { loc, choice } => StepJson::Observe {
+                    observe: self.locs.name(loc),
+                    choice,
+                },
+            })?;
+        }
+        steps.end()
+    }
+}
+
+/// One machine step as docs/json.md spells it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StepJson<'a> {
+    Run { run: u16 },
+    Commit { commit: u16, loc: Option<&'a str> },
+    Exec { exec: u16, pc: u32, choice: u16 },
+    Observe { observe: &'a str, choice: u16 },
 }
 
 fn status_name(status: Status) -> &'static str {
@@ -264,27 +383,4 @@ fn count_value(count: Option<Count>) -> Value {
         Some(Count::Infinite) => json!("inf"),
         None => Value::Null,
     }
-}
-
-fn trace_value(trace: &Trace, set: &OutcomeSet) -> Value {
-    trace
-        .steps
-        .iter()
-        .map(|step| match *step {
-            Step::Run(t) => json!({ "run": t.0 }),
-            Step::Commit(t, loc) => json!({
-                "commit": t.0,
-                "loc": loc.map(|l| set.name(crate::ir::Observable::Loc(l)).to_string()),
-            }),
-            Step::Exec { thread, pc, choice } => json!({
-                "exec": thread.0,
-                "pc": pc,
-                "choice": choice,
-            }),
-            Step::Observe { loc, choice } => json!({
-                "observe": set.name(crate::ir::Observable::Loc(loc)).to_string(),
-                "choice": choice,
-            }),
-        })
-        .collect()
 }
