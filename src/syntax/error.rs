@@ -44,11 +44,21 @@ pub struct SourceError {
     /// A suggestion for fixing the error.
     #[help]
     pub help: Option<String>,
+    /// The file's text, for the excerpt under the message; `None` when the
+    /// line is too long to show ([`EXCERPT_LINE_MAX`]).
     #[source_code]
-    source_code: NamedSource<Arc<str>>,
+    source_code: Option<NamedSource<Arc<str>>>,
+    /// Where the excerpt underlines, when there is one.
     #[label("{label}")]
-    span: SourceSpan,
+    underlined: Option<SourceSpan>,
+    /// The byte range the error points at.
+    span: Range<usize>,
 }
+
+/// The longest line shown in an excerpt: a longer one is left out, the
+/// message naming line and column still (miette cannot draw columns beyond
+/// 65,535, and nobody reads such a line on a terminal).
+pub const EXCERPT_LINE_MAX: usize = 4096;
 
 impl SourceError {
     /// An error at `span` (byte range) of `source`, the contents of file `name`.
@@ -62,6 +72,9 @@ impl SourceError {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
         let (line, column) = line_column(source, start);
+        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
+        let shown = line_end - line_start <= EXCERPT_LINE_MAX;
         Box::new(SourceError {
             name: name.to_string(),
             line,
@@ -69,8 +82,9 @@ impl SourceError {
             message: message.into(),
             label: label.into(),
             help: None,
-            source_code: NamedSource::new(name, Arc::clone(source)),
-            span: (start..end).into(),
+            source_code: shown.then(|| NamedSource::new(name, Arc::clone(source))),
+            underlined: shown.then(|| (start..end).into()),
+            span: start..end,
         })
     }
 
@@ -82,8 +96,7 @@ impl SourceError {
 
     /// The byte range the error points at.
     pub fn span(&self) -> Range<usize> {
-        let start = self.span.offset();
-        start..start + self.span.len()
+        self.span.clone()
     }
 }
 
@@ -151,5 +164,29 @@ mod tests {
         let err = SourceError::new("t.ron", &src, at..at + 5, "bad thing", "here");
         assert_eq!(err.to_string(), "t.ron:2:5: bad thing");
         assert_eq!(err.span(), at..at + 5);
+    }
+
+    /// miette panics drawing a column beyond 65,535 (found by fuzzing): a
+    /// line too long to show gets no excerpt, and the message still names
+    /// the position.
+    #[test]
+    fn an_error_far_along_a_very_long_line_renders_without_an_excerpt() {
+        let src: Arc<str> = Arc::from(format!("Litmus({}oops)\n", " ".repeat(70_000)).as_str());
+        let at = src.find("oops").unwrap();
+        let err = SourceError::new("wide.ron", &src, at..at + 4, "bad field", "here");
+        let rendered = format!("{:?}", miette::Report::new(LoadError::from(err)));
+        assert!(
+            rendered.contains("wide.ron:1:70008: bad field"),
+            "{rendered}"
+        );
+        assert!(!rendered.contains("oops"), "no excerpt: {rendered}");
+
+        let short: Arc<str> = Arc::from("Litmus(oops)\n");
+        let err = SourceError::new("short.ron", &short, 7..11, "bad field", "here");
+        let rendered = format!("{:?}", miette::Report::new(LoadError::from(err)));
+        assert!(
+            rendered.contains("oops"),
+            "a short line is shown: {rendered}"
+        );
     }
 }
