@@ -401,6 +401,39 @@ fn a_spinning_thread_waits_for_a_higher_numbered_one() {
     }
 }
 
+/// The final observer reads one variable after another without recursing
+/// per variable: a thread storing to thousands of variables overflowed the
+/// stack (found by fuzzing; from about 1,000 in a debug build, 3,000 in a
+/// release one). Two threads write the first two variables, so the observer
+/// chooses there: under sc each may end with either thread's write.
+#[test]
+fn thousands_of_written_variables_do_not_overflow_the_stack() {
+    let stores: Vec<String> = (0..1500).map(|i| format!(r#"Store("v{i}", 1)"#)).collect();
+    let source = format!(
+        r#"Litmus(name: "t", threads: [[{}], [Store("v0", 2), Store("v1", 2)]], condition: "exists true")"#,
+        stores.join(", ")
+    );
+    let program = parse_str(&source, "t.ron").unwrap().program;
+    let found = run(&program, &Model::sc(), EngineChoice::Graph);
+    assert_eq!(found.engine.engine, Engine::Graph { unroll: 4 });
+    assert_eq!(found.completeness, Completeness::Exhaustive);
+    let v = |name: &str| {
+        let loc = program.locs.iter().position(|l| l.name == name).unwrap();
+        hbsim::ir::Observable::Loc(hbsim::ir::Loc(loc as u16))
+    };
+    let ends: BTreeSet<(i64, i64)> = found
+        .outcomes
+        .finals()
+        .map(|(values, _)| {
+            (
+                found.outcomes.value_of(values, v("v0")),
+                found.outcomes.value_of(values, v("v1")),
+            )
+        })
+        .collect();
+    assert_eq!(ends, BTreeSet::from([(1, 1), (1, 2), (2, 1), (2, 2)]));
+}
+
 /// The unrolling bound counts each loop's iterations, and the largest bound
 /// still ends a loop that never touches memory.
 #[test]

@@ -598,6 +598,8 @@ impl<'s, 'p> Search<'s, 'p> {
     /// `finals` pairs each written variable with each thread's last write to
     /// it: only those can be the final one. `key` is the
     /// [`Execution::execution_key`] of `graph` before any observer read.
+    /// Depth-first with a stack of its own, variable after variable (a test
+    /// can write thousands of them; recursing overflowed the thread's stack).
     fn observe(
         &mut self,
         graph: Execution,
@@ -605,44 +607,44 @@ impl<'s, 'p> Search<'s, 'p> {
         finals: &[(u16, SmallVec<[Pos; 4]>)],
         key: &[u64],
     ) {
-        let Some(((loc, candidates), rest)) = finals.split_first() else {
-            self.complete(graph, derived, key);
-            return;
-        };
-        let loc = *loc;
-        let all = candidates.len();
-        let candidates: SmallVec<[Pos; 4]> = if all > 1 {
-            candidates
+        let mut stack = vec![(graph, derived, 0)];
+        while let Some((graph, derived, mut at)) = stack.pop() {
+            // A variable only one thread writes ends with that thread's last
+            // write, which no observer read needs to confirm.
+            while finals.get(at).is_some_and(|(_, writes)| writes.len() == 1) {
+                at += 1;
+            }
+            let Some((loc, candidates)) = finals.get(at) else {
+                self.complete(graph, derived, key);
+                continue;
+            };
+            let candidates: SmallVec<[Pos; 4]> = candidates
                 .iter()
                 .copied()
                 .filter(|&w| derived.may_be_last(w))
-                .collect()
-        } else {
-            candidates.clone()
-        };
-        self.stats.blocked += all - candidates.len();
-        // A variable only one thread writes ends with that thread's last
-        // write, which no observer read needs to confirm.
-        if all == 1 {
-            self.observe(graph, derived, rest, key);
-            return;
-        }
-        let mut node = Some((graph, derived));
-        for (i, &w) in candidates.iter().enumerate() {
-            let (mut next, mut extended) = if i + 1 == candidates.len() {
-                node.take()
-                    .expect("invariant: taken once, by the last candidate")
-            } else {
-                node.clone()
-                    .expect("invariant: present until the last candidate")
-            };
-            next.push_observer(self.program, loc, Some(w));
-            self.stats.events += 1;
-            if extended.extend(&next) {
-                self.observe(next, extended, rest, key);
-            } else {
-                self.stats.blocked += 1;
+                .collect();
+            self.stats.blocked += finals[at].1.len() - candidates.len();
+            // Each candidate's graph, the last taking this one; pushed last
+            // first, so the first candidate is grown first.
+            let mut node = Some((graph, derived));
+            let mut children: SmallVec<[_; 4]> = SmallVec::new();
+            for (i, &w) in candidates.iter().enumerate() {
+                let (mut next, mut extended) = if i + 1 == candidates.len() {
+                    node.take()
+                        .expect("invariant: taken once, by the last candidate")
+                } else {
+                    node.clone()
+                        .expect("invariant: present until the last candidate")
+                };
+                next.push_observer(self.program, *loc, Some(w));
+                self.stats.events += 1;
+                if extended.extend(&next) {
+                    children.push((next, extended, at + 1));
+                } else {
+                    self.stats.blocked += 1;
+                }
             }
+            stack.extend(children.into_iter().rev());
         }
     }
 
