@@ -181,6 +181,15 @@ impl Consistency {
         })
     }
 
+    /// Bytes the derivation holds on the heap (about: each variable's
+    /// writes are counted inline).
+    pub fn bytes(&self) -> usize {
+        self.relations.iter().map(BitMatrix::bytes).sum::<usize>()
+            + self.co.bytes()
+            + self.readers.bytes()
+            + self.writes.capacity() * size_of::<SmallVec<[Pos; 4]>>()
+    }
+
     /// Whether `write` may be the last write of its variable in coherence:
     /// no write is already decided to follow it.
     pub fn may_be_last(&self, write: Pos) -> bool {

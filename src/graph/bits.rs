@@ -53,6 +53,11 @@ impl BitMatrix {
         self.n
     }
 
+    /// Bytes the relation holds on the heap.
+    pub fn bytes(&self) -> usize {
+        self.data.capacity() * size_of::<u64>()
+    }
+
     /// The same relation over one more event, related to nothing.
     pub fn grow(&mut self) {
         let n = self.n + 1;

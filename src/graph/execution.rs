@@ -411,6 +411,13 @@ impl Execution {
             .collect()
     }
 
+    /// Bytes the graph holds on the heap (about: registers are counted
+    /// inline).
+    pub fn bytes(&self) -> usize {
+        self.events.capacity() * size_of::<Event>()
+            + self.threads.capacity() * size_of::<ThreadState>()
+    }
+
     /// A key equal for two executions exactly when they have the same events
     /// in the same order with the same reads-from: the exploration from
     /// an execution depends on nothing else. (Events of a thread are told

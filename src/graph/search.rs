@@ -60,6 +60,9 @@ use super::thread::Status;
 /// calling thread reports progress.
 const POLL_EVERY: usize = 1024;
 
+/// Events from which every graph is a time to check the limits.
+const POLL_EVENTS: usize = 256;
+
 /// Graphs handed out to each worker, at least, before the parallel phase.
 const SHARES_PER_WORKER: usize = 32;
 
@@ -121,6 +124,9 @@ struct Shared {
     grown: Mutex<FxHashSet<Vec<u32>>>,
     /// Which variables read-modify-writes access.
     rmw_locs: Vec<bool>,
+    /// Which variables some instruction may write: only a read of one of
+    /// them can be revisited, so only those keep the derivation before them.
+    written: Vec<bool>,
     complete: Mutex<FxHashSet<Vec<u64>>>,
     /// Graphs not yet handed to a worker.
     queue: Mutex<Vec<Node>>,
@@ -130,6 +136,10 @@ struct Shared {
     events: AtomicUsize,
     /// Estimated bytes held by the two sets.
     memory: AtomicUsize,
+    /// Estimated bytes held by the graphs on the workers' stacks, as last
+    /// measured ([`Search::account`]). The memory limit counts them; the
+    /// reported memory does not (it would depend on the workers' timing).
+    held: AtomicUsize,
     /// Why the search stopped early, if it did.
     stopped: Mutex<Option<Completeness>>,
     stop: AtomicBool,
@@ -163,11 +173,13 @@ pub(crate) fn search<'p>(
         order: order::thread_order(program),
         grown: Mutex::default(),
         rmw_locs: rmw_locs(program),
+        written: written_locs(program),
         complete: Mutex::default(),
         queue: Mutex::default(),
         graphs: AtomicUsize::new(0),
         events: AtomicUsize::new(0),
         memory: AtomicUsize::new(0),
+        held: AtomicUsize::new(0),
         stopped: Mutex::new(None),
         stop: AtomicBool::new(false),
     };
@@ -185,11 +197,17 @@ pub(crate) fn search<'p>(
     while frontier.len() < wanted
         && let Some(node) = frontier.pop_front()
     {
+        if main.poll_due(&node) {
+            main.account(frontier.iter().chain([&node]));
+        }
         let mut children = Vec::new();
         if main.visit(node, &mut children) {
             frontier.extend(children);
         }
     }
+    // The frontier goes to the queue, whose graphs the workers count as
+    // they take them.
+    main.account(std::iter::empty());
     *shared.queue.lock().expect("unpoisoned") = frontier.into_iter().rev().collect();
     let mut report = |stack: usize| {
         if let Some(report) = progress.as_mut() {
@@ -251,6 +269,8 @@ struct Search<'s, 'p> {
     stop_at_race: bool,
     collector: Collector<'p>,
     stats: GraphStats,
+    /// The bytes this worker last published as held ([`Search::account`]).
+    held: usize,
 }
 
 impl<'s, 'p> Search<'s, 'p> {
@@ -272,6 +292,7 @@ impl<'s, 'p> Search<'s, 'p> {
             stop_at_race: false,
             collector: Collector::new(program, axioms),
             stats: GraphStats::default(),
+            held: 0,
         }
     }
 
@@ -279,31 +300,69 @@ impl<'s, 'p> Search<'s, 'p> {
     /// the queue is empty or the search stops; `report` is told the size of
     /// the worker's own stack now and then.
     fn work(&mut self, report: &mut dyn FnMut(usize)) {
-        loop {
+        'queue: loop {
             let Some(node) = self.shared.queue.lock().expect("unpoisoned").pop() else {
-                return;
+                break;
             };
             let mut stack = vec![node];
             while let Some(node) = stack.pop() {
-                if self.stats.graphs.is_multiple_of(POLL_EVERY) {
+                if self.poll_due(&node) {
+                    self.account(stack.iter().chain([&node]));
                     report(stack.len());
                 }
                 if !self.visit(node, &mut stack) {
-                    return;
+                    break 'queue;
                 }
             }
         }
+        self.account(std::iter::empty());
+    }
+
+    /// Whether to check the limits and cancellation before growing `node`:
+    /// every [`POLL_EVERY`] graphs, and at every graph of [`POLL_EVENTS`]
+    /// events or more (each costs enough to repay it, and memory grows with
+    /// the square of its size).
+    fn poll_due(&self, node: &Node) -> bool {
+        self.stats.graphs.is_multiple_of(POLL_EVERY) || node.graph.events.len() >= POLL_EVENTS
+    }
+
+    /// Measures the bytes this worker's graphs `nodes` hold (each derivation
+    /// kept before a read counted once) and publishes them for the memory
+    /// limit.
+    fn account<'n>(&mut self, nodes: impl Iterator<Item = &'n Node>) {
+        let mut seen: FxHashSet<*const Consistency> = FxHashSet::default();
+        let mut bytes = 0;
+        for node in nodes {
+            bytes += node.graph.bytes()
+                + node.derived.bytes()
+                + node.before.capacity() * size_of::<Option<Arc<Consistency>>>();
+            for snapshot in node.before.iter().flatten() {
+                if seen.insert(Arc::as_ptr(snapshot)) {
+                    bytes += snapshot.bytes();
+                }
+            }
+        }
+        if bytes >= self.held {
+            self.shared
+                .held
+                .fetch_add(bytes - self.held, Ordering::Relaxed);
+        } else {
+            self.shared
+                .held
+                .fetch_sub(self.held - bytes, Ordering::Relaxed);
+        }
+        self.held = bytes;
     }
 
     /// Grows one graph by one step, pushing what it grows into; false when
     /// the search must stop (a limit, a cancellation), having said why.
     fn visit(&mut self, node: Node, stack: &mut Vec<Node>) -> bool {
+        let poll = self.poll_due(&node);
         let Node {
             graph,
             derived,
             before,
         } = node;
-        let poll = self.stats.graphs.is_multiple_of(POLL_EVERY);
         if self.shared.stop.load(Ordering::Relaxed) || (poll && !self.may_go_on()) {
             return false;
         }
@@ -385,7 +444,10 @@ impl<'s, 'p> Search<'s, 'p> {
     fn may_go_on(&self) -> bool {
         let reason = if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             Completeness::Interrupted
-        } else if self.shared.memory.load(Ordering::Relaxed) > self.limits.max_memory {
+        } else if self.shared.memory.load(Ordering::Relaxed)
+            + self.shared.held.load(Ordering::Relaxed)
+            > self.limits.max_memory
+        {
             Completeness::Truncated(Limit::Memory(self.limits.max_memory))
         } else {
             return true;
@@ -436,7 +498,8 @@ impl<'s, 'p> Search<'s, 'p> {
                 sources.retain(|s| derived.may_read(&graph, t as u16, loc.0, *s));
                 self.stats.blocked += all - sources.len();
                 let snapshot = Arc::new(derived);
-                before.push(Some(Arc::clone(&snapshot)));
+                let revisable = self.shared.written[usize::from(loc.0)];
+                before.push(revisable.then(|| Arc::clone(&snapshot)));
                 // Each source's revisits first, on the graph itself: most
                 // sources of a read-modify-write break atomicity, and their
                 // graphs are only needed for the revisits that repair it.
@@ -727,6 +790,23 @@ fn rmw_locs(program: &Program) -> Vec<bool> {
         };
         if rmw && let Some(loc) = read_loc(instr) {
             locs[loc.index()] = true;
+        }
+    }
+    locs
+}
+
+/// For each variable of `program`, whether some instruction may write it: a
+/// store or read-modify-write of it, or a Go synchronisation operation on it
+/// (all of them count, the graph engine running some as writes of the
+/// object's word).
+fn written_locs(program: &Program) -> Vec<bool> {
+    let mut locs = vec![false; program.locs.len()];
+    for instr in program.threads.iter().flat_map(|t| &t.code) {
+        match instr {
+            Instr::Store { loc, .. } | Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } => {
+                locs[loc.index()] = true;
+            }
+            _ => {}
         }
     }
     locs
