@@ -54,7 +54,8 @@ pub struct RunArgs {
     pub format: Format,
 
     /// Write one Graphviz file per outcome into this directory, named after the
-    /// test, the model and the outcome.
+    /// test, the model and the outcome (`TEST.MODEL.OUTCOME.dot`; tests sharing
+    /// a name get `-2`, `-3`, ...; see docs/happens-before.md).
     #[arg(long, value_name = "DIR")]
     pub graphs: Option<PathBuf>,
 

@@ -539,6 +539,50 @@ fn run_writes_one_graph_per_outcome() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Graph files never overwrite each other and always fit a file system
+/// (found by fuzzing): tests sharing a name get `-2` before `.dot`, and a
+/// name longer than 200 bytes is cut and ends in a hash of the whole.
+#[test]
+fn graph_files_of_tests_sharing_a_name_or_with_long_names_are_all_written() {
+    let dir = std::env::temp_dir().join(format!("hbsim-graph-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let long = dir.join("long.ron");
+    std::fs::write(
+        &long,
+        format!(
+            r#"Litmus(name: "{}", threads: [[Store("x", 1)]], condition: "exists (x=1)")"#,
+            "L".repeat(300)
+        ),
+    )
+    .expect("test written");
+    let out = dir.join("graphs");
+    let output = hbsim(&[
+        "run",
+        "--model",
+        "sc",
+        "--graphs",
+        out.to_str().expect("UTF-8"),
+        "tests/fixtures/run/sb.ron",
+        "tests/fixtures/run/sb.ron",
+        long.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("graphs written")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3 + 3 + 1, "{names:?}");
+    assert!(names.contains(&"SB.sc.0-r0=1_1-r0=1_x=1_y=1.dot".to_string()));
+    assert!(names.contains(&"SB.sc.0-r0=1_1-r0=1_x=1_y=1-2.dot".to_string()));
+    let cut = names
+        .iter()
+        .find(|n| n.starts_with("LLL"))
+        .expect("long name");
+    assert!(cut.len() <= 205 && cut.ends_with(".dot"), "{cut}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn deny_races_fails_racy_runs_only() {
     let output = hbsim(&[

@@ -13,7 +13,7 @@ use hbsim::report::explain::{self, Explanation};
 use hbsim::syntax::{self, LitmusTest};
 use hbsim::verdict::satisfies;
 
-use super::{create_file, explore, interrupt_flag, report_error};
+use super::{explore, interrupt_flag, report_error, write_file};
 use crate::cli::{ExplainArgs, resolve_model};
 
 /// Which outcome the user asked for.
@@ -97,15 +97,15 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         &mut out,
     )?;
     if let Some(path) = &args.dot {
-        let mut file = BufWriter::new(create_file(path)?);
         let title = format!(
             "{} under {}: {}",
             test.program.name,
             model.name,
             set.display(outcome)
         );
-        dot::render(&test.program, &execution, &title, &mut file)?;
-        file.flush()?;
+        write_file(path, |file| {
+            dot::render(&test.program, &execution, &title, file)
+        })?;
         writeln!(out, "\nGraph written to {}", path.display())?;
     }
     out.flush()?;

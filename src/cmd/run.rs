@@ -1,6 +1,7 @@
 //! `hbsim run`: explore every test under its models and report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hasher;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use hbsim::model::Model;
 use hbsim::report::{RunReport, Summary, dot, herd, json, text};
 use hbsim::syntax::{self, LitmusTest};
 
-use super::{create_file, explore, interrupt_flag, report_error};
+use super::{explore, interrupt_flag, report_error, write_file};
 use crate::cli::{Format, ModelChoice, RunConfig};
 
 /// One file's results: its test and a report per model, in order (ending at
@@ -103,6 +104,7 @@ fn print_in_order(
         out: BufWriter::new(io::stdout().lock()),
         summary: Summary::default(),
         first_block: true,
+        graph_files: HashSet::new(),
     };
     let mut waiting = BTreeMap::new();
     'files: for (next, path) in config.files.iter().enumerate() {
@@ -131,6 +133,8 @@ struct Printer<'c, W: Write> {
     out: W,
     summary: Summary,
     first_block: bool,
+    /// The graph files written so far, so no two runs share one.
+    graph_files: HashSet<String>,
 }
 
 impl<W: Write> Printer<'_, W> {
@@ -153,7 +157,7 @@ impl<W: Write> Printer<'_, W> {
         };
         for report in &reports {
             if let Some(dir) = &config.graphs {
-                write_graphs(dir, &test, report)?;
+                write_graphs(dir, &test, report, &mut self.graph_files)?;
             }
             self.summary.record(report);
             match config.format {
@@ -193,8 +197,17 @@ impl<W: Write> Printer<'_, W> {
 }
 
 /// Writes one DOT file per outcome of `report` into `dir`:
-/// `TEST.MODEL.OUTCOME.dot`.
-fn write_graphs(dir: &Path, test: &LitmusTest, report: &RunReport) -> io::Result<()> {
+/// `TEST.MODEL.OUTCOME.dot`, each part made safe for a file name
+/// ([`file_name_part`]); a name too long for file systems is cut and ends in
+/// a hash of the whole, and a name already written in this run (tests that
+/// share a name) gets `-2`, `-3`, ... before `.dot`. `used` holds the names
+/// written so far.
+fn write_graphs(
+    dir: &Path,
+    test: &LitmusTest,
+    report: &RunReport,
+    used: &mut HashSet<String>,
+) -> io::Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
     let set = &report.exploration.outcomes;
@@ -202,18 +215,45 @@ fn write_graphs(dir: &Path, test: &LitmusTest, report: &RunReport) -> io::Result
         let execution = Execution::record(&test.program, &report.model, &info.witness)
             .expect("invariant: witnesses replay");
         let shown = set.display(outcome).to_string();
-        let name = format!(
-            "{}.{}.{}.dot",
+        let stem = short_file_stem(&format!(
+            "{}.{}.{}",
             file_name_part(&test.program.name),
             file_name_part(&report.model.name),
             file_name_part(&shown)
-        );
-        let mut file = BufWriter::new(create_file(&dir.join(name))?);
+        ));
+        let name = (1..)
+            .map(|n| match n {
+                1 => format!("{stem}.dot"),
+                n => format!("{stem}-{n}.dot"),
+            })
+            .find(|name| !used.contains(name))
+            .expect("invariant: some suffix is free");
         let title = format!("{} under {}: {shown}", test.program.name, report.model.name);
-        dot::render(&test.program, &execution, &title, &mut file)?;
-        file.flush()?;
+        write_file(&dir.join(&name), |file| {
+            dot::render(&test.program, &execution, &title, file)
+        })?;
+        used.insert(name);
     }
     Ok(())
+}
+
+/// The longest file stem written: with room for a suffix and `.dot`, under
+/// the 255 bytes most file systems allow.
+const FILE_STEM_MAX: usize = 200;
+
+/// `stem` if it is short enough, else its first bytes and a hash of the whole
+/// (so two long names that share a beginning stay apart).
+fn short_file_stem(stem: &str) -> String {
+    if stem.len() <= FILE_STEM_MAX {
+        return stem.to_string();
+    }
+    let mut cut = FILE_STEM_MAX - 17;
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(stem.as_bytes());
+    format!("{}-{:016x}", &stem[..cut], hasher.finish())
 }
 
 /// Text made safe for a file name: `0:r0=1; x=1;` becomes `0-r0=1_x=1`.
