@@ -234,6 +234,14 @@ pub enum ConfigError {
     UnknownModel(String),
     #[error("`{0}` is a directory: expected sc, tso, pso, go, all, or the path of a model file")]
     ModelIsDirectory(String),
+    #[error(
+        "`explain` shows an execution under one model: expected sc, tso, pso, go or the path of a model file, found `{0}`"
+    )]
+    NotOneModel(String),
+    #[error(
+        "two different models are named `{0}`: expected each --model to name a model of its own"
+    )]
+    DuplicateModelName(String),
     #[error(transparent)]
     #[diagnostic(transparent)]
     ModelFile(#[from] LoadError),
@@ -280,8 +288,10 @@ impl RunArgs {
                     _ => vec![resolve_model(name)?],
                 };
                 for m in chosen {
-                    if !models.iter().any(|have| have.name == m.name) {
-                        models.push(m);
+                    match models.iter().find(|have| have.name == m.name) {
+                        None => models.push(m),
+                        Some(have) if *have == m => {}
+                        Some(_) => return Err(ConfigError::DuplicateModelName(m.name)),
                     }
                 }
             }
@@ -301,8 +311,12 @@ impl RunArgs {
     }
 }
 
-/// A built-in model by name, or the model file at that path.
+/// A built-in model by name, or the model file at that path (not `all`,
+/// which only `run` takes).
 pub fn resolve_model(name: &str) -> Result<Model, ConfigError> {
+    if name == "all" {
+        return Err(ConfigError::NotOneModel(name.to_string()));
+    }
     match Model::builtin(name) {
         Some(m) => Ok(m),
         None if PathBuf::from(name).is_file() => Ok(model::load_model_file(name.as_ref())?),

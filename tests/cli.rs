@@ -316,6 +316,64 @@ fn a_malformed_model_file_is_reported_with_its_position() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Model files (found by fuzzing): one starting with a byte order mark is
+/// read like a litmus file, two different models may not share a name (the
+/// second was silently dropped), and `explain`, which shows one model, says
+/// so for `all`.
+#[test]
+fn model_files_with_a_byte_order_mark_load_and_two_models_may_not_share_a_name() {
+    let dir = std::env::temp_dir().join(format!("hbsim-cli-models-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write model");
+        path.to_str().expect("UTF-8").to_string()
+    };
+    let bom = write(
+        "bom.ron",
+        "\u{feff}Model(name: \"bom\", buffer: PerThread)\n",
+    );
+    let output = hbsim(&["run", "--model", &bom, "tests/fixtures/run/sb.ron"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("Model bom"));
+
+    let first = write("first.ron", "Model(name: \"dup\", buffer: PerThread)\n");
+    let second = write("second.ron", "Model(name: \"dup\", buffer: None)\n");
+    let output = hbsim(&[
+        "run",
+        "--model",
+        &first,
+        "--model",
+        &second,
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("two different models are named `dup`"),
+        "{}",
+        text(&output.stderr)
+    );
+    // The same model twice is one model.
+    let output = hbsim(&[
+        "run",
+        "--model",
+        &first,
+        "--model",
+        &first,
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+
+    let output = hbsim(&["explain", "--model", "all", "tests/fixtures/run/sb.ron"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("shows an execution under one model"),
+        "{}",
+        text(&output.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn models_lists_the_builtins() {
     let output = hbsim(&["models"]);

@@ -47,7 +47,7 @@ fn default_forwarding() -> bool {
 /// assert_eq!(model.store_buffers_config().unwrap().bound, Some(1));
 /// ```
 pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError> {
-    let source: Arc<str> = Arc::from(source);
+    let source: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
     let file: ModelFile = crate::syntax::parse_ron(&source, file_name)?;
     let locate = |needle: &str| {
         source

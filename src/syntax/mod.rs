@@ -248,12 +248,34 @@ pub fn parse_file(path: &Path) -> Result<LitmusTest, LoadError> {
     parse_source(&source, &path.display().to_string())
 }
 
-/// Reads a file as UTF-8 text.
+/// Reads a file as UTF-8 text, without a leading byte order mark. A byte
+/// that is not UTF-8 is an error at its line and column.
 pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|error| LoadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
         path: path.to_path_buf(),
         error,
-    })
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            // Shown with the bad bytes replaced; the text before is the same.
+            let shown: Arc<str> = Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref());
+            Err(SourceError::new(
+                &path.display().to_string(),
+                &shown,
+                at..at + '\u{fffd}'.len_utf8(),
+                format!("expected UTF-8 text, found the byte 0x{byte:02X}"),
+                "not UTF-8",
+            )
+            .with_help("save the file as UTF-8")
+            .into())
+        }
+    }
 }
 
 /// Deserializes RON, turning ron's positioned errors into [`SourceError`]s.

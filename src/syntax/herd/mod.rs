@@ -314,6 +314,24 @@ impl<'s> Parser<'s> {
         Ok((key, value))
     }
 
+    /// Checks that `name`, at `span`, is an x86 register: the initial state
+    /// would otherwise make up a register no instruction uses (`0:eax=1`
+    /// leaving `EAX` at 0).
+    fn x86_register(&self, name: &str, span: std::ops::Range<usize>) -> Parsing<()> {
+        if crate::syntax::X86_REGISTERS.contains(&name) {
+            return Ok(());
+        }
+        Err(self
+            .error(
+                span,
+                format!(
+                    "expected an x86 register ({}), found `{name}`",
+                    crate::syntax::X86_REGISTERS.join(", ")
+                ),
+            )
+            .with_help("registers are written in capitals"))
+    }
+
     /// A location: `x`, `[x]`, `0:EAX` or `P0:EAX`, as a literal in hbsim's
     /// spelling (`x`, `0:EAX`). `at` is where to point if there is none.
     fn location(&mut self, tokens: &[Token<'_>], at: usize) -> Parsing<Lit> {
@@ -327,12 +345,16 @@ impl<'s> Parser<'s> {
         let toks: Vec<Tok<'_>> = tokens.iter().map(|t| t.tok).collect();
         let text = match toks.as_slice() {
             [Tok::Word(x)] | [Tok::Punct("["), Tok::Word(x), Tok::Punct("]")] => x.to_string(),
-            [Tok::Int(t), Tok::Punct(":"), Tok::Word(r)] => format!("{t}:{r}"),
+            [Tok::Int(t), Tok::Punct(":"), Tok::Word(r)] => {
+                self.x86_register(r, tokens[2].span.clone())?;
+                format!("{t}:{r}")
+            }
             [Tok::Word(p), Tok::Punct(":"), Tok::Word(r)]
                 if p.len() > 1
                     && p.starts_with('P')
                     && p[1..].bytes().all(|b| b.is_ascii_digit()) =>
             {
+                self.x86_register(r, tokens[2].span.clone())?;
                 format!("{}:{r}", &p[1..])
             }
             [Tok::Word(_), Tok::Word(_), ..] => {
