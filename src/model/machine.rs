@@ -368,18 +368,29 @@ impl Core<'_> {
     }
 
     /// Runs thread `t`'s register-only instructions until a shared one, the end of
-    /// its code, or [`LOCAL_RUN_LIMIT`].
+    /// its code, or [`LOCAL_RUN_LIMIT`]. A run that comes back to a (pc,
+    /// registers) pair it had stops there: Brent's cycle detection, comparing
+    /// with one saved pair replaced at doubling distances, so a long run
+    /// costs no memory and little time per instruction.
     pub fn run_local(&self, s: &mut [Val], t: ThreadId) {
-        let mut seen = rustc_hash::FxHashSet::default();
+        let mut saved: (usize, SmallVec<[Val; 8]>) = (usize::MAX, SmallVec::new());
+        let (mut distance, mut since) = (1usize, 0usize);
         for steps in 0..LOCAL_RUN_LIMIT {
             if !self.step_local(s, t) {
                 return;
             }
-            if steps >= LOCAL_CYCLE_CHECK_AFTER {
-                let key = (self.layout.pc(s, t), self.layout.regs(s, t).to_vec());
-                if !seen.insert(key) {
-                    return;
-                }
+            if steps < LOCAL_CYCLE_CHECK_AFTER {
+                continue;
+            }
+            let (pc, regs) = (self.layout.pc(s, t), self.layout.regs(s, t));
+            if saved.0 == pc && saved.1.as_slice() == regs {
+                return;
+            }
+            since += 1;
+            if since == distance {
+                saved = (pc, SmallVec::from_slice(regs));
+                distance *= 2;
+                since = 0;
             }
         }
     }
