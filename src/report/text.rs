@@ -257,16 +257,23 @@ fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()
     let time = stats.elapsed.as_secs_f64() * 1e3;
     let memory = stats.memory as f64 / f64::from(1 << 20);
     match (&stats.graph, exploration.engine.engine) {
-        (Some(graph), Engine::Graph { .. }) => writeln!(
-            out,
-            "Explored {}{racy} with the graph engine ({} blocked, {}; {}, {}) in {time:.2} ms ({:.0} ns per execution, {memory:.1} MiB)",
-            plural(graph.explored, "consistent execution"),
-            graph.blocked,
-            plural(graph.duplicates, "duplicate"),
-            plural(graph.graphs, "graph"),
-            plural(graph.events, "event"),
-            time * 1e6 / graph.explored.max(1) as f64,
-        ),
+        (Some(graph), Engine::Graph { .. }) => {
+            // Per graph when no execution was found (a search stopped early).
+            let (units, unit) = match graph.explored {
+                0 => (graph.graphs.max(1), "graph"),
+                n => (n, "execution"),
+            };
+            writeln!(
+                out,
+                "Explored {}{racy} with the graph engine ({} blocked, {}; {}, {}) in {time:.2} ms ({:.0} ns per {unit}, {memory:.1} MiB)",
+                plural(graph.explored, "consistent execution"),
+                graph.blocked,
+                plural(graph.duplicates, "duplicate"),
+                plural(graph.graphs, "graph"),
+                plural(graph.events, "event"),
+                time * 1e6 / units as f64,
+            )
+        }
         _ => {
             let executions = match stats.executions {
                 Some(Count::Finite(1)) => "1 execution".to_string(),
