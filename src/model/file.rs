@@ -10,6 +10,7 @@
 //! )
 //! ```
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -49,18 +50,14 @@ fn default_forwarding() -> bool {
 pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError> {
     let source: Arc<str> = Arc::from(source.strip_prefix('\u{feff}').unwrap_or(source));
     let file: ModelFile = crate::syntax::parse_ron(&source, file_name)?;
-    let locate = |needle: &str| {
-        source
-            .find(needle)
-            .map_or(0..0, |start| start..start + needle.len())
-    };
+    let locate = |key: &str| field_value(&source, key).unwrap_or(0..0);
     let valid_name = !file.name.is_empty()
         && file
             .name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !valid_name {
-        let span = locate(&format!("\"{}\"", file.name));
+        let span = locate("name");
         return Err(SourceError::new(
             file_name,
             &source,
@@ -74,7 +71,7 @@ pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError
         .into());
     }
     if Model::builtin(&file.name).is_some() || file.name == "all" {
-        let span = locate(&format!("\"{}\"", file.name));
+        let span = locate("name");
         return Err(SourceError::new(
             file_name,
             &source,
@@ -123,6 +120,57 @@ pub fn parse_model_str(source: &str, file_name: &str) -> Result<Model, LoadError
     })
 }
 
+/// Where the value of field `key` of the model is in `source`, RON text
+/// that parsed: the first `key:` outside strings and comments, then its value
+/// (a string literal, or a run of letters, digits, `_`, `-` and `+`).
+fn field_value(source: &str, key: &str) -> Option<Range<usize>> {
+    let bytes = source.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = source[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
+            }
+            b if word(b) => {
+                let start = i;
+                while i < bytes.len() && word(bytes[i]) {
+                    i += 1;
+                }
+                let rest = source[i..].trim_start();
+                if &source[start..i] == key && rest.starts_with(':') {
+                    let value = source.len() - rest[1..].trim_start().len();
+                    let end = if bytes.get(value) == Some(&b'"') {
+                        source[value + 1..]
+                            .find('"')
+                            .map_or(source.len(), |n| value + n + 2)
+                    } else {
+                        value
+                            + source[value..]
+                                .find(|c: char| !(c.is_ascii_alphanumeric() || "_-+".contains(c)))
+                                .unwrap_or(source.len() - value)
+                    };
+                    return Some(value..end);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Reads and parses a model file.
 ///
 /// # Errors
@@ -135,6 +183,26 @@ pub fn load_model_file(path: &Path) -> Result<Model, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Errors point at the field's value, not at the first occurrence of its
+    /// text (found by fuzzing: a reserved name was underlined in a comment,
+    /// `bound: 0` in the description).
+    #[test]
+    fn errors_point_at_the_fields_value_past_comments_and_strings() {
+        let source = "// the \"sc\" model, bounded\nModel(\n    description: \"bound: 7\",\n    name: \"sc\",\n    buffer: PerThread,\n    bound: 0,\n)\n";
+        assert_eq!(&source[field_value(source, "name").unwrap()], "\"sc\"");
+        assert_eq!(&source[field_value(source, "bound").unwrap()], "0");
+        assert_eq!(field_value(source, "forwarding"), None);
+        let Err(LoadError::Source(e)) = parse_model_str(source, "m.ron") else {
+            panic!("a reserved name is an error");
+        };
+        assert_eq!((e.line, e.column), (4, 11));
+        let renamed = source.replace("name: \"sc\"", "name: \"mine\"");
+        let Err(LoadError::Source(e)) = parse_model_str(&renamed, "m.ron") else {
+            panic!("a bound of 0 is an error");
+        };
+        assert_eq!((e.line, e.column), (6, 12));
+    }
 
     #[test]
     fn builtins_are_presets_of_the_same_file_format() {
@@ -165,7 +233,8 @@ mod tests {
     fn rejects_zero_bound_and_bad_names_with_positions() {
         let err = parse_model_str(r#"Model(name: "x", buffer: PerThread, bound: 0)"#, "m.ron")
             .unwrap_err();
-        assert!(err.to_string().starts_with("m.ron:1:37:"), "{err}");
+        // At the value 0.
+        assert!(err.to_string().starts_with("m.ron:1:44:"), "{err}");
         let err = parse_model_str(r#"Model(name: "a b", buffer: None)"#, "m.ron").unwrap_err();
         assert!(err.to_string().contains("found `a b`"), "{err}");
         let err = parse_model_str(r#"Model(name: "a", buffer: Sometimes)"#, "m.ron").unwrap_err();
