@@ -60,9 +60,18 @@ pub(crate) fn looks_like_herd(source: &str) -> bool {
         (Some(arch), Some(_)) => {
             arch != "Litmus" && arch.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         }
+        // A herd7 architecture alone: a herd7 file missing its test name,
+        // which the herd7 reader then asks for.
+        (Some(arch), None) => HERD_ARCHITECTURES.contains(&arch),
         _ => false,
     }
 }
+
+/// The architectures herd7 files start with (hbsim reads `X86`; the others
+/// get a clear "not supported").
+const HERD_ARCHITECTURES: &[&str] = &[
+    "X86", "X86_64", "AArch64", "ARM", "PPC", "RISCV", "MIPS", "C", "LISA",
+];
 
 /// Reads a herd7 X86 litmus file. `name` is the file name used in errors.
 pub(crate) fn parse(source: &Arc<str>, name: &str) -> Parsing<HerdFile> {
@@ -988,6 +997,8 @@ mod tests {
         assert!(!looks_like_herd("// SB\nLitmus(\n"));
         assert!(!looks_like_herd("Litmus (name: \"x\")"));
         assert!(!looks_like_herd("(name: \"x\")"));
-        assert!(!looks_like_herd("X86"));
+        // An architecture alone: a herd7 file missing its test name.
+        assert!(looks_like_herd("X86\n{ x=0; }"));
+        assert!(!looks_like_herd("Litmus\n("));
     }
 }
