@@ -509,6 +509,12 @@ fn explain_says_where_an_unreachable_outcome_is_reachable() {
     let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--outcome", "9"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stdout).starts_with("There is no outcome 9: SB has 3 outcomes under sc."));
+    // A position beyond 64 bits is no outcome either (it was "integer does
+    // not fit in 64 bits", read as a condition; found by fuzzing).
+    let huge = "99999999999999999999999";
+    let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--outcome", huge]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).starts_with(&format!("There is no outcome {huge}: SB has 3")));
     let output = hbsim(&[
         "explain",
         "tests/fixtures/run/sb.ron",

@@ -18,8 +18,9 @@ use crate::cli::{ExplainArgs, resolve_model};
 
 /// Which outcome the user asked for.
 enum Selector {
-    /// The n-th outcome as `hbsim run` lists them (1-based).
-    Position(usize),
+    /// The n-th outcome as `hbsim run` lists them (1-based), and n as
+    /// written (it may be too large for any set, even for `usize`).
+    Position(usize, String),
     /// The first outcome satisfying a proposition, as written.
     Matching(Prop, String),
     /// The first outcome satisfying the test's condition's proposition.
@@ -44,12 +45,14 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     };
     let selector = match args.outcome.as_deref().map(str::trim) {
         None => Selector::Condition,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) => Selector::Position(n),
-            Err(_) => match syntax::parse_proposition(&test.program, text, "--outcome") {
-                Ok(prop) => Selector::Matching(prop, text.to_string()),
-                Err(e) => return usage_error(miette::Report::new(*e)),
-            },
+        // All digits is a position, however large (one too large for any
+        // set is simply not there).
+        Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Selector::Position(text.parse().unwrap_or(usize::MAX), text.to_string())
+        }
+        Some(text) => match syntax::parse_proposition(&test.program, text, "--outcome") {
+            Ok(prop) => Selector::Matching(prop, text.to_string()),
+            Err(e) => return usage_error(miette::Report::new(*e)),
         },
     };
     let interrupted = interrupt_flag();
@@ -132,7 +135,7 @@ fn select<'s>(
         .enumerate()
         .map(|(i, (o, info))| (i + 1, o, info));
     match selector {
-        Selector::Position(n) => outcomes.nth(n.checked_sub(1)?),
+        Selector::Position(n, _) => outcomes.nth(n.checked_sub(1)?),
         Selector::Matching(prop, _) => outcomes.find(|(_, o, _)| set.satisfies(o, prop)),
         Selector::Condition => {
             let prop = &program.condition.prop;
@@ -153,7 +156,7 @@ fn explain_absence(
     interrupted: &std::sync::atomic::AtomicBool,
 ) -> io::Result<ExitCode> {
     let prop = match selector {
-        Selector::Position(n) => {
+        Selector::Position(_, n) => {
             writeln!(
                 out,
                 "There is no outcome {n}: {} has {} outcome{} under {}.",

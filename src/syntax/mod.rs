@@ -340,7 +340,7 @@ fn ron_message(code: &ron::Error, rest: &str) -> String {
             format!("field `{field}`{} is given twice", within(outer))
         }
         ron::Error::ExceededRecursionLimit => {
-            "expected `If` and `Loop` nested at most 23 deep, found deeper nesting".to_string()
+            "expected blocks (`If`, `Loop`, `Select`, `OnceDo`) nested at most 23 deep, found deeper nesting".to_string()
         }
         other => {
             let text = other.to_string();
