@@ -422,23 +422,27 @@ impl Consistency {
     }
 
     /// A complete coherence order making `execution` consistent, if there
-    /// is one: the derivation with every pair decided.
-    pub fn solve(mut self, execution: &Execution) -> Option<Consistency> {
-        let Some((a, b)) = self.open_pair(execution) else {
-            return Some(self);
-        };
-        let mut first = self.clone();
-        if first.order(execution, a, b)
-            && first.saturate(execution)
-            && let Some(done) = first.solve(execution)
-        {
-            return Some(done);
+    /// is one: the derivation with every pair decided. Depth-first over the
+    /// open pairs, each tried in one order and then the other, with a stack
+    /// of its own (a recursion per pair overflowed the thread's stack with a
+    /// hundred writes of one variable).
+    pub fn solve(self, execution: &Execution) -> Option<Consistency> {
+        // Derivations to go on with, each with the pair to decide first.
+        let mut tries: Vec<(Consistency, Option<(Pos, Pos)>)> = vec![(self, None)];
+        while let Some((mut derived, decide)) = tries.pop() {
+            if let Some((a, b)) = decide
+                && !(derived.order(execution, a, b) && derived.saturate(execution))
+            {
+                continue;
+            }
+            let Some((a, b)) = derived.open_pair(execution) else {
+                return Some(derived);
+            };
+            // `a` before `b` first: pushed last.
+            tries.push((derived.clone(), Some((b, a))));
+            tries.push((derived, Some((a, b))));
         }
-        if self.order(execution, b, a) && self.saturate(execution) {
-            self.solve(execution)
-        } else {
-            None
-        }
+        None
     }
 
     /// A relation, transitively closed, every linear extension of which is
