@@ -573,6 +573,18 @@ impl Context<'_> {
                 if target == t {
                     return Err(self.at(lit, "a thread cannot start itself", "this thread"));
                 }
+                if target == 0 {
+                    return Err(self
+                        .at(
+                            lit,
+                            format!(
+                                "expected a goroutine to start, found `{}`, the main goroutine (thread 0), which runs from the start",
+                                lit.text
+                            ),
+                            "the main goroutine",
+                        )
+                        .with_help("deadlocks and leaks are judged by whether thread 0 is blocked: put the main goroutine first"));
+                }
                 if started[target].is_some() {
                     return Err(self
                         .at(
@@ -591,18 +603,8 @@ impl Context<'_> {
                         .unwrap_or_else(|| format!("P{target}"))
                 );
                 let kind = LocKind::Started(ThreadId(target as u16));
+                // Thread 0 is never started (above), so some thread runs.
                 started[target] = Some(vars.add_kind(&name, 0, kind));
-                if started.iter().all(Option::is_some) {
-                    return Err(self
-                        .at(
-                            lit,
-                            "every thread is a goroutine started by another, so none can start",
-                            "the last one",
-                        )
-                        .with_help(
-                            "leave at least one thread (the main goroutine) that no `Go` names",
-                        ));
-                }
             }
         }
         Ok(started)
