@@ -308,6 +308,12 @@ impl OutcomeSet {
                 .expect("writing to a String");
             return;
         };
+        if values.is_empty() {
+            // A program without registers or variables (only Go objects):
+            // its one final state is still a line of its own.
+            line.push_str("(no observables)");
+            return;
+        }
         let mut digits = itoa::Buffer::new();
         for (i, (name, &v)) in self.names.iter().zip(values).enumerate() {
             if i > 0 {
@@ -389,5 +395,30 @@ impl fmt::Display for OutcomeSet {
             writeln!(f, "{}", self.display(outcome))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program without registers or variables still shows its final state
+    /// (it printed as an empty line; found by fuzzing).
+    #[test]
+    fn a_final_state_without_observables_is_shown() {
+        let program = crate::syntax::parse_str(
+            r#"Litmus(name: "t", threads: [[Add("wg", 1)]], condition: "exists true")"#,
+            "t.ron",
+        )
+        .unwrap()
+        .program;
+        let set = OutcomeSet::new(&program);
+        let mut line = String::new();
+        set.push_outcome(&Outcome::Final(Vec::new()), &mut line);
+        assert_eq!(line, "(no observables)");
+        assert_eq!(
+            set.display(&Outcome::Final(Vec::new())).to_string(),
+            "(no observables)"
+        );
     }
 }
