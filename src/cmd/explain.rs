@@ -16,6 +16,12 @@ use hbsim::verdict::satisfies;
 use super::{explore, interrupt_flag, report_error, write_file};
 use crate::cli::{ExplainArgs, resolve_model};
 
+/// Whether `--outcome` gives a position: digits, perhaps after a `+`.
+fn is_position(text: &str) -> bool {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Which outcome the user asked for.
 enum Selector {
     /// The n-th outcome as `hbsim run` lists them (1-based), and n as
@@ -47,7 +53,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         None => Selector::Condition,
         // All digits is a position, however large (one too large for any
         // set is simply not there).
-        Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+        Some(text) if is_position(text) => {
             Selector::Position(text.parse().unwrap_or(usize::MAX), text.to_string())
         }
         Some(text) => match syntax::parse_proposition(&test.program, text, "--outcome") {
