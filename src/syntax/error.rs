@@ -79,7 +79,7 @@ impl SourceError {
             name: name.to_string(),
             line,
             column,
-            message: message.into(),
+            message: printable(&message.into()),
             label: label.into(),
             help: None,
             source_code: shown.then(|| NamedSource::new(name, Arc::clone(source))),
@@ -104,6 +104,28 @@ impl From<Box<SourceError>> for LoadError {
     fn from(e: Box<SourceError>) -> Self {
         LoadError::Source(e)
     }
+}
+
+/// The longest message shown: what a file says is quoted in messages, and
+/// a name of thousands of characters would fill the terminal.
+const MESSAGE_MAX: usize = 1000;
+
+/// `message` fit for a terminal: control characters quoted from the file
+/// escaped (`\u{0}`), and cut at [`MESSAGE_MAX`] bytes.
+fn printable(message: &str) -> String {
+    let mut shown = String::with_capacity(message.len().min(MESSAGE_MAX + 3));
+    for c in message.chars() {
+        if shown.len() >= MESSAGE_MAX {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() && c != '\n' {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -164,6 +186,23 @@ mod tests {
         let err = SourceError::new("t.ron", &src, at..at + 5, "bad thing", "here");
         assert_eq!(err.to_string(), "t.ron:2:5: bad thing");
         assert_eq!(err.span(), at..at + 5);
+    }
+
+    /// What a message quotes from the file is printable and bounded (found
+    /// by fuzzing: a NUL was printed raw, a 5,000-character name in full).
+    #[test]
+    fn messages_escape_control_characters_and_are_bounded() {
+        let src: Arc<str> = Arc::from("x\n");
+        let err = SourceError::new("t.ron", &src, 0..1, "found `a\u{0}b`", "here");
+        assert_eq!(err.to_string(), "t.ron:1:1: found `a\\u{0}b`");
+        let long = format!("found `{}`", "n".repeat(5000));
+        let err = SourceError::new("t.ron", &src, 0..1, long, "here");
+        assert!(
+            err.message.len() <= MESSAGE_MAX + 3,
+            "{}",
+            err.message.len()
+        );
+        assert!(err.message.ends_with('…'));
     }
 
     /// miette panics drawing a column beyond 65,535 (found by fuzzing): a
