@@ -709,7 +709,11 @@ impl Context<'_> {
         let mut panics = Vec::new();
         for lit in lines {
             if let Some(rest) = lit.text.trim_start().strip_prefix(NEVER_TERMINATES) {
-                never_terminates.push(sorted(self.stuck_threads(lit, rest, r)?));
+                let threads = sorted(self.stuck_threads(lit, rest, r)?);
+                if never_terminates.contains(&threads) {
+                    return Err(self.twice(lit));
+                }
+                never_terminates.push(threads);
                 continue;
             }
             if let Some(rest) = lit.text.trim_start().strip_prefix(DEADLOCK) {
@@ -725,7 +729,11 @@ impl Context<'_> {
                         .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`"),
                     ));
                 }
-                blocked.push(sorted(threads));
+                let threads = sorted(threads);
+                if blocked.contains(&threads) {
+                    return Err(self.twice(lit));
+                }
+                blocked.push(threads);
                 continue;
             }
             if let Some(rest) = lit.text.trim_start().strip_prefix(LEAK) {
@@ -740,11 +748,16 @@ impl Context<'_> {
                         .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`"),
                     ));
                 }
-                blocked.push(sorted(threads));
+                let threads = sorted(threads);
+                if blocked.contains(&threads) {
+                    return Err(self.twice(lit));
+                }
+                blocked.push(threads);
                 continue;
             }
             if let Some(rest) = lit.text.trim_start().strip_prefix(PANIC) {
                 match sorted(self.stuck_threads(lit, rest, r)?).as_slice() {
+                    [t] if panics.contains(t) => return Err(self.twice(lit)),
                     [t] => panics.push(*t),
                     _ => {
                         return Err(self.at(
@@ -812,6 +825,9 @@ impl Context<'_> {
                     .with_help("every expected outcome must name the same registers and variables"),
                 ));
             }
+            if outcomes.contains(&values) {
+                return Err(self.twice(lit));
+            }
             outcomes.push(values);
         }
         Ok(ExpectedOutcomes {
@@ -821,6 +837,18 @@ impl Context<'_> {
             never_terminates,
             panics,
         })
+    }
+
+    /// The error for an expected outcome listed a second time.
+    fn twice(&self, lit: &Lit) -> Box<SourceError> {
+        self.at(
+            lit,
+            format!(
+                "expected each outcome once, found `{}` again",
+                lit.text.trim()
+            ),
+            "again",
+        )
     }
 
     /// The threads of a `never terminates: P0 writer` line, as written, each
@@ -836,6 +864,12 @@ impl Context<'_> {
         for (start, word) in words(rest) {
             let span = offset + start..offset + start + word.len();
             match resolve_thread_name(word, r.thread_names) {
+                Some(t) if threads.iter().any(|(u, _)| *u == ThreadId(t as u16)) => {
+                    return Err(self.within(
+                        lit,
+                        TextError::new(format!("thread `{word}` is named twice"), span),
+                    ));
+                }
                 Some(t) => threads.push((ThreadId(t as u16), span)),
                 None => {
                     return Err(self.within(
