@@ -355,6 +355,23 @@ fn every_truncation_of_every_corpus_file_is_handled() {
     }
 }
 
+/// A file cut off inside a string or after a key says it found the end of
+/// the file (found by fuzzing: "expected end of string, found `\"Each`",
+/// "unexpected end of RON, found `:`").
+#[test]
+fn a_file_cut_off_says_it_found_the_end_of_the_file() {
+    for text in [
+        r#"Litmus(name: "T", doc: "Each"#,
+        r#"Litmus(name: "T", init: {"x":"#,
+    ] {
+        let err = parse_str(text, "cut.ron").expect_err("a cut file is an error");
+        assert!(
+            err.to_string().ends_with("found the end of the file"),
+            "{text}: {err}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 

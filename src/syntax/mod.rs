@@ -339,6 +339,10 @@ fn ron_message(code: &ron::Error, rest: &str) -> String {
         ron::Error::DuplicateStructField { field, outer } => {
             format!("field `{field}`{} is given twice", within(outer))
         }
+        ron::Error::ExpectedStringEnd if !rest.get(1..).is_some_and(|r| r.contains('"')) => {
+            "expected the closing `\"` of this string, found the end of the file".to_string()
+        }
+        ron::Error::Eof => "expected more, found the end of the file".to_string(),
         ron::Error::ExceededRecursionLimit => {
             "expected blocks (`If`, `Loop`, `Select`, `OnceDo`) nested at most 23 deep, found deeper nesting".to_string()
         }
