@@ -410,8 +410,10 @@ impl<'s, 'p> Search<'s, 'p> {
         true
     }
 
-    /// Each written variable (by variable) with its candidates for its last
-    /// write: each thread's last write to it (by thread).
+    /// Each variable several threads write (by variable) with its candidates
+    /// for its last write: each thread's last write to it (by thread). A
+    /// variable only one thread writes ends with that thread's last write,
+    /// which no observer read needs to confirm.
     fn final_candidates(&self, graph: &Execution) -> SmallVec<[(u16, SmallVec<[Pos; 4]>); 8]> {
         let mut finals: SmallVec<[(u16, SmallVec<[Pos; 4]>); 8]> = SmallVec::new();
         let events = &graph.events;
@@ -432,6 +434,7 @@ impl<'s, 'p> Search<'s, 'p> {
                 None => finals.push((e.loc, smallvec::smallvec![p as Pos])),
             }
         }
+        finals.retain(|(_, writes)| writes.len() > 1);
         finals.sort_unstable_by_key(|&(l, _)| l);
         for (_, writes) in &mut finals {
             writes.sort_unstable_by_key(|&w| events[w as usize].thread);
@@ -658,7 +661,7 @@ impl<'s, 'p> Search<'s, 'p> {
 
     /// Adds the final observer's reads of the variables of `finals` to
     /// `graph`, each way they can go, and records every consistent result.
-    /// `finals` pairs each written variable with each thread's last write to
+    /// `finals` pairs each variable several threads write with each thread's last write to
     /// it: only those can be the final one. `key` is the
     /// [`Execution::execution_key`] of `graph` before any observer read.
     /// Depth-first with a stack of its own, variable after variable (a test
@@ -671,12 +674,7 @@ impl<'s, 'p> Search<'s, 'p> {
         key: &[u64],
     ) {
         let mut stack = vec![(graph, derived, 0)];
-        while let Some((graph, derived, mut at)) = stack.pop() {
-            // A variable only one thread writes ends with that thread's last
-            // write, which no observer read needs to confirm.
-            while finals.get(at).is_some_and(|(_, writes)| writes.len() == 1) {
-                at += 1;
-            }
+        while let Some((graph, derived, at)) = stack.pop() {
             let Some((loc, candidates)) = finals.get(at) else {
                 self.complete(graph, derived, key);
                 continue;

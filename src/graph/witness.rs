@@ -60,7 +60,7 @@ pub(crate) fn witness(
             po[start[usize::from(e.thread)] + e.index as usize] = p as Pos;
         }
     }
-    let mut order = linear_extension(check.schedule(), execution, &po, chosen);
+    let mut order = linear_extension(check.schedule(), &po, chosen);
     order.extend(last.map(|p| p as usize));
     let mut ran = vec![0usize; threads];
     let mut steps = Vec::with_capacity(2 * po.len());
@@ -104,14 +104,10 @@ fn step(e: &Event) -> Step {
 /// The chosen thread events in an order extending `order` (transitively
 /// closed), by program position (thread, then index) among those free to
 /// go, so the witness does not depend on the order the events were added in
-/// (Kahn's algorithm). `po` lists the thread events by program position.
-fn linear_extension(
-    order: &BitMatrix,
-    execution: &Execution,
-    po: &[Pos],
-    chosen: &[bool],
-) -> Vec<usize> {
-    let n = execution.events.len();
+/// (Kahn's algorithm). `po` lists the thread events by program position;
+/// `chosen` marks events by position.
+fn linear_extension(order: &BitMatrix, po: &[Pos], chosen: &[bool]) -> Vec<usize> {
+    let n = chosen.len();
     // The chosen events by program position, and each one's rank there: the
     // events free to go are a bit set of ranks, the first bit the next.
     let by_position: Vec<usize> = po
