@@ -166,40 +166,8 @@ pub(crate) type Races = SmallVec<[(Pos, Pos); 16]>;
 /// reading them; docs/happens-before.md) does not order.
 pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Races {
     let events = &execution.events;
-    let n = events.len();
-    // Row p: the events that happen before p. Each event comes after its
-    // program-order predecessor and the write it reads (the invariant of
-    // `Execution`), so one pass in that order closes the relation.
-    let mut before = BitMatrix::new(n);
-    let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
-    for (p, e) in events.iter().enumerate() {
-        if e.thread == OBSERVER || !ran(p) {
-            continue;
-        }
-        if let Some(q) = last[usize::from(e.thread)].replace(p) {
-            before.inherit(p, q);
-        }
-        if let Some(w) = e.rf
-            && e.acquires()
-            && events[w as usize].atomic
-        {
-            before.inherit(p, w as usize);
-        }
-        // A `Wait` acquires the counter's merged clock: every decrement
-        // up to the write it reads (the `Add`s form one chain).
-        if e.kind == Kind::Wait {
-            let mut source = e.rf;
-            while let Some(w) = source.map(|w| w as usize)
-                && events[w].kind == Kind::Add
-            {
-                if events[w].written < Some(events[w].read) {
-                    before.inherit(p, w);
-                }
-                source = events[w].rf;
-            }
-        }
-    }
-    let hb = |a: usize, b: usize| before.get(b, a);
+    let before = happens_before(execution, &ran);
+    let hb = |a: usize, b: usize| before.as_ref().is_some_and(|m| m.get(b, a));
     // The accesses by variable, then position: only accesses of one
     // variable can race.
     let mut accesses: SmallVec<[(u16, usize); 32]> = events
@@ -228,4 +196,54 @@ pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Races
         }
     }
     pairs
+}
+
+/// Row p: the events that happen before event p, among those `ran` marks;
+/// `None` when no event synchronises (an atomic read of an atomic write, a
+/// `Wait`), so happens-before is program order, which orders no two events
+/// of different threads.
+fn happens_before(execution: &Execution, ran: impl Fn(usize) -> bool) -> Option<BitMatrix> {
+    let events = &execution.events;
+    let synchronises = |(p, e): (usize, &Event)| {
+        e.thread != OBSERVER
+            && ran(p)
+            && (e.kind == Kind::Wait
+                || (e.acquires() && e.rf.is_some_and(|w| events[w as usize].atomic)))
+    };
+    if !events.iter().enumerate().any(synchronises) {
+        return None;
+    }
+    // Each event comes after its program-order predecessor and the write it
+    // reads (the invariant of `Execution`), so one pass in that order closes
+    // the relation.
+    let mut before = BitMatrix::new(events.len());
+    let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
+    for (p, e) in events.iter().enumerate() {
+        if e.thread == OBSERVER || !ran(p) {
+            continue;
+        }
+        if let Some(q) = last[usize::from(e.thread)].replace(p) {
+            before.inherit(p, q);
+        }
+        if let Some(w) = e.rf
+            && e.acquires()
+            && events[w as usize].atomic
+        {
+            before.inherit(p, w as usize);
+        }
+        // A `Wait` acquires the counter's merged clock: every decrement
+        // up to the write it reads (the `Add`s form one chain).
+        if e.kind == Kind::Wait {
+            let mut source = e.rf;
+            while let Some(w) = source.map(|w| w as usize)
+                && events[w].kind == Kind::Add
+            {
+                if events[w].written < Some(events[w].read) {
+                    before.inherit(p, w);
+                }
+                source = events[w].rf;
+            }
+        }
+    }
+    Some(before)
 }
