@@ -85,7 +85,8 @@ pub(crate) fn write_ending(
 /// A number of executions, which loops can make unbounded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Count {
-    /// Exactly this many (saturating at `u128::MAX`).
+    /// Exactly this many; counts saturate, so [`Count::SATURATED`] stands
+    /// for at least that many.
     Finite(u128),
     /// Unboundedly many: some path to the outcome passes through a cycle.
     Infinite,
@@ -94,6 +95,10 @@ pub enum Count {
 impl Count {
     /// Zero executions.
     pub const ZERO: Count = Count::Finite(0);
+
+    /// The largest count, 2^128 - 1: at least that many (path counts of long
+    /// programs exceed it, and sums saturate there).
+    pub const SATURATED: Count = Count::Finite(u128::MAX);
 }
 
 impl std::ops::Add for Count {
@@ -111,6 +116,7 @@ impl std::ops::Add for Count {
 impl fmt::Display for Count {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Count::Finite(u128::MAX) => f.write_str("at least 2^128 - 1"),
             Count::Finite(n) => write!(f, "{n}"),
             Count::Infinite => f.write_str("inf"),
         }

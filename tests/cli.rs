@@ -801,3 +801,44 @@ fn graph_engine_under_go_runs_race_free_programs_and_names_racy_ones() {
         "{out}"
     );
 }
+
+#[test]
+fn a_count_past_the_largest_kept_says_at_least() {
+    // Two threads of 70 stores: C(140, 70), about 9.4 × 10^40 interleavings,
+    // more than 2^128 - 1 (3.4 × 10^38); 71 × 71 states.
+    let stores = |var: &str| {
+        (1..=70)
+            .map(|v| format!("Store(\"{var}\", {v})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let source = format!(
+        "Litmus(name: \"many\", threads: [[{}], [{}]], condition: \"exists (x=70)\")",
+        stores("x"),
+        stores("y")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.ron");
+    std::fs::write(&file, source).unwrap();
+    let file = file.to_str().unwrap();
+    let out = hbsim(&["run", "-m", "sc", "--engine", "states", file]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("x=70; y=70;  # at least 2^128 - 1 executions, race-free"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Positive: >=2^128-1 Negative: 0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Explored 5041 states, 9940 transitions, at least 2^128 - 1 executions"),
+        "{stdout}"
+    );
+    let out = hbsim(&["explain", "-m", "sc", "--engine", "states", file]);
+    assert!(
+        text(&out.stdout).contains("Execution (one of at least 2^128 - 1 executions reaching it)"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -59,11 +59,11 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
         (Some(Count::Finite(1)), true) => {
             "a machine run of the only consistent execution reaching it".to_string()
         }
-        (Some(Count::Finite(n)), true) => {
+        (Some(n @ Count::Finite(_)), true) => {
             format!("a machine run of one of {n} consistent executions reaching it")
         }
         (Some(Count::Finite(1)), false) => "the only execution reaching it".to_string(),
-        (Some(Count::Finite(n)), false) => format!("one of {n} executions reaching it"),
+        (Some(n @ Count::Finite(_)), false) => format!("one of {n} executions reaching it"),
         (Some(Count::Infinite), _) => "one of unboundedly many executions reaching it".to_string(),
         (None, _) => "one execution reaching it".to_string(),
     };

@@ -156,8 +156,12 @@ pub(crate) fn render_verdict(
         }
     )?;
     writeln!(out, "Witnesses")?;
-    let count =
-        |n: Option<crate::outcome::Count>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
+    // One whitespace-free token per count, as herd7's lines have.
+    let count = |n: Option<crate::outcome::Count>| match n {
+        None => "?".to_string(),
+        Some(crate::outcome::Count::SATURATED) => ">=2^128-1".to_string(),
+        Some(n) => n.to_string(),
+    };
     let (positive, negative) = (count(c.positive), count(c.negative));
     let (witness_pos, witness_neg) = match program.condition.quantifier {
         Quantifier::NotExists => (&negative, &positive),

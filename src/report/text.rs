@@ -295,7 +295,7 @@ fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()
 fn outcome_notes(info: &OutcomeInfo, noun: &str, line: &mut String) {
     let written = match info.executions {
         Some(Count::Finite(1)) => write!(line, "1 {noun}"),
-        Some(Count::Finite(n)) => write!(line, "{n} {noun}s"),
+        Some(count @ Count::Finite(_)) => write!(line, "{count} {noun}s"),
         Some(Count::Infinite) => write!(line, "unboundedly many {noun}s"),
         None => write!(line, "{noun}s not counted"),
     };
