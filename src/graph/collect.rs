@@ -1,9 +1,9 @@
 //! What the search reports for each consistent execution, gathered so that
 //! the result does not depend on the order executions are found in, nor on
 //! how many threads found them: per outcome, how many race-free and racy
-//! executions reach it and the witness of the one with the smallest key (a
-//! race-free one when there is one); per racing pair of instructions, the
-//! execution with the smallest key.
+//! executions reach it and the witness of the one with the smallest key
+//! ([`Execution::execution_key`]; a race-free one when there is one); per
+//! racing pair of instructions, the execution with the smallest key.
 //!
 //! An execution whose threads all finish ends in its final values; one with
 //! `Lock`s that found their mutex locked ends blocked there (a deadlock, or a

@@ -432,19 +432,20 @@ impl Execution {
 
     /// A key equal for two complete executions exactly when they are the same
     /// execution (the same events with the same reads-from), whatever order
-    /// their events were added in.
+    /// their events were added in: each read (by thread, then index) with its
+    /// source, the initial value (0) before every write (1 more than its
+    /// thread and index). Witnesses go to the smallest key, and the search
+    /// tries the initial value first, so it mostly finds an outcome's
+    /// smallest key first and builds its witness once (`mp-chain 10`, 21
+    /// outcomes of 2,047 executions, built 2,047 witnesses when the initial
+    /// value came last).
     pub fn execution_key(&self) -> Vec<u64> {
         let id = |e: &Event| (u64::from(e.thread) << 32) | u64::from(e.index);
         let mut pairs: SmallVec<[[u64; 2]; 32]> = self
             .events
             .iter()
             .filter(|e| e.reads())
-            .map(|e| {
-                [
-                    id(e),
-                    e.rf.map_or(u64::MAX, |w| id(&self.events[w as usize])),
-                ]
-            })
+            .map(|e| [id(e), e.rf.map_or(0, |w| id(&self.events[w as usize]) + 1)])
             .collect();
         pairs.sort_unstable();
         pairs.as_flattened().to_vec()
