@@ -168,31 +168,28 @@ pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Races
     let events = &execution.events;
     let before = happens_before(execution, &ran);
     let hb = |a: usize, b: usize| before.as_ref().is_some_and(|m| m.get(b, a));
-    // The accesses by variable, then position: only accesses of one
-    // variable can race.
-    let mut accesses: SmallVec<[(u16, usize); 32]> = events
+    // The accesses, by position; only accesses of one variable can race
+    // (comparing every pair of a few dozen costs less than sorting them).
+    let accesses: SmallVec<[(u16, usize); 32]> = events
         .iter()
         .enumerate()
         .filter(|&(p, e)| e.thread != OBSERVER && ran(p) && e.accesses())
         .map(|(p, e)| (e.loc, p))
         .collect();
-    accesses.sort_unstable();
     let mut pairs = Races::new();
-    for same in accesses.chunk_by(|x, y| x.0 == y.0) {
-        for (i, &(_, p)) in same.iter().enumerate() {
-            let a = &events[p];
-            for &(_, q) in &same[i + 1..] {
-                let b = &events[q];
-                if b.thread == a.thread
-                    || !(a.writes() || b.writes())
-                    || (a.atomic && b.atomic)
-                    || hb(p, q)
-                    || hb(q, p)
-                {
-                    continue;
-                }
-                pairs.push((p as Pos, q as Pos));
+    for (i, &(loc, p)) in accesses.iter().enumerate() {
+        let a = &events[p];
+        for &(_, q) in accesses[i + 1..].iter().filter(|(l, _)| *l == loc) {
+            let b = &events[q];
+            if b.thread == a.thread
+                || !(a.writes() || b.writes())
+                || (a.atomic && b.atomic)
+                || hb(p, q)
+                || hb(q, p)
+            {
+                continue;
             }
+            pairs.push((p as Pos, q as Pos));
         }
     }
     pairs
