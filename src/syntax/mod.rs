@@ -288,12 +288,56 @@ pub(crate) fn parse_ron<T: serde::de::DeserializeOwned>(
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<T>(source).map_err(|e| {
         let at = error::byte_offset(source, e.span.start.line, e.span.start.col);
-        // ron may point at the whitespace before the offending text.
-        let start = at + (source[at..].len() - source[at..].trim_start().len());
+        let start = next_token(source, at);
         let end = error::byte_offset(source, e.span.end.line, e.span.end.col).max(start);
         let message = ron_message(&e.code, &source[start..]);
         SourceError::new(file_name, source, start..end, message, "here")
     })
+}
+
+/// The first byte at or after `at` that is neither whitespace nor part of a
+/// comment: ron may point at the whitespace or comments before the
+/// offending text, and into a line comment that ends a file without a
+/// newline (a file that is only `// a comment` was said to have `a` where
+/// `(` was expected).
+fn next_token(source: &str, at: usize) -> usize {
+    let line = &source[source[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+    let mut pos = if in_line_comment(line) {
+        source[at..].find('\n').map_or(source.len(), |i| at + i)
+    } else {
+        at
+    };
+    loop {
+        let rest = &source[pos..];
+        let token = rest.trim_start();
+        pos += rest.len() - token.len();
+        let skip = if token.starts_with("//") {
+            token.find('\n')
+        } else if token.starts_with("/*") {
+            token.find("*/").map(|i| i + 2)
+        } else {
+            return pos;
+        };
+        pos += skip.unwrap_or(token.len());
+    }
+}
+
+/// Whether the end of `line` (the start of a line, up to some position) is
+/// inside a `//` comment: a `//` outside string literals precedes it.
+fn in_line_comment(line: &str) -> bool {
+    let mut in_string = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '/' if !in_string && chars.peek() == Some(&'/') => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// ron's error in our style: what was expected, then what was found. `rest` is
