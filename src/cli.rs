@@ -133,7 +133,9 @@ pub struct LimitArgs {
     /// channels or RWMutexes; loops unrolled),
     /// `states` visits every machine state; `auto` uses the graph engine
     /// where it supports the test and model and expects it to be faster (no
-    /// loop, no variable with many reads followed by writes).
+    /// loop, no variable with many reads followed by writes, none that three
+    /// threads or more update with read-modify-writes, mutex or wait-group
+    /// operations).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
 
