@@ -801,7 +801,12 @@ impl GoMemory {
         for i in self.final_candidates(core, s, loc) {
             keep[i] = true;
         }
+        // Readers until every write is kept (often the first: a variable
+        // written once keeps its initial value while one reader may see it).
         for &(u, access) in &readers {
+            if keep.iter().all(|&k| k) {
+                return;
+            }
             for i in self.readable(core, s, u, loc, access) {
                 keep[i] = true;
             }
