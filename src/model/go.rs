@@ -58,6 +58,15 @@ const WRITER: usize = 1;
 const ATOMIC: usize = 2;
 const CLOCK: usize = 3;
 
+/// Whether a step is known to be enabled in the state it is taken from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Enabled {
+    /// The machine listed it for that state: only the effect is worked out.
+    Known,
+    /// It comes from elsewhere (a trace being replayed): checked first.
+    Check,
+}
+
 /// The Go memory model for one program.
 #[derive(Debug)]
 pub(crate) struct GoMemory {
@@ -223,34 +232,48 @@ impl GoMemory {
     }
 
     /// Takes an `Exec` step from `s` into `out`; `None` if it is not enabled.
+    /// With `enabled` [`Enabled::Known`] (the step is one of
+    /// [`GoMemory::candidates`] or [`GoMemory::observations`] for `s`), which
+    /// writes a read may return and which instructions may run early are not
+    /// worked out again.
     pub fn step(
         &self,
         core: &Core<'_>,
         s: &[Val],
         step: Step,
+        enabled: Enabled,
         out: &mut Vec<Val>,
     ) -> Option<Effect> {
+        let check = enabled == Enabled::Check;
         let (t, j, choice) = match step {
             Step::Exec { thread, pc, choice } => (thread, pc, choice),
-            Step::Observe { loc, choice } => return self.observe(core, s, loc, choice, out),
+            Step::Observe { loc, choice } => {
+                return self.observe(core, s, loc, choice, check, out);
+            }
             Step::Run(_) | Step::Commit(..) => return None,
         };
         let (j, choice) = (j as usize, choice as usize);
         let layout = &core.layout;
         let pc = layout.pc(s, t);
         let in_order = j == pc;
-        if !in_order && !self.may_run_early(core, s, t, j) {
+        let early = || in_order || self.may_run_early(core, s, t, j);
+        debug_assert!(check || early(), "invariant: a listed step may run");
+        if check && !early() {
             return None;
         }
+        let readable = |loc: Loc, access: Access| {
+            let may = || self.readable(core, s, t, loc, access).any(|i| i == choice);
+            debug_assert!(
+                check || may(),
+                "invariant: a listed read may return its write"
+            );
+            !check || may()
+        };
         let instr = core.instr(t, j)?;
         copy_into(out, s);
         let effect = match instr {
             Instr::Load { dst, loc, access } => {
-                if (*access == Access::Atomic && !in_order)
-                    || !self
-                        .readable(core, s, t, *loc, *access)
-                        .any(|i| i == choice)
-                {
+                if (*access == Access::Atomic && !in_order) || !readable(*loc, *access) {
                     return None;
                 }
                 let (entry, from) = self.entry(core, s, *loc, choice);
@@ -282,11 +305,7 @@ impl GoMemory {
                 }
             }
             Instr::Rmw { dst, loc, op } => {
-                if !in_order
-                    || !self
-                        .readable(core, s, t, *loc, Access::Atomic)
-                        .any(|i| i == choice)
-                {
+                if !in_order || !readable(*loc, Access::Atomic) {
                     return None;
                 }
                 let (entry, from) = self.entry(core, s, *loc, choice);
@@ -392,21 +411,29 @@ impl GoMemory {
         (0..self.locs).all(|l| core.layout.segment_len(s, l) == 1)
     }
 
-    /// Takes an `Observe` step: the variable keeps only the chosen write.
+    /// Takes an `Observe` step: the variable keeps only the chosen write;
+    /// `check`: whether to check that it may.
     fn observe(
         &self,
         core: &Core<'_>,
         s: &[Val],
         loc: Loc,
         choice: u16,
+        check: bool,
         out: &mut Vec<Val>,
     ) -> Option<Effect> {
         let choice = usize::from(choice);
         let n = core.layout.segment_len(s, loc.index());
-        if !self.all_finished(core, s)
-            || n < 2
-            || !self.final_candidates(core, s, loc).any(|i| i == choice)
-        {
+        let may = || {
+            self.all_finished(core, s)
+                && n >= 2
+                && self.final_candidates(core, s, loc).any(|i| i == choice)
+        };
+        debug_assert!(
+            check || may(),
+            "invariant: a listed observation may be made"
+        );
+        if check && !may() {
             return None;
         }
         copy_into(out, s);

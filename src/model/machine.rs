@@ -7,7 +7,7 @@
 //! of [`crate::model`]) or the Go memory model ([`super::go`]).
 
 use crate::ir::{Access, Instr, Loc, Observable, Program, Reg, SyncOp, ThreadId, Val};
-use crate::model::go::GoMemory;
+use crate::model::go::{Enabled, GoMemory};
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
 use crate::model::store_buffer::StoreBuffers;
@@ -289,7 +289,7 @@ impl<'p> Machine<'p> {
         visit: &mut impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
     ) {
         for &step in steps {
-            if let Some((effect, race)) = self.step(s, step, scratch) {
+            if let Some((effect, race)) = self.step(s, step, Enabled::Known, scratch) {
                 visit(step, effect, race, scratch);
             }
         }
@@ -304,12 +304,20 @@ impl<'p> Machine<'p> {
 
     /// [`Machine::apply`] into `out` (replacing its contents).
     pub fn apply_into(&self, s: &[Val], step: Step, out: &mut Vec<Val>) -> Option<Effect> {
-        self.step(s, step, out).map(|(effect, _)| effect)
+        self.step(s, step, Enabled::Check, out)
+            .map(|(effect, _)| effect)
     }
 
     /// Takes `step` from `s` into `out`, updating the race-detection words;
-    /// `None` if the step is not enabled.
-    fn step(&self, s: &[Val], step: Step, out: &mut Vec<Val>) -> Option<(Effect, Option<RaceHit>)> {
+    /// `None` if the step is not enabled (`enabled` says whether that is
+    /// known: the step was listed for `s`).
+    fn step(
+        &self,
+        s: &[Val],
+        step: Step,
+        enabled: Enabled,
+        out: &mut Vec<Val>,
+    ) -> Option<(Effect, Option<RaceHit>)> {
         if step
             .thread()
             .is_some_and(|t| t.index() >= self.core.program.threads.len())
@@ -318,7 +326,7 @@ impl<'p> Machine<'p> {
         }
         let effect = match &self.engine {
             Engine::StoreBuffers(buffers) => buffers.step(&self.core, s, step, out)?,
-            Engine::Go(go) => go.step(&self.core, s, step, out)?,
+            Engine::Go(go) => go.step(&self.core, s, step, enabled, out)?,
         };
         let race = match (effect, step.thread()) {
             (Effect::Commit { loc, .. }, _) => {
