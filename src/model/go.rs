@@ -806,6 +806,11 @@ impl GoMemory {
                 access: Access::Plain,
                 loc,
                 ..
+            } if !self.synchronising => self.prune_after_plain_write(core, out, loc, t),
+            Effect::Write {
+                access: Access::Plain,
+                loc,
+                ..
             } => self.prune_loc(core, out, loc),
             _ => {
                 self.prune(core, out);
@@ -835,6 +840,47 @@ impl GoMemory {
         for l in 0..self.locs {
             self.prune_loc(core, s, Loc(l as u16));
         }
+    }
+
+    /// [`GoMemory::prune_loc`] after thread `t` appended a plain write to
+    /// `loc`'s history, which was pruned, in a program without synchronising
+    /// operations: happens-before is then program order, so the new write
+    /// hides only `t`'s previous write and the initial value, and only from
+    /// `t` and the final observer. Each stays if another running reader may
+    /// read it: any other reader sees `t`'s writes; the initial value is
+    /// hidden from a reader that wrote the variable itself. (Debug builds
+    /// check the result against `prune_loc`.)
+    fn prune_after_plain_write(&self, core: &Core<'_>, s: &mut Vec<Val>, loc: Loc, t: ThreadId) {
+        #[cfg(debug_assertions)]
+        let expected = {
+            let mut expected = s.clone();
+            self.prune_loc(core, &mut expected, loc);
+            expected
+        };
+        let l = loc.index();
+        let history = core.layout.segment(s, l);
+        let writer = |i: usize| history[i * self.width + WRITER];
+        let n = history.len() / self.width;
+        let writes_of = |u: ThreadId| Val::from(u.0) + 1;
+        let mut others = self.readers[l]
+            .iter()
+            .map(|&(u, _)| u)
+            .filter(|&u| u != t && core.instr(u, core.layout.pc(s, u)).is_some());
+        let previous = (0..n - 1).rev().find(|&i| writer(i) == writes_of(t));
+        let drop_previous = previous.filter(|_| others.clone().next().is_none());
+        let drop_initial =
+            n > 1 && writer(0) == 0 && others.all(|u| (1..n).any(|k| writer(k) == writes_of(u)));
+        if let Some(i) = drop_previous {
+            core.layout.discard(s, l, i);
+        }
+        if drop_initial {
+            core.layout.discard(s, l, 0);
+        }
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(
+            *s, expected,
+            "invariant: a plain write hides only its thread's previous write and the initial value"
+        );
     }
 
     /// [`GoMemory::prune`] for one variable.
