@@ -95,24 +95,42 @@ pub(crate) fn renumber(words: &mut [Val], positions: impl Iterator<Item = usize>
 /// Whether the non-zero values at `positions` are exactly 1, 2, ..., max: the
 /// common case, checked without allocating.
 fn already_dense(words: &[Val], positions: impl Iterator<Item = usize>) -> bool {
-    let mut seen = 0u64;
-    let mut max = 0;
+    let mut dense = Density::default();
     for p in positions {
-        let v = words[p];
+        dense.note(words[p]);
+    }
+    dense.is_dense()
+}
+
+/// Whether values noted one by one are, apart from 0, exactly 1, 2, ...,
+/// max (values past 64 count as not dense): the test [`renumber`] starts
+/// with, for callers that see the values of several components in one pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Density {
+    /// Bit `v - 1` for each value `v` in 1..=64 seen.
+    seen: u64,
+    max: Val,
+    too_large: bool,
+}
+
+impl Density {
+    pub fn note(&mut self, v: Val) {
         if v > 64 {
-            return false;
-        }
-        if v > 0 {
-            seen |= 1 << (v - 1);
-            max = max.max(v);
+            self.too_large = true;
+        } else if v > 0 {
+            self.seen |= 1 << (v - 1);
+            self.max = self.max.max(v);
         }
     }
-    let all_up_to_max = if max == 64 {
-        u64::MAX
-    } else {
-        (1u64 << max) - 1
-    };
-    seen == all_up_to_max
+
+    pub fn is_dense(&self) -> bool {
+        let all_up_to_max = if self.max == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.max) - 1
+        };
+        !self.too_large && self.seen == all_up_to_max
+    }
 }
 
 #[cfg(test)]

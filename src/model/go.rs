@@ -37,7 +37,7 @@
 //! variable and has not finished could observe it, or while the final
 //! observer could; the newest write and the last atomic write always stay.
 
-use super::clocks::{ThreadClocks, renumber};
+use super::clocks::{Density, ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::store_buffer::rmw_result;
 use smallvec::SmallVec;
@@ -933,7 +933,19 @@ impl GoMemory {
         // Every history's entries, back to back: each entry's clock of
         // thread `t` is `CLOCK + t` into it.
         let entries = core.layout.entries(s);
-        for t in 0..self.threads {
+        // Nearly always every component is dense already: one pass over the
+        // clocks and the entries, row by row, tells.
+        let mut density: SmallVec<[Density; 16]> =
+            smallvec::smallvec![Density::default(); self.threads];
+        let rows = (0..self.threads)
+            .map(|u| self.clocks.at(u, 0) + fixed)
+            .chain(entries.clone().step_by(self.width).map(|e| e + CLOCK));
+        for row in rows {
+            for (d, &v) in density.iter_mut().zip(&s[row..row + self.threads]) {
+                d.note(v);
+            }
+        }
+        for t in (0..self.threads).filter(|&t| !density[t].is_dense()) {
             let clocks = (0..self.threads).map(|u| fixed + self.clocks.at(u, t));
             let history = entries.clone().step_by(self.width).map(|e| e + CLOCK + t);
             renumber(s, clocks.chain(history));
