@@ -796,12 +796,14 @@ impl GoMemory {
     /// (every state is pruned, so the other variables stay so), and a thread
     /// that finishes stops reading the variables it reads.
     fn tidy(&self, core: &Core<'_>, out: &mut Vec<Val>, t: ThreadId, effect: Effect) {
-        match effect {
+        // Whether writes were dropped: only then may a clock value have gone
+        // (a plain write's entry copies values its thread's clock holds).
+        let mut dropped = match effect {
             Effect::Read {
                 access: Access::Plain,
                 ..
             }
-            | Effect::Local => {}
+            | Effect::Local => false,
             Effect::Write {
                 access: Access::Plain,
                 loc,
@@ -817,10 +819,10 @@ impl GoMemory {
                 self.renumber(core, out);
                 return;
             }
-        }
+        };
         if core.instr(t, core.layout.pc(out, t)).is_none() {
             for &loc in &self.reads[t.index()] {
-                self.prune_loc(core, out, loc);
+                dropped |= self.prune_loc(core, out, loc);
             }
         }
         debug_assert!(
@@ -831,7 +833,17 @@ impl GoMemory {
             },
             "invariant: a state after a plain or register-only step is pruned"
         );
-        self.renumber(core, out);
+        if dropped {
+            self.renumber(core, out);
+        }
+        debug_assert!(
+            {
+                let mut again = out.clone();
+                self.renumber(core, &mut again);
+                again == *out
+            },
+            "invariant: clocks stay dense unless writes were dropped"
+        );
     }
 
     /// Drops the writes no thread and not the final observer can observe any
@@ -849,8 +861,14 @@ impl GoMemory {
     /// `t` and the final observer. Each stays if another running reader may
     /// read it: any other reader sees `t`'s writes; the initial value is
     /// hidden from a reader that wrote the variable itself. (Debug builds
-    /// check the result against `prune_loc`.)
-    fn prune_after_plain_write(&self, core: &Core<'_>, s: &mut Vec<Val>, loc: Loc, t: ThreadId) {
+    /// check the result against `prune_loc`.) Whether it dropped any.
+    fn prune_after_plain_write(
+        &self,
+        core: &Core<'_>,
+        s: &mut Vec<Val>,
+        loc: Loc,
+        t: ThreadId,
+    ) -> bool {
         #[cfg(debug_assertions)]
         let expected = {
             let mut expected = s.clone();
@@ -881,14 +899,15 @@ impl GoMemory {
             *s, expected,
             "invariant: a plain write hides only its thread's previous write and the initial value"
         );
+        drop_previous.is_some() || drop_initial
     }
 
-    /// [`GoMemory::prune`] for one variable.
-    fn prune_loc(&self, core: &Core<'_>, s: &mut Vec<Val>, loc: Loc) {
+    /// [`GoMemory::prune`] for one variable; whether it dropped any write.
+    fn prune_loc(&self, core: &Core<'_>, s: &mut Vec<Val>, loc: Loc) -> bool {
         let l = loc.index();
         let n = core.layout.segment_len(s, l);
         if n == 1 {
-            return; // the newest write always stays
+            return false; // the newest write always stays
         }
         let readers: SmallVec<[(ThreadId, Access); 8]> = self.readers[l]
             .iter()
@@ -913,15 +932,18 @@ impl GoMemory {
         // written once keeps its initial value while one reader may see it).
         for &(u, access) in &readers {
             if keep.iter().all(|&k| k) {
-                return;
+                return false;
             }
             for i in self.readable(core, s, u, loc, access) {
                 keep[i] = true;
             }
         }
+        let mut dropped = false;
         for i in (0..n).rev().filter(|&i| !keep[i]) {
             core.layout.discard(s, l, i);
+            dropped = true;
         }
+        dropped
     }
 
     /// Renumbers each clock component densely (see [`super::clocks`]).
