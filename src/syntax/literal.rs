@@ -264,6 +264,12 @@ impl<'s> LiteralMap<'s> {
         !preceded_by_ident && rest.get(hashes) == Some(&b'"')
     }
 
+    /// Whether byte `pos` of the source lies inside a string literal.
+    pub fn inside(&self, pos: usize) -> bool {
+        let i = self.ranges.partition_point(|r| r.end <= pos);
+        self.ranges.get(i).is_some_and(|r| r.contains(&pos))
+    }
+
     /// Byte range of the whole literal (quotes included).
     pub fn span_of(&self, lit: &Lit) -> Range<usize> {
         self.ranges.get(lit.ordinal).cloned().unwrap_or(0..0)

@@ -301,8 +301,14 @@ pub(crate) fn parse_ron<T: serde::de::DeserializeOwned>(
 /// newline (a file that is only `// a comment` was said to have `a` where
 /// `(` was expected).
 fn next_token(source: &str, at: usize) -> usize {
-    let line = &source[source[..at].rfind('\n').map_or(0, |i| i + 1)..at];
-    let mut pos = if in_line_comment(line) {
+    // Inside a line comment: a `//` outside string literals (ron's own
+    // lexing, as `LiteralMap` knows it) starts earlier on the line.
+    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let literals = literal::LiteralMap::scan(source);
+    let in_line_comment = source[line_start..at]
+        .match_indices("//")
+        .any(|(i, _)| !literals.inside(line_start + i));
+    let mut pos = if in_line_comment {
         source[at..].find('\n').map_or(source.len(), |i| at + i)
     } else {
         at
@@ -320,24 +326,6 @@ fn next_token(source: &str, at: usize) -> usize {
         };
         pos += skip.unwrap_or(token.len());
     }
-}
-
-/// Whether the end of `line` (the start of a line, up to some position) is
-/// inside a `//` comment: a `//` outside string literals precedes it.
-fn in_line_comment(line: &str) -> bool {
-    let mut in_string = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if in_string => {
-                chars.next();
-            }
-            '"' => in_string = !in_string,
-            '/' if !in_string && chars.peek() == Some(&'/') => return true,
-            _ => {}
-        }
-    }
-    false
 }
 
 /// ron's error in our style: what was expected, then what was found. `rest` is
