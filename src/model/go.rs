@@ -58,6 +58,11 @@ const WRITER: usize = 1;
 const ATOMIC: usize = 2;
 const CLOCK: usize = 3;
 
+/// The `WRITER` word of an entry thread `t` wrote (0 is the initial value).
+fn writer_word(t: ThreadId) -> Val {
+    Val::from(t.0) + 1
+}
+
 /// Whether a step is known to be enabled in the state it is taken from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Enabled {
@@ -592,7 +597,7 @@ impl GoMemory {
             s,
             loc,
             move |(a, ia), (b, ib)| self.write_hb(a, ia, b, ib) && self.hb_point(core, s, b, u),
-            move |writer| writer == Val::from(u.0) + 1,
+            move |writer| writer == writer_word(u),
         )
     }
 
@@ -613,7 +618,7 @@ impl GoMemory {
     fn hb_point(&self, core: &Core<'_>, s: &[Val], w: &[Val], u: ThreadId) -> bool {
         match w[WRITER] {
             0 => true,
-            writer if writer - 1 == Val::from(u.0) => true,
+            writer if writer == writer_word(u) => true,
             writer => {
                 let t = (writer - 1) as usize;
                 let fixed = core.layout.fixed().start;
@@ -634,7 +639,7 @@ impl GoMemory {
     ) {
         let mut entry = vec![0; self.width];
         entry[VALUE] = value;
-        entry[WRITER] = Val::from(t.0) + 1;
+        entry[WRITER] = writer_word(t);
         entry[ATOMIC] = Val::from(atomic);
         let fixed = core.layout.fixed().start;
         if self.synchronising {
@@ -725,7 +730,7 @@ impl GoMemory {
         let history = core.layout.segment(out, loc.index());
         let mut entry = history[history.len() - self.width..].to_vec();
         entry[VALUE] = value;
-        entry[WRITER] = Val::from(t.0) + 1;
+        entry[WRITER] = writer_word(t);
         entry[ATOMIC] = 1;
         if self.synchronising && release {
             let fixed = core.layout.fixed().start;
@@ -879,15 +884,14 @@ impl GoMemory {
         let history = core.layout.segment(s, l);
         let writer = |i: usize| history[i * self.width + WRITER];
         let n = history.len() / self.width;
-        let writes_of = |u: ThreadId| Val::from(u.0) + 1;
         let mut others = self.readers[l]
             .iter()
             .map(|&(u, _)| u)
             .filter(|&u| u != t && core.instr(u, core.layout.pc(s, u)).is_some());
-        let previous = (0..n - 1).rev().find(|&i| writer(i) == writes_of(t));
+        let previous = (0..n - 1).rev().find(|&i| writer(i) == writer_word(t));
         let drop_previous = previous.filter(|_| others.clone().next().is_none());
         let drop_initial =
-            n > 1 && writer(0) == 0 && others.all(|u| (1..n).any(|k| writer(k) == writes_of(u)));
+            n > 1 && writer(0) == 0 && others.all(|u| (1..n).any(|k| writer(k) == writer_word(u)));
         if let Some(i) = drop_previous {
             core.layout.discard(s, l, i);
         }
