@@ -150,7 +150,8 @@ enum Engine {
 
 impl<'p> Machine<'p> {
     pub fn new(program: &'p Program, model: &'p Model) -> Self {
-        let races = RaceWords::new(program);
+        let in_order = matches!(model.kind, ModelKind::StoreBuffers(_));
+        let races = RaceWords::new(program, in_order);
         let (engine, fixed, segments, width) = match &model.kind {
             ModelKind::StoreBuffers(config) => {
                 let buffers = StoreBuffers::new(*config, program);
@@ -230,8 +231,17 @@ impl<'p> Machine<'p> {
     }
 
     fn race_words<'s>(&self, s: &'s mut [Val]) -> &'s mut [Val] {
+        self.race_view(s).1
+    }
+
+    /// The threads' pcs and the race-detection words of `s`.
+    fn race_view<'s>(&self, s: &'s mut [Val]) -> (&'s [Val], &'s mut [Val]) {
         let start = self.core.layout.fixed().start;
-        &mut s[start..start + self.races.len()]
+        let (head, tail) = s.split_at_mut(start);
+        (
+            &head[..self.core.program.threads.len()],
+            &mut tail[..self.races.len()],
+        )
     }
 
     /// Whether thread `t` has finished its code (its buffers may still hold stores).
@@ -333,7 +343,10 @@ impl<'p> Machine<'p> {
                 self.races.commit(self.race_words(out), loc);
                 None
             }
-            (_, Some(t)) => self.races.run(self.race_words(out), t, &effect),
+            (_, Some(t)) => {
+                let (pcs, words) = self.race_view(out);
+                self.races.run(pcs, words, t, &effect)
+            }
             (_, None) => None,
         };
         Some((effect, race))

@@ -29,7 +29,11 @@
 //! - a **racy flag**, set by the first race of the execution.
 //!
 //! Without atomic accesses nothing synchronises: clocks are constant (`C_u[u] =
-//! 1`, else 0) and are not stored. Clock values only matter through their order
+//! 1`, else 0) and are not stored, and an access slot only says whether its
+//! instruction has run. On a machine that runs each thread's instructions in
+//! program order (the store-buffer machines), a thread without jumps has run
+//! an instruction exactly when its pc is past it, so its slots are not stored
+//! either: the pc answers. Clock values only matter through their order
 //! within one thread's component, so after each step the values of each
 //! component are renumbered densely; loops that repeat atomic writes then
 //! revisit states instead of creating new ones forever.
@@ -54,8 +58,18 @@ struct Slot {
     thread: usize,
     pc: usize,
     kind: Kind,
-    /// Offset of the epoch word, from the start of the race words.
-    offset: usize,
+    epoch: Epoch,
+}
+
+/// Where a slot's epoch is.
+#[derive(Clone, Copy, Debug)]
+enum Epoch {
+    /// In the word at this offset from the start of the race words.
+    Word(usize),
+    /// Nowhere: it is 1 once the thread's pc is past the instruction, else 0
+    /// (a thread without jumps, in a program without synchronisation, on a
+    /// machine running instructions in program order).
+    Pc,
 }
 
 /// The races a step's access makes: its variable and every earlier access (a
@@ -93,8 +107,9 @@ const RACY: usize = 0;
 const CLOCKS: usize = 1;
 
 impl RaceWords {
-    /// The words needed to detect races in `program`.
-    pub fn new(program: &Program) -> Self {
+    /// The words needed to detect races in `program` on a machine that runs
+    /// each thread's instructions in program order (`in_order`) or not.
+    pub fn new(program: &Program, in_order: bool) -> Self {
         let threads = program.threads.len();
         let locs = program.locs.len();
         // Each variable's accesses, as (thread, instruction, kind).
@@ -112,6 +127,15 @@ impl RaceWords {
             .iter()
             .flatten()
             .any(|(_, _, k)| k.access == Access::Atomic);
+        let pc_tells: Vec<bool> = program
+            .threads
+            .iter()
+            .map(|thread| {
+                in_order
+                    && !synchronising
+                    && !thread.code.iter().any(|i| matches!(i, Instr::Goto { .. }))
+            })
+            .collect();
         let mut len = CLOCKS + if synchronising { threads * threads } else { 0 };
         let mut sync_clock = Vec::with_capacity(locs);
         for loc_kinds in &kinds {
@@ -130,12 +154,17 @@ impl RaceWords {
                 loc_kinds
                     .iter()
                     .map(|&(thread, pc, kind)| {
-                        len += 1;
+                        let epoch = if pc_tells[thread] {
+                            Epoch::Pc
+                        } else {
+                            len += 1;
+                            Epoch::Word(len - 1)
+                        };
                         Slot {
                             thread,
                             pc,
                             kind,
-                            offset: len - 1,
+                            epoch,
                         }
                     })
                     .collect()
@@ -155,21 +184,23 @@ impl RaceWords {
             start: CLOCKS,
             threads,
         };
-        let components = (0..threads)
-            .map(|t| {
-                (0..threads)
-                    .map(|u| clocks.at(u, t))
-                    .chain(sync_clock.iter().flatten().map(|at| at + t))
-                    .chain(
-                        slots
-                            .iter()
-                            .flatten()
-                            .filter(|s| s.thread == t)
-                            .map(|s| s.offset),
-                    )
-                    .collect()
-            })
-            .collect();
+        let components =
+            (0..threads)
+                .map(|t| {
+                    (0..threads)
+                        .map(|u| clocks.at(u, t))
+                        .chain(sync_clock.iter().flatten().map(|at| at + t))
+                        .chain(
+                            slots.iter().flatten().filter(|s| s.thread == t).filter_map(
+                                |s| match s.epoch {
+                                    Epoch::Word(at) => Some(at),
+                                    Epoch::Pc => None,
+                                },
+                            ),
+                        )
+                        .collect()
+                })
+                .collect();
         RaceWords {
             threads,
             synchronising,
@@ -201,8 +232,14 @@ impl RaceWords {
     }
 
     /// Updates the words for a thread step with `effect`, returning the races
-    /// its access makes.
-    pub fn run(&self, words: &mut [Val], t: ThreadId, effect: &Effect) -> Option<RaceHit> {
+    /// its access makes; `pcs` are the threads' pcs after the step.
+    pub fn run(
+        &self,
+        pcs: &[Val],
+        words: &mut [Val],
+        t: ThreadId,
+        effect: &Effect,
+    ) -> Option<RaceHit> {
         if self.len == 0 {
             return None;
         }
@@ -243,7 +280,7 @@ impl RaceWords {
         for (write, is_access) in [(false, reads), (true, writes)] {
             if is_access {
                 let kind = Kind { write, access };
-                self.access(words, u, pc, (loc, kind), &mut earlier);
+                self.access((pcs, words), u, pc, (loc, kind), &mut earlier);
             }
         }
         match *effect {
@@ -307,7 +344,7 @@ impl RaceWords {
     /// it in its own slot.
     fn access(
         &self,
-        words: &mut [Val],
+        (pcs, words): (&[Val], &mut [Val]),
         u: usize,
         pc: usize,
         (loc, kind): (Loc, Kind),
@@ -315,17 +352,21 @@ impl RaceWords {
     ) {
         let slots = &self.slots[loc.index()];
         for s in slots.iter().filter(|s| conflict(s.thread, s.kind, u, kind)) {
-            let epoch = words[s.offset];
+            let epoch = match s.epoch {
+                Epoch::Word(at) => words[at],
+                Epoch::Pc => Val::from(pcs[s.thread] > s.pc as Val),
+            };
             let earlier = (ThreadId(s.thread as u16), s.pc);
             if epoch > 0 && epoch > self.clock(words, u, s.thread) && !hits.contains(&earlier) {
                 hits.push(earlier);
             }
         }
-        if let Some(own) = slots
+        if let Some(Epoch::Word(at)) = slots
             .iter()
             .find(|s| s.thread == u && s.pc == pc && s.kind == kind)
+            .map(|s| s.epoch)
         {
-            words[own.offset] = self.clock(words, u, u);
+            words[at] = self.clock(words, u, u);
         }
     }
 
@@ -483,5 +524,60 @@ fn accesses(program: &Program, instr: &Instr) -> Vec<(Loc, Kind)> {
                 .collect()
         }
         Instr::Fence | Instr::Let { .. } | Instr::Goto { .. } => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse_str;
+
+    fn program(threads: &str) -> Program {
+        let source = format!(r#"Litmus(name: "t", threads: {threads}, condition: "exists x=1")"#);
+        parse_str(&source, "t.ron").unwrap().program
+    }
+
+    const SB: &str = r#"[[Store("x", 1), Load("r0", "y")], [Store("y", 1), Load("r0", "x")]]"#;
+
+    #[test]
+    fn in_order_threads_without_jumps_keep_their_slots_in_the_pc() {
+        let sb = program(SB);
+        // The racy flag, plus one slot per access where pcs cannot tell.
+        assert_eq!(RaceWords::new(&sb, true).len(), 1);
+        assert_eq!(RaceWords::new(&sb, false).len(), 1 + 4);
+        let looping = program(
+            r#"[[Store("x", 1), Load("r0", "y")],
+                [Loop(body: [Store("y", 1)], until: "1 == 1"), Load("r0", "x")]]"#,
+        );
+        assert_eq!(RaceWords::new(&looping, true).len(), 1 + 2);
+        let atomic = program(
+            r#"[[Store("x", 1), AtomicStore("y", 1)], [AtomicLoad("r0", "y"), Load("r1", "x")]]"#,
+        );
+        assert!(RaceWords::new(&atomic, true).len() > 1 + 2);
+    }
+
+    #[test]
+    fn a_slot_kept_in_the_pc_races_once_its_instruction_has_run() {
+        let sb = program(SB);
+        let words = RaceWords::new(&sb, true);
+        let load_x = |pcs: &[Val], words_of: &mut [Val]| {
+            let effect = Effect::Read {
+                pc: 1,
+                loc: Loc(0),
+                access: Access::Plain,
+                from: Source::Memory,
+                value: 0,
+            };
+            words.run(pcs, words_of, ThreadId(1), &effect)
+        };
+        let mut state = vec![0; words.len()];
+        // P0 has not stored to x yet (pc 0): P1's load of x does not race.
+        assert_eq!(load_x(&[0, 2], &mut state), None);
+        assert!(!words.racy(&state));
+        // P0's store to x has run (pc 1): it races with P1's load.
+        let hit = load_x(&[1, 2], &mut state).expect("a race");
+        assert_eq!(hit.loc, Loc(0));
+        assert_eq!(hit.earlier.as_slice(), &[(ThreadId(0), 0)]);
+        assert!(words.racy(&state));
     }
 }
