@@ -227,9 +227,12 @@ fn axioms_hold(exec: &Execution) -> bool {
     let memory = |e: EventId| exec.event(e).loc.is_some();
     let writes = |e: EventId| exec.event(e).writes();
     let reads = |e: EventId| exec.event(e).reads();
+    // Read-modify-writes and atomic stores (x86 `XCHG`) are locked; an
+    // atomic load is a plain `MOV` (docs/models.md).
     let locked = |e: EventId| {
         let ev = exec.event(e);
-        ev.kind == EventKind::Rmw || (ev.access == Access::Atomic && ev.thread.is_some())
+        ev.kind == EventKind::Rmw
+            || (ev.kind == EventKind::Write && ev.access == Access::Atomic && ev.thread.is_some())
     };
     // co: initial writes, then writes in the order they reach memory.
     let mut co_order: Vec<EventId> = exec

@@ -68,12 +68,14 @@ impl Axioms {
     /// Whether program order from `a` to a later `b` of the same thread is
     /// preserved: no store buffer lets `b` overtake `a`.
     fn preserved(self, a: &Event, b: &Event) -> bool {
+        // An atomic store drains the buffer (`XCHG`); an atomic load is a
+        // plain `MOV`, which a buffered store may be overtaken by.
         let plain_store = |e: &Event| e.kind == Kind::Store && !e.atomic;
-        let plain_load = |e: &Event| e.kind == Kind::Load && !e.atomic;
+        let load = |e: &Event| e.kind == Kind::Load;
         match self {
             Axioms::Sc => true,
-            Axioms::Tso => !(plain_store(a) && plain_load(b)),
-            Axioms::Pso => !plain_store(a) || !(plain_load(b) || plain_store(b) && a.loc != b.loc),
+            Axioms::Tso => !(plain_store(a) && load(b)),
+            Axioms::Pso => !plain_store(a) || !(load(b) || plain_store(b) && a.loc != b.loc),
         }
     }
 }

@@ -265,13 +265,14 @@ impl RaceWords {
         let atomic = access == Access::Atomic;
         // The sync clock is the last atomic write's: an atomic read of memory
         // holds it unless a plain write cleared it; a read of a history entry
-        // synchronises exactly when the entry is atomic (then it is that write).
-        // A wait-group update acquires nothing.
+        // synchronises exactly when the entry is atomic (then it is that write);
+        // an atomic load forwarded its own buffered plain store reads no atomic
+        // write. A wait-group update acquires nothing.
         let acquires = atomic
             && match from {
                 Some(Source::History { atomic, .. }) => atomic,
-                Some(_) => true,
-                None => false,
+                Some(Source::Memory) => true,
+                Some(Source::Buffer { .. }) | None => false,
             };
         if acquires {
             self.acquire(words, u, loc);

@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::sync;
 use super::{BufferShape, Forwarding, StoreBufferConfig};
-use crate::ir::{Access, Instr, Loc, Program, RmwOp, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Program, RmwOp, SyncOp, ThreadId, Val};
 use crate::trace::Step;
 
 /// A configured store-buffer machine.
@@ -248,13 +248,15 @@ impl StoreBuffers {
         let drained = || self.drained(core, s, t);
         let effect = match instr {
             Instr::Load { dst, loc, access } => {
-                let (value, from) = match (access, self.newest(core, s, t, *loc)) {
-                    (Access::Atomic, _) if !drained() => return None,
-                    (Access::Plain, Some((v, buffer, index))) => match self.config.forwarding {
+                // An atomic load is an ordinary load here: compilers emit a
+                // plain `MOV` for it on x86 and rely on atomic stores draining
+                // the buffer (docs/models.md).
+                let (value, from) = match self.newest(core, s, t, *loc) {
+                    Some((v, buffer, index)) => match self.config.forwarding {
                         Forwarding::Enabled => (v, Source::Buffer { buffer, index }),
                         Forwarding::Disabled => return None,
                     },
-                    _ => (layout.mem(s, *loc), Source::Memory),
+                    None => (layout.mem(s, *loc), Source::Memory),
                 };
                 copy_into(out, s);
                 layout.regs_mut(out, t)[dst.index()] = value;
@@ -327,7 +329,9 @@ impl StoreBuffers {
             }
             Instr::Sync { op, .. } if sync::choices(core.program, op).is_some() => return None,
             Instr::Sync { op, obj } => {
-                if !drained() {
+                // Every synchronisation operation is a locked instruction but
+                // a multi-word atomic load, which, as `AtomicLoad`, is a `MOV`.
+                if !matches!(op, SyncOp::LoadWords { .. }) && !drained() {
                     return None;
                 }
                 let step = sync::step(&sync::Ctx { core, s, t }, op, *obj);

@@ -27,8 +27,10 @@
 //!    An RMW is a read R followed by a write W linked by `rmw` (the operands are
 //!    evaluated on the registers before the RMW); a failed `Cas` (old value !=
 //!    expected) is the read alone. Both halves of every RMW, a failed `Cas`, and
-//!    every `AtomicLoad` and `AtomicStore`, are **locked** events (x86 `LOCK`
-//!    semantics, in every model). A mutex's `Lock` is a locked RMW reading 0
+//!    every `AtomicLoad` and `AtomicStore`, are **locked** (atomic) events. On
+//!    the hardware models all but the atomic loads also order every `po` pair
+//!    they are part of (x86 `LOCK` and `XCHG` semantics); an atomic load is a
+//!    plain `MOV` there, as Go and C/C++11 compile it for x86. A mutex's `Lock` is a locked RMW reading 0
 //!    and writing 1, its `Unlock` a locked RMW reading 1 and writing 0 (a run
 //!    whose `Lock` would read 1 blocks, one whose `Unlock` would read 0
 //!    panics: neither ends, so neither has a final outcome); other Go
@@ -61,8 +63,8 @@
 //!   memory model: x86-TSO", TPHOLs 2009:
 //!   `acyclic(ppo | rfe | co | fr | fence | implied)` over memory events, where
 //!   `ppo = po \ (W*R)` (a load may overtake an earlier store), `fence =
-//!   po; [F]; po`, and `implied` = the `po` pairs with a locked event at either
-//!   end. `rfi` is not in the relation: a thread may read its own store before
+//!   po; [F]; po`, and `implied` = the `po` pairs with a locked event other
+//!   than an atomic load at either end. `rfi` is not in the relation: a thread may read its own store before
 //!   the store is visible to others (store forwarding).
 //! - **pso**, after the SPARC Architecture Manual V8 (1992), appendix K: as
 //!   **tso**, but `ppo` also drops `W*W` pairs on different variables (stores to
@@ -322,8 +324,11 @@ struct Event {
     loc: Option<Loc>,
     /// The value read or written; 0 for a fence.
     value: Val,
-    /// Whether the event belongs to an RMW (x86 `LOCK`).
+    /// Whether the event is atomic: part of an RMW, or an atomic load or store.
     locked: bool,
+    /// Whether the event is an atomic load: on the hardware models, a plain
+    /// load (x86 `MOV`), ordering no `po` pair.
+    atomic_load: bool,
     /// Whether the event is the write of an RMW whose read is the previous event.
     rmw_write: bool,
     /// The instruction's index in its thread's code (0 for an initial write).
@@ -341,6 +346,7 @@ impl Event {
             loc: Some(loc),
             value,
             locked,
+            atomic_load: false,
             rmw_write: false,
             pc,
             acquires: true,
@@ -421,9 +427,10 @@ fn step(instr: &Instr, mut state: PartialRun, domain: &[Val]) -> Vec<PartialRun>
                 let mut next = state.clone();
                 next.run.regs[dst.index()] = v;
                 let locked = *access == Access::Atomic;
-                next.run
-                    .events
-                    .push(Event::access(Kind::Read, *loc, v, locked, pc));
+                next.run.events.push(Event {
+                    atomic_load: locked,
+                    ..Event::access(Kind::Read, *loc, v, locked, pc)
+                });
                 next
             })
             .collect(),
@@ -442,6 +449,7 @@ fn step(instr: &Instr, mut state: PartialRun, domain: &[Val]) -> Vec<PartialRun>
                 loc: None,
                 value: 0,
                 locked: false,
+                atomic_load: false,
                 rmw_write: false,
                 pc,
                 acquires: false,
@@ -818,7 +826,8 @@ fn preserved(nodes: &[Node], axioms: Axioms, a: usize, b: usize) -> bool {
         Axioms::Go => unreachable!("invariant: go keeps its own order (go::preserved)"),
     };
     let fence = (a + 1..b).any(|f| nodes[f].event.kind == Kind::Fence);
-    let implied = x.locked || y.locked;
+    let orders = |e: Event| e.locked && !e.atomic_load;
+    let implied = orders(x) || orders(y);
     ppo || fence || implied
 }
 
@@ -1390,6 +1399,28 @@ mod tests {
         );
         assert!(!allows(&sb, Axioms::Tso, &[("0:r0", 0), ("1:r0", 0)]));
         assert!(!allows(&sb, Axioms::Pso, &[("0:r0", 0), ("1:r0", 0)]));
+    }
+
+    #[test]
+    fn atomic_loads_overtake_plain_stores_but_not_atomic_ones_under_tso() {
+        // Go and C/C++11 compile an atomic load to MOV and an atomic store to
+        // XCHG on x86 (litmus/sb+atomic-loads.ron): SB with plain stores and
+        // atomic loads is SB (Intel SDM vol. 3A 8.2.3.4, example 8-3), with
+        // atomic stores it is ordered by the locked XCHG (8.2.3.9).
+        let plain_stores = two_threads(
+            r#"Store("x", 1), AtomicLoad("r0", "y")"#,
+            r#"Store("y", 1), AtomicLoad("r0", "x")"#,
+        );
+        let atomic_stores = two_threads(
+            r#"AtomicStore("x", 1), Load("r0", "y")"#,
+            r#"AtomicStore("y", 1), Load("r0", "x")"#,
+        );
+        let both_zero = [("0:r0", 0), ("1:r0", 0)];
+        assert!(!allows(&plain_stores, Axioms::Sc, &both_zero));
+        for axioms in [Axioms::Tso, Axioms::Pso] {
+            assert!(allows(&plain_stores, axioms, &both_zero), "{axioms:?}");
+            assert!(!allows(&atomic_stores, axioms, &both_zero), "{axioms:?}");
+        }
     }
 
     #[test]
