@@ -191,8 +191,9 @@ fn witness_of(
     });
     match found {
         Some((outcome, info)) => {
-            let execution = Execution::record(program, model, &info.witness)
-                .expect("invariant: witnesses replay");
+            let witness = (info.witness.as_ref()).expect("invariant: `explore` keeps witnesses");
+            let execution =
+                Execution::record(program, model, witness).expect("invariant: witnesses replay");
             format!(
                 "{}\n{}",
                 set.display(outcome),

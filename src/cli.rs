@@ -154,12 +154,14 @@ pub enum EngineArg {
     States,
 }
 
-/// How to explore each test: the engine and its bounds.
+/// How to explore each test: the engine, its bounds, and whether outcomes
+/// keep witnesses (only what prints them needs them).
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
     pub limits: Limits,
     pub engine: EngineChoice,
     pub unroll: u32,
+    pub witnesses: bool,
 }
 
 impl LimitArgs {
@@ -190,6 +192,7 @@ impl LimitArgs {
                 EngineArg::States => EngineChoice::States,
             },
             unroll: self.unroll,
+            witnesses: true,
         }
     }
 }
@@ -299,6 +302,8 @@ impl RunArgs {
             }
             ModelChoice::Fixed(models)
         };
+        // Text and herd7 output print no witness; JSON and `--graphs` do.
+        let witnesses = self.format == Format::Json || self.graphs.is_some();
         Ok(RunConfig {
             files,
             models,
@@ -307,7 +312,10 @@ impl RunArgs {
             deny_races: self.deny_races,
             settings: {
                 self.limits.use_jobs();
-                self.limits.settings()
+                Settings {
+                    witnesses,
+                    ..self.limits.settings()
+                }
             },
         })
     }

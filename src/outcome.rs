@@ -135,8 +135,9 @@ pub struct OutcomeInfo {
     /// racy outcome is one that only racy executions reach.
     pub race_free: bool,
     /// One execution reaching it, replayable with [`Trace::replay`]; a race-free
-    /// one when the outcome is race-free.
-    pub witness: Trace,
+    /// one when the outcome is race-free. `None` when the exploration was asked
+    /// to keep no witnesses ([`crate::explore::Explorer::witnesses`]).
+    pub witness: Option<Trace>,
     /// For a [`Outcome::Blocked`] outcome: each blocked thread and the
     /// instruction the witness leaves it blocked at. Empty for other outcomes.
     pub blocked: Vec<(ThreadId, usize)>,
@@ -185,7 +186,7 @@ impl OutcomeSet {
         outcome: Outcome,
         executions: Option<Count>,
         racy: bool,
-        witness: impl FnOnce() -> Trace,
+        witness: impl FnOnce() -> Option<Trace>,
     ) {
         let racy_executions = executions.map(|c| if racy { c } else { Count::ZERO });
         // One search of the tree (an outcome set can hold tens of thousands).
@@ -215,8 +216,8 @@ impl OutcomeSet {
     }
 
     /// Every outcome's witness, to replace by a trace of another machine
-    /// performing the same execution ([`crate::graph`] under `go`).
-    pub(crate) fn witnesses_mut(&mut self) -> impl Iterator<Item = &mut Trace> {
+    /// performing the same execution ([`crate::graph`] under `go`), or to drop.
+    pub(crate) fn witnesses_mut(&mut self) -> impl Iterator<Item = &mut Option<Trace>> {
         self.entries.values_mut().map(|info| &mut info.witness)
     }
 

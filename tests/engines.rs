@@ -90,7 +90,11 @@ fn disagreement(program: &Program, model: &Model, budget: Option<usize>) -> Opti
     }
     let states = run(program, model, EngineChoice::States);
     for (outcome, info) in graph.outcomes.iter() {
-        let replay = info.witness.replay(program, model);
+        let replay = info
+            .witness
+            .as_ref()
+            .expect("witness kept")
+            .replay(program, model);
         let reached = match (outcome, &replay) {
             (Outcome::Final(values), Ok(r)) => r.finished && &r.values == values,
             (Outcome::Blocked(_), Ok(r)) => !r.finished && r.panicked.is_none(),

@@ -42,7 +42,12 @@ fn store_before_load(channels: &str, threads: &str, condition: &str) -> Vec<(Str
             {
                 continue;
             }
-            let exec = Execution::record(&program, &model, &info.witness).unwrap();
+            let exec = Execution::record(
+                &program,
+                &model,
+                info.witness.as_ref().expect("witness kept"),
+            )
+            .unwrap();
             let on_a = |kind| {
                 exec.events
                     .iter()

@@ -209,7 +209,12 @@ fn a_panic_stops_every_thread() {
             "{}",
             model.name
         );
-        let exec = Execution::record(&program, &model, &info.witness).unwrap();
+        let exec = Execution::record(
+            &program,
+            &model,
+            info.witness.as_ref().expect("witness kept"),
+        )
+        .unwrap();
         assert!(exec.steps.last().unwrap().panicked.is_some());
     }
 }
@@ -226,7 +231,12 @@ fn unlock_is_synchronised_before_the_next_lock() {
         let exploration = explore(&program, &model);
         assert!(exploration.races.is_empty(), "{}", model.name);
         for (_, info) in exploration.outcomes.iter() {
-            let exec = Execution::record(&program, &model, &info.witness).unwrap();
+            let exec = Execution::record(
+                &program,
+                &model,
+                info.witness.as_ref().expect("witness kept"),
+            )
+            .unwrap();
             let store = exec
                 .events
                 .iter()

@@ -200,7 +200,12 @@ fn clocks_graphs_and_race_tracking_agree_on_the_corpus() {
         for model in Model::builtins() {
             let exploration = explore(&program, &model);
             for (_, info) in exploration.outcomes.iter() {
-                let exec = Execution::record(&program, &model, &info.witness).unwrap();
+                let exec = Execution::record(
+                    &program,
+                    &model,
+                    info.witness.as_ref().expect("witness kept"),
+                )
+                .unwrap();
                 // The explorer's race tracking agrees with the graph's races on
                 // the witness, which is race-free whenever the outcome is.
                 assert_eq!(
@@ -453,7 +458,12 @@ fn events_run_ahead_under_go_keep_program_order_in_happens_before() {
         .find(|(o, _)| **o == hbsim::outcome::Outcome::Final(vec![1, 1, 1, 1]))
         .map(|(_, info)| info)
         .expect("LB's weak outcome is reachable under go");
-    let exec = Execution::record(&program, &Model::go(), &info.witness).unwrap();
+    let exec = Execution::record(
+        &program,
+        &Model::go(),
+        info.witness.as_ref().expect("witness kept"),
+    )
+    .unwrap();
     assert!(exec.steps.iter().any(|s| s.early));
     assert!(
         (0..2).any(|t| event_at(&exec, t, 1) < event_at(&exec, t, 0)),
@@ -531,7 +541,12 @@ fn under_go_a_synchronised_read_sees_only_the_newest_write_and_a_racy_one_sees_m
         .collect();
     assert_eq!(r1_otherwise, vec![0, 1, 2]);
     for (values, info) in exploration.outcomes.finals() {
-        let exec = Execution::record(&program, &Model::go(), &info.witness).unwrap();
+        let exec = Execution::record(
+            &program,
+            &Model::go(),
+            info.witness.as_ref().expect("witness kept"),
+        )
+        .unwrap();
         let read = event_at(&exec, 1, 1);
         let analysis = exec.analyse_reads();
         let data = analysis.iter().find(|a| a.read == read).unwrap();

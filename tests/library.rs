@@ -153,7 +153,12 @@ fn a_spin_on_a_flag_nobody_sets_never_terminates() {
         let (outcome, info) = &outcomes[0];
         assert_eq!(outcome, &Outcome::NeverTerminates(vec![ThreadId(0)]));
         assert_eq!(info.executions, Some(Count::Infinite));
-        let replay = info.witness.replay(&program, &model).unwrap();
+        let replay = info
+            .witness
+            .as_ref()
+            .expect("witness kept")
+            .replay(&program, &model)
+            .unwrap();
         assert!(!replay.finished);
         let run = RunReport::new(&program, "spin.ron", &model, exploration);
         // The only outcome is not a final state, so the value atom is false
@@ -495,4 +500,59 @@ fn stats_report_memory_within_the_limit_and_time_per_state() {
         Completeness::Truncated(Limit::Memory(stats.memory / 2))
     );
     assert!(limited.stats.memory <= stats.memory / 2);
+}
+
+/// Explorations without witnesses (what `hbsim run` asks for when it prints
+/// none) find the same outcomes, counts, blocked threads and races, with
+/// every outcome's witness `None`; races keep theirs. Files exercising both
+/// engines, a racy test, blocked and panicking outcomes, and a spin loop.
+#[test]
+fn outcomes_without_witnesses_are_the_same_outcomes() {
+    let files = [
+        "litmus/sb.ron",
+        "litmus/mp+spin.ron",
+        "litmus/cas-lock.ron",
+        "litmus/go/mutex-deadlock.ron",
+        "litmus/go/mutex-unlock-unlocked.ron",
+        "litmus/go/chan-leak.ron",
+        "litmus/go/atomic-writes-plain-read.ron",
+    ];
+    for file in files {
+        let program = hbsim::syntax::parse_file(Path::new(file))
+            .expect("corpus file loads")
+            .program;
+        for model in Model::builtins() {
+            for engine in [
+                EngineChoice::Auto,
+                EngineChoice::Graph,
+                EngineChoice::States,
+            ] {
+                let run = |keep: bool| {
+                    Explorer::new(&program, &model)
+                        .engine(engine)
+                        .witnesses(keep)
+                        .run()
+                };
+                let (with, without) = (run(true), run(false));
+                let context = format!("{file} under {} with {engine:?}", model.name);
+                assert_eq!(with.engine, without.engine, "{context}");
+                assert_eq!(with.completeness, without.completeness, "{context}");
+                assert_eq!(with.races, without.races, "{context}");
+                assert!(!with.outcomes.is_empty(), "{context}");
+                let kept: Vec<_> = with.outcomes.iter().collect();
+                let dropped: Vec<_> = without.outcomes.iter().collect();
+                assert_eq!(kept.len(), dropped.len(), "{context}");
+                for ((outcome, a), (other, b)) in kept.into_iter().zip(dropped) {
+                    assert_eq!(outcome, other, "{context}");
+                    assert!(a.witness.is_some(), "{context}");
+                    assert_eq!(b.witness, None, "{context}");
+                    assert_eq!(
+                        (a.executions, a.racy_executions, a.race_free, &a.blocked),
+                        (b.executions, b.racy_executions, b.race_free, &b.blocked),
+                        "{context}: {outcome:?}"
+                    );
+                }
+            }
+        }
+    }
 }

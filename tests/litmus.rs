@@ -119,7 +119,12 @@ fn every_witness_replays_to_its_outcome() {
         for model in Model::builtins() {
             let exploration = explore(&test.program, &model);
             for (outcome, info) in exploration.outcomes.iter() {
-                let replay = match info.witness.replay(&test.program, &model) {
+                let replay = match info
+                    .witness
+                    .as_ref()
+                    .expect("witness kept")
+                    .replay(&test.program, &model)
+                {
                     Ok(replay) => replay,
                     Err(e) => {
                         problems.push(format!("{} under {}: {e}", path.display(), model.name));

@@ -160,7 +160,7 @@ proptest! {
         let program = test.program();
         for model in Model::builtins() {
             for (_, info) in explore(&program, &model).outcomes.iter() {
-                let exec = Execution::record(&program, &model, &info.witness).unwrap();
+                let exec = Execution::record(&program, &model, info.witness.as_ref().expect("witness kept")).unwrap();
                 prop_assert_eq!(exec.races().is_empty(), info.race_free, "{} {}", model.name, test);
                 let mut scratch = exec.graph.scratch();
                 for a in &exec.events {

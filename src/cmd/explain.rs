@@ -88,8 +88,9 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         out.flush()?;
         return Ok(code);
     };
-    let execution = Execution::record(&test.program, &model, &info.witness)
-        .expect("invariant: witnesses replay");
+    let witness = (info.witness.as_ref()).expect("invariant: `explain` keeps witnesses");
+    let execution =
+        Execution::record(&test.program, &model, witness).expect("invariant: witnesses replay");
     let satisfies_condition = satisfies(&test.program, set, outcome);
     explain::render(
         &Explanation {

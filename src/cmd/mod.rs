@@ -74,6 +74,7 @@ pub fn explore(
         .limits(settings.limits)
         .engine(settings.engine)
         .unroll(settings.unroll)
+        .witnesses(settings.witnesses)
         .cancel_on(interrupted)
         .on_progress(&mut report_progress)
         .run();

@@ -212,7 +212,8 @@ fn write_graphs(
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
     let set = &report.exploration.outcomes;
     for (outcome, info) in set.iter() {
-        let execution = Execution::record(&test.program, &report.model, &info.witness)
+        let witness = (info.witness.as_ref()).expect("invariant: `--graphs` keeps witnesses");
+        let execution = Execution::record(&test.program, &report.model, witness)
             .expect("invariant: witnesses replay");
         let shown = set.display(outcome).to_string();
         let stem = short_file_stem(&format!(

@@ -32,11 +32,12 @@ use super::witness::{self, Witness};
 type RaceKey = (u16, Site, Site);
 
 /// An execution chosen as a witness (of an outcome, of races): its key, its
-/// machine run and how it ends, shared by everything it witnesses.
+/// machine run (unless outcomes keep no witnesses and it is only an
+/// outcome's) and how it ends, shared by everything it witnesses.
 #[derive(Debug)]
 struct Chosen {
     key: Vec<u64>,
-    witness: Witness,
+    witness: Option<Witness>,
     outcome: Outcome,
     /// For a blocked outcome, each blocked thread and its blocked `Lock`.
     blocked: Vec<(ThreadId, usize)>,
@@ -61,16 +62,19 @@ pub(crate) struct Collector<'p> {
     program: &'p Program,
     axioms: Axioms,
     observables: Vec<Observable>,
+    /// Whether outcomes keep witnesses (races always do).
+    witnesses: bool,
     outcomes: FxHashMap<Outcome, Class>,
     races: FxHashMap<RaceKey, RaceWitness>,
 }
 
 impl<'p> Collector<'p> {
-    /// Nothing recorded yet.
-    pub fn new(program: &'p Program, axioms: Axioms) -> Collector<'p> {
+    /// Nothing recorded yet; outcomes will keep witnesses if `witnesses`.
+    pub fn new(program: &'p Program, axioms: Axioms, witnesses: bool) -> Collector<'p> {
         Collector {
             program,
             axioms,
+            witnesses,
             observables: program.observables(),
             outcomes: FxHashMap::default(),
             races: FxHashMap::default(),
@@ -81,10 +85,11 @@ impl<'p> Collector<'p> {
     /// [`Execution::execution_key`], `solved` its decided coherence. A
     /// witness is built only if it is chosen for something, and once.
     pub fn record(&mut self, execution: &Execution, key: &[u64], solved: &Consistency) {
-        let axioms = self.axioms;
+        let (axioms, traced) = (self.axioms, self.witnesses);
         let events = &execution.events;
-        let chosen = |run: &[bool], last: Option<Pos>, outcome: &Outcome| {
-            chosen_run(axioms, execution, key, solved, run, last, outcome)
+        let chosen = |run: Option<&[bool]>, last: Option<Pos>, outcome: &Outcome| {
+            let witness = run.map(|run| witness::witness(axioms, execution, solved, run, last));
+            chosen_run(execution, key, witness, outcome)
         };
         let pairs = witness::races(execution, |p| events[p].runs());
         let mut panics: SmallVec<[usize; 2]> =
@@ -95,16 +100,22 @@ impl<'p> Collector<'p> {
             let mut choose = || {
                 best.get_or_init(|| {
                     let ran: Vec<bool> = events.iter().map(|e| e.runs()).collect();
-                    chosen(&ran, None, &outcome)
+                    chosen(Some(&ran), None, &outcome)
                 })
                 .clone()
             };
+            let bare = OnceCell::new();
+            let mut choose_bare = || bare.get_or_init(|| chosen(None, None, &outcome)).clone();
             Self::count(
                 &mut self.outcomes,
                 &outcome,
                 !pairs.is_empty(),
                 key,
-                &mut choose,
+                if traced {
+                    &mut choose
+                } else {
+                    &mut choose_bare
+                },
             );
             let mut smaller = SmallerKey::new(key);
             for &pair in &pairs {
@@ -126,7 +137,10 @@ impl<'p> Collector<'p> {
             let mut run = prefix.clone();
             run[p] = false;
             let best = OnceCell::new();
-            let mut choose = || best.get_or_init(|| chosen(&run, last, &outcome)).clone();
+            let mut choose = || {
+                best.get_or_init(|| chosen(traced.then_some(&run), last, &outcome))
+                    .clone()
+            };
             Self::count(&mut self.outcomes, &outcome, racy, key, &mut choose);
             for &(a, b) in &pairs {
                 let mut run = prefix.clone();
@@ -139,7 +153,7 @@ impl<'p> Collector<'p> {
                     continue;
                 }
                 run[p] = false;
-                let mut choose = || chosen(&run, last, &outcome);
+                let mut choose = || chosen(Some(&run), last, &outcome);
                 let mut smaller = SmallerKey::new(key);
                 Self::offer_race(
                     &mut self.races,
@@ -245,7 +259,7 @@ impl<'p> Collector<'p> {
             for (count, racy) in [(class.race_free, false), (class.racy, true)] {
                 if count > 0 {
                     set.add(outcome.clone(), Some(Count::Finite(count)), racy, || {
-                        chosen.witness.trace.clone()
+                        chosen.witness.as_ref().map(|w| w.trace.clone())
                     });
                 }
             }
@@ -257,7 +271,8 @@ impl<'p> Collector<'p> {
             .races
             .into_iter()
             .map(|((loc, _, _), (chosen, [(p, a), (q, b)]))| {
-                let run = &chosen.witness;
+                let run = (chosen.witness.as_ref())
+                    .expect("invariant: a race's chosen execution has its run");
                 let (first, second) = if run.step_of[p as usize] < run.step_of[q as usize] {
                     (a, b)
                 } else {
@@ -304,20 +319,17 @@ impl<'k> SmallerKey<'k> {
     }
 }
 
-/// A witness of the execution with `key`, running the events `run` marks,
-/// then `last`, to `outcome`.
+/// The execution with `key`, chosen as a witness of `outcome`, with its
+/// machine run if built.
 fn chosen_run(
-    axioms: Axioms,
     execution: &Execution,
     key: &[u64],
-    solved: &Consistency,
-    run: &[bool],
-    last: Option<Pos>,
+    witness: Option<Witness>,
     outcome: &Outcome,
 ) -> Arc<Chosen> {
     Arc::new(Chosen {
         key: key.to_vec(),
-        witness: witness::witness(axioms, execution, solved, run, last),
+        witness,
         outcome: outcome.clone(),
         blocked: match outcome {
             Outcome::Blocked(_) => blocked_at(execution),

@@ -91,7 +91,7 @@ pub(crate) fn translate_witnesses(program: &Program, outcomes: &mut OutcomeSet) 
         }
         None => false,
     };
-    let mut witnesses: Vec<&mut Trace> = outcomes.witnesses_mut().collect();
+    let mut witnesses: Vec<&mut Trace> = outcomes.witnesses_mut().flatten().collect();
     if witnesses.len() < PARALLEL_MIN {
         witnesses.into_iter().all(translate)
     } else {

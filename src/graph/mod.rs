@@ -190,14 +190,15 @@ pub(crate) struct Found {
 }
 
 /// Explores `program` under `model`, which must be supported
-/// ([`unsupported`] is `None`), unrolling loops `unroll` times, on every
-/// thread of rayon's pool (what `-j` sets). Under the `go` model, the
+/// ([`unsupported`] is `None`), unrolling loops `unroll` times and keeping
+/// a witness per outcome if `witnesses`, on every thread of rayon's pool
+/// (what `-j` sets). Under the `go` model, the
 /// reason the state-space engine must explore it instead, if it must.
 pub(crate) fn explore(
     program: &Program,
     model: &Model,
     limits: Limits,
-    unroll: u32,
+    (unroll, witnesses): (u32, bool),
     cancel: Option<&AtomicBool>,
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Found, &'static str> {
@@ -206,15 +207,18 @@ pub(crate) fn explore(
     let workers = rayon::current_num_threads().max(1);
     // Under go one race settles it: the state-space engine takes over.
     let go = model.kind == ModelKind::Go;
+    let recording = (go, witnesses);
     let mut searched = search::search(
-        program, axioms, unroll, workers, limits, cancel, go, progress,
+        program, axioms, unroll, workers, limits, cancel, recording, progress,
     );
     // Which graphs workers reach before a limit depends on their timing; the
     // same search on one worker stops at the same graph every time, so the
     // output stays the same for any number of threads. (Under go a limit
     // hands the program over whatever the workers found: see below.)
     if workers > 1 && !go && matches!(searched.completeness, Completeness::Truncated(_)) {
-        searched = search::search(program, axioms, unroll, 1, limits, cancel, go, progress);
+        searched = search::search(
+            program, axioms, unroll, 1, limits, cancel, recording, progress,
+        );
     }
     let completeness = match searched.completeness {
         Completeness::Exhaustive if searched.stats.cut > 0 => {

@@ -116,6 +116,8 @@ impl Node {
 
 /// What the workers share.
 struct Shared {
+    /// Whether outcomes keep witnesses.
+    witnesses: bool,
     /// The order in which threads are grown ([`order::thread_order`]).
     order: Vec<usize>,
     /// The [`Execution::order_key`] of every graph a revisit produced, and
@@ -156,7 +158,8 @@ pub(crate) struct Searched<'p> {
 
 /// Explores every execution of `program` under `axioms` on `workers`
 /// threads (the calling one included), unrolling loops `unroll` times;
-/// with `stop_at_race`, stops (as interrupted) once an execution races.
+/// with `stop_at_race`, stops (as interrupted) once an execution races; with
+/// `witnesses`, keeps a witness per outcome ([`Collector::new`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn search<'p>(
     program: &'p Program,
@@ -165,11 +168,12 @@ pub(crate) fn search<'p>(
     workers: usize,
     limits: Limits,
     cancel: Option<&AtomicBool>,
-    stop_at_race: bool,
+    (stop_at_race, witnesses): (bool, bool),
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> Searched<'p> {
     let started = Instant::now();
     let shared = Shared {
+        witnesses,
         order: order::thread_order(program),
         grown: Mutex::default(),
         rmw_locs: rmw_locs(program),
@@ -290,7 +294,7 @@ impl<'s, 'p> Search<'s, 'p> {
             limits,
             cancel,
             stop_at_race: false,
-            collector: Collector::new(program, axioms),
+            collector: Collector::new(program, axioms, shared.witnesses),
             stats: GraphStats::default(),
             held: 0,
         }

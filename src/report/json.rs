@@ -263,10 +263,10 @@ impl Serialize for OutcomeJson<'_> {
         map.serialize_entry("race_free", &info.race_free)?;
         map.serialize_entry(
             "witness",
-            &TraceJson {
-                trace: &info.witness,
+            &info.witness.as_ref().map(|trace| TraceJson {
+                trace,
                 locs: self.locs,
-            },
+            }),
         )?;
         if !info.blocked.is_empty() {
             let blocked: Vec<Value> = info
