@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use crate::explore::{RaceReport, Site};
-use crate::ir::{Loc, Observable, Program, ThreadId, Val};
+use crate::ir::{Access, Instr, Loc, Observable, Program, ThreadId, Val};
 use crate::outcome::{Count, Outcome, OutcomeSet};
 
 use super::axioms::{Axioms, Consistency};
@@ -30,6 +30,9 @@ use super::witness::{self, Witness};
 
 /// A racing pair of instructions: the variable, then the two sites in order.
 type RaceKey = (u16, Site, Site);
+
+/// A thread event by thread and index, the same in every execution.
+type EventId = (u16, u32);
 
 /// An execution chosen as a witness (of an outcome, of races): its key, its
 /// machine run (unless outcomes keep no witnesses and it is only an
@@ -64,6 +67,11 @@ pub(crate) struct Collector<'p> {
     observables: Vec<Observable>,
     /// Whether outcomes keep witnesses (races always do).
     witnesses: bool,
+    /// For a program every complete execution of which runs the same
+    /// accesses, none synchronising ([`same_races_everywhere`]): the races of
+    /// the first execution recorded, by thread and index of their events,
+    /// which are every execution's.
+    same_races: Option<OnceCell<Vec<[EventId; 2]>>>,
     outcomes: FxHashMap<Outcome, Class>,
     races: FxHashMap<RaceKey, RaceWitness>,
 }
@@ -75,6 +83,7 @@ impl<'p> Collector<'p> {
             program,
             axioms,
             witnesses,
+            same_races: same_races_everywhere(program).then(OnceCell::new),
             observables: program.observables(),
             outcomes: FxHashMap::default(),
             races: FxHashMap::default(),
@@ -91,7 +100,7 @@ impl<'p> Collector<'p> {
             let witness = run.map(|run| witness::witness(axioms, execution, solved, run, last));
             chosen_run(execution, key, witness, outcome)
         };
-        let pairs = witness::races(execution, |p| events[p].runs());
+        let pairs = self.races_of(execution);
         let mut panics: SmallVec<[usize; 2]> =
             (0..events.len()).filter(|&p| events[p].panics()).collect();
         if panics.is_empty() {
@@ -164,6 +173,35 @@ impl<'p> Collector<'p> {
                 );
             }
         }
+    }
+
+    /// The racing pairs of events of a complete execution
+    /// ([`witness::races`]), looked up by thread and index where every
+    /// execution has the same.
+    fn races_of(&self, execution: &Execution) -> witness::Races {
+        let events = &execution.events;
+        let races = || witness::races(execution, |p| events[p].runs());
+        let Some(same) = &self.same_races else {
+            return races();
+        };
+        let id = |p: Pos| (events[p as usize].thread, events[p as usize].index);
+        let pairs = same.get_or_init(|| races().iter().map(|&(p, q)| [id(p), id(q)]).collect());
+        let order = execution.program_order();
+        let at = |(thread, index)| order.position(thread, index);
+        let found: witness::Races = pairs.iter().map(|&[a, b]| (at(a), at(b))).collect();
+        debug_assert!(
+            {
+                let sorted = |mut r: witness::Races| {
+                    r.iter_mut()
+                        .for_each(|(p, q)| (*p, *q) = ((*p).min(*q), (*p).max(*q)));
+                    r.sort_unstable();
+                    r
+                };
+                sorted(found.clone()) == sorted(races())
+            },
+            "invariant: every execution has the races of the first"
+        );
+        found
     }
 
     /// How a complete execution without a panic ends: blocked, when `Lock`s
@@ -335,6 +373,25 @@ fn chosen_run(
             Outcome::Blocked(_) => blocked_at(execution),
             _ => Vec::new(),
         },
+    })
+}
+
+/// Whether every complete execution of `program` runs the same accesses and
+/// none synchronises, so all have the same races: no branch or loop, and only
+/// plain loads and stores, fences and register instructions.
+fn same_races_everywhere(program: &Program) -> bool {
+    program.threads.iter().flat_map(|t| &t.code).all(|instr| {
+        matches!(
+            instr,
+            Instr::Load {
+                access: Access::Plain,
+                ..
+            } | Instr::Store {
+                access: Access::Plain,
+                ..
+            } | Instr::Fence
+                | Instr::Let { .. }
+        )
     })
 }
 

@@ -91,8 +91,10 @@ pub(crate) struct Event {
     /// The variable accessed (0 for fences).
     pub loc: u16,
     /// Whether it is a synchronising access: an atomic load or store, or a
-    /// read-modify-write. These drain the store buffers and are ordered with
-    /// every access of their thread, and they synchronise in happens-before.
+    /// read-modify-write. These synchronise in happens-before; the stores and
+    /// read-modify-writes also drain the store buffers, so they are ordered
+    /// with every access of their thread (an atomic load is ordered as a
+    /// plain one: [`super::axioms`]).
     pub atomic: bool,
     /// The value read (reads and read-modify-writes).
     pub read: Val,
@@ -213,7 +215,40 @@ impl Clone for Execution {
     }
 }
 
+/// The thread events of an execution by program position: thread `t`'s event
+/// of index `i` is at `po[start[t] + i]` (indices are dense from 0).
+pub(crate) struct ProgramOrder {
+    pub start: Vec<usize>,
+    pub po: Vec<Pos>,
+}
+
+impl ProgramOrder {
+    /// The position of thread `thread`'s event of index `index`.
+    pub fn position(&self, thread: u16, index: u32) -> Pos {
+        self.po[self.start[usize::from(thread)] + index as usize]
+    }
+}
+
 impl Execution {
+    /// Its thread events by program position.
+    pub fn program_order(&self) -> ProgramOrder {
+        let threads = self.threads.len();
+        let mut start = vec![0usize; threads + 1];
+        for e in self.events.iter().filter(|e| e.thread != OBSERVER) {
+            start[usize::from(e.thread) + 1] += 1;
+        }
+        for t in 0..threads {
+            start[t + 1] += start[t];
+        }
+        let mut po = vec![0 as Pos; start[threads]];
+        for (p, e) in self.events.iter().enumerate() {
+            if e.thread != OBSERVER {
+                po[start[usize::from(e.thread)] + e.index as usize] = p as Pos;
+            }
+        }
+        ProgramOrder { start, po }
+    }
+
     /// The empty execution: every thread at its first shared access.
     pub fn new(program: &Program, unroll: u32) -> Execution {
         Execution {

@@ -17,7 +17,7 @@ use crate::trace::{Step, Trace};
 
 use super::axioms::{Axioms, Consistency};
 use super::bits::BitMatrix;
-use super::execution::{Event, Execution, Kind, OBSERVER, Pos};
+use super::execution::{Event, Execution, Kind, OBSERVER, Pos, ProgramOrder};
 
 /// A witness: the trace, and for each event the index of the step that
 /// ran it (`usize::MAX` for the observer's reads and events it does not run).
@@ -44,22 +44,8 @@ pub(crate) fn witness(
     last: Option<Pos>,
 ) -> Witness {
     let events = &execution.events;
-    // Each thread's events in program order, back to back: thread t's event
-    // of index i is at po[start[t] + i] (indices are dense from 0).
     let threads = execution.threads.len();
-    let mut start = vec![0usize; threads + 1];
-    for e in events.iter().filter(|e| e.thread != OBSERVER) {
-        start[usize::from(e.thread) + 1] += 1;
-    }
-    for t in 0..threads {
-        start[t + 1] += start[t];
-    }
-    let mut po = vec![0 as Pos; start[threads]];
-    for (p, e) in events.iter().enumerate() {
-        if e.thread != OBSERVER {
-            po[start[usize::from(e.thread)] + e.index as usize] = p as Pos;
-        }
-    }
+    let ProgramOrder { start, po } = execution.program_order();
     let mut order = linear_extension(check.schedule(), &po, chosen);
     order.extend(last.map(|p| p as usize));
     let mut ran = vec![0usize; threads];
