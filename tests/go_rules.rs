@@ -238,3 +238,50 @@ fn an_atomic_store_is_synchronised_before_the_atomic_load_that_reads_it() {
         "q:g=1 /\\ q:r=1",
     );
 }
+
+/// Load buffering with `n` stores between the load and the store of thread
+/// 0: the store to `y` may run before the load of `x` (rule 3: independent
+/// plain accesses), at any distance in the Go memory model.
+fn lb_with_stores_between(n: usize) -> hbsim::ir::Program {
+    let stores: String = (1..=n)
+        .map(|i| format!(r#"Store("z{i}", "r0"), "#))
+        .collect();
+    let source = format!(
+        r#"Litmus(name: "LB", threads: [
+            [ Load("r0", "x"), {stores}Store("y", 1) ],
+            [ Load("r1", "y"), Store("x", "r1") ],
+        ], condition: "exists (0:r0=1 /\\ 1:r1=1)")"#
+    );
+    parse_str(&source, "lb.ron").unwrap().program
+}
+
+#[test]
+fn a_reordering_beyond_the_look_ahead_makes_the_go_result_truncated() {
+    use hbsim::explore::{Completeness, Limit};
+    use hbsim::model::GO_LOOK_AHEAD;
+    let reaches_lb = |program: &hbsim::ir::Program| {
+        let exploration = explore(program, &Model::go());
+        let lb = exploration
+            .outcomes
+            .iter()
+            .any(|(o, _)| satisfies(program, &exploration.outcomes, o));
+        (lb, exploration.completeness)
+    };
+    // Within the window: the store runs first, and the answer is exact.
+    let near = lb_with_stores_between(GO_LOOK_AHEAD - 1);
+    assert_eq!(reaches_lb(&near), (true, Completeness::Exhaustive));
+    // One further: that run is not explored, and the result says so.
+    let far = lb_with_stores_between(GO_LOOK_AHEAD);
+    let window = Limit::Window(GO_LOOK_AHEAD as u32);
+    assert_eq!(reaches_lb(&far), (false, Completeness::Truncated(window)));
+    // The hardware models run in order: nothing is cut.
+    for model in [Model::sc(), Model::tso(), Model::pso()] {
+        let exploration = explore(&far, &model);
+        assert_eq!(
+            exploration.completeness,
+            Completeness::Exhaustive,
+            "{}",
+            model.name
+        );
+    }
+}

@@ -100,6 +100,10 @@ pub enum Limit {
     /// The graph engine's loop unrolling bound, with its value: some
     /// execution needed more loop iterations.
     Unroll(u32),
+    /// The `go` model's look-ahead, with its value: in some state a thread
+    /// had an instruction further past its pc that rule 3 would let run
+    /// early (docs/models.md), so runs reordering it are missing.
+    Window(u32),
 }
 
 /// Whether an exploration saw every reachable state.
@@ -484,7 +488,13 @@ impl<'a> Explorer<'a> {
                 memory: graph.memory,
                 graph: None,
             },
-            completeness,
+            // The state graph is whole; what a longer look-ahead would add is not.
+            completeness: match completeness {
+                Completeness::Exhaustive if machine.window_cut() => {
+                    Completeness::Truncated(Limit::Window(crate::model::GO_LOOK_AHEAD as u32))
+                }
+                other => other,
+            },
         }
     }
 }

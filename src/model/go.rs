@@ -37,9 +37,12 @@
 //! variable and has not finished could observe it, or while the final
 //! observer could; the newest write and the last atomic write always stay.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::clocks::{Density, ThreadClocks, renumber};
 use super::machine::{Core, Effect, Sink, Source, copy_into};
 use super::store_buffer::rmw_result;
+
 use smallvec::SmallVec;
 
 use super::sync::{self, SyncAction};
@@ -93,6 +96,13 @@ pub(crate) struct GoMemory {
     /// For each thread and instruction `j`, bit `k - 1` set when `j` is a
     /// plain access that may run before instruction `j - k` ([`independent`]).
     passes: Vec<Vec<u8>>,
+    /// For each thread and instruction `j`, whether `j` is a plain access
+    /// that may run before instruction `i`, by `i` (`i < j`).
+    passes_any: Vec<Vec<Vec<bool>>>,
+    /// Whether some explored state had an instruction more than [`WINDOW`]
+    /// past its thread's pc that rule 3 would let run: the outcomes of a
+    /// longer look-ahead may be missing.
+    window_cut: AtomicBool,
 }
 
 impl GoMemory {
@@ -162,6 +172,21 @@ impl GoMemory {
                         .collect()
                 })
                 .collect(),
+            passes_any: program
+                .threads
+                .iter()
+                .map(|thread| {
+                    let code = &thread.code;
+                    (0..code.len())
+                        .map(|j| {
+                            (0..j)
+                                .map(|i| movable(&code[j]) && independent(&code[i], &code[j]))
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect(),
+            window_cut: AtomicBool::new(false),
             reads: (0..threads)
                 .map(|t| {
                     (0..locs)
@@ -210,6 +235,9 @@ impl GoMemory {
         let pc = core.layout.pc(s, t);
         if core.instr(t, pc).is_none() {
             return;
+        }
+        if !self.window_cut.load(Ordering::Relaxed) && self.cuts_window(core, s, t) {
+            self.window_cut.store(true, Ordering::Relaxed);
         }
         for j in std::iter::once(pc)
             .chain((pc + 1..=pc + WINDOW).filter(|&j| self.may_run_early(core, s, t, j)))
@@ -517,6 +545,23 @@ impl GoMemory {
 
     fn mask(&self, core: &Core<'_>, s: &[Val], t: ThreadId) -> Val {
         s[core.layout.fixed().start + self.masks + t.index()]
+    }
+
+    /// Whether the window keeps thread `t` from running early an instruction
+    /// that rule 3 would let run now: one more than [`WINDOW`] past the pc
+    /// that may pass every instruction from the pc on that has not run.
+    fn cuts_window(&self, core: &Core<'_>, s: &[Val], t: ThreadId) -> bool {
+        let pc = core.layout.pc(s, t);
+        let mask = self.mask(core, s, t);
+        let ran = |i: usize| i > pc && i <= pc + WINDOW && mask & (1 << (i - pc - 1)) != 0;
+        let passes = &self.passes_any[t.index()];
+        (pc + WINDOW + 1..passes.len()).any(|j| (pc..j).all(|i| ran(i) || passes[j][i]))
+    }
+
+    /// Whether the outcomes may miss runs that look further ahead than
+    /// [`WINDOW`] instructions (some explored state had such a run to take).
+    pub fn window_cut(&self) -> bool {
+        self.window_cut.load(Ordering::Relaxed)
     }
 
     /// Whether instruction `j` (after the pc) of thread `t` may run now: it is a

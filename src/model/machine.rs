@@ -175,6 +175,15 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Whether the `go` model's look-ahead window kept some explored state
+    /// from a run rule 3 allows ([`GoMemory::window_cut`]).
+    pub fn window_cut(&self) -> bool {
+        match &self.engine {
+            Engine::StoreBuffers(_) => false,
+            Engine::Go(go) => go.window_cut(),
+        }
+    }
+
     /// Number of store buffers (0 for models without them).
     pub fn buffer_count(&self) -> usize {
         match &self.engine {

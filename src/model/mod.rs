@@ -41,6 +41,11 @@ use serde::{Deserialize, Serialize};
 
 pub use file::{load_model_file, parse_model_str};
 
+/// How many instructions past its pc a goroutine may run a plain access
+/// early under the `go` model (rule 3 of docs/models.md); an exploration in
+/// which a run needed more ends [`crate::explore::Limit::Window`].
+pub const GO_LOOK_AHEAD: usize = go::WINDOW;
+
 /// Where plain stores wait before reaching memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BufferShape {

@@ -152,6 +152,7 @@ fn run_value(run: &RunReport) -> Value {
             Completeness::Truncated(Limit::States(n)) => json!({ "truncated": { "max_states": n } }),
             Completeness::Truncated(Limit::Memory(bytes)) => json!({ "truncated": { "max_memory": bytes } }),
             Completeness::Truncated(Limit::Unroll(n)) => json!({ "truncated": { "unroll": n } }),
+            Completeness::Truncated(Limit::Window(n)) => json!({ "truncated": { "window": n } }),
             Completeness::Interrupted => json!("interrupted"),
         },
         "observables": set.observables().iter().map(|&o| set.name(o)).collect::<Vec<_>>(),

@@ -59,6 +59,10 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
                     "the loop unrolling bound of {} per loop (raise --unroll, or use --engine states)",
                     plural(n as usize, "iteration")
                 ),
+                Limit::Window(n) => format!(
+                    "the go model's look-ahead of {}: a run reordering plain accesses further apart is not explored (docs/models.md, go rule 3)",
+                    plural(n as usize, "instruction")
+                ),
             };
             writeln!(
                 out,
