@@ -377,6 +377,41 @@ fn a_file_cut_off_says_it_found_the_end_of_the_file() {
     }
 }
 
+/// herd7's `/\` or `\/` with one backslash is an unknown escape in a RON
+/// string: the error points at the escape, not the start of the string, and
+/// the help suggests the string as a raw string when that reads the same (it
+/// did not for a string with another escape, which a raw string would keep
+/// as two characters).
+#[test]
+fn a_single_backslash_points_at_the_escape_and_suggests_a_raw_string() {
+    let test = |condition: &str| {
+        format!(
+            r#"Litmus(name: "T", threads: [[Store("x", 1)], [Load("r0", "x")]], condition: {condition})"#
+        )
+    };
+    let source = test(r#""exists (x=1 \/ 1:r0=1)""#);
+    let Err(LoadError::Source(err)) = parse_str(&source, "e.ron") else {
+        panic!("an unknown escape is an error")
+    };
+    assert_eq!(&source[err.span()], "\\/");
+    assert!(err.message.ends_with("found `\\/`"), "{}", err.message);
+    let help = err.help.as_deref().expect("a help");
+    let raw = &help[help.find("r\"").expect("a raw string")..];
+    assert_eq!(raw, r#"r"exists (x=1 \/ 1:r0=1)""#);
+    parse_str(&test(raw), "raw.ron").expect("the suggested raw string reads");
+
+    let source = test(r#""exists (x=1 \\/ 1:r0=1 /\ x=1)""#);
+    let Err(LoadError::Source(err)) = parse_str(&source, "e.ron") else {
+        panic!("an unknown escape is an error")
+    };
+    assert_eq!(err.span().start, source.rfind('\\').unwrap());
+    assert!(
+        err.help
+            .as_deref()
+            .is_some_and(|h| h.ends_with(r#"r"...""#))
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 

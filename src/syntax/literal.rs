@@ -266,8 +266,14 @@ impl<'s> LiteralMap<'s> {
 
     /// Whether byte `pos` of the source lies inside a string literal.
     pub fn inside(&self, pos: usize) -> bool {
+        self.containing(pos).is_some()
+    }
+
+    /// Byte range of the string literal (quotes included) that byte `pos`
+    /// of the source lies inside, if any.
+    pub fn containing(&self, pos: usize) -> Option<Range<usize>> {
         let i = self.ranges.partition_point(|r| r.end <= pos);
-        self.ranges.get(i).is_some_and(|r| r.contains(&pos))
+        self.ranges.get(i).filter(|r| r.contains(&pos)).cloned()
     }
 
     /// Byte range of the whole literal (quotes included).

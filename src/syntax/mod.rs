@@ -290,9 +290,57 @@ pub(crate) fn parse_ron<T: serde::de::DeserializeOwned>(
         let at = error::byte_offset(source, e.span.start.line, e.span.start.col);
         let start = next_token(source, at);
         let end = error::byte_offset(source, e.span.end.line, e.span.end.col).max(start);
+        if let ron::Error::InvalidEscape(_) = e.code {
+            return escape_error(source, file_name, &e.code, start..end);
+        }
         let message = ron_message(&e.code, &source[start..]);
         SourceError::new(file_name, source, start..end, message, "here")
     })
+}
+
+/// The escapes a RON string knows, by the character after the `\`.
+const RON_ESCAPES: &str = "'\"\\nrt0xu";
+
+/// An invalid escape in a string literal. ron's span runs from the start of
+/// the string to just past the escape; the error points at the escape (the
+/// last `\` in that span) and says how to write a backslash, since herd7's
+/// `/\` and `\/` in a condition are the usual cause.
+fn escape_error(
+    source: &Arc<str>,
+    file_name: &str,
+    code: &ron::Error,
+    span: Range<usize>,
+) -> Box<SourceError> {
+    let backslash = source[span.clone()]
+        .rfind('\\')
+        .map_or(span.start, |i| span.start + i);
+    let escape_len: usize = source[backslash..]
+        .chars()
+        .take(2)
+        .map(char::len_utf8)
+        .sum();
+    let message = ron_message(code, &source[backslash..]);
+    // The string as a raw string, when that reads the same but for the bad
+    // escapes: every `\` in it starts an escape RON does not know.
+    let raw = literal::LiteralMap::scan(source)
+        .containing(backslash)
+        .map(|literal| &source[literal])
+        .and_then(|literal| literal.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|text| {
+            text.match_indices('\\')
+                .all(|(i, _)| !text[i + 1..].starts_with(|c| RON_ESCAPES.contains(c)))
+        })
+        .unwrap_or("...");
+    SourceError::new(
+        file_name,
+        source,
+        backslash..backslash + escape_len,
+        message,
+        "this escape",
+    )
+    .with_help(format!(
+        "in a RON string `\\` starts an escape: write `/\\\\` for herd7's `/\\` and `\\\\/` for `\\/`,\nor use a raw string, where `\\` is itself: r\"{raw}\""
+    ))
 }
 
 /// The first byte at or after `at` that is neither whitespace nor part of a
@@ -374,6 +422,10 @@ fn ron_message(code: &ron::Error, rest: &str) -> String {
         ron::Error::ExpectedStringEnd if !rest.get(1..).is_some_and(|r| r.contains('"')) => {
             "expected the closing `\"` of this string, found the end of the file".to_string()
         }
+        ron::Error::InvalidEscape("Unknown escape character") => format!(
+            "unknown escape character, found `{}`",
+            rest.chars().take(2).collect::<String>()
+        ),
         ron::Error::Eof => "expected more, found the end of the file".to_string(),
         ron::Error::ExceededRecursionLimit => {
             "expected blocks (`If`, `Loop`, `Select`, `OnceDo`) nested at most 23 deep, found deeper nesting".to_string()
