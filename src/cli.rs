@@ -79,7 +79,8 @@ pub struct ExplainArgs {
 
     /// Which outcome: its number in `hbsim run`'s list (1 is the first), or a
     /// proposition over outcomes such as `0:r0=0 /\ 1:r0=0` or `deadlock`.
-    /// Default: the first outcome satisfying the test's condition.
+    /// Default: the first outcome satisfying the test's condition (when none
+    /// does, `explain` says so and shows the first outcome).
     #[arg(long, short)]
     pub outcome: Option<String>,
 

@@ -529,6 +529,71 @@ fn explain_says_where_an_unreachable_outcome_is_reachable() {
     );
 }
 
+/// Without `--outcome`, a condition no outcome satisfies is said first,
+/// with the models under which one does, before the outcome shown instead
+/// (it showed "Outcome 1 of 3" as if that were the condition's).
+#[test]
+fn explain_says_when_no_outcome_satisfies_the_condition() {
+    let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--model", "sc"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with(
+            "No outcome satisfying the proposition of exists (0:r0=0 /\\ 1:r0=0) is reachable under sc.\n\
+             It is reachable under: tso, pso, go.\n\
+             Showing outcome 1 instead.\n\n\
+             Test SB under sc\n\
+             Outcome 1 of 3: 0:r0=0; 1:r0=1; x=1; y=1;\n"
+        ),
+        "{stdout}"
+    );
+}
+
+/// An exploration stopped early is reported as `run` reports it (it
+/// printed `Truncated(States(2))`), and an outcome it did not find is not
+/// found, exit code 1; one it found is explained.
+#[test]
+fn explain_reports_a_truncated_exploration_as_run_does() {
+    let explain = |max_states: &str, outcome: &[&str]| {
+        let mut args = vec![
+            "explain",
+            "tests/fixtures/run/sb.ron",
+            "--model",
+            "tso",
+            "--max-states",
+            max_states,
+        ];
+        args.extend(outcome);
+        hbsim(&args)
+    };
+    let output = explain("2", &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stdout),
+        "TRUNCATED at the limit of 2 states (raise --max-states): outcomes may be missing\n\
+         No outcome satisfying the proposition of exists (0:r0=0 /\\ 1:r0=0) was found under tso before the exploration stopped.\n\
+         Under sc, pso, go the exploration stopped before finding it.\n"
+    );
+    let output = explain("2", &["--outcome", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stdout),
+        "TRUNCATED at the limit of 2 states (raise --max-states): outcomes may be missing\n\
+         There is no outcome 1: the exploration of SB under tso found 0 outcomes before it stopped.\n"
+    );
+    let output = explain("8", &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        text(&output.stdout).starts_with(
+            "TRUNCATED at the limit of 8 states (raise --max-states): outcomes may be missing\n\
+             Test SB under tso\n\
+             Outcome 1 of 3: 0:r0=0; 1:r0=0; x=1; y=1;  (satisfies the condition)\n"
+        ),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
 #[test]
 fn explain_writes_a_graph_that_graphviz_accepts() {
     let dir = std::env::temp_dir().join(format!("hbsim-dot-{}", std::process::id()));

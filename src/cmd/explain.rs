@@ -2,19 +2,19 @@
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
-use hbsim::explore::Completeness;
 use hbsim::hb::Execution;
 use hbsim::ir::{Program, Prop};
 use hbsim::model::Model;
 use hbsim::outcome::{Outcome, OutcomeInfo, OutcomeSet};
-use hbsim::report::dot;
 use hbsim::report::explain::{self, Explanation};
+use hbsim::report::{dot, text};
 use hbsim::syntax::{self, LitmusTest};
 use hbsim::verdict::satisfies;
 
 use super::{explore, interrupt_flag, report_error, write_file};
-use crate::cli::{ExplainArgs, resolve_model};
+use crate::cli::{ExplainArgs, Settings, resolve_model};
 
 /// Whether `--outcome` gives a position: digits, perhaps after a `+`.
 fn is_position(text: &str) -> bool {
@@ -34,7 +34,8 @@ enum Selector {
 }
 
 /// Runs the command: 0 when the outcome was explained, 1 when it is not
-/// reachable, 2 for bad input, 130 on Ctrl-C.
+/// reachable or was not found before the exploration stopped (even when the
+/// first outcome is shown instead), 2 for bad input, 130 on Ctrl-C.
 pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     let usage_error = |report: miette::Report| {
         report_error(&format!("{report:?}"));
@@ -68,26 +69,34 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     let exploration = explore(&test.program, &model, settings, &interrupted, &bars);
     let set = &exploration.outcomes;
     let mut out = BufWriter::new(io::stdout().lock());
-    if exploration.completeness != Completeness::Exhaustive {
-        writeln!(
-            out,
-            "Note: the exploration stopped early ({:?}); outcomes may be missing.",
-            exploration.completeness
-        )?;
+    if let Some(note) = text::stop_note(exploration.completeness) {
+        writeln!(out, "{note}")?;
     }
-    let Some((position, outcome, info)) = select(&test.program, set, &selector) else {
-        let code = explain_absence(
-            &test,
-            &model,
-            &selector,
-            set,
-            &mut out,
-            settings,
-            &interrupted,
-        )?;
+    let found = select(&test.program, set, &selector);
+    let code = match found {
+        Some(_) => ExitCode::SUCCESS,
+        None => {
+            let search = Search {
+                complete: exploration.completeness.is_exhaustive(),
+                settings,
+                interrupted: &interrupted,
+            };
+            explain_absence(&test, &model, &selector, set, &search, &mut out)?;
+            ExitCode::from(1)
+        }
+    };
+    // Without an outcome satisfying the condition, the first one is shown.
+    let shown = found.or_else(|| match selector {
+        Selector::Condition => set.iter().next().map(|(o, info)| (1, o, info)),
+        Selector::Position(..) | Selector::Matching(..) => None,
+    });
+    let Some((position, outcome, info)) = shown else {
         out.flush()?;
         return Ok(code);
     };
+    if found.is_none() {
+        writeln!(out, "Showing outcome {position} instead.\n")?;
+    }
     let witness = (info.witness.as_ref()).expect("invariant: `explain` keeps witnesses");
     let execution =
         Execution::record(&test.program, &model, witness).expect("invariant: witnesses replay");
@@ -119,7 +128,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         writeln!(out, "\nGraph written to {}", path.display())?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// The first model the file's expectations name (built-in), else `tso`.
@@ -146,68 +155,106 @@ fn select<'s>(
         Selector::Matching(prop, _) => outcomes.find(|(_, o, _)| set.satisfies(o, prop)),
         Selector::Condition => {
             let prop = &program.condition.prop;
-            let first = set.iter().next().map(|(o, info)| (1, o, info));
-            outcomes.find(|(_, o, _)| set.satisfies(o, prop)).or(first)
+            outcomes.find(|(_, o, _)| set.satisfies(o, prop))
         }
     }
 }
 
-/// Says that the selected outcome does not exist under `model`, and where it does.
+/// How the outcomes were searched for, and how to search under other models.
+struct Search<'a> {
+    /// Whether the exploration under the model asked for was complete.
+    complete: bool,
+    settings: Settings,
+    interrupted: &'a AtomicBool,
+}
+
+/// Says that the selected outcome does not exist under `model` (or was not
+/// found before the exploration stopped), and under which built-in models it
+/// does.
 fn explain_absence(
     test: &LitmusTest,
     model: &Model,
     selector: &Selector,
     set: &OutcomeSet,
+    search: &Search<'_>,
     out: &mut impl Write,
-    settings: crate::cli::Settings,
-    interrupted: &std::sync::atomic::AtomicBool,
-) -> io::Result<ExitCode> {
-    let prop = match selector {
+) -> io::Result<()> {
+    let (prop, wanted) = match selector {
         Selector::Position(_, n) => {
-            writeln!(
-                out,
-                "There is no outcome {n}: {} has {} outcome{} under {}.",
-                test.program.name,
+            let outcomes = format!(
+                "{} outcome{}",
                 set.len(),
-                if set.len() == 1 { "" } else { "s" },
-                model.name
-            )?;
-            return Ok(ExitCode::from(1));
+                if set.len() == 1 { "" } else { "s" }
+            );
+            let (name, model) = (&test.program.name, &model.name);
+            if search.complete {
+                writeln!(
+                    out,
+                    "There is no outcome {n}: {name} has {outcomes} under {model}."
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "There is no outcome {n}: the exploration of {name} under {model} found {outcomes} before it stopped."
+                )?;
+            }
+            return Ok(());
         }
-        Selector::Matching(prop, text) => {
-            writeln!(
-                out,
-                "No outcome with {text} is reachable under {}.",
-                model.name
-            )?;
-            prop
-        }
-        Selector::Condition => {
-            writeln!(
-                out,
-                "{} has no outcomes under {}.",
-                test.program.name, model.name
-            )?;
-            return Ok(ExitCode::from(1));
-        }
+        Selector::Matching(prop, text) => (prop, format!("with {text}")),
+        Selector::Condition => (
+            &test.program.condition.prop,
+            format!(
+                "satisfying the proposition of {}",
+                test.program.condition.text
+            ),
+        ),
     };
-    let bars = indicatif::MultiProgress::new();
-    let elsewhere: Vec<String> = Model::builtins()
-        .into_iter()
-        .filter(|m| m.name != model.name)
-        .filter(|m| {
-            let exploration = explore(&test.program, m, settings, interrupted, &bars);
-            exploration
-                .outcomes
-                .iter()
-                .any(|(o, _)| exploration.outcomes.satisfies(o, prop))
-        })
-        .map(|m| m.name)
-        .collect();
-    if elsewhere.is_empty() {
-        writeln!(out, "It is not reachable under any built-in model either.")?;
+    if search.complete {
+        writeln!(
+            out,
+            "No outcome {wanted} is reachable under {}.",
+            model.name
+        )?;
     } else {
-        writeln!(out, "It is reachable under: {}.", elsewhere.join(", "))?;
+        writeln!(
+            out,
+            "No outcome {wanted} was found under {} before the exploration stopped.",
+            model.name
+        )?;
     }
-    Ok(ExitCode::from(1))
+    let bars = indicatif::MultiProgress::new();
+    let mut reachable = Vec::new();
+    let mut undecided = Vec::new();
+    for other in Model::builtins() {
+        if other.name == model.name {
+            continue;
+        }
+        let exploration = explore(
+            &test.program,
+            &other,
+            search.settings,
+            search.interrupted,
+            &bars,
+        );
+        let outcomes = &exploration.outcomes;
+        if outcomes.iter().any(|(o, _)| outcomes.satisfies(o, prop)) {
+            reachable.push(other.name);
+        } else if !exploration.completeness.is_exhaustive() {
+            undecided.push(other.name);
+        }
+    }
+    if !reachable.is_empty() {
+        writeln!(out, "It is reachable under: {}.", reachable.join(", "))?;
+    }
+    if !undecided.is_empty() {
+        writeln!(
+            out,
+            "Under {} the exploration stopped before finding it.",
+            undecided.join(", ")
+        )?;
+    }
+    if reachable.is_empty() && undecided.is_empty() {
+        writeln!(out, "It is not reachable under any other built-in model.")?;
+    }
+    Ok(())
 }

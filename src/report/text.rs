@@ -44,35 +44,11 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         }
     }
     writeln!(out, "Model {}: {}", run.model.name, run.model.description)?;
-    match exploration.completeness {
-        Completeness::Exhaustive => {}
-        Completeness::Truncated(limit) => {
-            let reached = match limit {
-                Limit::States(n) => {
-                    format!("the limit of {} (raise --max-states)", plural(n, "state"))
-                }
-                Limit::Memory(bytes) => format!(
-                    "the memory limit of {} MiB (raise --max-memory)",
-                    bytes >> 20
-                ),
-                Limit::Unroll(n) => format!(
-                    "the loop unrolling bound of {} per loop (raise --unroll, or use --engine states)",
-                    plural(n as usize, "iteration")
-                ),
-                Limit::Window(n) => format!(
-                    "the go model's look-ahead of {}: a run reordering plain accesses further apart is not explored (docs/models.md, go rule 3)",
-                    plural(n as usize, "instruction")
-                ),
-            };
-            writeln!(
-                out,
-                "TRUNCATED at {reached}: outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
-            )?
-        }
-        Completeness::Interrupted => writeln!(
+    if let Some(note) = stop_note(exploration.completeness) {
+        writeln!(
             out,
-            "INTERRUPTED: outcomes may be missing; verdicts the outcomes found do not decide are inconclusive"
-        )?,
+            "{note}; verdicts the outcomes found do not decide are inconclusive"
+        )?;
     }
     if let (EngineChoice::Graph, Some(why)) =
         (exploration.engine.requested, &exploration.engine.fallback)
@@ -196,6 +172,34 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// What a run that stopped early says first: `TRUNCATED at the limit of
+/// 100 states (raise --max-states): outcomes may be missing`, or
+/// `INTERRUPTED: ...`; `None` for a complete exploration.
+pub fn stop_note(completeness: Completeness) -> Option<String> {
+    let reached = match completeness {
+        Completeness::Exhaustive => return None,
+        Completeness::Interrupted => {
+            return Some("INTERRUPTED: outcomes may be missing".to_string());
+        }
+        Completeness::Truncated(Limit::States(n)) => {
+            format!("the limit of {} (raise --max-states)", plural(n, "state"))
+        }
+        Completeness::Truncated(Limit::Memory(bytes)) => format!(
+            "the memory limit of {} MiB (raise --max-memory)",
+            bytes >> 20
+        ),
+        Completeness::Truncated(Limit::Unroll(n)) => format!(
+            "the loop unrolling bound of {} per loop (raise --unroll, or use --engine states)",
+            plural(n as usize, "iteration")
+        ),
+        Completeness::Truncated(Limit::Window(n)) => format!(
+            "the go model's look-ahead of {}: a run reordering plain accesses further apart is not explored (docs/models.md, go rule 3)",
+            plural(n as usize, "instruction")
+        ),
+    };
+    Some(format!("TRUNCATED at {reached}: outcomes may be missing"))
 }
 
 /// The data races found, numbered like the Go race detector's reports.
