@@ -760,6 +760,47 @@ fn deny_races_is_inconclusive_when_the_exploration_stops_early() {
     );
 }
 
+/// A race whose witness has no end is in an execution that does not
+/// terminate only when the exploration finished; when it stopped early, the
+/// witness was simply not finished (a truncated run said every race was in
+/// an execution that does not terminate).
+#[test]
+fn a_race_in_a_truncated_run_is_in_an_execution_the_exploration_did_not_finish() {
+    let output = hbsim(&[
+        "run",
+        "--model",
+        "tso",
+        "--engine",
+        "states",
+        "--max-states",
+        "10",
+        "tests/fixtures/run/sb.ron",
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("race on y in an execution the exploration did not finish\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("does not terminate"), "{stdout}");
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("spin-race.ron");
+    std::fs::write(
+        &file,
+        r#"Litmus(name: "spin-race", threads: {
+            "setter": [ Store("x", 1) ],
+            "waiter": [ Store("x", 2), Loop(body: [ Load("r0", "flag") ], until: "r0 == 1") ],
+        }, condition: "exists waiter:r0=1")"#,
+    )
+    .expect("test written");
+    let output = hbsim(&["run", "--model", "sc", file.to_str().expect("UTF-8")]);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("race on x in an execution that does not terminate\n"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn gen_prints_a_family_member_that_runs_and_meets_its_expectations() {
     let output = hbsim(&["gen", "mp-chain", "2"]);

@@ -211,10 +211,14 @@ fn render_races(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
     let names = Names::new(&run.program);
     let set = &run.exploration.outcomes;
     writeln!(out, "Data races {}", races.len())?;
+    let exhaustive = run.exploration.completeness.is_exhaustive();
     for race in races {
+        // A witness without an outcome runs forever, unless the exploration
+        // stopped before it could be finished.
         let ending = match &race.outcome {
             Some(outcome) => format!("in an execution ending {}", set.display(outcome)),
-            None => "in an execution that does not terminate".to_string(),
+            None if exhaustive => "in an execution that does not terminate".to_string(),
+            None => "in an execution the exploration did not finish".to_string(),
         };
         writeln!(out, "race on {} {ending}", names.loc(race.loc))?;
         for (n, site) in [(1, race.first), (2, race.second)] {
