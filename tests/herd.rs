@@ -732,6 +732,40 @@ fn herd_format_matches_goldens() {
     }
 }
 
+/// A test whose condition and `locations` name no register or variable (a
+/// Go test of `exists (deadlock)`) has one final state, of no values. It was
+/// an empty line, which tools splitting herd7 logs on blank lines take for
+/// the end of the test; it is the text report's `(no observables)` as a
+/// comment, which herdtools7's log reader takes for the empty state.
+#[test]
+fn herd_format_prints_a_state_without_observables_as_a_comment() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("lock-order.ron");
+    std::fs::write(
+        &file,
+        r#"Litmus(name: "lock-order", threads: {
+            "main": [ Go("worker"), Lock("a"), Lock("b"), Unlock("b"), Unlock("a") ],
+            "worker": [ Lock("b"), Lock("a"), Unlock("a"), Unlock("b") ],
+        }, condition: "exists (deadlock)")"#,
+    )
+    .expect("test written");
+    let output = hbsim(&[
+        "run",
+        "--format",
+        "herd",
+        "--model",
+        "sc",
+        file.to_str().expect("UTF-8"),
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("Test lock-order Allowed\nStates 1\n# (no observables)\nOk\n"),
+        "{stdout}"
+    );
+    // The only blank line ends the block.
+    assert_eq!(stdout.find("\n\n"), Some(stdout.len() - 2), "{stdout}");
+}
+
 #[test]
 fn convert_matches_goldens_and_converted_files_run_alike() {
     for name in FIXTURES {

@@ -33,6 +33,7 @@ use std::io::{self, Write};
 use super::{RunReport, condition_kind};
 use crate::explore::Completeness;
 use crate::ir::{Ending, Observable, Program, Prop, Quantifier, Val};
+use crate::outcome::Outcome;
 use crate::syntax::X86_REGISTERS;
 
 /// Writes one run as herd7 would print it, showing the observables of the
@@ -69,6 +70,15 @@ pub fn render_run(
         .collect();
     writeln!(out, "States {}", states.len())?;
     for state in &states {
+        if state.is_empty() {
+            // No observables: herd7 prints an empty line, which tools that
+            // split logs on blank lines take for the end of the test. This
+            // is the text report's `(no observables)` as a comment, which
+            // herdtools7's log reader takes for the empty state, as it does
+            // herd7's empty line.
+            writeln!(out, "# {}", set.display(&Outcome::Final(Vec::new())))?;
+            continue;
+        }
         let bindings: Vec<String> = shown
             .iter()
             .zip(state)
