@@ -714,7 +714,7 @@ fn mask_times(output: &str) -> String {
 
 /// The fixtures are small tests written for hbsim in herd7's syntax (not copies
 /// of the shared corpus).
-const FIXTURES: &[&str] = &["sb-locations", "mp-legacy", "rmw"];
+const FIXTURES: &[&str] = &["sb-locations", "mp-legacy", "rmw", "sb-lfence-sfence"];
 
 #[test]
 fn herd_format_matches_goldens() {
@@ -801,11 +801,12 @@ fn text_output_of_a_herd_test_and_directory_walks() {
         "Test SB Allowed",
         "Test MP+mfence Forbidden",
         "Test RMW Required",
+        "Test SB+lfence+sfence Allowed",
     ] {
         assert!(stdout.contains(name), "{stdout}");
     }
     assert!(
-        stdout.ends_with("0 passed, 0 failed, 3 without expectations\n"),
+        stdout.ends_with("0 passed, 0 failed, 4 without expectations\n"),
         "{stdout}"
     );
 }

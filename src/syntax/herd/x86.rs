@@ -7,6 +7,7 @@
 //! | `MOV EAX,$1`, `MOV EAX,EBX` | `Let("EAX", 1)`, `Let("EAX", "EBX")` |
 //! | `ADD EAX,$1`, `INC EAX`, `DEC EAX` | `Let("EAX", "EAX + 1")`, ... |
 //! | `MFENCE` | `Fence` |
+//! | `LFENCE`, `SFENCE` | nothing: no-ops under x86-TSO (docs/herd.md) |
 //! | `XCHG [x],EAX`, `XCHG EAX,[x]` (locked with or without `LOCK`) | `Xchg("EAX", "x", "EAX")` |
 //! | `LOCK XADD [x],EAX` | `FetchAdd("EAX", "x", "EAX")` |
 //! | `LOCK ADD [x],$1`, `LOCK INC [x]`, `LOCK DEC [x]` | `FetchAdd("scratch", "x", 1)` (or `-1`) |
@@ -66,7 +67,7 @@ enum Arg {
     Imm(i64),
 }
 
-const SUPPORTED: &str = "supported: MOV, MFENCE, XCHG, LOCK XADD, LOCK ADD/INC/DEC on memory, LOCK CMPXCHG, and ADD/INC/DEC on registers";
+const SUPPORTED: &str = "supported: MOV, MFENCE, LFENCE, SFENCE, XCHG, LOCK XADD, LOCK ADD/INC/DEC on memory, LOCK CMPXCHG, and ADD/INC/DEC on registers";
 
 /// Reads the instruction in one program cell (its tokens, without `|` and `;`)
 /// of `source`: `None` for an empty cell.
@@ -170,6 +171,10 @@ pub(super) fn instruction(
     let scratch = |spans: &mut RecordedSpans| spans.replacing(SCRATCH, whole.clone());
     let instr = match (mnemonic.0.as_str(), args.as_slice()) {
         ("MFENCE", []) if !locked => Instr::Fence,
+        // x86-TSO orders everything but a store before a later load, which
+        // only MFENCE (and locked instructions) order: these order nothing
+        // for ordinary memory (docs/herd.md).
+        ("LFENCE" | "SFENCE", []) if !locked => return Ok(None),
         ("MOV" | "MOVB" | "MOVW" | "MOVL" | "MOVQ", [dst, src]) if !locked => match (dst, src) {
             (Arg::Mem(x, xs), Arg::Imm(_) | Arg::Reg(..)) => {
                 let var = spans.verbatim(x.as_str(), xs.clone());
