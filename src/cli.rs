@@ -39,7 +39,8 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Litmus files (RON or herd7 X86), or directories searched recursively for
-    /// `*.ron` and `*.litmus`.
+    /// `*.ron` and `*.litmus`; `-` reads one test from standard input (named
+    /// `<stdin>` in messages), as in `hbsim gen sb 4 | hbsim run -`.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 
@@ -218,10 +219,29 @@ pub enum ModelChoice {
     FromExpectations,
 }
 
+/// Where `hbsim run` reads a test.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A file.
+    File(PathBuf),
+    /// Standard input, given as `-`.
+    Stdin,
+}
+
+impl Input {
+    /// The name of the input in messages: the path, or `<stdin>`.
+    pub fn name(&self) -> String {
+        match self {
+            Input::File(path) => path.display().to_string(),
+            Input::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
 /// A validated `hbsim run` invocation.
 #[derive(Debug)]
 pub struct RunConfig {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Input>,
     pub models: ModelChoice,
     pub format: Format,
     pub graphs: Option<PathBuf>,
@@ -253,6 +273,8 @@ pub enum ConfigError {
     ModelFile(#[from] LoadError),
     #[error("cannot read directory {}: {message}", path.display())]
     Walk { path: PathBuf, message: String },
+    #[error("`-` (standard input) is given twice: expected it at most once")]
+    StdinTwice,
 }
 
 impl RunArgs {
@@ -260,7 +282,12 @@ impl RunArgs {
     pub fn into_config(self) -> Result<RunConfig, ConfigError> {
         let mut files = Vec::new();
         for path in &self.paths {
-            if path.is_dir() {
+            if path.as_os_str() == "-" {
+                if files.contains(&Input::Stdin) {
+                    return Err(ConfigError::StdinTwice);
+                }
+                files.push(Input::Stdin);
+            } else if path.is_dir() {
                 let before = files.len();
                 let walker = walkdir::WalkDir::new(path).sort_by_file_name();
                 for entry in walker {
@@ -273,7 +300,7 @@ impl RunArgs {
                         .extension()
                         .is_some_and(|e| e == "ron" || e == "litmus");
                     if entry.file_type().is_file() && is_litmus {
-                        files.push(entry.into_path());
+                        files.push(Input::File(entry.into_path()));
                     }
                 }
                 if files.len() == before {
@@ -281,7 +308,7 @@ impl RunArgs {
                 }
             } else {
                 // A missing file is reported when it is loaded, so the others still run.
-                files.push(path.clone());
+                files.push(Input::File(path.clone()));
             }
         }
         let models = if self.model.is_empty() {

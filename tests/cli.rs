@@ -117,6 +117,61 @@ fn every_bad_input_is_reported_with_position_and_exit_code_2() {
     }
 }
 
+/// Runs hbsim with `input` on its standard input.
+fn hbsim_with_input(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hbsim starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    std::io::Write::write_all(&mut stdin, input).expect("input written");
+    drop(stdin);
+    child.wait_with_output().expect("hbsim ends")
+}
+
+/// `-` reads a test from standard input (`hbsim gen sb 4 | hbsim run -`),
+/// named `<stdin>` in messages and JSON, beside files; it may be given once.
+#[test]
+fn run_reads_a_test_from_standard_input() {
+    let generated = hbsim(&["gen", "sb", "4"]);
+    assert_eq!(generated.status.code(), Some(0));
+    let output = hbsim_with_input(&["run", "--model", "sc", "-"], &generated.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.starts_with("Test sb-4 Allowed\n"), "{stdout}");
+    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+
+    let broken = std::fs::read_to_string(root().join("tests/fixtures/bad/unknown-thread.ron"))
+        .expect("fixture");
+    let output = hbsim_with_input(
+        &["run", "--format", "json", "-", "tests/fixtures/run/sb.ron"],
+        broken.as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("<stdin>:8:36: expected a thread"),
+        "{}",
+        text(&output.stderr)
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(text(&output.stdout).lines().next().expect("a line")).expect("JSON");
+    assert_eq!(first["type"], "error");
+    assert_eq!(first["file"], "<stdin>");
+
+    let output = hbsim_with_input(&["run", "-", "-"], b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("`-` (standard input) is given twice"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
 #[test]
 fn a_bad_file_does_not_stop_the_others() {
     let output = hbsim(&[

@@ -18,7 +18,7 @@ use hbsim::report::{RunReport, Summary, dot, herd, json, text};
 use hbsim::syntax::{self, LitmusTest};
 
 use super::{explore, interrupt_flag, report_error, write_file};
-use crate::cli::{Format, ModelChoice, RunConfig};
+use crate::cli::{Format, Input, ModelChoice, RunConfig};
 
 /// One file's results: its test and a report per model, in order (ending at
 /// an interrupted one), or why it could not be loaded.
@@ -39,8 +39,8 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
                 .files
                 .par_iter()
                 .enumerate()
-                .for_each_with(sender, |sender, (i, path)| {
-                    let result = check_file(path, config, &interrupted, &bars);
+                .for_each_with(sender, |sender, (i, input)| {
+                    let result = check_file(input, config, &interrupted, &bars);
                     // The printer is gone only when output failed: stop.
                     if sender.send((i, result)).is_err() {
                         interrupted.store(true, Ordering::SeqCst);
@@ -66,15 +66,15 @@ pub fn run(config: &RunConfig) -> io::Result<ExitCode> {
     })
 }
 
-/// Loads one file and explores it under each of its models, stopping after
+/// Loads one test and explores it under each of its models, stopping after
 /// an interrupted exploration.
 fn check_file(
-    path: &Path,
+    input: &Input,
     config: &RunConfig,
     interrupted: &AtomicBool,
     bars: &MultiProgress,
 ) -> FileResult {
-    let (test, models) = load(path, &config.models)?;
+    let (test, models) = load(input, &config.models)?;
     let mut reports = Vec::with_capacity(models.len());
     for model in &models {
         let exploration = explore(&test.program, model, config.settings, interrupted, bars);
@@ -107,7 +107,7 @@ fn print_in_order(
         graph_files: HashSet::new(),
     };
     let mut waiting = BTreeMap::new();
-    'files: for (next, path) in config.files.iter().enumerate() {
+    'files: for (next, input) in config.files.iter().enumerate() {
         let result = loop {
             if let Some(result) = waiting.remove(&next) {
                 break result;
@@ -119,7 +119,7 @@ fn print_in_order(
                 Err(_) => break 'files,
             }
         };
-        if bars.suspend(|| printer.file(path, result))? {
+        if bars.suspend(|| printer.file(input, result))? {
             break;
         }
     }
@@ -140,7 +140,7 @@ struct Printer<'c, W: Write> {
 impl<W: Write> Printer<'_, W> {
     /// Prints one file's reports, or its error; true after an interrupted
     /// exploration, where printing stops.
-    fn file(&mut self, path: &Path, result: FileResult) -> io::Result<bool> {
+    fn file(&mut self, input: &Input, result: FileResult) -> io::Result<bool> {
         let config = self.config;
         let (test, reports) = match result {
             Ok(checked) => checked,
@@ -150,7 +150,7 @@ impl<W: Write> Printer<'_, W> {
                 report_error(&format!("{diagnostic:?}"));
                 if config.format == Format::Json {
                     let message = format!("{}", diagnostic);
-                    json::render_error(&path.display().to_string(), &message, &mut self.out)?;
+                    json::render_error(&input.name(), &message, &mut self.out)?;
                 }
                 return Ok(false);
             }
@@ -273,11 +273,12 @@ fn file_name_part(text: &str) -> String {
 
 /// Loads a test and decides which models it runs under. Every model its
 /// expectations name must be a built-in or one given with `--model`.
-fn load(
-    path: &std::path::Path,
-    choice: &ModelChoice,
-) -> Result<(LitmusTest, Vec<Model>), miette::Report> {
-    let test = syntax::parse_file(path).map_err(miette::Report::new)?;
+fn load(input: &Input, choice: &ModelChoice) -> Result<(LitmusTest, Vec<Model>), miette::Report> {
+    let test = match input {
+        Input::File(path) => syntax::parse_file(path),
+        Input::Stdin => syntax::parse_reader(io::stdin().lock(), &input.name()),
+    }
+    .map_err(miette::Report::new)?;
     let given: &[Model] = match choice {
         ModelChoice::Fixed(models) => models,
         ModelChoice::FromExpectations => &[],

@@ -248,6 +248,30 @@ pub fn parse_file(path: &Path) -> Result<LitmusTest, LoadError> {
     parse_source(&source, &path.display().to_string())
 }
 
+/// Reads a litmus test, RON or herd7 ([`parse_source`]), from `reader` to
+/// its end (standard input, say); `name` stands for it in messages.
+///
+/// # Errors
+/// [`LoadError::Io`] if `reader` fails, otherwise as [`parse_str`].
+///
+/// # Example
+/// ```
+/// let input = "X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n";
+/// let test = hbsim::syntax::parse_reader(input.as_bytes(), "<stdin>").unwrap();
+/// assert_eq!(test.file_name, "<stdin>");
+/// assert_eq!(test.program.threads.len(), 1);
+/// ```
+pub fn parse_reader(mut reader: impl std::io::Read, name: &str) -> Result<LitmusTest, LoadError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|error| LoadError::Io {
+            path: name.into(),
+            error,
+        })?;
+    parse_source(&decode(bytes, name)?, name)
+}
+
 /// Reads a file as UTF-8 text, without a leading byte order mark. A byte
 /// that is not UTF-8 is an error at its line and column.
 pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
@@ -255,6 +279,12 @@ pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
         path: path.to_path_buf(),
         error,
     })?;
+    decode(bytes, &path.display().to_string())
+}
+
+/// `bytes` as UTF-8 text, without a leading byte order mark; a byte that is
+/// not UTF-8 is an error at its line and column of `name`.
+fn decode(bytes: Vec<u8>, name: &str) -> Result<String, LoadError> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(match text.strip_prefix('\u{feff}') {
             Some(rest) => rest.to_string(),
@@ -266,7 +296,7 @@ pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
             // Shown with the bad bytes replaced; the text before is the same.
             let shown: Arc<str> = Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref());
             Err(SourceError::new(
-                &path.display().to_string(),
+                name,
                 &shown,
                 at..at + '\u{fffd}'.len_utf8(),
                 format!("expected UTF-8 text, found the byte 0x{byte:02X}"),
