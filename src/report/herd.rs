@@ -10,9 +10,9 @@
 //! 0:EAX=1; 1:EAX=1;
 //! Ok
 //! Witnesses
-//! Positive: 18 Negative: 62
+//! Positive: 1 Negative: 3
 //! Condition exists (0:EAX=0 /\ 1:EAX=0)
-//! Observation SB Sometimes 18 62
+//! Observation SB Sometimes 1 3
 //! Time SB 0.00
 //!
 //! ```

@@ -4,14 +4,15 @@
 //! Test SB Allowed
 //! Model tso: x86-TSO: a FIFO store buffer per thread; loads may overtake earlier stores
 //! States 4
-//! 0:r0=0; 1:r0=0; x=1; y=1;  # 18 executions, satisfies the condition
+//! 0:r0=0; 1:r0=0; x=1; y=1;  # 1 execution graph, racy, satisfies the condition
 //! ...
 //! Ok
 //! Witnesses
-//! Positive: 18 Negative: 62
+//! Positive: 1 Negative: 3
 //! Condition exists (0:r0=0 /\ 1:r0=0)
-//! Observation SB Sometimes 18 62
-//! Explored 34 states, 58 transitions, 80 executions in 0.09 ms
+//! Observation SB Sometimes 1 3
+//! Explored 4 consistent executions (4 racy) with the graph engine (0 blocked, 0 duplicates; 9 graphs, 8 events) in 0.20 ms (49677 ns per execution, 0.0 MiB)
+//! ...
 //! Expect tso Sometimes: held
 //! ```
 
