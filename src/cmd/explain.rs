@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
+use hbsim::explore::Completeness;
 use hbsim::hb::Execution;
 use hbsim::ir::{Program, Prop};
 use hbsim::model::Model;
@@ -73,17 +74,18 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         writeln!(out, "{note}")?;
     }
     let found = select(&test.program, set, &selector);
-    let code = match found {
-        Some(_) => ExitCode::SUCCESS,
-        None => {
-            let search = Search {
-                complete: exploration.completeness.is_exhaustive(),
-                settings,
-                interrupted: &interrupted,
-            };
-            explain_absence(&test, &model, &selector, set, &search, &mut out)?;
-            ExitCode::from(1)
-        }
+    if found.is_none() {
+        let search = Search {
+            complete: exploration.completeness.is_exhaustive(),
+            settings,
+            interrupted: &interrupted,
+        };
+        explain_absence(&test, &model, &selector, set, &search, &mut out)?;
+    }
+    let code = match (exploration.completeness, found) {
+        (Completeness::Interrupted, _) => ExitCode::from(130),
+        (_, Some(_)) => ExitCode::SUCCESS,
+        (_, None) => ExitCode::from(1),
     };
     // Without an outcome satisfying the condition, the first one is shown.
     let shown = found.or_else(|| match selector {
