@@ -337,6 +337,34 @@ fn add(t: ThreadBuilder, (slot, g): (usize, &Gen)) -> ThreadBuilder {
     }
 }
 
+/// The slots of the registers `code` reads (the previous slot's, by
+/// `StoreDependent` and `StoreIf`) that no instruction of it writes.
+fn unwritten_reads(code: &[Gen]) -> Vec<usize> {
+    let writes = |g: &Gen| {
+        matches!(
+            g,
+            Gen::Load(_)
+                | Gen::Xchg(..)
+                | Gen::FetchAdd(..)
+                | Gen::Cas(..)
+                | Gen::AtomicLoad(_)
+                | Gen::LockedLoad(_)
+                | Gen::TryLockedStore(..)
+                | Gen::ReadLockedLoad(_)
+                | Gen::TryLock
+                | Gen::Recv(_)
+                | Gen::TryRecv(_)
+        )
+    };
+    let mut slots: Vec<usize> = (code.iter().enumerate())
+        .filter(|(_, g)| matches!(g, Gen::StoreDependent(_) | Gen::StoreIf(..)))
+        .map(|(slot, _)| slot.saturating_sub(1))
+        .filter(|&read| !writes(&code[read]))
+        .collect();
+    slots.dedup();
+    slots
+}
+
 /// A generated litmus test, with its RON text.
 #[derive(Clone)]
 pub struct GeneratedTest {
@@ -367,7 +395,12 @@ impl GeneratedTest {
                 builder = builder.channel(name, capacity);
             }
         }
-        for code in &threads {
+        for (i, code) in threads.iter().enumerate() {
+            // A register read before anything writes it is declared 0, as a
+            // file must (it would be a misspelt name otherwise).
+            for slot in unwritten_reads(code) {
+                builder = builder.init(&format!("{i}:r{slot}"), 0);
+            }
             builder = builder.thread(|t| code.iter().enumerate().fold(t, add));
         }
         GeneratedTest {

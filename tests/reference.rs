@@ -268,6 +268,11 @@ type Drawn = (u8, usize, i64, i64);
 /// The litmus file of threads of drawn instructions over `x` and `y`, each
 /// rendered by `render` for its slot in its thread.
 fn litmus_of(name: &str, threads: Vec<Vec<Drawn>>, render: fn(Drawn, usize) -> String) -> String {
+    // Every register an instruction may read starts at 0 explicitly, as a
+    // file must declare a register it reads before writing.
+    let init: String = (threads.iter().enumerate())
+        .flat_map(|(t, code)| (0..code.len()).map(move |k| format!(r#", "{t}:r{k}": 0"#)))
+        .collect();
     let threads: Vec<String> = threads
         .into_iter()
         .map(|code| {
@@ -280,7 +285,7 @@ fn litmus_of(name: &str, threads: Vec<Vec<Drawn>>, render: fn(Drawn, usize) -> S
         })
         .collect();
     format!(
-        r#"Litmus(name: "{name}", init: {{ "x": 0, "y": 0 }}, threads: [ {} ], condition: "exists (x=0)")"#,
+        r#"Litmus(name: "{name}", init: {{ "x": 0, "y": 0{init} }}, threads: [ {} ], condition: "exists (x=0)")"#,
         threads.join(", ")
     )
 }

@@ -179,6 +179,7 @@ impl Context<'_> {
                 channels: &channels,
                 thread_names: &thread_names,
                 regs: Vec::new(),
+                first_reads: Vec::new(),
                 code: Vec::new(),
                 source: Vec::new(),
             };
@@ -200,6 +201,7 @@ impl Context<'_> {
                 thread.source.push("Start (waits for its Go)".to_string());
             }
             thread.lower_block(code)?;
+            thread.check_reads(t)?;
             lowered_threads.push(Thread {
                 name: name.as_ref().map(|n| n.text.clone()),
                 regs: thread.regs,
@@ -1020,11 +1022,47 @@ struct ThreadLowering<'c, 's> {
     channels: &'c [Channel],
     thread_names: &'c [Option<String>],
     regs: Vec<Register>,
+    /// Registers an expression mentioned before anything wrote them, with
+    /// where: each must be written somewhere in the thread (or initialised).
+    first_reads: Vec<(Reg, Lit, Range<usize>)>,
     code: Vec<Instr>,
     source: Vec<String>,
 }
 
 impl ThreadLowering<'_, '_> {
+    /// Fails on a register the thread's code reads but neither writes nor
+    /// has initialised: it would silently read 0, nearly always a misspelt
+    /// name.
+    fn check_reads(&self, t: usize) -> Lowering<()> {
+        let Some((reg, lit, span)) = self
+            .first_reads
+            .iter()
+            .find(|(reg, _, _)| !self.regs[reg.index()].observed)
+        else {
+            return Ok(());
+        };
+        let written: Vec<&str> = (self.regs.iter())
+            .filter(|r| r.observed)
+            .map(|r| r.name.as_str())
+            .collect();
+        let name = &self.regs[reg.index()].name;
+        let error = TextError::new(
+            format!(
+                "register `{name}` is read but thread {t} never writes it, so it would always be 0"
+            ),
+            span.clone(),
+        )
+        .with_help(if written.is_empty() {
+            format!("write it first, or set it with `init: {{ \"{t}:{name}\": v }}`")
+        } else {
+            format!(
+                "thread {t} writes: {}; or set `{name}` with `init: {{ \"{t}:{name}\": v }}`",
+                written.join(", ")
+            )
+        });
+        Err(self.cx.within(lit, error))
+    }
+
     fn init_register(&mut self, key: &Lit, name: &str, value: Val) -> Lowering<()> {
         if !is_identifier(name) {
             return Err(self.cx.at(
@@ -1125,8 +1163,9 @@ impl ThreadLowering<'_, '_> {
     fn expression(&mut self, lit: &Lit) -> Lowering<Expr> {
         let vars = self.vars;
         let mut resolve = |name: &str, span: Range<usize>| {
-            self.register(name).map_err(|m| {
-                let error = TextError::new(m, span);
+            let known = self.regs.len();
+            let reg = self.register(name).map_err(|m| {
+                let error = TextError::new(m, span.clone());
                 if vars.index.contains_key(name) {
                     error.with_help(
                         "expressions use registers: load the variable into a register first",
@@ -1134,7 +1173,11 @@ impl ThreadLowering<'_, '_> {
                 } else {
                     error
                 }
-            })
+            })?;
+            if reg.index() >= known {
+                self.first_reads.push((reg, lit.clone(), span));
+            }
+            Ok(reg)
         };
         parse_expr(&lit.text, &mut resolve).map_err(|e| self.cx.within(lit, e))
     }
@@ -1636,17 +1679,21 @@ impl Resolve for Resolver<'_> {
         };
         let t = self.thread(*thread, thread_span.clone())?.index();
         let regs = &self.threads[t].regs;
-        match regs.iter().position(|r| r.name == atom.name) {
-            Some(r) if regs[r].observed => Ok(Observable::Reg(ThreadId(t as u16), Reg(r as u16))),
-            Some(_) => Err(TextError::new(
-                format!("register `{}` of thread {t} is read but never written, so its final value is not recorded", atom.name),
-                atom.span.clone(),
-            )
-            .with_help("set it with `init: { \"T:reg\": v }` or write it in the thread")),
+        // Every register an expression reads is written or initialised
+        // (`check_reads`), so the others are hbsim's own.
+        match regs.iter().position(|r| r.name == atom.name && r.observed) {
+            Some(r) => Ok(Observable::Reg(ThreadId(t as u16), Reg(r as u16))),
             None => {
-                let written: Vec<&str> = regs.iter().filter(|r| r.observed).map(|r| r.name.as_str()).collect();
+                let written: Vec<&str> = regs
+                    .iter()
+                    .filter(|r| r.observed)
+                    .map(|r| r.name.as_str())
+                    .collect();
                 Err(TextError::new(
-                    format!("expected a register of thread {t}, found `{}`, which it never uses", atom.name),
+                    format!(
+                        "expected a register of thread {t}, found `{}`, which it never uses",
+                        atom.name
+                    ),
                     atom.span.clone(),
                 )
                 .with_help(if written.is_empty() {
