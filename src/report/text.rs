@@ -278,7 +278,7 @@ fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()
             };
             writeln!(
                 out,
-                "Explored {}{racy} with the graph engine ({} blocked, {}; {}, {}) in {time:.2} ms ({:.0} ns per {unit}, {memory:.1} MiB)",
+                "Explored {}{racy} with the graph engine ({} blocked as inconsistent, {}; {}, {}) in {time:.2} ms ({:.0} ns per {unit}, {memory:.1} MiB)",
                 plural(graph.explored, "consistent execution"),
                 graph.blocked,
                 plural(graph.duplicates, "duplicate"),
