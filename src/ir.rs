@@ -611,11 +611,17 @@ impl Program {
         observables_of(&self.threads, &self.locs)
     }
 
-    /// The name of an observable as herd7 prints it: `0:r0` or `x`.
+    /// The name of an observable as reports print it: `0:r0` as herd7 does,
+    /// `main:r0` for a register of a named thread, or `x`.
     pub fn observable_name(&self, o: Observable) -> String {
         match o {
             Observable::Reg(t, r) => {
-                format!("{}:{}", t.0, self.threads[t.index()].regs[r.index()].name)
+                let thread = &self.threads[t.index()];
+                let reg = &thread.regs[r.index()].name;
+                match &thread.name {
+                    Some(name) => format!("{name}:{reg}"),
+                    None => format!("{}:{reg}", t.0),
+                }
             }
             Observable::Loc(l) => self.locs[l.index()].name.clone(),
         }
