@@ -100,10 +100,10 @@ impl<'p> Collector<'p> {
             let witness = run.map(|run| witness::witness(axioms, execution, solved, run, last));
             chosen_run(execution, key, witness, outcome)
         };
-        let pairs = self.races_of(execution);
         let mut panics: SmallVec<[usize; 2]> =
             (0..events.len()).filter(|&p| events[p].panics()).collect();
         if panics.is_empty() {
+            let (racy, offered) = self.races_to_offer(execution, key);
             let outcome = self.end(execution);
             let best = OnceCell::new();
             let mut choose = || {
@@ -118,7 +118,7 @@ impl<'p> Collector<'p> {
             Self::count(
                 &mut self.outcomes,
                 &outcome,
-                !pairs.is_empty(),
+                racy,
                 key,
                 if traced {
                     &mut choose
@@ -127,11 +127,12 @@ impl<'p> Collector<'p> {
                 },
             );
             let mut smaller = SmallerKey::new(key);
-            for &pair in &pairs {
+            for &pair in &offered {
                 Self::offer_race(&mut self.races, execution, pair, &mut smaller, &mut choose);
             }
             return;
         }
+        let pairs = witness::races(execution, |p| events[p].runs());
         // Each panic can come first: the run to it needs only its po ∪ rf
         // prefix, which holds no other panic. A race is reached before it
         // when the racing events and their prefixes can all come before it:
@@ -175,17 +176,24 @@ impl<'p> Collector<'p> {
         }
     }
 
-    /// The racing pairs of events of a complete execution
-    /// ([`witness::races`]), looked up by thread and index where every
-    /// execution has the same.
-    fn races_of(&self, execution: &Execution) -> witness::Races {
+    /// Whether a complete execution without a panic races, and the racing
+    /// pairs of its events ([`witness::races`]) that may need it as their
+    /// witness. Where every execution has the same races, they are looked up
+    /// by thread and index, and only an execution with a smaller key than
+    /// their witness (the same for all) offers them.
+    fn races_to_offer(&self, execution: &Execution, key: &[u64]) -> (bool, witness::Races) {
         let events = &execution.events;
         let races = || witness::races(execution, |p| events[p].runs());
         let Some(same) = &self.same_races else {
-            return races();
+            let pairs = races();
+            return (!pairs.is_empty(), pairs);
         };
         let id = |p: Pos| (events[p as usize].thread, events[p as usize].index);
         let pairs = same.get_or_init(|| races().iter().map(|&(p, q)| [id(p), id(q)]).collect());
+        let witnessed = (self.races.values().next()).is_some_and(|(c, _)| c.key.as_slice() < key);
+        if pairs.is_empty() || witnessed {
+            return (!pairs.is_empty(), witness::Races::new());
+        }
         let order = execution.program_order();
         let at = |(thread, index)| order.position(thread, index);
         let found: witness::Races = pairs.iter().map(|&[a, b]| (at(a), at(b))).collect();
@@ -201,7 +209,7 @@ impl<'p> Collector<'p> {
             },
             "invariant: every execution has the races of the first"
         );
-        found
+        (true, found)
     }
 
     /// How a complete execution without a panic ends: blocked, when `Lock`s
