@@ -159,9 +159,9 @@ pub struct Register {
 /// One machine instruction.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Instr {
-    /// `dst <- [loc]`: a load. A plain load reads its own buffered stores
-    /// (store forwarding); an atomic one first waits for the thread's buffers
-    /// to drain.
+    /// `dst <- [loc]`: a load. It reads its own buffered stores (store
+    /// forwarding), whether plain or atomic: an atomic load is a plain `MOV`
+    /// on x86 and synchronises only in happens-before.
     Load {
         /// Destination register.
         dst: Reg,
@@ -211,8 +211,9 @@ pub enum Instr {
     /// A Go synchronisation operation on the word `obj` (a mutex, a wait group,
     /// a once, a goroutine's start flag, or a channel's closed flag; a
     /// `Select`'s cases name their own channels). It acts as a sequentially consistent
-    /// atomic access of that word (draining the thread's buffers first), and
-    /// may block (not be enabled) or panic.
+    /// atomic access of that word (draining the thread's buffers first, but
+    /// for a multi-word atomic load, which is a plain load as `AtomicLoad`
+    /// is), and may block (not be enabled) or panic.
     Sync {
         /// What it does.
         op: SyncOp,

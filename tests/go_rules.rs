@@ -284,4 +284,18 @@ fn a_reordering_beyond_the_look_ahead_makes_the_go_result_truncated() {
             model.name
         );
     }
+    // Loads run early observe nothing they could not observe later: a reader
+    // of six variables is exact however far its last load could move.
+    let reader = parse_str(
+        r#"Litmus(name: "reader", threads: [
+            [ Store("a", 1), Store("f", 1) ],
+            [ Load("r0", "a"), Load("r1", "b"), Load("r2", "c"), Load("r3", "d"),
+              Load("r4", "e"), Load("r5", "f") ],
+        ], condition: "exists (1:r0=0 /\\ 1:r5=1)")"#,
+        "reader.ron",
+    )
+    .unwrap()
+    .program;
+    let exploration = explore(&reader, &Model::go());
+    assert_eq!(exploration.completeness, Completeness::Exhaustive);
 }

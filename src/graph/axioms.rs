@@ -9,8 +9,9 @@
 //! - `sc`: `po ∪ rf ∪ co ∪ fr` is acyclic (Lamport's interleavings);
 //! - `tso` (herd7's `x86tso.cat`): `po-loc ∪ rf ∪ co ∪ fr` is acyclic
 //!   (uniproc), and so is `ppo ∪ rfe ∪ co ∪ fr`, where `ppo` is program
-//!   order except from a plain store to a later plain load; fences, atomic
-//!   accesses and read-modify-writes keep every program order in and out;
+//!   order except from a plain store to a later load, plain or atomic (an
+//!   atomic load is a `MOV`); fences, atomic stores (`XCHG`) and
+//!   read-modify-writes keep every program order in and out;
 //! - `pso`: as `tso`, with `ppo` also dropping order from a plain store to a
 //!   later plain store of another variable.
 //!

@@ -547,15 +547,33 @@ impl GoMemory {
         s[core.layout.fixed().start + self.masks + t.index()]
     }
 
-    /// Whether the window keeps thread `t` from running early an instruction
-    /// that rule 3 would let run now: one more than [`WINDOW`] past the pc
-    /// that may pass every instruction from the pc on that has not run.
+    /// Whether the window keeps thread `t` from running early a store that
+    /// rule 3 would let run now: one more than [`WINDOW`] past the pc that
+    /// may pass every instruction from the pc on that has not run. Only a
+    /// store matters: a load run earlier can observe no write it could not
+    /// observe later (it passes nothing that synchronises or touches its
+    /// variable), so it adds no outcome; but a load past the window that
+    /// could run counts as run, since a store after it may then pass it.
     fn cuts_window(&self, core: &Core<'_>, s: &[Val], t: ThreadId) -> bool {
         let pc = core.layout.pc(s, t);
-        let mask = self.mask(core, s, t);
-        let ran = |i: usize| i > pc && i <= pc + WINDOW && mask & (1 << (i - pc - 1)) != 0;
         let passes = &self.passes_any[t.index()];
-        (pc + WINDOW + 1..passes.len()).any(|j| (pc..j).all(|i| ran(i) || passes[j][i]))
+        if passes.len() <= pc + WINDOW + 1 {
+            return false;
+        }
+        let mask = self.mask(core, s, t);
+        let mut ran: SmallVec<[bool; 16]> = (pc..passes.len())
+            .map(|i| i > pc && i <= pc + WINDOW && mask & (1 << (i - pc - 1)) != 0)
+            .collect();
+        for j in pc + WINDOW + 1..passes.len() {
+            if !(pc..j).all(|i| ran[i - pc] || passes[j][i]) {
+                continue;
+            }
+            match core.instr(t, j) {
+                Some(Instr::Store { .. }) => return true,
+                _ => ran[j - pc] = true,
+            }
+        }
+        false
     }
 
     /// Whether the outcomes may miss runs that look further ahead than

@@ -558,6 +558,44 @@ mod tests {
     }
 
     #[test]
+    fn an_atomic_load_of_its_own_buffered_store_acquires_nothing() {
+        // P1 publishes x atomically; P0's atomic load of x either reads it
+        // from memory (and acquires P1's clock) or forwards P0's own plain
+        // store still in its buffer (a plain write: nothing to acquire).
+        let program = program(
+            r#"[[Store("x", 1), AtomicLoad("r0", "x")], [Store("y", 1), AtomicStore("x", 2)]]"#,
+        );
+        let words = RaceWords::new(&program, true);
+        let load_after_publish = |from: Source| {
+            let mut state = vec![0; words.len()];
+            words.initialise(&mut state);
+            let publish = Effect::Write {
+                pc: 1,
+                loc: Loc(0),
+                value: 2,
+                access: Access::Atomic,
+                to: Sink::Memory,
+            };
+            words.run(&[1, 2], &mut state, ThreadId(1), &publish);
+            let load = Effect::Read {
+                pc: 1,
+                loc: Loc(0),
+                access: Access::Atomic,
+                from,
+                value: 0,
+            };
+            words.run(&[2, 2], &mut state, ThreadId(0), &load);
+            words.clock(&state, 0, 1)
+        };
+        assert!(load_after_publish(Source::Memory) > 0);
+        let forwarded = Source::Buffer {
+            buffer: 0,
+            index: 0,
+        };
+        assert_eq!(load_after_publish(forwarded), 0);
+    }
+
+    #[test]
     fn a_slot_kept_in_the_pc_races_once_its_instruction_has_run() {
         let sb = program(SB);
         let words = RaceWords::new(&sb, true);

@@ -1046,17 +1046,21 @@ impl ThreadLowering<'_, '_> {
             .map(|r| r.name.as_str())
             .collect();
         let name = &self.regs[reg.index()].name;
+        let thread = match &self.thread_names[t] {
+            Some(named) => named.clone(),
+            None => t.to_string(),
+        };
         let error = TextError::new(
             format!(
-                "register `{name}` is read but thread {t} never writes it, so it would always be 0"
+                "register `{name}` is read but thread {thread} never writes it, so it would always be 0"
             ),
             span.clone(),
         )
         .with_help(if written.is_empty() {
-            format!("write it first, or set it with `init: {{ \"{t}:{name}\": v }}`")
+            format!("write it first, or set it with `init: {{ \"{thread}:{name}\": v }}`")
         } else {
             format!(
-                "thread {t} writes: {}; or set `{name}` with `init: {{ \"{t}:{name}\": v }}`",
+                "thread {thread} writes: {}; or set `{name}` with `init: {{ \"{thread}:{name}\": v }}`",
                 written.join(", ")
             )
         });

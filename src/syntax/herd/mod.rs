@@ -29,10 +29,11 @@ use std::sync::Arc;
 
 use lexer::{Tok, Token, skip_comment, tokenize};
 
-use super::ast::{Entries, Instr, LitmusFile, Threads};
+use super::ast::{Entries, Instr, LitmusFile, Operand, Threads};
 use super::error::SourceError;
-use super::literal::{Lit, RecordedSpans};
-use crate::ir::Val;
+use super::expr::parse_expr;
+use super::literal::{Lit, LiteralSpans, RecordedSpans};
+use crate::ir::{Reg, Val};
 
 /// A herd7 file read into the litmus AST.
 #[derive(Debug)]
@@ -557,32 +558,31 @@ impl<'s> Parser<'s> {
         Ok(threads)
     }
 
-    /// herd7 starts every register at 0, so a condition or `locations` may name a
-    /// register its thread never writes; hbsim reports only registers a thread
-    /// writes or `init` sets, so such a register gets an explicit `T:REG = 0`
-    /// in `init` (pointing at its first mention). `registers` are the mentions,
-    /// as (thread, register, span).
+    /// herd7 starts every register at 0, so an instruction, a condition or
+    /// `locations` may read a register its thread never writes; hbsim wants
+    /// such a register in `init` (it reports only registers a thread writes or
+    /// `init` sets, and rejects reading one it does neither to), so it gets an
+    /// explicit `T:REG = 0` there, pointing at its first mention.
+    /// `registers` are the condition's mentions, as (thread, register, span).
     fn implicit_registers(
         &mut self,
         threads: &[Vec<Instr>],
         init: &mut Vec<(Lit, Val)>,
         registers: Vec<(usize, String, Range<usize>)>,
     ) {
-        for (t, reg, span) in registers {
+        let mut mentions = Vec::new();
+        for (t, code) in threads.iter().enumerate() {
+            for (lit, inner, reg) in register_reads(code) {
+                mentions.push((t, reg, self.spans.span_within(&lit, inner)));
+            }
+        }
+        mentions.extend(registers);
+        for (t, reg, span) in mentions {
             let Some(code) = threads.get(t) else {
                 continue; // lowering reports the unknown thread
             };
             let key = format!("{t}:{reg}");
-            let written = code.iter().any(|instr| match instr {
-                Instr::Load(r, _)
-                | Instr::AtomicLoad(r, _)
-                | Instr::Xchg(r, ..)
-                | Instr::FetchAdd(r, ..)
-                | Instr::Cas(r, ..)
-                | Instr::Let(r, _) => r.text == reg,
-                _ => false,
-            });
-            if !written && !init.iter().any(|(k, _)| k.text == key) {
+            if !writes_register(code, &reg) && !init.iter().any(|(k, _)| k.text == key) {
                 init.push((self.spans.replacing(key, span), 0));
             }
         }
@@ -802,10 +802,47 @@ fn span_or(tokens: &[Token<'_>], range: &Range<usize>) -> Range<usize> {
     }
 }
 
+/// Whether an instruction of `code` (as imported: no nesting) writes
+/// register `reg`.
+fn writes_register(code: &[Instr], reg: &str) -> bool {
+    code.iter().any(|instr| match instr {
+        Instr::Load(r, _)
+        | Instr::AtomicLoad(r, _)
+        | Instr::Xchg(r, ..)
+        | Instr::FetchAdd(r, ..)
+        | Instr::Cas(r, ..)
+        | Instr::Let(r, _) => r.text == reg,
+        _ => false,
+    })
+}
+
+/// Every register an operand of `code` reads: the operand's literal, the
+/// register's range in it, and its name. Operands that do not parse are
+/// left to lowering, which reports them.
+fn register_reads(code: &[Instr]) -> Vec<(Lit, Range<usize>, String)> {
+    let operands = code.iter().flat_map(|instr| match instr {
+        Instr::Store(_, v) | Instr::Xchg(_, _, v) | Instr::FetchAdd(_, _, v) | Instr::Let(_, v) => {
+            vec![v]
+        }
+        Instr::Cas(_, _, expected, new) => vec![expected, new],
+        _ => Vec::new(),
+    });
+    let mut reads = Vec::new();
+    for operand in operands {
+        if let Operand::Expr(lit) = operand {
+            let mut record = |name: &str, span: Range<usize>| {
+                reads.push((lit.clone(), span, name.to_string()));
+                Ok(Reg(0))
+            };
+            let _ = parse_expr(&lit.text, &mut record);
+        }
+    }
+    reads
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::ast::Operand;
 
     fn parse_ok(src: &str) -> HerdFile {
         let source: Arc<str> = Arc::from(src);
@@ -892,6 +929,23 @@ mod tests {
         use crate::syntax::literal::LiteralSpans;
         assert_eq!(&src[file.spans.span_within(cond, 0..6)], "final");
         assert_eq!(&src[file.spans.span_within(cond, 8..14)], "P1:EBX");
+    }
+
+    #[test]
+    fn a_register_read_but_never_written_starts_at_0_in_init() {
+        // herd7 starts every register at 0; hbsim wants it said in `init`.
+        // P0 only reads EAX and ECX (stores them), P1's EBX is only named by
+        // the condition: they get entries. P1 writes its ECX: it gets none.
+        let file = parse_ok(
+            "X86 T\n{ x=0; }\n P0          | P1          ;\n MOV [x],EAX | MOV ECX,[x] ;\n MOV [y],ECX | MOV [y],ECX ;\nexists (1:EBX=0)\n",
+        );
+        let init: Vec<_> = (file.file.init.0.iter())
+            .map(|(k, v)| (k.text.as_str(), *v))
+            .collect();
+        assert_eq!(
+            init,
+            vec![("x", 0), ("0:EAX", 0), ("0:ECX", 0), ("1:EBX", 0)]
+        );
     }
 
     #[test]
