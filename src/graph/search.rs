@@ -129,6 +129,9 @@ struct Shared {
     /// Which variables some instruction may write: only a read of one of
     /// them can be revisited, so only those keep the derivation before them.
     written: Vec<bool>,
+    /// Which variables instructions of several threads may write: only those
+    /// can end with more than one thread's write ([`Search::final_candidates`]).
+    contested: Vec<bool>,
     complete: Mutex<FxHashSet<Vec<u64>>>,
     /// Graphs not yet handed to a worker.
     queue: Mutex<Vec<Node>>,
@@ -172,12 +175,14 @@ pub(crate) fn search<'p>(
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> Searched<'p> {
     let started = Instant::now();
+    let writers = writers(program);
     let shared = Shared {
         witnesses,
         order: order::thread_order(program),
         grown: Mutex::default(),
         rmw_locs: rmw_locs(program),
-        written: written_locs(program),
+        written: writers.iter().map(|&n| n > 0).collect(),
+        contested: writers.iter().map(|&n| n > 1).collect(),
         complete: Mutex::default(),
         queue: Mutex::default(),
         graphs: AtomicUsize::new(0),
@@ -423,7 +428,10 @@ impl<'s, 'p> Search<'s, 'p> {
         let events = &graph.events;
         // Backwards, so the first write of a thread met is its last.
         for (p, e) in events.iter().enumerate().rev() {
-            if !e.writes() || self.program.locs[usize::from(e.loc)].kind != LocKind::Variable {
+            if !e.writes()
+                || !self.shared.contested[usize::from(e.loc)]
+                || self.program.locs[usize::from(e.loc)].kind != LocKind::Variable
+            {
                 continue;
             }
             match finals.iter_mut().find(|(l, _)| *l == e.loc) {
@@ -797,21 +805,27 @@ fn rmw_locs(program: &Program) -> Vec<bool> {
     locs
 }
 
-/// For each variable of `program`, whether some instruction may write it: a
-/// store or read-modify-write of it, or a Go synchronisation operation on it
-/// (all of them count, the graph engine running some as writes of the
-/// object's word).
-fn written_locs(program: &Program) -> Vec<bool> {
-    let mut locs = vec![false; program.locs.len()];
-    for instr in program.threads.iter().flat_map(|t| &t.code) {
-        match instr {
-            Instr::Store { loc, .. } | Instr::Rmw { loc, .. } | Instr::Sync { obj: loc, .. } => {
-                locs[loc.index()] = true;
+/// For each variable of `program`, how many threads have an instruction that
+/// may write it: a store or read-modify-write of it, or a Go synchronisation
+/// operation on it (all of them count, the graph engine running some as
+/// writes of the object's word).
+fn writers(program: &Program) -> Vec<usize> {
+    let mut writers = vec![0; program.locs.len()];
+    for thread in &program.threads {
+        let mut writes = vec![false; program.locs.len()];
+        for instr in &thread.code {
+            match instr {
+                Instr::Store { loc, .. }
+                | Instr::Rmw { loc, .. }
+                | Instr::Sync { obj: loc, .. } => writes[loc.index()] = true,
+                _ => {}
             }
-            _ => {}
+        }
+        for (count, written) in writers.iter_mut().zip(writes) {
+            *count += usize::from(written);
         }
     }
-    locs
+    writers
 }
 
 /// The events of `graph` that claim the same write as its event at
