@@ -1,13 +1,14 @@
 //! Command-line arguments, and their validation into a [`RunConfig`].
 
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use hbsim::explore::{EngineChoice, Limits};
 use hbsim::families::Family;
 use hbsim::model::{self, Model};
-use hbsim::syntax::LoadError;
+use hbsim::syntax::{self, LitmusTest, LoadError};
 
 /// hbsim: every outcome a litmus test can reach under SC, x86-TSO, PSO, the Go
 /// memory model and configurable store-buffer models, with its data races and a
@@ -70,7 +71,7 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// The litmus file.
+    /// The litmus file; `-` reads it from standard input.
     pub file: PathBuf,
 
     /// The model: `sc`, `tso`, `pso`, `go` or a model file. Default: the first model
@@ -95,7 +96,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ConvertArgs {
-    /// The herd7 X86 litmus file.
+    /// The herd7 X86 litmus file; `-` reads it from standard input.
     pub file: PathBuf,
 }
 
@@ -219,7 +220,7 @@ pub enum ModelChoice {
     FromExpectations,
 }
 
-/// Where `hbsim run` reads a test.
+/// Where a command reads a test.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Input {
     /// A file.
@@ -229,11 +230,36 @@ pub enum Input {
 }
 
 impl Input {
+    /// The input a command-line path names: `-` is standard input.
+    pub fn from_arg(path: &Path) -> Input {
+        if path.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(path.to_path_buf())
+        }
+    }
+
     /// The name of the input in messages: the path, or `<stdin>`.
     pub fn name(&self) -> String {
         match self {
             Input::File(path) => path.display().to_string(),
             Input::Stdin => "<stdin>".to_string(),
+        }
+    }
+
+    /// Reads and parses the test, RON or herd7.
+    pub fn load(&self) -> Result<LitmusTest, LoadError> {
+        match self {
+            Input::File(path) => syntax::parse_file(path),
+            Input::Stdin => syntax::parse_reader(io::stdin().lock(), &self.name()),
+        }
+    }
+
+    /// The input's text, unparsed.
+    pub fn read(&self) -> io::Result<String> {
+        match self {
+            Input::File(path) => std::fs::read_to_string(path),
+            Input::Stdin => io::read_to_string(io::stdin().lock()),
         }
     }
 }
@@ -282,7 +308,7 @@ impl RunArgs {
     pub fn into_config(self) -> Result<RunConfig, ConfigError> {
         let mut files = Vec::new();
         for path in &self.paths {
-            if path.as_os_str() == "-" {
+            if Input::from_arg(path) == Input::Stdin {
                 if files.contains(&Input::Stdin) {
                     return Err(ConfigError::StdinTwice);
                 }

@@ -172,6 +172,28 @@ fn run_reads_a_test_from_standard_input() {
     );
 }
 
+/// `explain` and `convert` read standard input for `-` too.
+#[test]
+fn explain_and_convert_read_standard_input() {
+    let generated = hbsim(&["gen", "sb", "2"]);
+    let output = hbsim_with_input(&["explain", "--model", "tso", "-"], &generated.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).starts_with("Test sb-2 under tso\n"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    let herd = b"X86 SB\n{ x=0; y=0; }\n P0 | P1 ;\n MOV [x],$1 | MOV [y],$1 ;\n MOV EAX,[y] | MOV EAX,[x] ;\nexists (0:EAX=0 /\\ 1:EAX=0)\n";
+    let output = hbsim_with_input(&["convert", "-"], herd);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains(r#"[ Store("x", 1), Load("EAX", "y") ]"#),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
 #[test]
 fn a_bad_file_does_not_stop_the_others() {
     let output = hbsim(&[

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use hbsim::syntax::{self, SourceFormat};
 
 use super::report_error;
-use crate::cli::ConvertArgs;
+use crate::cli::{ConvertArgs, Input};
 
 /// Runs the command: 0 on success, 2 if the file cannot be read or converted.
 pub fn convert(args: &ConvertArgs) -> io::Result<ExitCode> {
-    let name = args.file.display().to_string();
-    let source = match std::fs::read_to_string(&args.file) {
+    let input = Input::from_arg(&args.file);
+    let name = input.name();
+    let source = match input.read() {
         Ok(source) => source,
         Err(e) => {
             report_error(&format!("hbsim: cannot read {name}: {e}"));

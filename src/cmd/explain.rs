@@ -15,7 +15,7 @@ use hbsim::syntax::{self, LitmusTest};
 use hbsim::verdict::satisfies;
 
 use super::{explore, interrupt_flag, report_error, write_file};
-use crate::cli::{ExplainArgs, Settings, resolve_model};
+use crate::cli::{ExplainArgs, Input, Settings, resolve_model};
 
 /// Whether `--outcome` gives a position: digits, perhaps after a `+`.
 fn is_position(text: &str) -> bool {
@@ -42,7 +42,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         report_error(&format!("{report:?}"));
         Ok(ExitCode::from(2))
     };
-    let test = match syntax::parse_file(&args.file) {
+    let test = match Input::from_arg(&args.file).load() {
         Ok(test) => test,
         Err(e) => return usage_error(miette::Report::new(e)),
     };

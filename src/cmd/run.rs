@@ -15,7 +15,7 @@ use hbsim::explore::Completeness;
 use hbsim::hb::Execution;
 use hbsim::model::Model;
 use hbsim::report::{RunReport, Summary, dot, herd, json, text};
-use hbsim::syntax::{self, LitmusTest};
+use hbsim::syntax::LitmusTest;
 
 use super::{explore, interrupt_flag, report_error, write_file};
 use crate::cli::{Format, Input, ModelChoice, RunConfig};
@@ -274,11 +274,7 @@ fn file_name_part(text: &str) -> String {
 /// Loads a test and decides which models it runs under. Every model its
 /// expectations name must be a built-in or one given with `--model`.
 fn load(input: &Input, choice: &ModelChoice) -> Result<(LitmusTest, Vec<Model>), miette::Report> {
-    let test = match input {
-        Input::File(path) => syntax::parse_file(path),
-        Input::Stdin => syntax::parse_reader(io::stdin().lock(), &input.name()),
-    }
-    .map_err(miette::Report::new)?;
+    let test = input.load().map_err(miette::Report::new)?;
     let given: &[Model] = match choice {
         ModelChoice::Fixed(models) => models,
         ModelChoice::FromExpectations => &[],
