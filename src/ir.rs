@@ -374,6 +374,20 @@ impl Instr {
     pub fn is_local(&self) -> bool {
         matches!(self, Instr::Let { .. } | Instr::Goto { .. })
     }
+
+    /// Whether the instruction is a plain (not atomic) load or store.
+    pub fn is_plain_access(&self) -> bool {
+        matches!(
+            self,
+            Instr::Load {
+                access: Access::Plain,
+                ..
+            } | Instr::Store {
+                access: Access::Plain,
+                ..
+            }
+        )
+    }
 }
 
 /// The update performed by an [`Instr::Rmw`].

@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use crate::explore::{RaceReport, Site};
-use crate::ir::{Access, Instr, Loc, Observable, Program, ThreadId, Val};
+use crate::ir::{Instr, Loc, Observable, Program, ThreadId, Val};
 use crate::outcome::{Count, Outcome, OutcomeSet};
 
 use super::axioms::{Axioms, Consistency};
@@ -388,19 +388,8 @@ fn chosen_run(
 /// none synchronises, so all have the same races: no branch or loop, and only
 /// plain loads and stores, fences and register instructions.
 fn same_races_everywhere(program: &Program) -> bool {
-    program.threads.iter().flat_map(|t| &t.code).all(|instr| {
-        matches!(
-            instr,
-            Instr::Load {
-                access: Access::Plain,
-                ..
-            } | Instr::Store {
-                access: Access::Plain,
-                ..
-            } | Instr::Fence
-                | Instr::Let { .. }
-        )
-    })
+    (program.threads.iter().flat_map(|t| &t.code))
+        .all(|instr| instr.is_plain_access() || matches!(instr, Instr::Fence | Instr::Let { .. }))
 }
 
 /// Each thread blocked at a `Lock` in `execution`, with the `Lock`'s

@@ -99,9 +99,9 @@ pub(crate) struct GoMemory {
     /// For each thread and instruction `j`, whether `j` is a plain access
     /// that may run before instruction `i`, by `i` (`i < j`).
     passes_any: Vec<Vec<Vec<bool>>>,
-    /// Whether some explored state had an instruction more than [`WINDOW`]
-    /// past its thread's pc that rule 3 would let run: the outcomes of a
-    /// longer look-ahead may be missing.
+    /// Whether some explored state had a store more than [`WINDOW`] past its
+    /// thread's pc that rule 3 would let run ([`GoMemory::cuts_window`]): the
+    /// outcomes of a longer look-ahead may be missing.
     window_cut: AtomicBool,
 }
 
@@ -110,6 +110,20 @@ impl GoMemory {
     pub fn new(program: &Program, base: usize) -> Self {
         let threads = program.threads.len();
         let locs = program.locs.len();
+        let passes_any: Vec<Vec<Vec<bool>>> = program
+            .threads
+            .iter()
+            .map(|thread| {
+                let code = &thread.code;
+                (0..code.len())
+                    .map(|j| {
+                        (0..j)
+                            .map(|i| code[j].is_plain_access() && independent(&code[i], &code[j]))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         let mut readers = vec![Vec::new(); locs];
         let mut synchronising = false;
         for (t, thread) in program.threads.iter().enumerate() {
@@ -156,36 +170,19 @@ impl GoMemory {
                 threads,
             },
             width: CLOCK + if synchronising { threads } else { 0 },
-            passes: program
-                .threads
+            passes: passes_any
                 .iter()
                 .map(|thread| {
-                    let code = &thread.code;
-                    (0..code.len())
-                        .map(|j| {
+                    (thread.iter().enumerate())
+                        .map(|(j, before)| {
                             (1..=WINDOW.min(j))
-                                .filter(|&k| {
-                                    movable(&code[j]) && independent(&code[j - k], &code[j])
-                                })
+                                .filter(|&k| before[j - k])
                                 .fold(0, |bits, k| bits | 1 << (k - 1))
                         })
                         .collect()
                 })
                 .collect(),
-            passes_any: program
-                .threads
-                .iter()
-                .map(|thread| {
-                    let code = &thread.code;
-                    (0..code.len())
-                        .map(|j| {
-                            (0..j)
-                                .map(|i| movable(&code[j]) && independent(&code[i], &code[j]))
-                                .collect()
-                        })
-                        .collect()
-                })
-                .collect(),
+            passes_any,
             window_cut: AtomicBool::new(false),
             reads: (0..threads)
                 .map(|t| {
@@ -1048,20 +1045,6 @@ fn exec(thread: ThreadId, pc: usize, choice: usize) -> Step {
         pc: pc as u32,
         choice: choice as u16,
     }
-}
-
-/// Whether `instr` is a plain load or store, which may run early.
-fn movable(instr: &Instr) -> bool {
-    matches!(
-        instr,
-        Instr::Load {
-            access: Access::Plain,
-            ..
-        } | Instr::Store {
-            access: Access::Plain,
-            ..
-        }
-    )
 }
 
 /// Whether plain access `later` may run before `earlier` (an instruction
