@@ -172,6 +172,33 @@ fn run_reads_a_test_from_standard_input() {
     );
 }
 
+/// An outcome a model forbids but a weaker store-buffer model reaches is
+/// explained by the cycle of the stronger model's axiom in that execution:
+/// SB's `po` and `fr` under sc, 2+2W's `po` and `co` under tso.
+#[test]
+fn explain_shows_the_cycle_that_forbids_an_outcome() {
+    let output = hbsim(&["explain", "--model", "sc", "litmus/sb.ron"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    let why = "Why not under sc: the execution reaching it under tso has a cycle sc forbids:\n  P1 [1] Load(\"r0\", \"x\"): R x=0\n    --fr--> P0 [0] Store(\"x\", 1): W x=1\n    --po--> P0 [1] Load(\"r0\", \"y\"): R y=0\n    --fr--> P1 [0] Store(\"y\", 1): W y=1\n    --po--> back to the first\n";
+    assert!(stdout.contains(why), "{stdout}");
+
+    let output = hbsim(&["explain", "--model", "tso", "litmus/2+2w.ron"]);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("under pso has a cycle tso forbids"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--co-->") && stdout.contains("--po-->"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("--fr-->") && !stdout.contains("--rf-->"),
+        "{stdout}"
+    );
+}
+
 /// `explain` and `convert` read standard input for `-` too.
 #[test]
 fn explain_and_convert_read_standard_input() {
@@ -592,9 +619,12 @@ fn explain_says_where_an_unreachable_outcome_is_reachable() {
         "0:r0=0 /\\ 1:r0=0",
     ]);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        text(&output.stdout),
-        "No outcome with 0:r0=0 /\\ 1:r0=0 is reachable under sc.\nIt is reachable under: tso, pso, go.\n"
+    assert!(
+        text(&output.stdout).starts_with(
+            "No outcome with 0:r0=0 /\\ 1:r0=0 is reachable under sc.\nIt is reachable under: tso, pso, go.\nWhy not under sc: "
+        ),
+        "{}",
+        text(&output.stdout)
     );
     let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--outcome", "9"]);
     assert_eq!(output.status.code(), Some(1));
@@ -630,7 +660,13 @@ fn explain_says_when_no_outcome_satisfies_the_condition() {
     assert!(
         stdout.starts_with(
             "No outcome satisfying the proposition of exists (0:r0=0 /\\ 1:r0=0) is reachable under sc.\n\
-             It is reachable under: tso, pso, go.\n\
+             It is reachable under: tso, pso, go.\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "    --po--> back to the first\n\
              Showing outcome 1 instead.\n\n\
              Test SB under sc\n\
              Outcome 1 of 3: 0:r0=0; 1:r0=1; x=1; y=1;\n"

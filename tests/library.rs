@@ -591,3 +591,46 @@ fn outcomes_without_witnesses_are_the_same_outcomes() {
         }
     }
 }
+
+/// A store-buffer machine's run satisfies its own model's axiom: no cycle
+/// forbids it ([`hbsim::hb::cycle::forbidding_cycle`]), on every witness of
+/// the corpus under sc, tso and pso; and SB's relaxed outcome has one under
+/// sc, the classic po/fr cycle.
+#[test]
+fn a_models_own_executions_have_no_forbidding_cycle() {
+    use hbsim::hb::Execution;
+    use hbsim::hb::cycle::{Relation, forbidding_cycle};
+    for path in corpus::litmus_files() {
+        let program = hbsim::syntax::parse_file(&path).unwrap().program;
+        for model in [Model::sc(), Model::tso(), Model::pso()] {
+            let exploration = explore(&program, &model);
+            for (_, info) in exploration.outcomes.iter() {
+                let witness = info.witness.as_ref().expect("witness kept");
+                let execution = Execution::record(&program, &model, witness).unwrap();
+                assert_eq!(
+                    forbidding_cycle(&execution, &model),
+                    None,
+                    "{} under {}",
+                    path.display(),
+                    model.name
+                );
+            }
+        }
+    }
+    let sb = hbsim::syntax::parse_file(Path::new("litmus/sb.ron"))
+        .unwrap()
+        .program;
+    let tso = explore(&sb, &Model::tso());
+    let (_, relaxed) = tso
+        .outcomes
+        .iter()
+        .find(|(o, _)| hbsim::verdict::satisfies(&sb, &tso.outcomes, o))
+        .expect("SB's relaxed outcome under tso");
+    let witness = relaxed.witness.as_ref().expect("witness kept");
+    let execution = Execution::record(&sb, &Model::tso(), witness).unwrap();
+    let cycle = forbidding_cycle(&execution, &Model::sc()).expect("sc forbids it");
+    let relations: Vec<Relation> = cycle.iter().map(|&(_, r)| r).collect();
+    assert_eq!(relations.len(), 4);
+    assert_eq!(relations.iter().filter(|&&r| r == Relation::Fr).count(), 2);
+    assert_eq!(relations.iter().filter(|&&r| r == Relation::Po).count(), 2);
+}

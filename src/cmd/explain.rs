@@ -6,9 +6,11 @@ use std::sync::atomic::AtomicBool;
 
 use hbsim::explore::Completeness;
 use hbsim::hb::Execution;
+use hbsim::hb::cycle::forbidding_cycle;
 use hbsim::ir::{Program, Prop};
 use hbsim::model::Model;
 use hbsim::outcome::{Outcome, OutcomeInfo, OutcomeSet};
+use hbsim::report::describe::Names;
 use hbsim::report::explain::{self, Explanation};
 use hbsim::report::{dot, text};
 use hbsim::syntax::{self, LitmusTest};
@@ -227,6 +229,7 @@ fn explain_absence(
     let bars = indicatif::MultiProgress::new();
     let mut reachable = Vec::new();
     let mut undecided = Vec::new();
+    let mut why = None;
     for other in Model::builtins() {
         if other.name == model.name {
             continue;
@@ -239,7 +242,10 @@ fn explain_absence(
             &bars,
         );
         let outcomes = &exploration.outcomes;
-        if outcomes.iter().any(|(o, _)| outcomes.satisfies(o, prop)) {
+        if let Some((_, info)) = outcomes.iter().find(|(o, _)| outcomes.satisfies(o, prop)) {
+            if why.is_none() && search.complete {
+                why = forbidding(test, model, &other, info);
+            }
             reachable.push(other.name);
         } else if !exploration.completeness.is_exhaustive() {
             undecided.push(other.name);
@@ -247,6 +253,9 @@ fn explain_absence(
     }
     if !reachable.is_empty() {
         writeln!(out, "It is reachable under: {}.", reachable.join(", "))?;
+    }
+    if let Some(why) = why {
+        write!(out, "{why}")?;
     }
     if !undecided.is_empty() {
         writeln!(
@@ -259,4 +268,38 @@ fn explain_absence(
         writeln!(out, "It is not reachable under any other built-in model.")?;
     }
     Ok(())
+}
+
+/// Why `model` forbids the execution that reaches an outcome under `other`
+/// (its witness `info`): the cycle of `model`'s ordering axiom in it, as
+/// lines for the report; `None` when there is none to show (`go` on either
+/// side, or no cycle). Only a store-buffer machine's run gives a coherence
+/// order (the order stores reach memory) that the cycle can rest on.
+fn forbidding(
+    test: &LitmusTest,
+    model: &Model,
+    other: &Model,
+    info: &OutcomeInfo,
+) -> Option<String> {
+    other.store_buffers_config()?;
+    let witness = info.witness.as_ref()?;
+    let execution = Execution::record(&test.program, other, witness).ok()?;
+    let cycle = forbidding_cycle(&execution, model)?;
+    let names = Names::new(&test.program);
+    let event = |id| names.event(execution.event(id));
+    let mut lines = format!(
+        "Why not under {}: the execution reaching it under {} has a cycle {} forbids:\n  {}\n",
+        model.name,
+        other.name,
+        model.name,
+        event(cycle[0].0)
+    );
+    for (i, &(_, relation)) in cycle.iter().enumerate() {
+        let next = match cycle.get(i + 1) {
+            Some(&(id, _)) => event(id),
+            None => "back to the first".to_string(),
+        };
+        lines.push_str(&format!("    --{}--> {next}\n", relation.name()));
+    }
+    Some(lines)
 }

@@ -36,14 +36,13 @@ mod witness;
 
 use std::sync::atomic::AtomicBool;
 
+pub(crate) use axioms::Axioms;
 pub use search::GraphStats;
 
 use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport};
 use crate::ir::{Instr, LocKind, Program};
 use crate::model::{Model, ModelKind};
 use crate::outcome::OutcomeSet;
-
-use axioms::Axioms;
 
 /// Iterations of each loop the graph engine unrolls by default.
 pub const DEFAULT_UNROLL: u32 = 4;

@@ -28,6 +28,7 @@
 //! check the two agree on every execution of the corpus.
 
 pub mod clock;
+pub mod cycle;
 pub mod graph;
 mod observe;
 mod race;
