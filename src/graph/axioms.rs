@@ -69,16 +69,37 @@ impl Axioms {
     /// Whether program order from `a` to a later `b` of the same thread is
     /// preserved: no store buffer lets `b` overtake `a`.
     fn preserved(self, a: &Event, b: &Event) -> bool {
-        // An atomic store drains the buffer (`XCHG`); an atomic load is a
-        // plain `MOV`, which a buffered store may be overtaken by.
-        let plain_store = |e: &Event| e.kind == Kind::Store && !e.atomic;
-        let load = |e: &Event| e.kind == Kind::Load;
+        let end = |e: &Event| PoEnd {
+            plain_store: e.kind == Kind::Store && !e.atomic,
+            load: e.kind == Kind::Load,
+            loc: e.loc,
+        };
+        self.keeps(end(a), end(b))
+    }
+
+    /// Whether program order from an access described by `a` to a later one
+    /// described by `b` is preserved. An atomic store drains the buffer
+    /// (`XCHG`); an atomic load is a plain `MOV`, which a buffered store may
+    /// be overtaken by; fences and read-modify-writes are neither a plain
+    /// store nor a load, so everything stays ordered with them.
+    pub fn keeps(self, a: PoEnd, b: PoEnd) -> bool {
         match self {
             Axioms::Sc => true,
-            Axioms::Tso => !(plain_store(a) && load(b)),
-            Axioms::Pso => !plain_store(a) || !(load(b) || plain_store(b) && a.loc != b.loc),
+            Axioms::Tso => !(a.plain_store && b.load),
+            Axioms::Pso => !a.plain_store || !(b.load || b.plain_store && a.loc != b.loc),
         }
     }
+}
+
+/// One end of a program-order pair, as far as [`Axioms::keeps`] needs it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoEnd {
+    /// A plain (not atomic) store.
+    pub plain_store: bool,
+    /// A load, plain or atomic (not a read-modify-write).
+    pub load: bool,
+    /// The variable accessed.
+    pub loc: u16,
 }
 
 /// The derived relations of one execution graph: the model's relations,

@@ -36,7 +36,7 @@ mod witness;
 
 use std::sync::atomic::AtomicBool;
 
-pub(crate) use axioms::Axioms;
+pub(crate) use axioms::{Axioms, PoEnd};
 pub use search::GraphStats;
 
 use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport};

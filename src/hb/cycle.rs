@@ -3,10 +3,10 @@
 //!
 //! For `sc` the axiom is `po ∪ rf ∪ co ∪ fr` acyclic; for `tso` and `pso`
 //! it is `ppo ∪ rfe ∪ co ∪ fr` acyclic, where `ppo` is the program order
-//! the model preserves (all but a plain store before a later load, and under
-//! `pso` also a plain store before a plain store of another variable; a
-//! fence between, or a read-modify-write or atomic store at either end,
-//! preserves it). `co` is the order in which the execution's writes reached
+//! the model preserves ([`Axioms::keeps`], the graph engine's rule: all but a
+//! plain store before a later load, and under `pso` also a plain store before
+//! a plain store of another variable; fences are events of their own, so
+//! program order through one is kept). `co` is the order in which the execution's writes reached
 //! memory, `fr` goes from a read to every write coherence-later than the one
 //! it reads. A recorded execution of a store-buffer machine satisfies its own
 //! model's axiom; checked against a stronger model's, a cycle is the reason
@@ -18,7 +18,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{Event, EventId, EventKind, Execution};
-use crate::graph::Axioms;
+use crate::graph::{Axioms, PoEnd};
 use crate::ir::Access;
 use crate::model::Model;
 
@@ -54,22 +54,17 @@ impl Relation {
 /// store forwarding).
 pub fn forbidding_cycle(execution: &Execution, model: &Model) -> Option<Vec<(EventId, Relation)>> {
     let axioms = Axioms::of(model)?;
-    let events: Vec<&Event> = execution
-        .events
-        .iter()
-        .filter(|e| e.loc.is_some())
-        .collect();
+    // One node per event, at the event's index.
     let mut graph: DiGraph<EventId, Relation> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = events.iter().map(|e| graph.add_node(e.id)).collect();
-    let node = |id: EventId| {
-        let i = events.iter().position(|e| e.id == id);
-        nodes[i.expect("invariant: memory events are nodes")]
-    };
-    for (i, a) in events.iter().enumerate() {
-        for (j, b) in events.iter().enumerate() {
+    for e in &execution.events {
+        graph.add_node(e.id);
+    }
+    let node = |id: EventId| NodeIndex::new(id.index());
+    for a in &execution.events {
+        for b in &execution.events {
             let ordered = a.thread.is_some() && a.thread == b.thread && a.order < b.order;
-            if ordered && preserved(execution, axioms, a, b) {
-                graph.add_edge(nodes[i], nodes[j], Relation::Po);
+            if ordered && axioms.keeps(po_end(a), po_end(b)) {
+                graph.add_edge(node(a.id), node(b.id), Relation::Po);
             }
         }
     }
@@ -96,27 +91,13 @@ pub fn forbidding_cycle(execution: &Execution, model: &Model) -> Option<Vec<(Eve
     shortest_cycle(&graph)
 }
 
-/// Whether `axioms` keep the program order from `a` to the later `b`.
-fn preserved(execution: &Execution, axioms: Axioms, a: &Event, b: &Event) -> bool {
-    let plain_store = |e: &Event| e.kind == EventKind::Write && e.access == Access::Plain;
-    let load = |e: &Event| e.kind == EventKind::Read;
-    let locked = |e: &Event| {
-        e.kind == EventKind::Rmw || (e.kind == EventKind::Write && e.access == Access::Atomic)
-    };
-    let fence_between = || {
-        execution.events.iter().any(|f| {
-            f.kind == EventKind::Fence
-                && f.thread == a.thread
-                && a.order < f.order
-                && f.order < b.order
-        })
-    };
-    let relaxed = match axioms {
-        Axioms::Sc => false,
-        Axioms::Tso => plain_store(a) && load(b),
-        Axioms::Pso => plain_store(a) && (load(b) || plain_store(b) && a.loc != b.loc),
-    };
-    !relaxed || locked(a) || locked(b) || fence_between()
+/// What [`Axioms::keeps`] needs to know of an event.
+fn po_end(e: &Event) -> PoEnd {
+    PoEnd {
+        plain_store: e.kind == EventKind::Write && e.access == Access::Plain,
+        load: e.kind == EventKind::Read,
+        loc: e.loc.map_or(u16::MAX, |l| l.0),
+    }
 }
 
 /// Each variable's writes in the order they reached memory, its initial
