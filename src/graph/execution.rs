@@ -367,40 +367,56 @@ impl Execution {
     }
 
     /// The backward revisit of the read at `read` by the write at `write`
-    /// (added after it), whose po ∪ rf prefix is `prefix` ([`Self::prefix`]):
-    /// the read now reads from the write; every event added after the read
-    /// that is not in the write's prefix is dropped (among them everything
-    /// after the read in its thread), and the read moves to the end, after
-    /// the write.
+    /// (added after it), with `map` the [`Self::revisit_positions`] of its
+    /// po ∪ rf prefix: the read now reads from the write; every event added
+    /// after the read that is not in the write's prefix is dropped (among
+    /// them everything after the read in its thread), and the read moves to
+    /// the end, after the write.
     pub fn revisit(
         &self,
         program: &Program,
         unroll: u32,
-        read: Pos,
-        write: Pos,
-        prefix: &[bool],
+        (read, write): (Pos, Pos),
+        map: &[Option<Pos>],
     ) -> Execution {
-        let map = self.revisit_positions(read, prefix);
+        // A thread that keeps every event keeps its state; one that loses
+        // some (the read's, at least) replays the events it keeps.
+        let mut replayed: SmallVec<[bool; 16]> = SmallVec::from_elem(false, self.threads.len());
+        for (e, _) in self.events.iter().zip(map).filter(|(_, m)| m.is_none()) {
+            replayed[usize::from(e.thread)] = true;
+        }
         let mut next = Execution {
             events: Vec::with_capacity(self.events.len()),
             threads: program
                 .threads
                 .iter()
-                .map(|t| ThreadState::initial(t, unroll))
+                .zip(&self.threads)
+                .zip(&replayed)
+                .map(|((code, state), &replay)| {
+                    if replay {
+                        ThreadState::initial(code, unroll)
+                    } else {
+                        state.clone()
+                    }
+                })
                 .collect(),
         };
-        for (old, _) in self.events.iter().zip(&map).filter(|(_, m)| m.is_some()) {
+        for (old, _) in self.events.iter().zip(map).filter(|(_, m)| m.is_some()) {
             let t = usize::from(old.thread);
-            // Replaying the thread's kept events rebuilds its state.
-            let read = old.reads().then_some(old.read);
-            let mut e = perform(
-                &program.threads[t],
-                &mut next.threads[t],
-                old.pc as usize,
-                read,
-                unroll,
-            );
-            e.thread = old.thread;
+            let mut e = if replayed[t] {
+                let read = old.reads().then_some(old.read);
+                let mut e = perform(
+                    &program.threads[t],
+                    &mut next.threads[t],
+                    old.pc as usize,
+                    read,
+                    unroll,
+                );
+                e.thread = old.thread;
+                e
+            } else {
+                old.clone()
+            };
             e.rf = old
                 .rf
                 .map(|w| map[w as usize].expect("invariant: sources come first"));
@@ -418,22 +434,22 @@ impl Execution {
         next
     }
 
-    /// The [`Self::order_key`] of [`Self::revisit`]`(.., read, write, prefix)`,
+    /// The [`Self::order_key`] of [`Self::revisit`]`(.., (read, write), map)`,
     /// without building it: the search drops most revisits as already made.
-    pub fn revisit_key(&self, read: Pos, write: Pos, prefix: &[bool]) -> Vec<u32> {
-        let map = self.revisit_positions(read, prefix);
-        let kept = self.events.iter().zip(&map).filter(|(_, m)| m.is_some());
-        let mut key: Vec<u32> = kept
-            .flat_map(|(e, _)| [u32::from(e.thread), source_key(e, |w| map[w as usize])])
-            .collect();
+    pub fn revisit_key(&self, (read, write): (Pos, Pos), map: &[Option<Pos>]) -> Vec<u32> {
+        let mut key = Vec::with_capacity(2 * self.events.len());
+        for (e, _) in self.events.iter().zip(map).filter(|(_, m)| m.is_some()) {
+            key.extend([u32::from(e.thread), source_key(e, |w| map[w as usize])]);
+        }
         let source = map[write as usize].expect("invariant: the write is kept");
         key.extend([u32::from(self.events[read as usize].thread), source + 2]);
         key
     }
 
     /// Where each event of `self` goes in the revisit of the read at `read`
-    /// by a write whose po ∪ rf prefix is `prefix`; `None` if dropped.
-    fn revisit_positions(&self, read: Pos, prefix: &[bool]) -> Vec<Option<Pos>> {
+    /// by a write whose po ∪ rf prefix is `prefix` ([`Self::prefix`]); `None`
+    /// if dropped.
+    pub fn revisit_positions(&self, read: Pos, prefix: &[bool]) -> Vec<Option<Pos>> {
         let mut next = 0;
         (0..self.events.len())
             .map(|p| {

@@ -641,14 +641,15 @@ impl<'s, 'p> Search<'s, 'p> {
                 self.stats.blocked += 1;
                 continue;
             }
-            if !self.first_growth(graph.revisit_key(read, write, &prefix)) {
+            let map = graph.revisit_positions(read, &prefix);
+            if !self.first_growth(graph.revisit_key((read, write), &map)) {
                 continue;
             }
             self.stats.events += 1;
-            let next = graph.revisit(self.program, self.unroll, read, write, &prefix);
+            let next = graph.revisit(self.program, self.unroll, (read, write), &map);
             debug_assert_eq!(
                 next.order_key(),
-                graph.revisit_key(read, write, &prefix),
+                graph.revisit_key((read, write), &map),
                 "invariant: revisit_key predicts the revisit's key"
             );
             // The events before the read's position are unchanged: their
