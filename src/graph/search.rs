@@ -94,23 +94,87 @@ impl GraphStats {
     }
 }
 
-/// A graph waiting to be grown, with its derivation and, for each event
-/// position, the derivation of the events before it when that event is a
-/// read added since they last changed (a revisit of the read rebuilds from
-/// it instead of from nothing).
+/// A graph waiting to be grown, with its derivation and the derivations
+/// kept before its reads ([`Snapshots`]).
 struct Node {
     graph: Execution,
     derived: Consistency,
-    before: Vec<Option<Arc<Consistency>>>,
+    before: Snapshots,
 }
 
 impl Node {
-    fn new(graph: Execution, derived: Consistency, before: Vec<Option<Arc<Consistency>>>) -> Node {
+    fn new(graph: Execution, derived: Consistency, before: Snapshots) -> Node {
         Node {
             graph,
             derived,
             before,
         }
+    }
+}
+
+/// The derivation of the events before position `at`, where a read of a
+/// variable some instruction writes was added since they last changed (a
+/// revisit of the read rebuilds from it instead of from nothing), with the
+/// same for earlier positions.
+struct Snapshot {
+    at: Pos,
+    derived: Consistency,
+    older: Snapshots,
+}
+
+/// A graph's [`Snapshot`]s, newest first. A graph's children share them: a
+/// persistent list costs one reference count per child, where a vector of
+/// them cost one per read.
+#[derive(Clone, Default)]
+struct Snapshots(Option<Arc<Snapshot>>);
+
+impl Drop for Snapshots {
+    /// Drops the snapshots no other list shares one by one: a recursive
+    /// drop of a list as long as a graph could overflow the stack.
+    fn drop(&mut self) {
+        let mut older = self.0.take();
+        while let Some(snapshot) = older {
+            match Arc::try_unwrap(snapshot) {
+                Ok(mut unshared) => older = unshared.older.0.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Snapshots {
+    /// Keeps `derived` as the derivation before the read at `at`, newer
+    /// than every snapshot kept; returns it, shared with the list.
+    fn push(&mut self, at: Pos, derived: Consistency) -> Arc<Snapshot> {
+        let older = Snapshots(self.0.take());
+        let snapshot = Arc::new(Snapshot { at, derived, older });
+        self.0 = Some(Arc::clone(&snapshot));
+        snapshot
+    }
+
+    /// The snapshots, newest first.
+    fn iter(&self) -> impl Iterator<Item = &Snapshot> {
+        std::iter::successors(self.0.as_deref(), |s| s.older.0.as_deref())
+    }
+
+    /// The snapshots at positions up to `pos`.
+    fn up_to(&self, pos: Pos) -> Snapshots {
+        let mut list = &self.0;
+        while let Some(snapshot) = list {
+            if snapshot.at <= pos {
+                return Snapshots(Some(Arc::clone(snapshot)));
+            }
+            list = &snapshot.older.0;
+        }
+        Snapshots(None)
+    }
+
+    /// The derivation kept before position `pos`, if one is.
+    fn before(&self, pos: Pos) -> Option<&Consistency> {
+        self.iter()
+            .find(|s| s.at <= pos)
+            .filter(|s| s.at == pos)
+            .map(|s| &s.derived)
     }
 }
 
@@ -197,7 +261,7 @@ pub(crate) fn search<'p>(
     let mut main = Search::new(program, axioms, unroll, &shared, limits, cancel);
     main.stop_at_race = stop_at_race;
     // Breadth-first until there is work for every worker.
-    let mut frontier = VecDeque::from([Node::new(empty, derived, Vec::new())]);
+    let mut frontier = VecDeque::from([Node::new(empty, derived, Snapshots::default())]);
     let wanted = if workers > 1 {
         workers * SHARES_PER_WORKER
     } else {
@@ -339,16 +403,16 @@ impl<'s, 'p> Search<'s, 'p> {
     /// kept before a read counted once) and publishes them for the memory
     /// limit.
     fn account<'n>(&mut self, nodes: impl Iterator<Item = &'n Node>) {
-        let mut seen: FxHashSet<*const Consistency> = FxHashSet::default();
+        let mut seen: FxHashSet<*const Snapshot> = FxHashSet::default();
         let mut bytes = 0;
         for node in nodes {
-            bytes += node.graph.bytes()
-                + node.derived.bytes()
-                + node.before.capacity() * size_of::<Option<Arc<Consistency>>>();
-            for snapshot in node.before.iter().flatten() {
-                if seen.insert(Arc::as_ptr(snapshot)) {
-                    bytes += snapshot.bytes();
+            bytes += node.graph.bytes() + node.derived.bytes();
+            // A list shares its tail from the first snapshot seen on.
+            for snapshot in node.before.iter() {
+                if !seen.insert(snapshot) {
+                    break;
                 }
+                bytes += size_of::<Snapshot>() + snapshot.derived.bytes();
             }
         }
         if bytes >= self.held {
@@ -502,9 +566,7 @@ impl<'s, 'p> Search<'s, 'p> {
                     // It may fail at any time; it succeeds only by reading a 0.
                     let mut failed = graph.clone();
                     failed.push_failed_try_lock(self.program, self.unroll, t, pc);
-                    let mut before = before.clone();
-                    before.push(None);
-                    self.add(Node::new(failed, derived.clone(), before), stack);
+                    self.add(Node::new(failed, derived.clone(), before.clone()), stack);
                 }
                 let mut sources: SmallVec<[Option<Pos>; 8]> = std::iter::once(None)
                     .chain(graph.writes_to(loc.0).map(Some))
@@ -512,9 +574,17 @@ impl<'s, 'p> Search<'s, 'p> {
                 let all = sources.len();
                 sources.retain(|s| derived.may_read(&graph, t as u16, loc.0, *s));
                 self.stats.blocked += all - sources.len();
-                let snapshot = Arc::new(derived);
-                let revisable = self.shared.written[usize::from(loc.0)];
-                before.push(revisable.then(|| Arc::clone(&snapshot)));
+                // Only a read some write may revisit keeps its derivation.
+                let at = graph.events.len() as Pos;
+                let snapshot = if self.shared.written[usize::from(loc.0)] {
+                    before.push(at, derived)
+                } else {
+                    Arc::new(Snapshot {
+                        at,
+                        derived,
+                        older: Snapshots::default(),
+                    })
+                };
                 // Each source's revisits first, on the graph itself: most
                 // sources of a read-modify-write break atomicity, and their
                 // graphs are only needed for the revisits that repair it.
@@ -544,17 +614,19 @@ impl<'s, 'p> Search<'s, 'p> {
                 for &source in others.iter().rev() {
                     let mut graph = graph.clone();
                     graph.push_access(self.program, self.unroll, t, pc, source);
-                    let derived = (*snapshot).clone();
+                    let derived = snapshot.derived.clone();
                     self.keep(Node::new(graph, derived, before.clone()), stack);
                 }
                 graph.push_access(self.program, self.unroll, t, pc, first);
-                let derived = Arc::unwrap_or_clone(snapshot);
+                let derived = match Arc::try_unwrap(snapshot) {
+                    Ok(snapshot) => snapshot.derived,
+                    Err(shared) => shared.derived.clone(),
+                };
                 self.keep(Node::new(graph, derived, before), stack);
             }
             None => {
                 let mut graph = graph;
                 graph.push_access(self.program, self.unroll, t, pc, None);
-                before.push(None);
                 self.add(Node::new(graph, derived, before), stack);
             }
         }
@@ -582,7 +654,7 @@ impl<'s, 'p> Search<'s, 'p> {
     fn added(
         &mut self,
         graph: &Execution,
-        before: &[Option<Arc<Consistency>>],
+        before: &Snapshots,
         rivals: &[Pos],
         stack: &mut Vec<Node>,
     ) {
@@ -621,7 +693,7 @@ impl<'s, 'p> Search<'s, 'p> {
     fn revisits(
         &mut self,
         graph: &Execution,
-        before: &[Option<Arc<Consistency>>],
+        before: &Snapshots,
         write: Pos,
         rivals: &[Pos],
         stack: &mut Vec<Node>,
@@ -655,14 +727,13 @@ impl<'s, 'p> Search<'s, 'p> {
             // The events before the read's position are unchanged: their
             // derivations stay, so does the one at that position (it covers
             // exactly them), and the new graph's derivation starts from it.
-            let mut kept: Vec<Option<Arc<Consistency>>> = before[..=read as usize].to_vec();
-            kept.resize(next.events.len(), None);
+            let kept = before.up_to(read);
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {
                 self.revisits(&next, &kept, last, &self::rivals(&next, last), stack);
             }
-            let derived = match &before[read as usize] {
-                Some(snapshot) => (**snapshot).clone().cover(&next),
+            let derived = match before.before(read) {
+                Some(snapshot) => snapshot.clone().cover(&next),
                 None => Consistency::of(self.axioms, &next),
             };
             match derived {
