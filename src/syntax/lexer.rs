@@ -15,7 +15,8 @@ pub(crate) struct Token<'a> {
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TokenKind<'a> {
-    /// A name: `r0`, `exists`, `EAX`, `P1`.
+    /// A name: `r0`, `exists`, `EAX`, `P1`, or a word of a multi-word
+    /// variable, `v#0`.
     Ident(&'a str),
     /// A non-negative integer literal (its sign, if any, is a separate `-`).
     Int(u64),
@@ -172,6 +173,13 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
             while i < text.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
+            // A word of a multi-word variable: `v#0`.
+            if bytes.get(i) == Some(&b'#') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+                while i < text.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
             tokens.push(Token {
                 kind: TokenKind::Ident(&text[start..i]),
                 span: start..i,
@@ -284,6 +292,24 @@ mod tests {
                 End
             ]
         );
+    }
+
+    #[test]
+    fn a_word_of_a_multi_word_variable_is_one_name() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("iface#1=2 /\\ v"),
+            vec![
+                Ident("iface#1"),
+                Punct("="),
+                Int(2),
+                Punct("/\\"),
+                Ident("v"),
+                End
+            ]
+        );
+        // A `#` without a word number is no name.
+        assert_eq!(tokenize("v#").unwrap_err().span, 1..2);
     }
 
     #[test]
