@@ -38,7 +38,8 @@ enum Selector {
 
 /// Runs the command: 0 when the outcome was explained, 1 when it is not
 /// reachable or was not found before the exploration stopped (even when the
-/// first outcome is shown instead), 2 for bad input, 130 on Ctrl-C.
+/// first outcome is shown instead), 2 for bad input (an outcome number
+/// past the outcomes of a complete exploration included), 130 on Ctrl-C.
 pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     let usage_error = |report: miette::Report| {
         report_error(&format!("{report:?}"));
@@ -55,11 +56,15 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     };
     let selector = match args.outcome.as_deref().map(str::trim) {
         None => Selector::Condition,
-        // All digits is a position, however large (one too large for any
-        // set is simply not there).
-        Some(text) if is_position(text) => {
-            Selector::Position(text.parse().unwrap_or(usize::MAX), text.to_string())
-        }
+        // All digits is a position, counted from 1.
+        Some(text) if is_position(text) => match text.parse() {
+            Ok(n) if n > 0 => Selector::Position(n, text.to_string()),
+            _ => {
+                return usage_error(miette::miette!(
+                    "--outcome: expected an outcome number from 1, found `{text}`"
+                ));
+            }
+        },
         Some(text) => match syntax::parse_proposition(&test.program, text, "--outcome") {
             Ok(prop) => Selector::Matching(prop, text.to_string()),
             Err(e) => return usage_error(miette::Report::new(*e)),
@@ -84,10 +89,12 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         };
         explain_absence(&test, &model, &selector, set, &search, &mut out)?;
     }
-    let code = match (exploration.completeness, found) {
-        (Completeness::Interrupted, _) => ExitCode::from(130),
-        (_, Some(_)) => ExitCode::SUCCESS,
-        (_, None) => ExitCode::from(1),
+    let code = match (exploration.completeness, found, &selector) {
+        (Completeness::Interrupted, _, _) => ExitCode::from(130),
+        (_, Some(_), _) => ExitCode::SUCCESS,
+        // A number past every outcome of a complete exploration names none.
+        (Completeness::Exhaustive, None, Selector::Position(..)) => ExitCode::from(2),
+        (_, None, _) => ExitCode::from(1),
     };
     // Without an outcome satisfying the condition, the first one is shown.
     let shown = found.or_else(|| match selector {
