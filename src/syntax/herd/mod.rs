@@ -529,6 +529,7 @@ impl<'s> Parser<'s> {
             }
         }
         let mut threads: Vec<Vec<Instr>> = vec![Vec::new(); columns.len()];
+        let scratch = x86::scratch_register(self.text());
         for row in code_rows {
             let cells: Vec<&[Token<'_>]> = row.split(|t| t.tok == Tok::Punct("|")).collect();
             if cells.len() != columns.len() {
@@ -542,7 +543,7 @@ impl<'s> Parser<'s> {
                 ));
             }
             for (t, cell) in cells.iter().enumerate() {
-                match x86::instruction(self.text(), cell, &mut self.spans) {
+                match x86::instruction(self.text(), cell, &mut self.spans, &scratch) {
                     Ok(Some(instr)) => threads[t].push(instr),
                     Ok(None) => {}
                     Err(e) => {
@@ -945,6 +946,20 @@ mod tests {
         assert_eq!(
             init,
             vec![("x", 0), ("0:EAX", 0), ("0:ECX", 0), ("1:EBX", 0)]
+        );
+    }
+
+    #[test]
+    fn the_scratch_register_avoids_the_tests_own_words() {
+        // A variable named `scratch` (found by a review: the hidden register
+        // clashed with it and the valid test was rejected).
+        let file = parse_ok(
+            "X86 S\n{ scratch=0; x=0; }\n P0 | P1 ;\n LOCK ADD [x],$1 | MOV [scratch],$1 ;\nexists (x=1 /\\ scratch=1)\n",
+        );
+        assert_eq!(code(&file)[0], vec!["FetchAdd(\"scratch1\", \"x\", 1)"]);
+        assert_eq!(
+            x86::scratch_register("scratch scratch1 scratch3"),
+            "scratch2"
         );
     }
 

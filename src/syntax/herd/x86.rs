@@ -16,8 +16,9 @@
 //! Operands are evaluated before the destination is written, so `Xchg("EAX",
 //! "x", "EAX")` swaps, and `Cas` leaves the old value of `x` in `EAX` whether or
 //! not it succeeds, as `CMPXCHG` does. The old value of a `LOCK ADD`, `INC` or
-//! `DEC` goes to the register `scratch` ([`SCRATCH`]), which x86 code cannot
-//! name. Everything else (labels and jumps, `CMP`, other fences, register
+//! `DEC` goes to the register `scratch` ([`scratch_register`]; `scratch1`,
+//! `scratch2`, ... when the test itself uses that word, as a variable), which
+//! x86 code cannot name. Everything else (labels and jumps, `CMP`, other fences, register
 //! exchanges, indirect addressing, read-modify-writes on memory without `LOCK`,
 //! which x86 does not perform atomically) is an error naming the instruction.
 
@@ -27,8 +28,19 @@ use super::lexer::{Tok, Token};
 use crate::syntax::ast::{Instr, Operand};
 use crate::syntax::literal::RecordedSpans;
 
-/// The register receiving the old value of `LOCK ADD`, `LOCK INC` and `LOCK DEC`.
-pub(crate) const SCRATCH: &str = "scratch";
+/// The register receiving the old value of `LOCK ADD`, `LOCK INC` and
+/// `LOCK DEC` in a test whose text is `source`: `scratch`, or the first of
+/// `scratch1`, `scratch2`, ... that is not a word of the test, so that it
+/// names none of its variables.
+pub(crate) fn scratch_register(source: &str) -> String {
+    let words: std::collections::HashSet<&str> = source
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    std::iter::once("scratch".to_string())
+        .chain((1..).map(|i| format!("scratch{i}")))
+        .find(|name| !words.contains(name.as_str()))
+        .expect("invariant: a finite text lacks some name")
+}
 
 /// The registers instructions may name.
 const REGISTERS: &[&str] = crate::syntax::X86_REGISTERS;
@@ -70,11 +82,13 @@ enum Arg {
 const SUPPORTED: &str = "supported: MOV, MFENCE, LFENCE, SFENCE, XCHG, LOCK XADD, LOCK ADD/INC/DEC on memory, LOCK CMPXCHG, and ADD/INC/DEC on registers";
 
 /// Reads the instruction in one program cell (its tokens, without `|` and `;`)
-/// of `source`: `None` for an empty cell.
+/// of `source`: `None` for an empty cell. `scratch` is the register for the
+/// old value of a locked `ADD`, `INC` or `DEC` ([`scratch_register`]).
 pub(super) fn instruction(
     source: &str,
     cell: &[Token<'_>],
     spans: &mut RecordedSpans,
+    scratch: &str,
 ) -> Result<Option<Instr>, InstrError> {
     let Some(first) = cell.first() else {
         return Ok(None);
@@ -168,7 +182,7 @@ pub(super) fn instruction(
         Arg::Reg(name, span) => Operand::Expr(spans.verbatim(name.as_str(), span.clone())),
         Arg::Mem(..) => unreachable!("invariant: callers pass registers or immediates"),
     };
-    let scratch = |spans: &mut RecordedSpans| spans.replacing(SCRATCH, whole.clone());
+    let scratch = |spans: &mut RecordedSpans| spans.replacing(scratch, whole.clone());
     let instr = match (mnemonic.0.as_str(), args.as_slice()) {
         ("MFENCE", []) if !locked => Instr::Fence,
         // x86-TSO orders everything but a store before a later load, which
