@@ -126,8 +126,8 @@ pub struct LimitArgs {
     #[arg(long, value_name = "MIB", default_value_t = (Limits::DEFAULT_MAX_MEMORY >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_memory: u64,
 
-    /// Threads exploring each test (default: one per core). The output is the
-    /// same for any number.
+    /// Threads exploring each test (default and most: one per core; more
+    /// would only contend). The output is the same for any number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
@@ -171,9 +171,12 @@ impl LimitArgs {
     /// Sets the number of exploring threads for the whole process, if given.
     pub fn use_jobs(&self) {
         if let Some(jobs) = self.jobs {
+            // Thousands of threads took minutes to start and stop on a test of
+            // microseconds (found by a review).
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             // Fails only if the pool already exists, which nothing else builds.
             let _ = rayon::ThreadPoolBuilder::new()
-                .num_threads(usize::from(jobs))
+                .num_threads(usize::from(jobs).min(cores))
                 .build_global();
         }
     }
