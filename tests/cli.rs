@@ -113,6 +113,11 @@ fn every_bad_input_is_reported_with_position_and_exit_code_2() {
         let location = format!("{}:", relative.display());
         assert!(stderr.contains(&location), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+        // What was expected and what was found, in every message.
+        assert!(
+            stderr.contains("expected") && stderr.contains("found"),
+            "{stderr}"
+        );
         assert_golden(&file.with_extension("stderr"), &stderr);
     }
 }

@@ -823,7 +823,10 @@ fn convert_refuses_ron_and_reports_errors_in_the_litmus_file() {
         stderr.contains("tests/fixtures/bad/herd-unsupported.litmus:6:17"),
         "{stderr}"
     );
-    assert!(stderr.contains("unsupported instruction"), "{stderr}");
+    assert!(
+        stderr.contains("expected a supported instruction, found `CMP"),
+        "{stderr}"
+    );
     assert_eq!(text(&output.stdout), "");
     let output = hbsim(&["convert", "no/such/file.litmus"]);
     assert_eq!(output.status.code(), Some(2));

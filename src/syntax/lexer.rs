@@ -192,7 +192,7 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
             i += p.len();
         } else {
             return Err(TextError::new(
-                format!("unexpected character `{c}`"),
+                format!("expected a name, a number or an operator, found `{c}`"),
                 i..i + c.len_utf8(),
             ));
         }
@@ -205,7 +205,7 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
             ),
             tokens[MAX_TOKENS].span.clone(),
         )
-        .with_help("split the computation over several `Let` instructions"));
+        .with_help("split a register expression over several `Let` instructions; a condition cannot be longer"));
     }
     tokens.push(Token {
         kind: TokenKind::End,

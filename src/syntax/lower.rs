@@ -147,7 +147,10 @@ impl Context<'_> {
                 if vars.index.contains_key(&key.text) {
                     return Err(self.at(
                         &key,
-                        format!("variable `{}` is initialised twice", key.text),
+                        format!(
+                            "expected each variable initialised once, found `{}` a second time",
+                            key.text
+                        ),
                         "second initialisation",
                     ));
                 }
@@ -305,7 +308,7 @@ impl Context<'_> {
                         let uses = vars.multi_uses.entry(var.text.clone()).or_default();
                         if (atomic && uses.0) || (!atomic && uses.1) {
                             return Err(self
-                                .at(var, format!("`{}` is accessed both plainly and atomically", var.text), "mixed")
+                                .at(var, format!("expected `{}` accessed either plainly or atomically, found both", var.text), "mixed")
                                 .with_help("a multi-word variable is either plain words or an atomic.Value"));
                         }
                         *uses = (uses.0 || !atomic, uses.1 || atomic);
@@ -399,9 +402,9 @@ impl Context<'_> {
                 .at(
                     lit,
                     format!(
-                        "`{}` is used here as {}, but elsewhere as {}",
-                        lit.text,
+                        "expected {} here, found `{}`, which is {} elsewhere",
                         kind_name(kind),
+                        lit.text,
                         kind_name(vars.locs[loc.index()].kind)
                     ),
                     "conflicting use",
@@ -418,7 +421,7 @@ impl Context<'_> {
             return Err(self
                 .at(
                     ch,
-                    format!("channel `{}` is not declared", ch.text),
+                    format!("expected a declared channel, found `{}`, which `channels` does not declare", ch.text),
                     "undeclared",
                 )
                 .with_help(
@@ -558,7 +561,7 @@ impl Context<'_> {
             for (lit, in_loop) in targets {
                 if in_loop {
                     return Err(self
-                        .at(lit, "a `Go` inside a `Loop` could start its goroutine more than once", "in a loop")
+                        .at(lit, "expected each `Go` outside every `Loop`, found one inside a `Loop`, where it could start its goroutine more than once", "in a loop")
                         .with_help("each goroutine is one thread, started once: write one thread per goroutine and a `Go` for each"));
                 }
                 let Some(target) = resolve_thread_name(&lit.text, names) else {
@@ -573,7 +576,14 @@ impl Context<'_> {
                     ));
                 };
                 if target == t {
-                    return Err(self.at(lit, "a thread cannot start itself", "this thread"));
+                    return Err(self.at(
+                        lit,
+                        format!(
+                            "expected another thread to start, found `{}`, the thread itself",
+                            lit.text
+                        ),
+                        "this thread",
+                    ));
                 }
                 if target == 0 {
                     return Err(self
@@ -591,7 +601,7 @@ impl Context<'_> {
                     return Err(self
                         .at(
                             lit,
-                            format!("thread `{}` is started by a second `Go`", lit.text),
+                            format!("expected one `Go` per goroutine, found a second `Go` starting `{}`", lit.text),
                             "second start",
                         )
                         .with_help(
@@ -788,7 +798,13 @@ impl Context<'_> {
                     .expect("invariant: found above");
                 return Err(self.within(
                     lit,
-                    TextError::new(format!("`{}` is given twice", r.name(w[0])), span.clone()),
+                    TextError::new(
+                        format!(
+                            "expected each value once, found `{}` a second time",
+                            r.name(w[0])
+                        ),
+                        span.clone(),
+                    ),
                 ));
             }
             let columns =
@@ -869,7 +885,12 @@ impl Context<'_> {
                 Some(t) if threads.iter().any(|(u, _)| *u == ThreadId(t as u16)) => {
                     return Err(self.within(
                         lit,
-                        TextError::new(format!("thread `{word}` is named twice"), span),
+                        TextError::new(
+                            format!(
+                                "expected each thread named once, found `{word}` a second time"
+                            ),
+                            span,
+                        ),
                     ));
                 }
                 Some(t) => threads.push((ThreadId(t as u16), span)),
@@ -1052,7 +1073,7 @@ impl ThreadLowering<'_, '_> {
         };
         let error = TextError::new(
             format!(
-                "register `{name}` is read but thread {thread} never writes it, so it would always be 0"
+                "expected a register thread {thread} writes or initialises, found `{name}`, which it only reads (it would always be 0)"
             ),
             span.clone(),
         )
@@ -1078,7 +1099,10 @@ impl ThreadLowering<'_, '_> {
         if self.regs.iter().any(|r| r.name == name) {
             return Err(self.cx.at(
                 key,
-                format!("register `{}` is initialised twice", key.text),
+                format!(
+                    "expected each register initialised once, found `{}` a second time",
+                    key.text
+                ),
                 "second initialisation",
             ));
         }

@@ -447,13 +447,20 @@ fn ron_message(code: &ron::Error, rest: &str) -> String {
             format!("expected a field `{field}`{}, found none", within(outer))
         }
         ron::Error::DuplicateStructField { field, outer } => {
-            format!("field `{field}`{} is given twice", within(outer))
+            format!(
+                "expected each field once, found `{field}`{} a second time",
+                within(outer)
+            )
         }
+        ron::Error::IntegerOutOfBounds => format!(
+            "expected an integer the field can hold, found {}",
+            describe_source_at(rest)
+        ),
         ron::Error::ExpectedStringEnd if !rest.get(1..).is_some_and(|r| r.contains('"')) => {
             "expected the closing `\"` of this string, found the end of the file".to_string()
         }
         ron::Error::InvalidEscape("Unknown escape character") => format!(
-            "unknown escape character, found `{}`",
+            "expected an escape (`\\\\`, `\\\"`, `\\n`, `\\t`, `\\u{{...}}`), found `{}`",
             rest.chars().take(2).collect::<String>()
         ),
         ron::Error::Eof => "expected more, found the end of the file".to_string(),

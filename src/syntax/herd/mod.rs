@@ -183,9 +183,14 @@ impl<'s> Parser<'s> {
             i += 1;
         }
         if name_start == i {
+            let found = match text[name_start..].chars().next() {
+                None => "the end of the file".to_string(),
+                Some(c) if c.is_whitespace() => "the end of the line".to_string(),
+                Some(c) => format!("`{c}`"),
+            };
             return Err(self.error(
                 name_start..name_start,
-                "expected the test's name after `X86`",
+                format!("expected the test's name after `X86`, found {found}"),
             ));
         }
         let name = self.spans.verbatim(&text[name_start..i], name_start..i);
@@ -635,7 +640,7 @@ impl<'s> Parser<'s> {
             }
             (Tok::Word(w @ ("filter" | "cases" | "observed" | "Observed")), _) => {
                 return Err(self
-                    .error(first.span.clone(), format!("herd7's `{w}` is not supported"))
+                    .error(first.span.clone(), format!("expected `exists`, `~exists`, `forall` or `final`, found herd7's `{w}`, which hbsim does not support"))
                     .with_help("conditions are `exists`, `~exists`, `forall` or `final`, optionally after `locations [...]`"));
             }
             (other, _) => {
@@ -996,7 +1001,8 @@ mod tests {
         let e = parse_err(src);
         assert_eq!((e.line, e.column), (5, 2));
         assert!(
-            e.message.contains("unsupported instruction `CMP EAX,$1`"),
+            e.message
+                .contains("expected a supported instruction, found `CMP EAX,$1`"),
             "{}",
             e.message
         );

@@ -160,7 +160,7 @@ pub(super) fn instruction(
     let args = operands(rest)?;
     let unsupported = || {
         InstrError::new(
-            format!("unsupported instruction `{written}`"),
+            format!("expected a supported instruction, found `{written}`"),
             whole.clone(),
         )
         .help(SUPPORTED)
