@@ -346,6 +346,18 @@ impl Consistency {
     /// Decides `a` before `b` in `co`, with what atomicity implies; false on
     /// a contradiction (the derivation is then spoiled).
     fn order(&mut self, execution: &Execution, a: Pos, b: Pos) -> bool {
+        self.order_logged(execution, a, b, None)
+    }
+
+    /// [`Self::order`], appending to `log` (if given) every coherence edge
+    /// it decides.
+    fn order_logged(
+        &mut self,
+        execution: &Execution,
+        a: Pos,
+        b: Pos,
+        mut log: Option<&mut Vec<(Pos, Pos)>>,
+    ) -> bool {
         let events = &execution.events;
         let mut todo = vec![(a, b)];
         while let Some((a, b)) = todo.pop() {
@@ -357,6 +369,9 @@ impl Consistency {
                 return false;
             }
             self.co.set(ua, ub);
+            if let Some(log) = log.as_deref_mut() {
+                log.push((a, b));
+            }
             let readers: SmallVec<[usize; 8]> = self.readers.ones(ua).collect();
             for r in &mut self.relations {
                 r.add_closed(ua, ub);
@@ -416,55 +431,135 @@ impl Consistency {
         }
     }
 
-    fn decided(&self, a: Pos, b: Pos) -> bool {
-        self.co.get(a as usize, b as usize) || self.co.get(b as usize, a as usize)
-    }
-
-    /// A pair of writes of one variable whose order is still open, the
-    /// first by program position (thread, then index), so the order tried
-    /// first does not depend on the order the events were added in.
-    fn open_pair(&self, execution: &Execution) -> Option<(Pos, Pos)> {
-        let id = |p: Pos| {
-            let e = &execution.events[p as usize];
-            (e.thread, e.index)
-        };
-        let mut best: Option<(Pos, Pos)> = None;
-        for ws in &self.writes {
-            for (i, &a) in ws.iter().enumerate() {
-                for &b in &ws[i + 1..] {
-                    if self.decided(a, b) {
+    /// [`Self::saturate`] after the coherence edges of `log` were decided in a
+    /// saturated derivation, looking only at the pairs they can force. An
+    /// edge `a` before `b` relates (through it and through `fr` from the
+    /// reads of `a`) what reaches `a` or a read of `a` to what `b` reaches;
+    /// putting `c` before `d` is newly blocked only if `d` is among the
+    /// former and `c`, or a read of `c`, among the latter. The fixpoint is
+    /// the one `saturate` reaches (forcing is monotone), at a cost that
+    /// follows the edges decided instead of the square of the writes for each.
+    fn saturate_after(&mut self, execution: &Execution, log: &mut Vec<(Pos, Pos)>) -> bool {
+        let n = self.co.len();
+        while let Some((a, b)) = log.pop() {
+            let mut before = vec![false; n];
+            let mut sources: SmallVec<[usize; 8]> = self.readers.ones(a as usize).collect();
+            sources.push(a as usize);
+            for z in sources {
+                before[z] = true;
+                for (u, reaches) in before.iter_mut().enumerate() {
+                    *reaches |= self.relations.iter().any(|r| r.get(u, z));
+                }
+            }
+            let mut after: SmallVec<[u64; 4]> = self.co.empty_row();
+            after[b as usize / 64] |= 1 << (b % 64);
+            for r in &self.relations {
+                for (x, y) in after.iter_mut().zip(r.row(b as usize)) {
+                    *x |= y;
+                }
+            }
+            let meets = |row: &[u64]| row.iter().zip(&after).any(|(x, y)| x & y != 0);
+            for loc in 0..self.writes.len() {
+                let count = self.writes[loc].len();
+                for i in 0..count {
+                    let c = self.writes[loc][i];
+                    let cu = c as usize;
+                    if after[cu / 64] >> (cu % 64) & 1 == 0 && !meets(self.readers.row(cu)) {
                         continue;
                     }
-                    let pair = if id(a) < id(b) { (a, b) } else { (b, a) };
-                    if best.is_none_or(|(x, y)| (id(pair.0), id(pair.1)) < (id(x), id(y))) {
-                        best = Some(pair);
+                    for j in 0..count {
+                        let d = self.writes[loc][j];
+                        if c == d || !before[d as usize] || self.decided(c, d) {
+                            continue;
+                        }
+                        let forced = match (self.blocked(c, d), self.blocked(d, c)) {
+                            (true, true) => return false,
+                            (false, true) => (c, d),
+                            (true, false) => (d, c),
+                            (false, false) => continue,
+                        };
+                        if !self.order_logged(execution, forced.0, forced.1, Some(log)) {
+                            return false;
+                        }
                     }
                 }
             }
         }
-        best
+        true
+    }
+
+    fn decided(&self, a: Pos, b: Pos) -> bool {
+        self.co.get(a as usize, b as usize) || self.co.get(b as usize, a as usize)
+    }
+
+    /// The pairs of writes of one variable whose order is still open, each
+    /// earlier write first, by program position (thread, then index), so the
+    /// order tried first does not depend on the order the events were added
+    /// in.
+    fn open_pairs(&self, execution: &Execution) -> Vec<(Pos, Pos)> {
+        let id = |p: Pos| {
+            let e = &execution.events[p as usize];
+            (e.thread, e.index)
+        };
+        let mut pairs = Vec::new();
+        for ws in &self.writes {
+            for (i, &a) in ws.iter().enumerate() {
+                for &b in &ws[i + 1..] {
+                    if !self.decided(a, b) {
+                        pairs.push(if id(a) < id(b) { (a, b) } else { (b, a) });
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable_by_key(|&(a, b)| (id(a), id(b)));
+        pairs
     }
 
     /// A complete coherence order making `execution` consistent, if there
-    /// is one: the derivation with every pair decided. Depth-first over the
-    /// open pairs, each tried in one order and then the other, with a stack
-    /// of its own (a recursion per pair overflowed the thread's stack with a
-    /// hundred writes of one variable).
+    /// is one: the saturated derivation with every pair decided. Depth-first
+    /// over the open pairs, the first by program position each time, each
+    /// tried in one order and then the other, with a stack of its own (a
+    /// recursion per pair overflowed the thread's stack with a hundred writes
+    /// of one variable). A pair decided stays decided below, so each
+    /// derivation keeps how far along the pairs it is.
     pub fn solve(self, execution: &Execution) -> Option<Consistency> {
-        // Derivations to go on with, each with the pair to decide first.
-        let mut tries: Vec<(Consistency, Option<(Pos, Pos)>)> = vec![(self, None)];
-        while let Some((mut derived, decide)) = tries.pop() {
-            if let Some((a, b)) = decide
-                && !(derived.order(execution, a, b) && derived.saturate(execution))
+        debug_assert!(
             {
-                continue;
+                let mut again = self.clone();
+                again.saturate(execution) && again.co == self.co
+            },
+            "invariant: solve starts from a saturated derivation"
+        );
+        let pairs = self.open_pairs(execution);
+        // Derivations to go on with: how far along the pairs each is, and
+        // the pair to decide first.
+        let mut tries = vec![(self, 0, None::<(Pos, Pos)>)];
+        let mut log = Vec::new();
+        while let Some((mut derived, mut next, decide)) = tries.pop() {
+            if let Some((a, b)) = decide {
+                log.clear();
+                if !(derived.order_logged(execution, a, b, Some(&mut log))
+                    && derived.saturate_after(execution, &mut log))
+                {
+                    continue;
+                }
+                debug_assert!(
+                    {
+                        let mut again = derived.clone();
+                        again.saturate(execution) && again.co == derived.co
+                    },
+                    "invariant: saturate_after reaches saturate's fixpoint"
+                );
             }
-            let Some((a, b)) = derived.open_pair(execution) else {
+            while pairs.get(next).is_some_and(|&(a, b)| derived.decided(a, b)) {
+                next += 1;
+            }
+            let Some(&(a, b)) = pairs.get(next) else {
                 return Some(derived);
             };
             // `a` before `b` first: pushed last.
-            tries.push((derived.clone(), Some((b, a))));
-            tries.push((derived, Some((a, b))));
+            tries.push((derived.clone(), next, Some((b, a))));
+            tries.push((derived, next, Some((a, b))));
         }
         None
     }
