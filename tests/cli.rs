@@ -177,15 +177,22 @@ fn run_reads_a_test_from_standard_input() {
     );
 }
 
-/// An outcome a model forbids but a weaker store-buffer model reaches is
-/// explained by the cycle of the stronger model's axiom in that execution:
-/// SB's `po` and `fr` under sc, 2+2W's `po` and `co` under tso.
+/// An outcome a model forbids but a weaker model reaches is explained by the
+/// cycle of the stronger model's axiom in that execution: SB's `po` and `fr`
+/// under sc, LB's `po` and `rf` (reached only under go) under sc, 2+2W's
+/// `po` and `co` under tso.
 #[test]
 fn explain_shows_the_cycle_that_forbids_an_outcome() {
     let output = hbsim(&["explain", "--model", "sc", "litmus/sb.ron"]);
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     let why = "Why not under sc: the execution reaching it under tso has a cycle sc forbids:\n  P1 [1] Load(\"r0\", \"x\"): R x=0\n    --fr--> P0 [0] Store(\"x\", 1): W x=1\n    --po--> P0 [1] Load(\"r0\", \"y\"): R y=0\n    --fr--> P1 [0] Store(\"y\", 1): W y=1\n    --po--> back to the first\n";
+    assert!(stdout.contains(why), "{stdout}");
+
+    // Only go reaches LB's relaxed outcome: the cycle rests on its execution.
+    let output = hbsim(&["explain", "--model", "sc", "litmus/go/lb-plain.ron"]);
+    let stdout = text(&output.stdout);
+    let why = "Why not under sc: the execution reaching it under go has a cycle sc forbids:\n  P1 [0] Load(\"r0\", \"y\"): R y=1\n    --po--> P1 [1] Store(\"x\", 1): W x=1\n    --rf--> P0 [0] Load(\"r0\", \"x\"): R x=1\n    --po--> P0 [1] Store(\"y\", 1): W y=1\n    --rf--> back to the first\n";
     assert!(stdout.contains(why), "{stdout}");
 
     let output = hbsim(&["explain", "--model", "tso", "litmus/2+2w.ron"]);

@@ -634,3 +634,57 @@ fn a_models_own_executions_have_no_forbidding_cycle() {
     assert_eq!(relations.iter().filter(|&&r| r == Relation::Fr).count(), 2);
     assert_eq!(relations.iter().filter(|&&r| r == Relation::Po).count(), 2);
 }
+
+/// An outcome sc cannot reach has, in every execution reaching it, a cycle
+/// of sc's axiom, whichever coherence order is chosen: so every `go` witness
+/// of an outcome only weaker models reach must show one (with the write a
+/// variable ends with coherence-last: S+plain has none otherwise), across
+/// the corpus; and LB+plain's shows the po/rf cycle.
+#[test]
+fn go_executions_of_outcomes_sc_cannot_reach_have_a_cycle_sc_forbids() {
+    use hbsim::hb::Execution;
+    use hbsim::hb::cycle::{Relation, forbidding_cycle};
+    let mut shown = 0;
+    for path in corpus::litmus_files() {
+        let program = hbsim::syntax::parse_file(&path).unwrap().program;
+        let sc = explore(&program, &Model::sc());
+        let go = explore(&program, &Model::go());
+        if !sc.completeness.is_exhaustive() || !go.completeness.is_exhaustive() {
+            continue;
+        }
+        for (outcome, info) in go.outcomes.iter() {
+            let Outcome::Final(values) = outcome else {
+                continue;
+            };
+            if sc.outcomes.iter().any(|(o, _)| o == outcome) {
+                continue;
+            }
+            let witness = info.witness.as_ref().expect("witness kept");
+            let execution = Execution::record(&program, &Model::go(), witness).unwrap();
+            assert!(
+                forbidding_cycle(&execution, &Model::sc()).is_some(),
+                "{}: {values:?}",
+                path.display()
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown >= 20, "only {shown} go-only outcomes in the corpus");
+    let lb = hbsim::syntax::parse_file(Path::new("litmus/go/lb-plain.ron"))
+        .unwrap()
+        .program;
+    let go = explore(&lb, &Model::go());
+    let (_, relaxed) = go
+        .outcomes
+        .iter()
+        .find(|(o, _)| hbsim::verdict::satisfies(&lb, &go.outcomes, o))
+        .expect("LB's relaxed outcome under go");
+    let witness = relaxed.witness.as_ref().expect("witness kept");
+    let execution = Execution::record(&lb, &Model::go(), witness).unwrap();
+    let cycle = forbidding_cycle(&execution, &Model::sc()).expect("sc forbids it");
+    let relations: Vec<Relation> = cycle.iter().map(|&(_, r)| r).collect();
+    assert_eq!(
+        relations,
+        [Relation::Po, Relation::Rf, Relation::Po, Relation::Rf]
+    );
+}

@@ -279,16 +279,14 @@ fn explain_absence(
 
 /// Why `model` forbids the execution that reaches an outcome under `other`
 /// (its witness `info`): the cycle of `model`'s ordering axiom in it, as
-/// lines for the report; `None` when there is none to show (`go` on either
-/// side, or no cycle). Only a store-buffer machine's run gives a coherence
-/// order (the order stores reach memory) that the cycle can rest on.
+/// lines for the report; `None` when there is none to show (`model` is `go`,
+/// which has no such axiom, or no cycle).
 fn forbidding(
     test: &LitmusTest,
     model: &Model,
     other: &Model,
     info: &OutcomeInfo,
 ) -> Option<String> {
-    other.store_buffers_config()?;
     let witness = info.witness.as_ref()?;
     let execution = Execution::record(&test.program, other, witness).ok()?;
     let cycle = forbidding_cycle(&execution, model)?;

@@ -7,10 +7,12 @@
 //! plain store before a later load, and under `pso` also a plain store before
 //! a plain store of another variable; fences are events of their own, so
 //! program order through one is kept). `co` is the order in which the execution's writes reached
-//! memory, `fr` goes from a read to every write coherence-later than the one
-//! it reads. A recorded execution of a store-buffer machine satisfies its own
-//! model's axiom; checked against a stronger model's, a cycle is the reason
-//! that model forbids it.
+//! memory (on the `go` machine, which has no buffers, the order they were
+//! made in, except that the write a variable ends with comes last: the go
+//! model's final observer may read an older one), `fr` goes from a read to
+//! every write coherence-later than the one it reads. A recorded execution of
+//! a store-buffer machine satisfies its own model's axiom; checked against a
+//! stronger model's, a cycle is the reason that model forbids it.
 
 use std::collections::VecDeque;
 
@@ -48,7 +50,7 @@ impl Relation {
 }
 
 /// A shortest cycle of `model`'s ordering axiom in `execution` (recorded on a
-/// store-buffer machine), as each event and the relation to the next (the
+/// store-buffer machine or the `go` machine), as each event and the relation to the next (the
 /// last leads back to the first); `None` if the execution satisfies the
 /// axiom, or `model` is not `sc`, `tso` or `pso` (unbounded buffers, with
 /// store forwarding).
@@ -101,7 +103,7 @@ fn po_end(e: &Event) -> PoEnd {
 }
 
 /// Each variable's writes in the order they reached memory, its initial
-/// write first.
+/// write first, and the write a `go` run's final observer read last.
 fn coherence(execution: &Execution) -> Vec<Vec<EventId>> {
     let mut orders: Vec<Vec<EventId>> = Vec::new();
     let mut push = |w: EventId| {
@@ -123,6 +125,13 @@ fn coherence(execution: &Execution) -> Vec<Vec<EventId>> {
             (Some(e), None) if execution.event(e).writes() && !step.via_buffer => push(e),
             (None, Some(w)) => push(w),
             _ => {}
+        }
+    }
+    for last in execution.steps.iter().filter_map(|step| step.observed) {
+        let loc = execution.event(last).loc;
+        if let Some(order) = orders.iter_mut().find(|o| execution.event(o[0]).loc == loc) {
+            order.retain(|&w| w != last);
+            order.push(last);
         }
     }
     orders
