@@ -118,6 +118,16 @@ pub(crate) struct Consistency {
     readers: BitMatrix,
 }
 
+/// What a derivation forces on an open pair of writes of one variable.
+enum Forced {
+    /// Either order closes no cycle yet.
+    Neither,
+    /// The first before the second: the other order closes a cycle.
+    Order(Pos, Pos),
+    /// Both orders close a cycle: the execution is inconsistent.
+    Contradiction,
+}
+
 /// Copies each variable's writes as a slice (one copy), where the derived
 /// clone would push them one by one: the search clones a graph's derivation
 /// for each branch it takes.
@@ -412,14 +422,14 @@ impl Consistency {
                         if self.decided(a, b) {
                             continue;
                         }
-                        let forced = match (self.blocked(a, b), self.blocked(b, a)) {
-                            (true, true) => return false,
-                            (false, true) => (a, b),
-                            (true, false) => (b, a),
-                            (false, false) => continue,
-                        };
-                        if !self.order(execution, forced.0, forced.1) {
-                            return false;
+                        match self.forced(a, b) {
+                            Forced::Neither => continue,
+                            Forced::Contradiction => return false,
+                            Forced::Order(x, y) => {
+                                if !self.order(execution, x, y) {
+                                    return false;
+                                }
+                            }
                         }
                         changed = true;
                     }
@@ -472,20 +482,30 @@ impl Consistency {
                         if c == d || !before[d as usize] || self.decided(c, d) {
                             continue;
                         }
-                        let forced = match (self.blocked(c, d), self.blocked(d, c)) {
-                            (true, true) => return false,
-                            (false, true) => (c, d),
-                            (true, false) => (d, c),
-                            (false, false) => continue,
-                        };
-                        if !self.order_logged(execution, forced.0, forced.1, Some(log)) {
-                            return false;
+                        match self.forced(c, d) {
+                            Forced::Neither => {}
+                            Forced::Contradiction => return false,
+                            Forced::Order(x, y) => {
+                                if !self.order_logged(execution, x, y, Some(log)) {
+                                    return false;
+                                }
+                            }
                         }
                     }
                 }
             }
         }
         true
+    }
+
+    /// What the derivation forces on the open pair of writes `a`, `b`.
+    fn forced(&self, a: Pos, b: Pos) -> Forced {
+        match (self.blocked(a, b), self.blocked(b, a)) {
+            (true, true) => Forced::Contradiction,
+            (false, true) => Forced::Order(a, b),
+            (true, false) => Forced::Order(b, a),
+            (false, false) => Forced::Neither,
+        }
     }
 
     fn decided(&self, a: Pos, b: Pos) -> bool {
