@@ -617,19 +617,7 @@ fn a_models_own_executions_have_no_forbidding_cycle() {
             }
         }
     }
-    let sb = hbsim::syntax::parse_file(Path::new("litmus/sb.ron"))
-        .unwrap()
-        .program;
-    let tso = explore(&sb, &Model::tso());
-    let (_, relaxed) = tso
-        .outcomes
-        .iter()
-        .find(|(o, _)| hbsim::verdict::satisfies(&sb, &tso.outcomes, o))
-        .expect("SB's relaxed outcome under tso");
-    let witness = relaxed.witness.as_ref().expect("witness kept");
-    let execution = Execution::record(&sb, &Model::tso(), witness).unwrap();
-    let cycle = forbidding_cycle(&execution, &Model::sc()).expect("sc forbids it");
-    let relations: Vec<Relation> = cycle.iter().map(|&(_, r)| r).collect();
+    let relations = sc_cycle_of_condition("litmus/sb.ron", &Model::tso());
     assert_eq!(relations.len(), 4);
     assert_eq!(relations.iter().filter(|&&r| r == Relation::Fr).count(), 2);
     assert_eq!(relations.iter().filter(|&&r| r == Relation::Po).count(), 2);
@@ -670,21 +658,25 @@ fn go_executions_of_outcomes_sc_cannot_reach_have_a_cycle_sc_forbids() {
         }
     }
     assert!(shown >= 20, "only {shown} go-only outcomes in the corpus");
-    let lb = hbsim::syntax::parse_file(Path::new("litmus/go/lb-plain.ron"))
-        .unwrap()
-        .program;
-    let go = explore(&lb, &Model::go());
-    let (_, relaxed) = go
-        .outcomes
-        .iter()
-        .find(|(o, _)| hbsim::verdict::satisfies(&lb, &go.outcomes, o))
-        .expect("LB's relaxed outcome under go");
-    let witness = relaxed.witness.as_ref().expect("witness kept");
-    let execution = Execution::record(&lb, &Model::go(), witness).unwrap();
-    let cycle = forbidding_cycle(&execution, &Model::sc()).expect("sc forbids it");
-    let relations: Vec<Relation> = cycle.iter().map(|&(_, r)| r).collect();
     assert_eq!(
-        relations,
+        sc_cycle_of_condition("litmus/go/lb-plain.ron", &Model::go()),
         [Relation::Po, Relation::Rf, Relation::Po, Relation::Rf]
     );
+}
+
+/// The relations of the cycle that forbids under sc the execution `model`
+/// reaches first among those satisfying the condition of the test at `path`.
+fn sc_cycle_of_condition(path: &str, model: &Model) -> Vec<hbsim::hb::cycle::Relation> {
+    let program = hbsim::syntax::parse_file(Path::new(path)).unwrap().program;
+    let exploration = explore(&program, model);
+    let (_, relaxed) = exploration
+        .outcomes
+        .iter()
+        .find(|(o, _)| hbsim::verdict::satisfies(&program, &exploration.outcomes, o))
+        .expect("an outcome satisfying the condition");
+    let witness = relaxed.witness.as_ref().expect("witness kept");
+    let execution = hbsim::hb::Execution::record(&program, model, witness).unwrap();
+    let cycle =
+        hbsim::hb::cycle::forbidding_cycle(&execution, &Model::sc()).expect("sc forbids it");
+    cycle.iter().map(|&(_, r)| r).collect()
 }
