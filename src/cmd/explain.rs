@@ -59,9 +59,14 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         // All digits is a position, counted from 1.
         Some(text) if is_position(text) => match text.parse() {
             Ok(n) if n > 0 => Selector::Position(n, text.to_string()),
-            _ => {
+            Ok(_) => {
                 return usage_error(miette::miette!(
                     "--outcome: expected an outcome number from 1, found `{text}`"
+                ));
+            }
+            Err(_) => {
+                return usage_error(miette::miette!(
+                    "--outcome: expected an outcome number from 1, found `{text}`, larger than any test has"
                 ));
             }
         },
@@ -81,9 +86,21 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         writeln!(out, "{note}")?;
     }
     let found = select(&test.program, set, &selector);
+    let complete = exploration.completeness.is_exhaustive();
+    if let (None, true, Selector::Position(_, n)) = (found, complete, &selector) {
+        // A number past every outcome of a complete exploration names none.
+        out.flush()?;
+        return usage_error(miette::miette!(
+            "--outcome: expected an outcome number from 1 to {}, found {n}: {} has {} under {}",
+            set.len(),
+            test.program.name,
+            text::plural(set.len(), "outcome"),
+            model.name
+        ));
+    }
     if found.is_none() {
         let search = Search {
-            complete: exploration.completeness.is_exhaustive(),
+            complete,
             settings,
             interrupted: &interrupted,
         };
@@ -92,8 +109,6 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     let code = match (exploration.completeness, found, &selector) {
         (Completeness::Interrupted, _, _) => ExitCode::from(130),
         (_, Some(_), _) => ExitCode::SUCCESS,
-        // A number past every outcome of a complete exploration names none.
-        (Completeness::Exhaustive, None, Selector::Position(..)) => ExitCode::from(2),
         (_, None, _) => ExitCode::from(1),
     };
     // Without an outcome satisfying the condition, the first one is shown.
@@ -192,23 +207,14 @@ fn explain_absence(
 ) -> io::Result<()> {
     let (prop, wanted) = match selector {
         Selector::Position(_, n) => {
-            let outcomes = format!(
-                "{} outcome{}",
-                set.len(),
-                if set.len() == 1 { "" } else { "s" }
-            );
+            // `explain` reports a number past a complete exploration's
+            // outcomes as a usage error before this.
             let (name, model) = (&test.program.name, &model.name);
-            if search.complete {
-                writeln!(
-                    out,
-                    "There is no outcome {n}: {name} has {outcomes} under {model}."
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "There is no outcome {n}: the exploration of {name} under {model} found {outcomes} before it stopped."
-                )?;
-            }
+            let outcomes = text::plural(set.len(), "outcome");
+            writeln!(
+                out,
+                "There is no outcome {n}: the exploration of {name} under {model} found {outcomes} before it stopped."
+            )?;
             return Ok(());
         }
         Selector::Matching(prop, text) => (prop, format!("with {text}")),

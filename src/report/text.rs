@@ -325,7 +325,7 @@ fn outcome_notes(info: &OutcomeInfo, noun: &str, line: &mut String) {
 }
 
 /// `1 state`, `2 states`.
-fn plural(n: usize, noun: &str) -> String {
+pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

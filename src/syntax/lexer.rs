@@ -160,7 +160,10 @@ fn tokenize(text: &str) -> Result<Vec<Token<'_>>, TextError> {
             }
             let value = text[start..i].parse::<u64>().map_err(|_| {
                 TextError::new(
-                    format!("integer `{}` does not fit in 64 bits", &text[start..i]),
+                    format!(
+                        "expected an integer that fits in 64 bits, found `{}`",
+                        &text[start..i]
+                    ),
                     start..i,
                 )
             })?;
@@ -318,7 +321,7 @@ mod tests {
         assert_eq!(err.span, 3..4);
         let err = tokenize("x = 99999999999999999999").unwrap_err();
         assert_eq!(err.span, 4..24);
-        assert!(err.message.contains("does not fit"));
+        assert!(err.message.contains("fits in 64 bits, found"));
         let long = vec!["r0"; MAX_TOKENS + 1].join("+");
         let err = tokenize(&long).unwrap_err();
         assert!(err.message.starts_with("expected at most 512 tokens"));

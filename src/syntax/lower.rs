@@ -122,7 +122,11 @@ impl Context<'_> {
             ));
         }
         if threads.len() > usize::from(u16::MAX) {
-            return Err(self.at(&file.name, "too many threads (at most 65535)", "this test"));
+            return Err(self.at(
+                &file.name,
+                "expected at most 65535 threads, found more",
+                "this test",
+            ));
         }
         let name = &file.name.text;
         if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -169,7 +173,10 @@ impl Context<'_> {
         if vars.locs.len() > usize::from(u16::MAX) {
             return Err(self.at(
                 &file.name,
-                "too many variables (at most 65535)",
+                format!(
+                    "expected at most 65535 shared objects, found {}",
+                    vars.locs.len()
+                ),
                 "this test",
             ));
         }
@@ -282,7 +289,10 @@ impl Context<'_> {
                 if names.iter().flatten().any(|n| *n == lit.text) {
                     return Err(self.at(
                         lit,
-                        format!("thread name `{}` is used twice", lit.text),
+                        format!(
+                            "expected each thread name once, found `{}` a second time",
+                            lit.text
+                        ),
                         "second use",
                     ));
                 }
@@ -377,9 +387,9 @@ impl Context<'_> {
                 _ => Err(self.at(
                     lit,
                     format!(
-                        "`{}` is a multi-word variable, used here as {}",
-                        lit.text,
-                        kind_name(kind)
+                        "expected {} here, found `{}`, which is a multi-word variable",
+                        kind_name(kind),
+                        lit.text
                     ),
                     "conflicting use",
                 )),
@@ -479,7 +489,7 @@ impl Context<'_> {
                 return Err(self.at(
                     name,
                     format!(
-                        "`{}` is declared twice (a variable and a channel, or two channels)",
+                        "expected a new channel name, found `{}`, which is declared already",
                         name.text
                     ),
                     "second declaration",
@@ -669,7 +679,10 @@ impl Context<'_> {
             if expectations[i].observation.is_some() {
                 return Err(self.at(
                     &key,
-                    format!("model `{}` is expected twice", key.text),
+                    format!(
+                        "expected one observation per model, found a second for `{}`",
+                        key.text
+                    ),
                     "second expectation",
                 ));
             }
@@ -680,7 +693,10 @@ impl Context<'_> {
             if expectations[i].outcomes.is_some() {
                 return Err(self.at(
                     &key,
-                    format!("outcomes for model `{}` are given twice", key.text),
+                    format!(
+                        "expected one outcome list per model, found a second for `{}`",
+                        key.text
+                    ),
                     "second list",
                 ));
             }
@@ -691,7 +707,10 @@ impl Context<'_> {
             if expectations[i].races.is_some() {
                 return Err(self.at(
                     &key,
-                    format!("races for model `{}` are given twice", key.text),
+                    format!(
+                        "expected one race verdict per model, found a second for `{}`",
+                        key.text
+                    ),
                     "second expectation",
                 ));
             }
@@ -837,7 +856,10 @@ impl Context<'_> {
                 return Err(self.within(
                     lit,
                     TextError::new(
-                        format!("`{}` is not named in the first outcome", r.name(*o)),
+                        format!(
+                            "expected only what the first outcome names, found `{}`",
+                            r.name(*o)
+                        ),
                         span.clone(),
                     )
                     .with_help("every expected outcome must name the same registers and variables"),
@@ -1138,7 +1160,7 @@ impl ThreadLowering<'_, '_> {
             ));
         }
         if self.regs.len() >= usize::from(u16::MAX) {
-            return Err("too many registers in one thread (at most 65535)".to_string());
+            return Err("expected at most 65535 registers in a thread, found more".to_string());
         }
         self.regs.push(Register {
             name: name.to_string(),
@@ -1253,7 +1275,7 @@ impl ThreadLowering<'_, '_> {
                     .at(
                         var,
                         format!(
-                            "`{}` has several words: only plain or atomic loads and stores reach it",
+                            "expected a plain or atomic load or store of `{}`, which has several words",
                             var.text
                         ),
                         "multi-word",
@@ -1695,14 +1717,29 @@ impl Resolve for Resolver<'_> {
                     atom.span.clone(),
                 )
                 .with_help("outcomes show registers and variables, not synchronisation objects")),
-                None => Err(TextError::new(
-                    format!(
-                        "expected a variable of the test, found undeclared `{}`",
-                        atom.name
-                    ),
-                    atom.span.clone(),
-                )
-                .with_help(self.describe_vars())),
+                None => match self.vars.multi.get(atom.name) {
+                    Some(words) => Err(TextError::new(
+                        format!(
+                            "expected one word of `{}` ({}), found the whole variable",
+                            atom.name,
+                            words
+                                .iter()
+                                .map(|w| format!("`{}`", self.vars.locs[w.index()].name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        atom.span.clone(),
+                    )
+                    .with_help("outcomes show a multi-word variable word by word")),
+                    None => Err(TextError::new(
+                        format!(
+                            "expected a variable of the test, found undeclared `{}`",
+                            atom.name
+                        ),
+                        atom.span.clone(),
+                    )
+                    .with_help(self.describe_vars())),
+                },
             };
         };
         let t = self.thread(*thread, thread_span.clone())?.index();
