@@ -318,7 +318,10 @@ impl RunArgs {
                 files.push(Input::Stdin);
             } else if path.is_dir() {
                 let before = files.len();
-                let walker = walkdir::WalkDir::new(path).sort_by_file_name();
+                // Symbolic links are followed (a link loop is an error).
+                let walker = walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name();
                 for entry in walker {
                     let entry = entry.map_err(|e| ConfigError::Walk {
                         path: path.clone(),

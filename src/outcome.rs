@@ -178,6 +178,15 @@ impl OutcomeSet {
         }
     }
 
+    /// Forgets how many executions reach each outcome: an exploration cut
+    /// short has counted only some of them.
+    pub(crate) fn forget_counts(&mut self) {
+        for info in self.entries.values_mut() {
+            info.executions = None;
+            info.racy_executions = None;
+        }
+    }
+
     /// Adds one execution class reaching `outcome`: `executions` executions,
     /// racy or not, with `witness` as an example. Counts add up; the first
     /// race-free witness (else the first witness) is kept.

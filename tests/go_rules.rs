@@ -274,6 +274,15 @@ fn a_reordering_beyond_the_look_ahead_makes_the_go_result_truncated() {
     let far = lb_with_stores_between(GO_LOOK_AHEAD);
     let window = Limit::Window(GO_LOOK_AHEAD as u32);
     assert_eq!(reaches_lb(&far), (false, Completeness::Truncated(window)));
+    // Executions a longer look-ahead would add are not counted either.
+    let exploration = explore(&far, &Model::go());
+    assert_eq!(exploration.stats.executions, None);
+    assert!(
+        exploration
+            .outcomes
+            .iter()
+            .all(|(_, i)| i.executions.is_none())
+    );
     // The hardware models run in order: nothing is cut.
     for model in [Model::sc(), Model::tso(), Model::pso()] {
         let exploration = explore(&far, &model);

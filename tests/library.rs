@@ -105,6 +105,42 @@ fn state_limit_truncates_and_leaves_undecided_verdicts_inconclusive() {
 }
 
 #[test]
+fn a_truncated_exploration_counts_no_executions_on_either_engine() {
+    // An outcome the writer's store comes too late for, in few steps: a
+    // breadth-first search finds it long before the others.
+    let program = parse_str(
+        r#"Litmus(name: "late", threads: [
+            [ Load("r0", "x"), If(cond: "r0 == 1", then: [ Store("z", 1), Store("z", 2) ]) ],
+            [ Store("x", 1) ] ], condition: "exists (0:r0=1)")"#,
+        "late.ron",
+    )
+    .expect("loads")
+    .program;
+    for (engine, limit) in [(EngineChoice::Graph, 3), (EngineChoice::States, 8)] {
+        let exploration = Explorer::new(&program, &Model::tso())
+            .engine(engine)
+            .limits(Limits::with_max_states(limit))
+            .run();
+        assert!(
+            matches!(exploration.completeness, Completeness::Truncated(_)),
+            "{engine:?}"
+        );
+        assert!(
+            !exploration.outcomes.is_empty(),
+            "{engine:?}: something found"
+        );
+        assert_eq!(exploration.stats.executions, None, "{engine:?}");
+        for (outcome, info) in exploration.outcomes.iter() {
+            assert_eq!(
+                (info.executions, info.racy_executions),
+                (None, None),
+                "{engine:?}: {outcome:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_set_cancel_flag_interrupts_the_exploration() {
     let program = load(SB);
     let cancel = AtomicBool::new(true);

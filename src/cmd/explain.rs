@@ -17,7 +17,7 @@ use hbsim::syntax::{self, LitmusTest};
 use hbsim::verdict::satisfies;
 
 use super::{explore, interrupt_flag, report_error, write_file};
-use crate::cli::{ExplainArgs, Input, Settings, resolve_model};
+use crate::cli::{ConfigError, ExplainArgs, Input, Settings, resolve_model};
 
 /// Whether `--outcome` gives a position: digits, perhaps after a `+`.
 fn is_position(text: &str) -> bool {
@@ -51,8 +51,15 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     };
     let model = match args.model.as_deref().map(resolve_model) {
         Some(Ok(model)) => model,
+        // One model: `sc,tso` is not one, nor is an unknown name.
+        Some(Err(ConfigError::UnknownModel(name))) => {
+            return usage_error(miette::Report::new(ConfigError::NotOneModel(name)));
+        }
         Some(Err(e)) => return usage_error(miette::Report::new(e)),
-        None => default_model(&test),
+        None => match default_model(&test) {
+            Ok(model) => model,
+            Err(report) => return usage_error(report),
+        },
     };
     let selector = match args.outcome.as_deref().map(str::trim) {
         None => Selector::Condition,
@@ -134,6 +141,7 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
             outcomes: set,
             outcome,
             position,
+            complete,
             executions: info.executions,
             counts_graphs: exploration.stats.graph.is_some(),
             satisfies: satisfies_condition,
@@ -157,13 +165,18 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
     Ok(code)
 }
 
-/// The first model the file's expectations name (built-in), else `tso`.
-fn default_model(test: &LitmusTest) -> Model {
-    test.program
-        .expectations
+/// The first built-in model the file's expectations name, `tso` when they
+/// name none, and an error when they name only model files.
+fn default_model(test: &LitmusTest) -> Result<Model, miette::Report> {
+    let expectations = &test.program.expectations;
+    if expectations.is_empty() {
+        return Ok(Model::tso());
+    }
+    // Expectations only for model files need the file, as `run` does.
+    expectations
         .iter()
         .find_map(|e| Model::builtin(&e.model))
-        .unwrap_or_else(Model::tso)
+        .ok_or_else(|| super::run::unknown_model(test, 0))
 }
 
 /// The selected outcome with its 1-based position.

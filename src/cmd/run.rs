@@ -271,6 +271,23 @@ fn file_name_part(text: &str) -> String {
     mapped.trim_end_matches('_').to_string()
 }
 
+/// The error for expectation `i` of `test`, whose model is neither built in
+/// nor given with `--model`.
+pub(super) fn unknown_model(test: &LitmusTest, i: usize) -> miette::Report {
+    let model = &test.program.expectations[i].model;
+    let err = test
+        .expectation_error(
+            i,
+            format!(
+                "expected a model: sc, tso, pso, go or one given with --model, found `{model}`"
+            ),
+        )
+        .with_help(format!(
+            "to check expectations for a model file, pass it: --model path/to/{model}.ron"
+        ));
+    miette::Report::new(*err)
+}
+
 /// Loads a test and decides which models it runs under. Every model its
 /// expectations name must be a built-in or one given with `--model`.
 fn load(input: &Input, choice: &ModelChoice) -> Result<(LitmusTest, Vec<Model>), miette::Report> {
@@ -285,21 +302,7 @@ fn load(input: &Input, choice: &ModelChoice) -> Result<(LitmusTest, Vec<Model>),
             .or_else(|| given.iter().find(|m| m.name == expectation.model).cloned());
         match model {
             Some(model) => named.push(model),
-            None => {
-                let err = test
-                    .expectation_error(
-                        i,
-                        format!(
-                            "expected a model: sc, tso, pso, go or one given with --model, found `{}`",
-                            expectation.model
-                        ),
-                    )
-                    .with_help(format!(
-                        "to check expectations for a model file, pass it: --model path/to/{}.ron",
-                        expectation.model
-                    ));
-                return Err(miette::Report::new(*err));
-            }
+            None => return Err(unknown_model(&test, i)),
         }
     }
     let models = match choice {

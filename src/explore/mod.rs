@@ -378,10 +378,14 @@ impl<'a> Explorer<'a> {
             .iter()
             .filter_map(|(_, info)| info.racy_executions)
             .fold(Count::ZERO, |a, b| a + b);
+        let mut outcomes = found.outcomes;
+        if !exhaustive {
+            outcomes.forget_counts();
+        }
         Exploration {
             model: self.model.name.clone(),
             engine,
-            outcomes: found.outcomes,
+            outcomes,
             races: found.races,
             stats: Stats {
                 states: found.stats.graphs,
@@ -401,6 +405,14 @@ impl<'a> Explorer<'a> {
         let machine = Machine::new(self.program, self.model);
         let (graph, completeness) =
             search::search(&machine, self.limits, self.cancel, &mut self.progress);
+        // The state graph is whole; what a longer look-ahead would add is
+        // not, so its executions are not counted either.
+        let completeness = match completeness {
+            Completeness::Exhaustive if machine.window_cut() => {
+                Completeness::Truncated(Limit::Window(crate::model::GO_LOOK_AHEAD as u32))
+            }
+            other => other,
+        };
         let exhaustive = completeness.is_exhaustive();
         // Final states (and panicked ones) have no successors; only those
         // need decoding.
@@ -488,13 +500,7 @@ impl<'a> Explorer<'a> {
                 memory: graph.memory,
                 graph: None,
             },
-            // The state graph is whole; what a longer look-ahead would add is not.
-            completeness: match completeness {
-                Completeness::Exhaustive if machine.window_cut() => {
-                    Completeness::Truncated(Limit::Window(crate::model::GO_LOOK_AHEAD as u32))
-                }
-                other => other,
-            },
+            completeness,
         }
     }
 }

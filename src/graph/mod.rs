@@ -3,9 +3,9 @@
 //! The state-space engine ([`crate::explore`]) pays for every distinct
 //! machine state; here the unit of work is an execution graph (events,
 //! program order, and the write each read reads from), so work tracks the
-//! number of outcomes. [`search`] builds graphs event by event, [`axioms`]
+//! number of outcomes. `search` builds graphs event by event, `axioms`
 //! decides which are consistent under `sc`, `tso` or `pso` with coherence left
-//! lazy, and [`witness`] turns each consistent graph into a machine trace and
+//! lazy, and `witness` turns each consistent graph into a machine trace and
 //! its data races, so reports, explanations and pictures are the same as the
 //! state-space engine's. docs/models.md states the axioms and why they agree
 //! with the machines; tests check both engines give the same outcomes,
@@ -16,9 +16,9 @@
 //! `sync.Mutex` `Lock`, `TryLock` and `Unlock`, `sync.WaitGroup` `Add`,
 //! `Done` and `Wait`, and `sync.Once` (read-modify-writes, reads and writes
 //! of the object's word that can block, fail and panic). The `go` model is
-//! explored as `sc` ([`drf`]): the Go memory model makes race-free programs
+//! explored as `sc` (`drf`): the Go memory model makes race-free programs
 //! sequentially consistent, and a program with a race in some `sc`
-//! execution, or one [`drf`] names as the exception, is handed back to the
+//! execution, or one `drf` names as the exception, is handed back to the
 //! state-space engine. Programs
 //! with channels, RWMutexes or atomic values of several words, and model
 //! files with bounded buffers or without forwarding, stay with the

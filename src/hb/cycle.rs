@@ -3,7 +3,7 @@
 //!
 //! For `sc` the axiom is `po ∪ rf ∪ co ∪ fr` acyclic; for `tso` and `pso`
 //! it is `ppo ∪ rfe ∪ co ∪ fr` acyclic, where `ppo` is the program order
-//! the model preserves ([`Axioms::keeps`], the graph engine's rule: all but a
+//! the model preserves (`Axioms::keeps` in the graph engine's `axioms`, its rule: all but a
 //! plain store before a later load, and under `pso` also a plain store before
 //! a plain store of another variable; fences are events of their own, so
 //! program order through one is kept). `co` is the order in which the execution's writes reached

@@ -25,6 +25,9 @@ pub struct Explanation<'a> {
     pub outcome: &'a Outcome,
     /// Its 1-based position in the outcome set.
     pub position: usize,
+    /// Whether the exploration was complete: else other outcomes may be
+    /// missing from the set.
+    pub complete: bool,
     /// How many executions reach it, if counted.
     pub executions: Option<Count>,
     /// Whether `executions` counts execution graphs (the graph engine)
@@ -45,8 +48,9 @@ pub fn render(x: &Explanation<'_>, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "Test {} under {}", x.program.name, x.model.name)?;
     writeln!(
         out,
-        "Outcome {} of {}: {}{}",
+        "Outcome {} of {}{}: {}{}",
         x.position,
+        if x.complete { "" } else { "at least " },
         x.outcomes.len(),
         x.outcomes.display(x.outcome),
         if x.satisfies {

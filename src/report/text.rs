@@ -44,7 +44,10 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             writeln!(out, "  {line}")?;
         }
     }
-    writeln!(out, "Model {}: {}", run.model.name, run.model.description)?;
+    match run.model.description.as_str() {
+        "" => writeln!(out, "Model {}", run.model.name)?,
+        description => writeln!(out, "Model {}: {description}", run.model.name)?,
+    }
     if let Some(note) = stop_note(exploration.completeness) {
         writeln!(
             out,

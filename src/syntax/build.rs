@@ -292,10 +292,11 @@ impl LitmusBuilder {
         }
     }
 
-    /// Adds a line to the comment [`LitmusBuilder::to_ron`] prints above the
-    /// test (by default, a line saying the builder made it).
-    pub fn comment(mut self, line: &str) -> Self {
-        self.comments.push(line.to_string());
+    /// Adds lines to the comment [`LitmusBuilder::to_ron`] prints above the
+    /// test (by default, a line saying the builder made it); each line of
+    /// `text` is one line of the comment.
+    pub fn comment(mut self, text: &str) -> Self {
+        self.comments.extend(text.lines().map(str::to_string));
         self
     }
 
@@ -396,6 +397,16 @@ fn operand(value: impl Into<Value>) -> Operand {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_of_several_lines_stays_a_comment() {
+        let builder = LitmusBuilder::new("c")
+            .comment("first\nLitmus(second)")
+            .thread(|t| t.store("x", 1));
+        let ron = builder.to_ron();
+        assert!(ron.contains("// first\n// Litmus(second)\n"), "{ron}");
+        builder.build().expect("builds");
+    }
 
     #[test]
     fn built_tests_read_back_as_the_same_program() {
