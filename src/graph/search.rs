@@ -760,6 +760,13 @@ impl<'s, 'p> Search<'s, 'p> {
         let mut stack = vec![(graph, derived, 0)];
         while let Some((graph, derived, at)) = stack.pop() {
             let Some((loc, candidates)) = finals.get(at) else {
+                // A complete graph can cost milliseconds (a hundred writes of
+                // one variable: a coherence order to solve, every pair a
+                // race), and a wide test has few graphs: Ctrl-C is heard at
+                // each.
+                if !self.may_go_on() {
+                    return;
+                }
                 self.complete(graph, derived, key);
                 continue;
             };
