@@ -790,10 +790,13 @@ impl Context<'_> {
                 match sorted(self.stuck_threads(lit, rest, r)?).as_slice() {
                     [t] if panics.contains(t) => return Err(self.twice(lit)),
                     [t] => panics.push(*t),
-                    _ => {
+                    threads => {
                         return Err(self.at(
                             lit,
-                            "expected the one thread that panics",
+                            format!(
+                                "expected the one thread that panics, found {}",
+                                threads.len()
+                            ),
                             "not one thread",
                         ));
                     }

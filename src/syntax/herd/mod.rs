@@ -203,7 +203,7 @@ impl<'s> Parser<'s> {
                 Some(c) if bytes[c] == b')' => i = c + 1,
                 _ => {
                     return Err(
-                        self.error(i..i + 1, "expected `)` closing the title on the first line")
+                        self.error(i..i + 1, "expected `)` closing the title on the first line, found the end of the line")
                     );
                 }
             }
@@ -227,7 +227,10 @@ impl<'s> Parser<'s> {
         let mut doc = None;
         if let Some(open) = doc_at {
             let Some(close) = text[open + 1..].find('"').map(|o| open + 1 + o) else {
-                return Err(self.error(open..open + 1, "expected `\"` closing the doc string"));
+                return Err(self.error(
+                    open..open + 1,
+                    "expected `\"` closing the doc string, found the end of the file",
+                ));
             };
             let body = &text[open + 1..close];
             if !body.trim().is_empty() {
@@ -300,7 +303,10 @@ impl<'s> Parser<'s> {
     fn init(&mut self, open: usize) -> Parsing<(Vec<(Lit, Val)>, usize)> {
         let text = self.text();
         let Some(close) = text[open..].find('}').map(|o| open + o) else {
-            return Err(self.error(open..open + 1, "expected `}` closing the initial state"));
+            return Err(self.error(
+                open..open + 1,
+                "expected `}` closing the initial state, found the end of the file",
+            ));
         };
         let tokens = tokenize(text, open + 1..close).map_err(|e| self.error(e.span, e.message))?;
         let mut entries = Vec::new();
@@ -317,11 +323,13 @@ impl<'s> Parser<'s> {
     fn init_entry(&mut self, entry: &[Token<'_>]) -> Parsing<(Lit, Val)> {
         let Some(eq) = entry.iter().position(|t| t.tok == Tok::Punct("=")) else {
             let span = entry[0].span.start..entry[entry.len() - 1].span.end;
-            return Err(self
-                .error(span, "expected `location = value` in the initial state")
-                .with_help(
-                    "locations are variables (`x`) or registers (`0:EAX`); values are integers",
-                ));
+            let found = format!(
+                "expected `location = value` in the initial state, found `{}`",
+                &self.text()[span.clone()]
+            );
+            return Err(self.error(span, found).with_help(
+                "locations are variables (`x`) or registers (`0:EAX`); values are integers",
+            ));
         };
         let key = self.location(&entry[..eq], entry[eq].span.start)?;
         let value_tokens = &entry[eq + 1..];
@@ -499,7 +507,10 @@ impl<'s> Parser<'s> {
         if row_start < tokens.len() {
             let rest = &tokens[row_start..];
             let span = rest[0].span.start..rest[rest.len() - 1].span.end;
-            return Err(self.error(span, "expected `;` at the end of this row of the program"));
+            return Err(self.error(
+                span,
+                "expected `;` at the end of this row of the program, found the end of the program",
+            ));
         }
         // herd7 allows a `;` before the thread names (as in `{ ... };`).
         if rows.first().is_some_and(|r| r.is_empty()) {
@@ -606,13 +617,19 @@ impl<'s> Parser<'s> {
             let open = tokens.get(1);
             if open.map(|t| t.tok) != Some(Tok::Punct("[")) {
                 let at = open.map_or(tokens[0].span.end..tokens[0].span.end, |t| t.span.clone());
-                return Err(self.error(at, "expected `[` after `locations`"));
+                let found = open.map_or("nothing".to_string(), |t| {
+                    format!("`{}`", &self.text()[t.span.clone()])
+                });
+                return Err(
+                    self.error(at, format!("expected `[` after `locations`, found {found}"))
+                );
             }
             // `[x]` inside the list is a location too: find the `]` closing the list.
             let Some(close) = closing_bracket(&tokens, 1) else {
-                return Err(
-                    self.error(tokens[1].span.clone(), "expected `]` closing the locations")
-                );
+                return Err(self.error(
+                    tokens[1].span.clone(),
+                    "expected `]` closing the locations, found none",
+                ));
             };
             registers.extend(register_mentions(&tokens[2..close]));
             for entry in tokens[2..close].split(|t| t.tok == Tok::Punct(";")) {
@@ -661,7 +678,7 @@ impl<'s> Parser<'s> {
             let at = quantifier_span.end;
             return Err(self.error(
                 at..at,
-                format!("expected a proposition after `{quantifier}`"),
+                format!("expected a proposition after `{quantifier}`, found nothing"),
             ));
         }
         registers.extend(register_mentions(&tokens[prop_start..prop_end]));
@@ -1009,10 +1026,32 @@ mod tests {
         assert_eq!(&src[e.span()], "CMP EAX,$1");
         let e = parse_err("X86 T\n{ }\n P0 ;\n ADD [x],$1 ;\nexists (x=1)\n");
         assert!(
-            e.message.contains("not atomic without `LOCK`"),
+            e.message.contains(
+                "expected `LOCK` before a read-modify-write of memory, found `ADD [x],$1`"
+            ),
             "{}",
             e.message
         );
+        // Each says what it expected and what it found instead.
+        for broken in [
+            "X86 T (title\n{ }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n",
+            "X86 T\n\"doc\n{ }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n",
+            "X86 T\n{ x=0;\n",
+            "X86 T\n{ x=0; y }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n",
+            "X86 T\n{ }\n P0 ;\n MOV [x],$1\nexists (x=1)\n",
+            "X86 T\n{ }\n P0 ;\n MOV [x],$1 ;\nlocations x;\nexists (x=1)\n",
+            "X86 T\n{ }\n P0 ;\n MOV [x],$1 ;\nlocations [x;\nexists (x=1)\n",
+            "X86 T\n{ }\n P0 ;\n MOV [x],$1 ;\nexists\n",
+            "X86 T\n{ }\n P0 ;\n MOV [x],[y] ;\nexists (x=1)\n",
+            "X86 T\n{ }\n P0 ;\n MOV [$],$1 ;\nexists (x=1)\n",
+        ] {
+            let e = parse_err(broken);
+            assert!(
+                e.message.contains("expected") && e.message.contains("found"),
+                "{broken:?}: {}",
+                e.message
+            );
+        }
         let e = parse_err("X86 T\n{ }\n P0 | P1 ;\n MOV [x],$1 ;\nexists (x=1)\n");
         assert!(e.message.contains("expected 2 columns"), "{}", e.message);
         let e = parse_err("X86 T\n{ }\n P1 ;\n MOV [x],$1 ;\nexists (x=1)\n");

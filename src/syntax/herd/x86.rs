@@ -168,7 +168,7 @@ pub(super) fn instruction(
     let not_locked = || {
         InstrError::new(
             format!(
-                "`{written}` on memory is not atomic without `LOCK`, and hbsim has no non-atomic read-modify-write"
+                "expected `LOCK` before a read-modify-write of memory, found `{written}` (hbsim has no non-atomic read-modify-write)"
             ),
             whole.clone(),
         )
@@ -204,7 +204,9 @@ pub(super) fn instruction(
             }
             (Arg::Mem(..), Arg::Mem(..)) => {
                 return Err(InstrError::new(
-                    format!("`{written}` moves memory to memory, which x86 cannot do"),
+                    format!(
+                        "expected a register or an immediate among the operands, found `{written}`, which moves memory to memory (x86 cannot)"
+                    ),
                     whole,
                 ));
             }
@@ -334,7 +336,10 @@ fn operand(tokens: &[Token<'_>], before: Option<&Token<'_>>) -> Result<(Arg, usi
                         .position(|t| t.tok == Tok::Punct("]"))
                         .map_or(first.span.end, |p| tokens[p].span.end);
                     Err(InstrError::new(
-                        "expected a memory operand `[x]` naming a variable",
+                        format!(
+                            "expected a memory operand `[x]` naming a variable, found {} inside `[`",
+                            inner.map_or("nothing".to_string(), |t| t.tok.describe())
+                        ),
                         first.span.start..end,
                     ))
                 }
