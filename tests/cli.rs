@@ -887,6 +887,41 @@ fn deny_races_fails_racy_runs_only() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     assert!(text(&output.stdout).contains("Expect tso no races: held"));
+    // JSON says why a run whose expectations held failed.
+    for (file, verdict) in [
+        (
+            "tests/fixtures/run/sb.ron",
+            "\"deny_races\":\"failed\",\"status\":\"failed\"",
+        ),
+        (
+            "tests/fixtures/run/mp-atomic-flag.ron",
+            "\"deny_races\":\"held\",\"status\":\"held\"",
+        ),
+    ] {
+        let json = hbsim(&[
+            "run",
+            "--deny-races",
+            "--model",
+            "tso",
+            "--format",
+            "json",
+            file,
+        ]);
+        assert!(
+            text(&json.stdout).contains(verdict),
+            "{}",
+            text(&json.stdout)
+        );
+    }
+    let json = hbsim(&[
+        "run",
+        "--model",
+        "tso",
+        "--format",
+        "json",
+        "tests/fixtures/run/sb.ron",
+    ]);
+    assert!(text(&json.stdout).contains("\"deny_races\":null"));
 }
 
 #[test]

@@ -171,6 +171,7 @@ fn run_value(run: &RunReport) -> Value {
         },
         "races": races,
         "expectations": checks,
+        "deny_races": run.deny_races_status().map(status_name),
         "status": run.status().map_or("unchecked", status_name),
         "stats": {
             "states": exploration.stats.states,

@@ -77,10 +77,11 @@ impl RunReport {
         self.deny_races && !self.exploration.races.is_empty()
     }
 
-    /// The combined status of this run's expectations (and of `--deny-races`),
-    /// or `None` if nothing was checked.
-    pub fn status(&self) -> Option<Status> {
-        let denied = self.deny_races.then(|| {
+    /// What `--deny-races` makes of the run: failed when it races, held when
+    /// a complete exploration found no race, inconclusive when one cut short
+    /// found none; `None` without the flag.
+    pub fn deny_races_status(&self) -> Option<Status> {
+        self.deny_races.then(|| {
             if self.races_denied() {
                 Status::Failed
             } else if self.exploration.completeness.is_exhaustive() {
@@ -88,7 +89,13 @@ impl RunReport {
             } else {
                 Status::Inconclusive
             }
-        });
+        })
+    }
+
+    /// The combined status of this run's expectations (and of `--deny-races`),
+    /// or `None` if nothing was checked.
+    pub fn status(&self) -> Option<Status> {
+        let denied = self.deny_races_status();
         if self.checks.is_empty() && denied.is_none() {
             return None;
         }

@@ -167,13 +167,13 @@ pub fn render_run(run: &RunReport, out: &mut impl Write) -> io::Result<()> {
             }
         }
     }
-    if run.races_denied() {
-        writeln!(out, "Races denied by --deny-races: FAILED")?;
-    } else if run.deny_races && !exploration.completeness.is_exhaustive() {
-        writeln!(
+    match run.deny_races_status() {
+        Some(Status::Failed) => writeln!(out, "Races denied by --deny-races: FAILED")?,
+        Some(Status::Inconclusive) => writeln!(
             out,
             "Races denied by --deny-races: inconclusive, the exploration was cut short"
-        )?;
+        )?,
+        Some(Status::Held) | None => {}
     }
     Ok(())
 }
