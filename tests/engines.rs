@@ -536,6 +536,10 @@ fn the_memory_limit_bounds_the_graphs_being_grown() {
     );
     let free = run(&program, &Model::sc(), EngineChoice::Graph);
     assert_eq!(free.completeness, Completeness::Exhaustive);
+    // The reported memory is the peak the limit saw (the sets of visited
+    // graphs are empty here: nothing writes `x`).
+    assert!(limited.stats.memory > 1 << 18, "{}", limited.stats.memory);
+    assert!(free.stats.memory > 1 << 18, "{}", free.stats.memory);
 }
 
 /// The unrolling bound counts each loop's iterations, and the largest bound

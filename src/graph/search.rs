@@ -206,9 +206,13 @@ struct Shared {
     /// Estimated bytes held by the two sets.
     memory: AtomicUsize,
     /// Estimated bytes held by the graphs on the workers' stacks, as last
-    /// measured ([`Search::account`]). The memory limit counts them; the
-    /// reported memory does not (it would depend on the workers' timing).
+    /// measured ([`Search::account`]). The memory limit counts them.
     held: AtomicUsize,
+    /// The most the sets and the graphs held took at a check of the limit:
+    /// the reported memory (on several workers it depends on their timing;
+    /// a long spin loop unrolled keeps gigabytes of derivations on the
+    /// stack where the sets take megabytes).
+    peak: AtomicUsize,
     /// Why the search stopped early, if it did.
     stopped: Mutex<Option<Completeness>>,
     stop: AtomicBool,
@@ -252,6 +256,7 @@ pub(crate) fn search<'p>(
         graphs: AtomicUsize::new(0),
         events: AtomicUsize::new(0),
         memory: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
         held: AtomicUsize::new(0),
         stopped: Mutex::new(None),
         stop: AtomicBool::new(false),
@@ -325,7 +330,7 @@ pub(crate) fn search<'p>(
     Searched {
         collector,
         stats,
-        memory: shared.memory.into_inner(),
+        memory: shared.memory.into_inner().max(shared.peak.into_inner()),
         completeness,
     }
 }
@@ -521,12 +526,12 @@ impl<'s, 'p> Search<'s, 'p> {
     /// Whether the search may go on: no cancellation or memory limit stops
     /// it now.
     fn may_go_on(&self) -> bool {
+        let used =
+            self.shared.memory.load(Ordering::Relaxed) + self.shared.held.load(Ordering::Relaxed);
+        self.shared.peak.fetch_max(used, Ordering::Relaxed);
         let reason = if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             Completeness::Interrupted
-        } else if self.shared.memory.load(Ordering::Relaxed)
-            + self.shared.held.load(Ordering::Relaxed)
-            > self.limits.max_memory
-        {
+        } else if used > self.limits.max_memory {
             Completeness::Truncated(Limit::Memory(self.limits.max_memory))
         } else {
             return true;
