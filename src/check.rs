@@ -20,22 +20,20 @@ use std::fmt;
 
 use crate::explore::{Exploration, explore};
 use crate::hb::Execution;
-use crate::ir::{Expectation, ExpectedOutcomes, Program};
+use crate::ir::{Expectation, Program};
 use crate::model::Model;
 use crate::outcome::Outcome;
 use crate::report::explain::step_table;
-use crate::syntax::{SourceError, parse_outcome_line};
+use crate::syntax::{SourceError, parse_expected_outcomes};
 use crate::verdict::{self, Status};
 
 /// Why an outcome check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// An expected outcome line is malformed or names something the program lacks.
+    /// An expected outcome line is malformed, names something the program
+    /// lacks, or names other registers and variables than the first.
     #[error(transparent)]
     BadOutcome(Box<SourceError>),
-    /// The expected lines do not all name the same registers and variables.
-    #[error("every expected outcome must name the same registers and variables: {0}")]
-    MixedColumns(String),
     /// The exploration stopped before it could decide.
     #[error(
         "the exploration of {test} under {model} stopped early ({reason}); the check is inconclusive"
@@ -86,9 +84,12 @@ impl fmt::Display for OutcomeMismatch {
     }
 }
 
-/// Explores `program` under `model` and compares its final outcomes, projected
-/// onto the registers and variables the lines name, with `expected` (lines such
-/// as `"0:r0=1; x=2;"`). Returns the exploration when they match.
+/// Explores `program` under `model` and compares its outcomes with
+/// `expected`, written as a test file's `outcomes` (docs/format.md): final
+/// states such as `"0:r0=1; x=2;"`, compared on the registers and variables
+/// the lines name, and endings such as `"deadlock: main"`, `"leak: P1"`,
+/// `"never terminates: P1"` or `"panic: P1"`. Returns the exploration when
+/// they match.
 ///
 /// # Errors
 /// [`CheckError`], with the missing and forbidden outcomes for a mismatch.
@@ -97,27 +98,12 @@ pub fn check_outcomes(
     model: &Model,
     expected: &[&str],
 ) -> Result<Exploration, CheckError> {
-    let mut observables = None;
-    let mut outcomes = Vec::new();
-    for line in expected {
-        let atoms = parse_outcome_line(program, line, "expected outcome")
-            .map_err(CheckError::BadOutcome)?;
-        let columns: Vec<_> = atoms.iter().map(|(o, _)| *o).collect();
-        if *observables.get_or_insert_with(|| columns.clone()) != columns {
-            return Err(CheckError::MixedColumns((*line).to_string()));
-        }
-        outcomes.push(atoms.into_iter().map(|(_, v)| v).collect());
-    }
+    let outcomes = parse_expected_outcomes(program, expected, "expected outcome")
+        .map_err(CheckError::BadOutcome)?;
     let expectation = Expectation {
         model: model.name.clone(),
         observation: None,
-        outcomes: Some(ExpectedOutcomes {
-            observables: observables.unwrap_or_else(|| program.observables()),
-            outcomes,
-            blocked: Vec::new(),
-            never_terminates: Vec::new(),
-            panics: Vec::new(),
-        }),
+        outcomes: Some(outcomes),
         races: None,
     };
     let exploration = explore(program, model);

@@ -373,3 +373,38 @@ fn a_goroutine_ending_in_a_trylock_leaves_its_state_pruned() {
     );
     assert_eq!(exploration.outcomes.len(), 4);
 }
+
+/// `check_outcomes` takes the endings a test file's `outcomes` takes: a
+/// goroutine that locks a mutex it holds blocks forever (sync.Mutex: "If the
+/// lock is already in use, the calling goroutine blocks until the mutex is
+/// available"), so main deadlocks, and a goroutine left blocked is a leak.
+#[test]
+fn expected_outcome_sets_in_the_library_name_deadlocks_and_leaks() {
+    use hbsim::check::{CheckError, assert_outcomes, check_outcomes};
+    let deadlock = load(
+        r#"Litmus(name: "relock", threads: { "main": [ Store("x", 1), Lock("m"), Lock("m") ] },
+            condition: "exists deadlock")"#,
+    );
+    assert_outcomes(&deadlock, &Model::go(), &["deadlock: main"]);
+    let Err(CheckError::Mismatch(diff)) = check_outcomes(&deadlock, &Model::go(), &["x=1;"]) else {
+        panic!("the final state x=1 is never reached");
+    };
+    assert_eq!(diff.missing, ["x=1;"]);
+    assert_eq!(diff.forbidden.len(), 1);
+    assert!(diff.forbidden[0].0.starts_with("deadlock: main"), "{diff}");
+    let leak = load(
+        r#"Litmus(name: "leak", threads: { "main": [ Go("w"), Store("x", 1) ], "w": [ Lock("m"), Lock("m") ] },
+            condition: "exists leak")"#,
+    );
+    assert_outcomes(&leak, &Model::go(), &["leak: w"]);
+    // A malformed ending is an error naming the line.
+    let Err(CheckError::BadOutcome(e)) = check_outcomes(&leak, &Model::go(), &["leak: main"])
+    else {
+        panic!("main cannot leak");
+    };
+    assert!(
+        e.to_string()
+            .contains("expected goroutines other than main in a leak"),
+        "{e}"
+    );
+}

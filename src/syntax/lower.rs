@@ -726,222 +726,208 @@ impl Context<'_> {
         r: &Resolver<'_>,
     ) -> Lowering<ExpectedOutcomes> {
         if lines.is_empty() {
-            return Err(self.at(
-                key,
-                "expected at least one outcome line, found an empty list",
-                "no outcomes",
+            return Err(self
+                .at(
+                    key,
+                    "expected at least one outcome line, found an empty list",
+                    "no outcomes",
+                )
+                .with_help(OUTCOME_LINES_HELP));
+        }
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        expected_outcomes(&texts, r).map_err(|(i, e)| self.within(&lines[i], e))
+    }
+}
+
+/// What an expectation's outcome lines may say.
+const OUTCOME_LINES_HELP: &str = "every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `deadlock: main`, `leak: P1`, `never terminates: P1` or `panic: P1`";
+
+/// The outcome set that expected outcome lines state (`0:r0=1; x=2;`,
+/// `deadlock: main`, `leak: P1`, `never terminates: P1`, `panic: P1`); an
+/// error names the line (its index) and the place in it.
+fn expected_outcomes(
+    lines: &[&str],
+    r: &Resolver<'_>,
+) -> Result<ExpectedOutcomes, (usize, TextError)> {
+    let mut observables: Option<Vec<Observable>> = None;
+    let mut outcomes = Vec::with_capacity(lines.len());
+    let mut blocked = Vec::new();
+    let mut never_terminates = Vec::new();
+    let mut panics = Vec::new();
+    for (i, &line) in lines.iter().enumerate() {
+        let at = |e: TextError| (i, e);
+        let trimmed = line.trim_start();
+        let start = line.len() - trimmed.len();
+        let whole = start..line.trim_end().len().max(start);
+        let twice = || {
+            at(TextError::new(
+                format!("expected each outcome once, found `{}` again", line.trim()),
+                whole.clone(),
+            ))
+        };
+        if let Some(rest) = trimmed.strip_prefix(NEVER_TERMINATES) {
+            let threads = sorted(stuck_threads(line, rest, r).map_err(at)?);
+            if never_terminates.contains(&threads) {
+                return Err(twice());
+            }
+            never_terminates.push(threads);
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix(DEADLOCK) {
+            let threads = stuck_threads(line, rest, r).map_err(at)?;
+            if !threads.iter().any(|(t, _)| *t == ThreadId(0)) {
+                return Err(at(TextError::new(
+                    "expected the main goroutine (thread 0) among the threads of a deadlock, found only other threads",
+                    start..start + DEADLOCK.len() - 1,
+                )
+                .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`")));
+            }
+            let threads = sorted(threads);
+            if blocked.contains(&threads) {
+                return Err(twice());
+            }
+            blocked.push(threads);
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix(LEAK) {
+            let threads = stuck_threads(line, rest, r).map_err(at)?;
+            if let Some((_, span)) = threads.iter().find(|(t, _)| *t == ThreadId(0)) {
+                return Err(at(TextError::new(
+                    "expected goroutines other than main in a leak, found the main goroutine (thread 0)",
+                    span.clone(),
+                )
+                .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`")));
+            }
+            let threads = sorted(threads);
+            if blocked.contains(&threads) {
+                return Err(twice());
+            }
+            blocked.push(threads);
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix(PANIC) {
+            match sorted(stuck_threads(line, rest, r).map_err(at)?).as_slice() {
+                [t] if panics.contains(t) => return Err(twice()),
+                [t] => panics.push(*t),
+                threads => {
+                    return Err(at(TextError::new(
+                        format!(
+                            "expected the one thread that panics, found {}",
+                            threads.len()
+                        ),
+                        whole,
+                    )));
+                }
+            }
+            continue;
+        }
+        let atoms = parse_outcome(line, r).map_err(at)?;
+        if atoms.is_empty() {
+            return Err(at(TextError::new(
+                "expected an outcome such as `0:r0=1; x=2;`, found nothing",
+                whole,
             )
-            .with_help("every execution ends in some outcome: list final outcomes like `0:r0=1; x=2;` and any `deadlock: main`, `leak: P1`, `never terminates: P1` or `panic: P1`"));
+            .with_help(OUTCOME_LINES_HELP)));
         }
-        let mut observables: Option<Vec<Observable>> = None;
-        let mut outcomes = Vec::with_capacity(lines.len());
-        let mut blocked = Vec::new();
-        let mut never_terminates = Vec::new();
-        let mut panics = Vec::new();
-        for lit in lines {
-            if let Some(rest) = lit.text.trim_start().strip_prefix(NEVER_TERMINATES) {
-                let threads = sorted(self.stuck_threads(lit, rest, r)?);
-                if never_terminates.contains(&threads) {
-                    return Err(self.twice(lit));
-                }
-                never_terminates.push(threads);
-                continue;
-            }
-            if let Some(rest) = lit.text.trim_start().strip_prefix(DEADLOCK) {
-                let threads = self.stuck_threads(lit, rest, r)?;
-                if !threads.iter().any(|(t, _)| *t == ThreadId(0)) {
-                    let start = lit.text.len() - lit.text.trim_start().len();
-                    return Err(self.within(
-                        lit,
-                        TextError::new(
-                            "expected the main goroutine (thread 0) among the threads of a deadlock, found only other threads",
-                            start..start + DEADLOCK.len() - 1,
-                        )
-                        .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`"),
-                    ));
-                }
-                let threads = sorted(threads);
-                if blocked.contains(&threads) {
-                    return Err(self.twice(lit));
-                }
-                blocked.push(threads);
-                continue;
-            }
-            if let Some(rest) = lit.text.trim_start().strip_prefix(LEAK) {
-                let threads = self.stuck_threads(lit, rest, r)?;
-                if let Some((_, span)) = threads.iter().find(|(t, _)| *t == ThreadId(0)) {
-                    return Err(self.within(
-                        lit,
-                        TextError::new(
-                            "expected goroutines other than main in a leak, found the main goroutine (thread 0)",
-                            span.clone(),
-                        )
-                        .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`"),
-                    ));
-                }
-                let threads = sorted(threads);
-                if blocked.contains(&threads) {
-                    return Err(self.twice(lit));
-                }
-                blocked.push(threads);
-                continue;
-            }
-            if let Some(rest) = lit.text.trim_start().strip_prefix(PANIC) {
-                match sorted(self.stuck_threads(lit, rest, r)?).as_slice() {
-                    [t] if panics.contains(t) => return Err(self.twice(lit)),
-                    [t] => panics.push(*t),
-                    threads => {
-                        return Err(self.at(
-                            lit,
-                            format!(
-                                "expected the one thread that panics, found {}",
-                                threads.len()
-                            ),
-                            "not one thread",
-                        ));
-                    }
-                }
-                continue;
-            }
-            let atoms = parse_outcome(&lit.text, r).map_err(|e| self.within(lit, e))?;
-            if atoms.is_empty() {
-                return Err(self.at(
-                    lit,
-                    "expected an outcome such as `0:r0=1; x=2;`, found nothing",
-                    "empty outcome",
-                ));
-            }
-            let mut sorted: Vec<_> = atoms.iter().map(|(o, _, _)| *o).collect();
-            sorted.sort();
-            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-                let (_, _, span) = atoms
-                    .iter()
-                    .rfind(|(o, _, _)| *o == w[0])
-                    .expect("invariant: found above");
-                return Err(self.within(
-                    lit,
-                    TextError::new(
-                        format!(
-                            "expected each value once, found `{}` a second time",
-                            r.name(w[0])
-                        ),
-                        span.clone(),
-                    ),
-                ));
-            }
-            let columns =
-                observables.get_or_insert_with(|| atoms.iter().map(|(o, _, _)| *o).collect());
-            let mut values = Vec::with_capacity(columns.len());
-            for column in columns.iter() {
-                match atoms.iter().find(|(o, _, _)| o == column) {
-                    Some((_, v, _)) => values.push(*v),
-                    None => {
-                        return Err(self
-                            .at(
-                                lit,
-                                format!(
-                                    "expected a value for `{}` as in the first outcome, found none",
-                                    r.name(*column)
-                                ),
-                                "missing a value",
-                            )
-                            .with_help(
-                                "every expected outcome must name the same registers and variables",
-                            ));
-                    }
-                }
-            }
-            if atoms.len() != columns.len() {
-                let (o, _, span) = atoms
-                    .iter()
-                    .find(|(o, _, _)| !columns.contains(o))
-                    .expect("invariant: an extra atom exists");
-                return Err(self.within(
-                    lit,
-                    TextError::new(
-                        format!(
-                            "expected only what the first outcome names, found `{}`",
-                            r.name(*o)
-                        ),
-                        span.clone(),
-                    )
-                    .with_help("every expected outcome must name the same registers and variables"),
-                ));
-            }
-            if outcomes.contains(&values) {
-                return Err(self.twice(lit));
-            }
-            outcomes.push(values);
-        }
-        Ok(ExpectedOutcomes {
-            observables: observables.unwrap_or_else(|| r.all_observables()),
-            outcomes,
-            blocked,
-            never_terminates,
-            panics,
-        })
-    }
-
-    /// The error for an expected outcome listed a second time.
-    fn twice(&self, lit: &Lit) -> Box<SourceError> {
-        self.at(
-            lit,
-            format!(
-                "expected each outcome once, found `{}` again",
-                lit.text.trim()
-            ),
-            "again",
-        )
-    }
-
-    /// The threads of a `never terminates: P0 writer` line, as written, each
-    /// with its span in the line.
-    fn stuck_threads(
-        &self,
-        lit: &Lit,
-        rest: &str,
-        r: &Resolver<'_>,
-    ) -> Lowering<Vec<(ThreadId, Range<usize>)>> {
-        let offset = lit.text.len() - rest.len();
-        let mut threads = Vec::new();
-        for (start, word) in words(rest) {
-            let span = offset + start..offset + start + word.len();
-            match resolve_thread_name(word, r.thread_names) {
-                Some(t) if threads.iter().any(|(u, _)| *u == ThreadId(t as u16)) => {
-                    return Err(self.within(
-                        lit,
-                        TextError::new(
-                            format!(
-                                "expected each thread named once, found `{word}` a second time"
-                            ),
-                            span,
-                        ),
-                    ));
-                }
-                Some(t) => threads.push((ThreadId(t as u16), span)),
-                None => {
-                    return Err(self.within(
-                        lit,
-                        TextError::new(
-                            format!("expected a thread of the test, found `{word}`"),
-                            span,
-                        )
-                        .with_help(describe_threads(r.thread_names)),
-                    ));
-                }
-            }
-        }
-        if threads.is_empty() {
-            return Err(self.within(
-                lit,
-                TextError::new(
-                    "expected the threads that never finish, found none",
-                    lit.text.len()..lit.text.len(),
+        let mut sorted: Vec<_> = atoms.iter().map(|(o, _, _)| *o).collect();
+        sorted.sort();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            let (_, _, span) = atoms
+                .iter()
+                .rfind(|(o, _, _)| *o == w[0])
+                .expect("invariant: found above");
+            return Err(at(TextError::new(
+                format!(
+                    "expected each value once, found `{}` a second time",
+                    r.name(w[0])
                 ),
-            ));
+                span.clone(),
+            )));
         }
-        Ok(threads)
+        let columns = observables.get_or_insert_with(|| atoms.iter().map(|(o, _, _)| *o).collect());
+        let mut values = Vec::with_capacity(columns.len());
+        for column in columns.iter() {
+            match atoms.iter().find(|(o, _, _)| o == column) {
+                Some((_, v, _)) => values.push(*v),
+                None => {
+                    return Err(at(TextError::new(
+                        format!(
+                            "expected a value for `{}` as in the first outcome, found none",
+                            r.name(*column)
+                        ),
+                        whole,
+                    )
+                    .with_help(
+                        "every expected outcome must name the same registers and variables",
+                    )));
+                }
+            }
+        }
+        if atoms.len() != columns.len() {
+            let (o, _, span) = atoms
+                .iter()
+                .find(|(o, _, _)| !columns.contains(o))
+                .expect("invariant: an extra atom exists");
+            return Err(at(TextError::new(
+                format!(
+                    "expected only what the first outcome names, found `{}`",
+                    r.name(*o)
+                ),
+                span.clone(),
+            )
+            .with_help(
+                "every expected outcome must name the same registers and variables",
+            )));
+        }
+        if outcomes.contains(&values) {
+            return Err(twice());
+        }
+        outcomes.push(values);
     }
+    Ok(ExpectedOutcomes {
+        observables: observables.unwrap_or_else(|| r.all_observables()),
+        outcomes,
+        blocked,
+        never_terminates,
+        panics,
+    })
+}
+
+/// The threads of a `never terminates: P0 writer` line, as written, each
+/// with its span in the line; `rest` is what follows the line's prefix.
+fn stuck_threads(
+    line: &str,
+    rest: &str,
+    r: &Resolver<'_>,
+) -> Result<Vec<(ThreadId, Range<usize>)>, TextError> {
+    let offset = line.len() - rest.len();
+    let mut threads = Vec::new();
+    for (start, word) in words(rest) {
+        let span = offset + start..offset + start + word.len();
+        match resolve_thread_name(word, r.thread_names) {
+            Some(t) if threads.iter().any(|(u, _)| *u == ThreadId(t as u16)) => {
+                return Err(TextError::new(
+                    format!("expected each thread named once, found `{word}` a second time"),
+                    span,
+                ));
+            }
+            Some(t) => threads.push((ThreadId(t as u16), span)),
+            None => {
+                return Err(TextError::new(
+                    format!("expected a thread of the test, found `{word}`"),
+                    span,
+                )
+                .with_help(describe_threads(r.thread_names)));
+            }
+        }
+    }
+    if threads.is_empty() {
+        return Err(TextError::new(
+            "expected the threads that never finish, found none",
+            line.len()..line.len(),
+        ));
+    }
+    Ok(threads)
 }
 
 /// The threads of an outcome line, sorted, without repetitions.
@@ -972,8 +958,17 @@ pub(crate) fn parse_outcome_line(
     Ok(atoms.into_iter().map(|(o, v, _)| (o, v)).collect())
 }
 
+/// Parses expected outcome lines over `program` (`0:r0=1; x=2;`,
+/// `deadlock: main`, ...); an error names the line (its index).
+pub(crate) fn parse_expected_outcomes(
+    program: &Program,
+    lines: &[&str],
+) -> Result<ExpectedOutcomes, (usize, TextError)> {
+    with_program_resolver(program, |resolve| expected_outcomes(lines, resolve))
+}
+
 /// Runs `parse` with a resolver for the names of `program`.
-fn with_program_resolver<T>(program: &Program, parse: impl FnOnce(&dyn Resolve) -> T) -> T {
+fn with_program_resolver<T>(program: &Program, parse: impl FnOnce(&Resolver<'_>) -> T) -> T {
     let mut vars = Variables::default();
     for location in &program.locs {
         vars.add_kind(&location.name, location.init, location.kind);

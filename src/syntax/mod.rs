@@ -216,6 +216,22 @@ pub fn parse_outcome_line(
     lower::parse_outcome_line(program, text).map_err(|e| text_error(text, origin, e))
 }
 
+/// Parses expected outcome lines as a test file's `outcomes` gives them
+/// (`0:r0=1; x=2;`, `deadlock: main`, `leak: P1`, `never terminates: P1`,
+/// `panic: P1`) over the names of `program`; `origin` names the lines in
+/// errors.
+///
+/// # Errors
+/// The first line that does not parse, or that names other registers and
+/// variables than the first final outcome.
+pub fn parse_expected_outcomes(
+    program: &Program,
+    lines: &[&str],
+    origin: &str,
+) -> Result<crate::ir::ExpectedOutcomes, Box<SourceError>> {
+    lower::parse_expected_outcomes(program, lines).map_err(|(i, e)| text_error(lines[i], origin, e))
+}
+
 /// Reads RON litmus text and writes it back in hbsim's canonical layout (the
 /// one `hbsim convert` uses). Parsing the result gives the same [`Program`].
 ///
