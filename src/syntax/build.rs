@@ -272,9 +272,12 @@ pub struct LitmusBuilder {
     doc: Option<String>,
     init: Vec<(String, Val)>,
     channels: Vec<(String, Option<Val>)>,
-    threads: Vec<ThreadBuilder>,
+    words: Vec<(String, Val)>,
+    threads: Vec<(Option<String>, ThreadBuilder)>,
     condition: String,
     expect: Vec<(String, Observation)>,
+    outcomes: Vec<(String, Vec<String>)>,
+    races: Vec<(String, bool)>,
 }
 
 impl LitmusBuilder {
@@ -286,9 +289,12 @@ impl LitmusBuilder {
             doc: None,
             init: Vec::new(),
             channels: Vec::new(),
+            words: Vec::new(),
             threads: Vec::new(),
             condition: "exists true".to_string(),
             expect: Vec::new(),
+            outcomes: Vec::new(),
+            races: Vec::new(),
         }
     }
 
@@ -325,9 +331,30 @@ impl LitmusBuilder {
         self
     }
 
+    /// Declares a variable of `count` machine words (`s#0`, `s#1`, ...),
+    /// which plain accesses may tear (docs/format.md, `words`).
+    pub fn words(mut self, name: &str, count: Val) -> Self {
+        self.words.push((name.to_string(), count));
+        self
+    }
+
     /// Adds a thread; `code` receives an empty thread and returns it filled.
     pub fn thread(mut self, code: impl FnOnce(ThreadBuilder) -> ThreadBuilder) -> Self {
-        self.threads.push(code(ThreadBuilder::default()));
+        self.threads.push((None, code(ThreadBuilder::default())));
+        self
+    }
+
+    /// Adds a thread (a goroutine) called `name`, which `go`, outcomes and
+    /// conditions can name; the first thread is `main` in Go tests. In a test
+    /// with named threads, a thread added with [`LitmusBuilder::thread`] is
+    /// called `thread` and its index (`thread1`).
+    pub fn named_thread(
+        mut self,
+        name: &str,
+        code: impl FnOnce(ThreadBuilder) -> ThreadBuilder,
+    ) -> Self {
+        self.threads
+            .push((Some(name.to_string()), code(ThreadBuilder::default())));
         self
     }
 
@@ -343,6 +370,21 @@ impl LitmusBuilder {
         self
     }
 
+    /// Expects exactly these outcomes under a model, written as a test
+    /// file's `outcomes` (`"0:r0=1; x=2;"`, `"deadlock: main"`, ...).
+    pub fn outcomes(mut self, model: &str, lines: &[&str]) -> Self {
+        let lines = lines.iter().map(|l| l.to_string()).collect();
+        self.outcomes.push((model.to_string(), lines));
+        self
+    }
+
+    /// Expects, under a model, that some execution races (`true`) or none
+    /// does (`false`).
+    pub fn races(mut self, model: &str, racy: bool) -> Self {
+        self.races.push((model.to_string(), racy));
+        self
+    }
+
     /// The test as a RON litmus file.
     pub fn to_ron(&self) -> String {
         let file = LitmusFile {
@@ -350,13 +392,30 @@ impl LitmusBuilder {
             doc: self.doc.as_deref().map(lit),
             init: Entries(self.init.iter().map(|(k, v)| (lit(k), *v)).collect()),
             channels: Entries(self.channels.iter().map(|(k, v)| (lit(k), *v)).collect()),
-            words: Entries::default(),
-            threads: Threads::Unnamed(self.threads.iter().map(|t| t.code.clone()).collect()),
+            words: Entries(self.words.iter().map(|(k, v)| (lit(k), *v)).collect()),
+            threads: if self.threads.iter().any(|(name, _)| name.is_some()) {
+                Threads::Named(
+                    self.threads
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (name, t))| {
+                            let name = name.clone().unwrap_or_else(|| format!("thread{i}"));
+                            (lit(&name), t.code.clone())
+                        })
+                        .collect(),
+                )
+            } else {
+                Threads::Unnamed(self.threads.iter().map(|(_, t)| t.code.clone()).collect())
+            },
             condition: lit(&self.condition),
             locations: Vec::new(),
             expect: Entries(self.expect.iter().map(|(m, o)| (lit(m), *o)).collect()),
-            outcomes: Entries::default(),
-            races: Entries::default(),
+            outcomes: Entries(
+                (self.outcomes.iter())
+                    .map(|(m, lines)| (lit(m), lines.iter().map(|l| lit(l)).collect()))
+                    .collect(),
+            ),
+            races: Entries(self.races.iter().map(|(m, r)| (lit(m), *r)).collect()),
         };
         let built_by = [format!(
             "Built with hbsim::syntax::LitmusBuilder: {}",
@@ -397,6 +456,31 @@ fn operand(value: impl Into<Value>) -> Operand {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_threads_words_outcomes_and_races_are_written_and_checked() {
+        let builder = LitmusBuilder::new("torn")
+            .words("s", 2)
+            .named_thread("main", |t| t.go("writer").load("r0", "s"))
+            .named_thread("writer", |t| t.store("s", 1))
+            .thread(|t| t.fence())
+            .condition("exists (main:s_torn=1)")
+            .races("go", true)
+            .outcomes("sc", &["main:r0=0; main:s_torn=0;"]);
+        let ron = builder.to_ron();
+        for part in [
+            "\"s\": 2",
+            "\"writer\": [",
+            "\"thread2\": [",
+            "races: {",
+            "outcomes: {",
+        ] {
+            assert!(ron.contains(part), "{part}: {ron}");
+        }
+        let test = builder.build().expect("builds");
+        assert_eq!(test.program.threads[1].name.as_deref(), Some("writer"));
+        assert_eq!(test.program.expectations.len(), 2);
+    }
 
     #[test]
     fn a_comment_of_several_lines_stays_a_comment() {
