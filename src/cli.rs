@@ -74,8 +74,9 @@ pub struct ExplainArgs {
     /// The litmus file; `-` reads it from standard input.
     pub file: PathBuf,
 
-    /// The model: `sc`, `tso`, `pso`, `go` or a model file. Default: the first model
-    /// the file's expectations name, else `tso`.
+    /// The model: `sc`, `tso`, `pso`, `go` or a model file. Default: the first
+    /// built-in model the file's expectations name, else `tso` (a file whose
+    /// expectations name only model files needs the file given here).
     #[arg(long, short)]
     pub model: Option<String>,
 
@@ -284,11 +285,11 @@ pub enum ConfigError {
     #[error("no `.ron` or `.litmus` files under {}", .0.display())]
     EmptyDirectory(PathBuf),
     #[error(
-        "unknown model `{0}`: expected sc, tso, pso, go, all, or the path of a model file (there is no file `{0}`)"
+        "unknown model `{name}`: expected {choices} or the path of a model file (there is no file `{name}`)"
     )]
-    UnknownModel(String),
-    #[error("`{0}` is a directory: expected sc, tso, pso, go, all, or the path of a model file")]
-    ModelIsDirectory(String),
+    UnknownModel { name: String, choices: &'static str },
+    #[error("`{name}` is a directory: expected {choices} or the path of a model file")]
+    ModelIsDirectory { name: String, choices: &'static str },
     #[error(
         "`explain` shows an execution under one model: expected sc, tso, pso, go or the path of a model file, found `{0}`"
     )]
@@ -318,20 +319,31 @@ impl RunArgs {
                 files.push(Input::Stdin);
             } else if path.is_dir() {
                 let before = files.len();
-                // Symbolic links are followed (a link loop is an error).
+                // Symbolic links are followed; a link that loops back, or a
+                // broken one not named like a litmus file, is passed over, and
+                // a file reached twice runs once.
                 let walker = walkdir::WalkDir::new(path)
                     .follow_links(true)
                     .sort_by_file_name();
+                let mut seen = std::collections::HashSet::new();
                 for entry in walker {
-                    let entry = entry.map_err(|e| ConfigError::Walk {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    let is_litmus = entry
-                        .path()
-                        .extension()
-                        .is_some_and(|e| e == "ron" || e == "litmus");
-                    if entry.file_type().is_file() && is_litmus {
+                    let entry = match entry {
+                        Ok(entry) => entry,
+                        Err(e) if e.loop_ancestor().is_some() => continue,
+                        Err(e) if e.depth() > 0 && !e.path().is_some_and(is_litmus_name) => {
+                            continue;
+                        }
+                        Err(e) => {
+                            return Err(ConfigError::Walk {
+                                path: path.clone(),
+                                message: e.to_string(),
+                            });
+                        }
+                    };
+                    if entry.file_type().is_file()
+                        && is_litmus_name(entry.path())
+                        && std::fs::canonicalize(entry.path()).map_or(true, |c| seen.insert(c))
+                    {
                         files.push(Input::File(entry.into_path()));
                     }
                 }
@@ -350,7 +362,7 @@ impl RunArgs {
             for name in &self.model {
                 let chosen = match name.as_str() {
                     "all" => Model::builtins(),
-                    _ => vec![resolve_model(name)?],
+                    _ => vec![resolve_model(name, "sc, tso, pso, go, all,")?],
                 };
                 for m in chosen {
                     match models.iter().find(|have| have.name == m.name) {
@@ -381,18 +393,28 @@ impl RunArgs {
     }
 }
 
+/// Whether a file name says it holds a litmus test (`*.ron`, `*.litmus`).
+fn is_litmus_name(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "ron" || e == "litmus")
+}
+
 /// A built-in model by name, or the model file at that path (not `all`,
 /// which only `run` takes).
-pub fn resolve_model(name: &str) -> Result<Model, ConfigError> {
+pub fn resolve_model(name: &str, choices: &'static str) -> Result<Model, ConfigError> {
     if name == "all" {
         return Err(ConfigError::NotOneModel(name.to_string()));
     }
     match Model::builtin(name) {
         Some(m) => Ok(m),
         None if PathBuf::from(name).is_file() => Ok(model::load_model_file(name.as_ref())?),
-        None if PathBuf::from(name).is_dir() => {
-            Err(ConfigError::ModelIsDirectory(name.to_string()))
-        }
-        None => Err(ConfigError::UnknownModel(name.to_string())),
+        None if PathBuf::from(name).is_dir() => Err(ConfigError::ModelIsDirectory {
+            name: name.to_string(),
+            choices,
+        }),
+        None => Err(ConfigError::UnknownModel {
+            name: name.to_string(),
+            choices,
+        }),
     }
 }

@@ -1057,7 +1057,13 @@ fn directories_are_searched_through_symbolic_links() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::os::unix::fs::symlink(root().join("litmus/mp.ron"), dir.join("mp.ron")).expect("link");
     std::os::unix::fs::symlink(root().join("litmus/go"), dir.join("go")).expect("link");
+    // Passed over: a broken link not named like a test, a link looping back,
+    // and a second way to one file.
+    std::os::unix::fs::symlink(dir.join("missing"), dir.join("README")).expect("link");
+    std::os::unix::fs::symlink(&dir, dir.join("loop")).expect("link");
+    std::os::unix::fs::symlink(dir.join("mp.ron"), dir.join("same.ron")).expect("link");
     let output = hbsim(&["run", "--model", "sc", dir.to_str().expect("UTF-8")]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     std::fs::remove_dir_all(&dir).expect("clean up");
     let stdout = text(&output.stdout);
     let go_files = std::fs::read_dir(root().join("litmus/go"))
@@ -1164,4 +1170,27 @@ fn a_count_past_the_largest_kept_says_at_least() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// `explain` takes one model: a misspelt one keeps run's hint, and neither
+/// it nor a directory lists `all`, which explain refuses.
+#[test]
+fn explain_names_the_models_it_takes() {
+    for (model, says) in [
+        (
+            "scc",
+            "unknown model `scc`: expected sc, tso, pso, go or the path of a model file (there is no file `scc`)",
+        ),
+        (
+            "models",
+            "`models` is a directory: expected sc, tso, pso, go or the path",
+        ),
+        ("sc,tso", "`explain` shows an execution under one model"),
+        ("all", "`explain` shows an execution under one model"),
+    ] {
+        let output = hbsim(&["explain", "tests/fixtures/run/sb.ron", "--model", model]);
+        assert_eq!(output.status.code(), Some(2), "{model}");
+        let stderr = text(&output.stderr).replace("\n  │ ", " ");
+        assert!(stderr.contains(says), "{model}: {stderr}");
+    }
 }

@@ -283,6 +283,26 @@ fn a_reordering_beyond_the_look_ahead_makes_the_go_result_truncated() {
             .iter()
             .all(|(_, i)| i.executions.is_none())
     );
+    // The state graph is whole, so its deadlocks and leaks are found (a
+    // goroutine locking a mutex it holds blocks forever).
+    let leaking = parse_str(
+        r#"Litmus(name: "leak", threads: {
+            "main": [ Go("p1"), Go("w"), Load("r0", "x"), Store("z1", 1), Store("z2", 1),
+                      Store("z3", 1), Store("z4", 1), Store("y", 1) ],
+            "p1": [ Load("r1", "y"), Store("x", "r1") ],
+            "w": [ Lock("m"), Lock("m") ] }, condition: "exists (blocked(w))")"#,
+        "leak.ron",
+    )
+    .unwrap()
+    .program;
+    let exploration = explore(&leaking, &Model::go());
+    assert_eq!(exploration.completeness, Completeness::Truncated(window));
+    let leak = hbsim::outcome::Outcome::Blocked(vec![hbsim::ir::ThreadId(2)]);
+    assert!(
+        exploration.outcomes.get(&leak).is_some(),
+        "{}",
+        exploration.outcomes
+    );
     // The hardware models run in order: nothing is cut.
     for model in [Model::sc(), Model::tso(), Model::pso()] {
         let exploration = explore(&far, &model);

@@ -407,4 +407,26 @@ fn expected_outcome_sets_in_the_library_name_deadlocks_and_leaks() {
             .contains("expected goroutines other than main in a leak"),
         "{e}"
     );
+    // An error names its line, and a multi-word variable named whole is told
+    // apart from an undeclared one, as in a test file.
+    let Err(CheckError::BadOutcome(e)) =
+        check_outcomes(&leak, &Model::go(), &["leak: w", "leak: w"])
+    else {
+        panic!("a line given twice");
+    };
+    assert!(
+        e.to_string()
+            .starts_with("expected outcome:2:1: expected each outcome once"),
+        "{e}"
+    );
+    let torn = load(
+        r#"Litmus(name: "torn", words: { "iface": 2 }, threads: [ [ Store("iface", 1) ] ], condition: "exists true")"#,
+    );
+    let Err(CheckError::BadOutcome(e)) = check_outcomes(&torn, &Model::go(), &["iface=1;"]) else {
+        panic!("iface has two words");
+    };
+    assert!(
+        e.to_string().contains("expected one word of `iface`"),
+        "{e}"
+    );
 }

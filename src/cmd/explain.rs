@@ -49,13 +49,16 @@ pub fn explain(args: &ExplainArgs) -> io::Result<ExitCode> {
         Ok(test) => test,
         Err(e) => return usage_error(miette::Report::new(e)),
     };
-    let model = match args.model.as_deref().map(resolve_model) {
-        Some(Ok(model)) => model,
-        // One model: `sc,tso` is not one, nor is an unknown name.
-        Some(Err(ConfigError::UnknownModel(name))) => {
-            return usage_error(miette::Report::new(ConfigError::NotOneModel(name)));
+    let model = match args.model.as_deref() {
+        // One model: `sc,tso` names two.
+        Some(name) if name.contains(',') && !std::path::Path::new(name).exists() => {
+            let e = ConfigError::NotOneModel(name.to_string());
+            return usage_error(miette::Report::new(e));
         }
-        Some(Err(e)) => return usage_error(miette::Report::new(e)),
+        Some(name) => match resolve_model(name, "sc, tso, pso, go") {
+            Ok(model) => model,
+            Err(e) => return usage_error(miette::Report::new(e)),
+        },
         None => match default_model(&test) {
             Ok(model) => model,
             Err(report) => return usage_error(report),

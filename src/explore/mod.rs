@@ -405,15 +405,17 @@ impl<'a> Explorer<'a> {
         let machine = Machine::new(self.program, self.model);
         let (graph, completeness) =
             search::search(&machine, self.limits, self.cancel, &mut self.progress);
-        // The state graph is whole; what a longer look-ahead would add is
-        // not, so its executions are not counted either.
+        // Only a whole state graph has counts and traps (deadlocks, leaks,
+        // loops); cut at the go look-ahead, it is whole, but what a longer
+        // look-ahead would add is not, so its counts are dropped at the end.
+        let exhaustive = completeness.is_exhaustive();
         let completeness = match completeness {
             Completeness::Exhaustive if machine.window_cut() => {
                 Completeness::Truncated(Limit::Window(crate::model::GO_LOOK_AHEAD as u32))
             }
             other => other,
         };
-        let exhaustive = completeness.is_exhaustive();
+        let counted = completeness.is_exhaustive();
         // Final states (and panicked ones) have no successors; only those
         // need decoding.
         let mut is_final = vec![false; graph.len()];
@@ -482,6 +484,9 @@ impl<'a> Explorer<'a> {
             }
         }
         note_blocked_threads(&machine, &mut outcomes);
+        if !counted {
+            outcomes.forget_counts();
+        }
         if !self.witnesses {
             outcomes.witnesses_mut().for_each(|w| *w = None);
         }
@@ -494,8 +499,8 @@ impl<'a> Explorer<'a> {
             stats: Stats {
                 states: graph.len(),
                 transitions: graph.edges.len(),
-                executions: exhaustive.then_some(executions),
-                racy_executions: exhaustive.then_some(racy_executions),
+                executions: counted.then_some(executions),
+                racy_executions: counted.then_some(racy_executions),
                 elapsed: started.elapsed(),
                 memory: graph.memory,
                 graph: None,

@@ -347,7 +347,8 @@ impl LitmusBuilder {
     /// Adds a thread (a goroutine) called `name`, which `go`, outcomes and
     /// conditions can name; the first thread is `main` in Go tests. In a test
     /// with named threads, a thread added with [`LitmusBuilder::thread`] is
-    /// called `thread` and its index (`thread1`).
+    /// called `thread` and its index (`thread1`; with `_` added if a named
+    /// thread has that name).
     pub fn named_thread(
         mut self,
         name: &str,
@@ -399,7 +400,7 @@ impl LitmusBuilder {
                         .iter()
                         .enumerate()
                         .map(|(i, (name, t))| {
-                            let name = name.clone().unwrap_or_else(|| format!("thread{i}"));
+                            let name = name.clone().unwrap_or_else(|| self.unnamed_thread(i));
                             (lit(&name), t.code.clone())
                         })
                         .collect(),
@@ -427,6 +428,20 @@ impl LitmusBuilder {
             &self.comments[..]
         };
         print::print_ron(&file, comments)
+    }
+
+    /// The name of unnamed thread `i` in a test with named ones:
+    /// `thread<i>`, with `_` added while a named thread has it.
+    fn unnamed_thread(&self, i: usize) -> String {
+        let mut name = format!("thread{i}");
+        while self
+            .threads
+            .iter()
+            .any(|(n, _)| n.as_deref() == Some(&name))
+        {
+            name.push('_');
+        }
+        name
     }
 
     /// Checks and lowers the test, as if read from a file.
@@ -479,6 +494,13 @@ mod tests {
         }
         let test = builder.build().expect("builds");
         assert_eq!(test.program.threads[1].name.as_deref(), Some("writer"));
+        // An unnamed thread's name does not take a named one's.
+        let taken = LitmusBuilder::new("c")
+            .named_thread("thread1", |t| t.store("x", 1))
+            .thread(|t| t.load("r0", "x"))
+            .build()
+            .expect("builds");
+        assert_eq!(taken.program.threads[1].name.as_deref(), Some("thread1_"));
         assert_eq!(test.program.expectations.len(), 2);
     }
 

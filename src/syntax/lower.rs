@@ -812,7 +812,7 @@ fn expected_outcomes(
                 threads => {
                     return Err(at(TextError::new(
                         format!(
-                            "expected the one thread that panics, found {}",
+                            "expected the one thread that panics, found {} threads",
                             threads.len()
                         ),
                         whole,
@@ -971,7 +971,11 @@ pub(crate) fn parse_expected_outcomes(
 fn with_program_resolver<T>(program: &Program, parse: impl FnOnce(&Resolver<'_>) -> T) -> T {
     let mut vars = Variables::default();
     for location in &program.locs {
-        vars.add_kind(&location.name, location.init, location.kind);
+        let loc = vars.add_kind(&location.name, location.init, location.kind);
+        // The words of a multi-word variable `s` are `s#0`, `s#1`, ...
+        if let Some((whole, _)) = location.name.split_once('#') {
+            vars.multi.entry(whole.to_string()).or_default().push(loc);
+        }
     }
     let thread_names: Vec<Option<String>> =
         program.threads.iter().map(|t| t.name.clone()).collect();
@@ -1273,7 +1277,7 @@ impl ThreadLowering<'_, '_> {
                     .at(
                         var,
                         format!(
-                            "expected a plain or atomic load or store of `{}`, which has several words",
+                            "expected a plain or atomic load or store of `{}`, which has several words, found a read-modify-write",
                             var.text
                         ),
                         "multi-word",

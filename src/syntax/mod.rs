@@ -229,7 +229,12 @@ pub fn parse_expected_outcomes(
     lines: &[&str],
     origin: &str,
 ) -> Result<crate::ir::ExpectedOutcomes, Box<SourceError>> {
-    lower::parse_expected_outcomes(program, lines).map_err(|(i, e)| text_error(lines[i], origin, e))
+    lower::parse_expected_outcomes(program, lines).map_err(|(i, mut e)| {
+        // Shown as one text, a line each, so the error names its line.
+        let offset: usize = lines[..i].iter().map(|l| l.len() + 1).sum();
+        e.span = e.span.start + offset..e.span.end + offset;
+        text_error(&lines.join("\n"), origin, e)
+    })
 }
 
 /// Reads RON litmus text and writes it back in hbsim's canonical layout (the

@@ -201,10 +201,12 @@ impl<'s> Parser<'s> {
             let close = text[i..].find([')', '\n']).map(|o| i + o);
             match close {
                 Some(c) if bytes[c] == b')' => i = c + 1,
-                _ => {
-                    return Err(
-                        self.error(i..i + 1, "expected `)` closing the title on the first line, found the end of the line")
-                    );
+                end => {
+                    let found = if end.is_some() { "line" } else { "file" };
+                    return Err(self.error(
+                        i..i + 1,
+                        format!("expected `)` closing the title on the first line, found the end of the {found}"),
+                    ));
                 }
             }
             while blank(i) {
@@ -678,7 +680,12 @@ impl<'s> Parser<'s> {
             let at = quantifier_span.end;
             return Err(self.error(
                 at..at,
-                format!("expected a proposition after `{quantifier}`, found nothing"),
+                format!(
+                    "expected a proposition after `{quantifier}`, found {}",
+                    tokens
+                        .get(prop_start)
+                        .map_or("nothing".to_string(), |t| t.tok.describe())
+                ),
             ));
         }
         registers.extend(register_mentions(&tokens[prop_start..prop_end]));

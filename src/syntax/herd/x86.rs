@@ -335,13 +335,20 @@ fn operand(tokens: &[Token<'_>], before: Option<&Token<'_>>) -> Result<(Arg, usi
                         .iter()
                         .position(|t| t.tok == Tok::Punct("]"))
                         .map_or(first.span.end, |p| tokens[p].span.end);
-                    Err(InstrError::new(
-                        format!(
-                            "expected a memory operand `[x]` naming a variable, found {} inside `[`",
-                            inner.map_or("nothing".to_string(), |t| t.tok.describe())
+                    let describe = |t: Option<&Token<'_>>, none: &str| {
+                        t.map_or(none.to_string(), |t| t.tok.describe())
+                    };
+                    let message = match inner.map(|t| t.tok) {
+                        Some(Tok::Word(w)) => format!(
+                            "expected `]` closing the memory operand `[{w}`, found {}",
+                            describe(close, "the end of the instruction")
                         ),
-                        first.span.start..end,
-                    ))
+                        _ => format!(
+                            "expected a variable inside `[`, found {}",
+                            describe(inner, "the end of the instruction")
+                        ),
+                    };
+                    Err(InstrError::new(message, first.span.start..end))
                 }
             }
         }
