@@ -773,30 +773,24 @@ fn expected_outcomes(
             never_terminates.push(threads);
             continue;
         }
-        if let Some(rest) = trimmed.strip_prefix(DEADLOCK) {
+        // A deadlock blocks main with the others, a leak only others.
+        let ending = (trimmed.strip_prefix(DEADLOCK).map(|rest| (rest, true)))
+            .or_else(|| trimmed.strip_prefix(LEAK).map(|rest| (rest, false)));
+        if let Some((rest, deadlock)) = ending {
             let threads = stuck_threads(line, rest, r).map_err(at)?;
-            if !threads.iter().any(|(t, _)| *t == ThreadId(0)) {
-                return Err(at(TextError::new(
+            let main = threads.iter().find(|(t, _)| *t == ThreadId(0));
+            match (deadlock, main) {
+                (true, None) => return Err(at(TextError::new(
                     "expected the main goroutine (thread 0) among the threads of a deadlock, found only other threads",
                     start..start + DEADLOCK.len() - 1,
                 )
-                .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`")));
-            }
-            let threads = sorted(threads);
-            if blocked.contains(&threads) {
-                return Err(twice());
-            }
-            blocked.push(threads);
-            continue;
-        }
-        if let Some(rest) = trimmed.strip_prefix(LEAK) {
-            let threads = stuck_threads(line, rest, r).map_err(at)?;
-            if let Some((_, span)) = threads.iter().find(|(t, _)| *t == ThreadId(0)) {
-                return Err(at(TextError::new(
+                .with_help("goroutines blocked forever after main finished are a leak: write `leak: THREADS`"))),
+                (false, Some((_, span))) => return Err(at(TextError::new(
                     "expected goroutines other than main in a leak, found the main goroutine (thread 0)",
                     span.clone(),
                 )
-                .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`")));
+                .with_help("with the main goroutine blocked too, it is a deadlock: write `deadlock: THREADS`"))),
+                _ => {}
             }
             let threads = sorted(threads);
             if blocked.contains(&threads) {
