@@ -566,20 +566,8 @@ impl Consistency {
         let mut tries = vec![(self, 0, None::<(Pos, Pos)>)];
         let mut log = Vec::new();
         while let Some((mut derived, mut next, decide)) = tries.pop() {
-            if let Some((a, b)) = decide {
-                log.clear();
-                if !(derived.order_logged(execution, a, b, Some(&mut log))
-                    && derived.saturate_after(execution, &mut log))
-                {
-                    continue;
-                }
-                debug_assert!(
-                    {
-                        let mut again = derived.clone();
-                        again.saturate(execution) && again.co == derived.co
-                    },
-                    "invariant: saturate_after reaches saturate's fixpoint"
-                );
+            if decide.is_some_and(|pair| !derived.decide(execution, pair, &mut log)) {
+                continue;
             }
             while pairs.get(next).is_some_and(|&(a, b)| derived.decided(a, b)) {
                 next += 1;
@@ -599,24 +587,31 @@ impl Consistency {
     /// is then spoiled).
     fn decide_in_order(&mut self, execution: &Execution, pairs: &[(Pos, Pos)]) -> bool {
         let mut log = Vec::new();
-        for &(a, b) in pairs {
-            if self.decided(a, b) {
-                continue;
-            }
-            log.clear();
-            if !(self.order_logged(execution, a, b, Some(&mut log))
-                && self.saturate_after(execution, &mut log))
-            {
-                return false;
-            }
-            debug_assert!(
-                {
-                    let mut again = self.clone();
-                    again.saturate(execution) && again.co == self.co
-                },
-                "invariant: saturate_after reaches saturate's fixpoint"
-            );
+        pairs
+            .iter()
+            .all(|&(a, b)| self.decided(a, b) || self.decide(execution, (a, b), &mut log))
+    }
+
+    /// Decides `a` before `b` in `co` and what that forces (`log` is scratch
+    /// space for the edges decided); false on a contradiction (the
+    /// derivation is then spoiled).
+    fn decide(
+        &mut self,
+        execution: &Execution,
+        (a, b): (Pos, Pos),
+        log: &mut Vec<(Pos, Pos)>,
+    ) -> bool {
+        log.clear();
+        if !(self.order_logged(execution, a, b, Some(log)) && self.saturate_after(execution, log)) {
+            return false;
         }
+        debug_assert!(
+            {
+                let mut again = self.clone();
+                again.saturate(execution) && again.co == self.co
+            },
+            "invariant: saturate_after reaches saturate's fixpoint"
+        );
         true
     }
 
