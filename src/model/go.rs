@@ -14,9 +14,13 @@
 //!    the read). So a racy read can return an older value than the newest one.
 //! 3. **Independent plain accesses may execute out of program order** within a
 //!    goroutine: an instruction can run before earlier ones of its thread when
-//!    none of those is a branch or a synchronising operation, none writes a
-//!    register it reads or reads or writes a register it writes, and none
-//!    accesses its variable. hbsim looks up to [`WINDOW`] instructions ahead.
+//!    none of those is a synchronising operation or a branch it does not
+//!    post-dominate, none writes a register it reads or reads or writes a
+//!    register it writes, and none accesses its variable. A branch is passed
+//!    only by an access every path from it reaches: its jump and every jump
+//!    between them go forward, no further than the access ([`may_pass`]).
+//!    hbsim looks up to [`WINDOW`] instructions ahead (by index, counting the
+//!    arms of every `If` in between).
 //! 4. **No values out of thin air**: every value read was written by an executed
 //!    write (or is a variable's initial value).
 //!
@@ -94,7 +98,7 @@ pub(crate) struct GoMemory {
     /// For each thread, the variables it reads.
     reads: Vec<Vec<Loc>>,
     /// For each thread and instruction `j`, bit `k - 1` set when `j` is a
-    /// plain access that may run before instruction `j - k` ([`independent`]).
+    /// plain access that may run before instruction `j - k` ([`may_pass`]).
     passes: Vec<Vec<u8>>,
     /// For each thread and instruction `j`, whether `j` is a plain access
     /// that may run before instruction `i`, by `i` (`i < j`).
@@ -116,11 +120,7 @@ impl GoMemory {
             .map(|thread| {
                 let code = &thread.code;
                 (0..code.len())
-                    .map(|j| {
-                        (0..j)
-                            .map(|i| code[j].is_plain_access() && independent(&code[i], &code[j]))
-                            .collect()
-                    })
+                    .map(|j| (0..j).map(|i| may_pass(code, i, j)).collect())
                     .collect()
             })
             .collect();
@@ -398,6 +398,11 @@ impl GoMemory {
                 if !in_order || choice != 0 {
                     return None;
                 }
+                debug_assert_eq!(
+                    self.mask(core, s, t),
+                    0,
+                    "invariant: `advance` runs the local steps of a thread with instructions run early"
+                );
                 core.step_local(out, t);
                 core.run_local(out, t);
                 self.tidy(core, out, t, Effect::Local);
@@ -828,13 +833,19 @@ impl GoMemory {
                 core.run_local(s, t);
                 return;
             }
-            // Instructions ahead ran early, so the code up to them is straight
-            // line: register-only `Let`s and memory accesses.
-            match core.instr(t, core.layout.pc(s, t)) {
+            // Instructions ahead ran early, so the code up to them holds
+            // register-only `Let`s, memory accesses and forward jumps no
+            // further than them ([`may_pass`]).
+            let pc = core.layout.pc(s, t);
+            match core.instr(t, pc) {
                 Some(Instr::Let { dst, value }) => {
                     let v = value.eval(core.layout.regs(s, t));
                     core.layout.regs_mut(s, t)[dst.index()] = v;
                     done = self.shift(core, s, t);
+                }
+                Some(Instr::Goto { cond, target }) => {
+                    let taken = cond.eval(core.layout.regs(s, t)) != 0;
+                    done = self.jump(core, s, t, if taken { *target } else { pc + 1 });
                 }
                 _ => return,
             }
@@ -844,11 +855,30 @@ impl GoMemory {
     /// Moves thread `t`'s pc one instruction on; returns whether that
     /// instruction already ran early.
     fn shift(&self, core: &Core<'_>, s: &mut [Val], t: ThreadId) -> bool {
+        let next = core.layout.pc(s, t) + 1;
+        self.jump(core, s, t, next)
+    }
+
+    /// Moves thread `t`'s pc forward to `next`, at most [`WINDOW`] on, with
+    /// instructions ahead run early; returns whether the instruction at
+    /// `next` already ran early. The instructions jumped over never ran
+    /// early: an access passes a jump only if the jump lands no further
+    /// than it.
+    fn jump(&self, core: &Core<'_>, s: &mut [Val], t: ThreadId, next: usize) -> bool {
         let at = core.layout.fixed().start + self.masks + t.index();
-        let done = s[at] & 1 != 0;
-        s[at] >>= 1;
-        let pc = core.layout.pc(s, t);
-        core.layout.set_pc(s, t, pc + 1);
+        let distance = next - core.layout.pc(s, t);
+        debug_assert!(
+            (1..=WINDOW).contains(&distance),
+            "invariant: a jump with instructions run early lands within the window"
+        );
+        debug_assert_eq!(
+            s[at] & ((1 << (distance - 1)) - 1),
+            0,
+            "invariant: no instruction jumped over ran early"
+        );
+        let done = s[at] >> (distance - 1) & 1 != 0;
+        s[at] >>= distance;
+        core.layout.set_pc(s, t, next);
         done
     }
 
@@ -926,7 +956,8 @@ impl GoMemory {
     /// `t` and the final observer. Each stays if another running reader may
     /// read it: any other reader sees `t`'s writes; the initial value is
     /// hidden from a reader that wrote the variable itself. (Debug builds
-    /// check the result against `prune_loc`.) Whether it dropped any.
+    /// check the result against `prune_loc` while `t` runs on.) Whether it
+    /// dropped any.
     fn prune_after_plain_write(
         &self,
         core: &Core<'_>,
@@ -958,11 +989,17 @@ impl GoMemory {
         if drop_initial {
             core.layout.discard(s, l, 0);
         }
+        // A writer that finished with this write also stopped reading `loc`,
+        // which can hide more (another thread's overwritten write only it
+        // could still read): `tidy` prunes the variables a finished thread
+        // reads next.
         #[cfg(debug_assertions)]
-        debug_assert_eq!(
-            *s, expected,
-            "invariant: a plain write hides only its thread's previous write and the initial value"
-        );
+        if core.instr(t, core.layout.pc(s, t)).is_some() {
+            debug_assert_eq!(
+                *s, expected,
+                "invariant: a plain write hides only its thread's previous write and the initial value"
+            );
+        }
         drop_previous.is_some() || drop_initial
     }
 
@@ -1047,6 +1084,26 @@ fn exec(thread: ThreadId, pc: usize, choice: usize) -> Step {
     }
 }
 
+/// Whether instruction `j` of `code` may run before instruction `i` (`i <
+/// j`), as far as those two go (rule 3): `j` is a plain access, and `i` is a
+/// forward jump landing no further than `j` whose condition reads no register
+/// `j` writes (`j` post-dominates it when every jump between them is such a
+/// jump, which each of them checks), or an instruction [`independent`] of it.
+fn may_pass(code: &[Instr], i: usize, j: usize) -> bool {
+    let later = &code[j];
+    if !later.is_plain_access() {
+        return false;
+    }
+    match &code[i] {
+        Instr::Goto { cond, target } => {
+            let written = registers(later).map_or_else(Vec::new, |r| r.writes);
+            (i + 1..=j).contains(target)
+                && !expr_registers(cond).iter().any(|r| written.contains(r))
+        }
+        earlier => independent(earlier, later),
+    }
+}
+
 /// Whether plain access `later` may run before `earlier` (an instruction
 /// between the pc and it): `earlier` is a `Let` or a plain access, they share
 /// no register one of them writes, and they do not access the same variable.
@@ -1063,7 +1120,8 @@ fn independent(earlier: &Instr, later: &Instr) -> bool {
 }
 
 /// Registers an instruction reads and writes; `None` for instructions nothing
-/// may move across (branches and synchronising operations).
+/// may move across as [`independent`] judges (branches, which [`may_pass`]
+/// judges, and synchronising operations).
 struct Registers {
     reads: Vec<Reg>,
     writes: Vec<Reg>,

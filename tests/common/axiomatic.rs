@@ -92,10 +92,14 @@
 //!   the atomic write `r` reads, or, when `r` reads a plain write or the
 //!   initial value `w`, those with `w hb w'`. `preserved` keeps `po` from `a`
 //!   to `b` unless `b` is a plain load or store that may run early: at most
-//!   [`GO_WINDOW`] instructions after `a`, and independent of `a` and of every
-//!   `Let` and `Goto` run between them (independent: no branch, fence or
-//!   synchronising instruction, no register one writes that the other reads
-//!   or writes, not the same variable). A total order extending the relation
+//!   [`GO_WINDOW`] instructions after `a`, independent of `a` and of every
+//!   `Let` run between them (independent: no branch, fence or synchronising
+//!   instruction, no register one writes that the other reads or writes, not
+//!   the same variable), and past every `Goto` run between them: one landing
+//!   after itself and no further than `b` (so every path reaches `b`), whose
+//!   condition reads no register `b` writes, and which, if it jumped, skipped
+//!   only instructions `b` could cross so (it could not know they would not
+//!   run). A total order extending the relation
 //!   is an order the machine can run the events in: each read after the write
 //!   it reads (no value out of thin air), atomics in one interleaving, each
 //!   goroutine's instructions as the window allows;
@@ -925,7 +929,9 @@ mod go {
     /// Whether event `b` may not run before the `po`-earlier event `a` of its
     /// thread: `b` is not a plain load or store, or lies more than
     /// [`GO_WINDOW`] instructions after `a`, or depends on `a`'s instruction
-    /// or on a `Let` or `Goto` run between them.
+    /// or on a `Let` run between them, or a `Goto` run between them does not
+    /// land after itself and no further than `b`, reads a register `b`
+    /// writes, or jumped over an instruction `b` may not cross.
     pub(super) fn preserved(
         program: &Program,
         nodes: &[Node],
@@ -955,12 +961,43 @@ mod go {
         if !movable || i == j || j - i > GO_WINDOW || !independent(&code[i], later) {
             return true;
         }
-        runs[t].path.iter().any(|&k| {
-            i < k
-                && k < j
-                && matches!(code[k], Instr::Let { .. } | Instr::Goto { .. })
-                && !independent(&code[k], later)
+        let path = &runs[t].path;
+        path.iter().enumerate().any(|(n, &k)| {
+            if k <= i || k >= j {
+                return false;
+            }
+            match &code[k] {
+                Instr::Let { .. } => !independent(&code[k], later),
+                Instr::Goto { target, .. } => {
+                    let taken = path.get(n + 1) == Some(target) && *target != k + 1;
+                    !crosses_jump(code, k, j, later)
+                        || (taken && (k + 1..*target).any(|m| !crosses_skipped(code, m, j, later)))
+                }
+                _ => false,
+            }
         })
+    }
+
+    /// Whether `later` (instruction `j`) may run before the jump at `k`: the
+    /// jump lands after itself and no further than `j`, so every path
+    /// through it reaches `j` (the jumps in between are checked too), and its
+    /// condition reads no register `later` writes.
+    fn crosses_jump(code: &[Instr], k: usize, j: usize, later: &Instr) -> bool {
+        let Instr::Goto { cond, target } = &code[k] else {
+            return false;
+        };
+        let written = registers(later).map_or_else(Vec::new, |(_, w, _)| w);
+        k < *target && *target <= j && !reads(cond).iter().any(|r| written.contains(r))
+    }
+
+    /// Whether `later` (instruction `j`) may run before instruction `m`, which
+    /// a taken jump skipped: before the jump it was not known that `m` would
+    /// not run, so `m` must be one `later` may cross.
+    fn crosses_skipped(code: &[Instr], m: usize, j: usize, later: &Instr) -> bool {
+        match &code[m] {
+            Instr::Goto { .. } => crosses_jump(code, m, j, later),
+            other => independent(other, later),
+        }
     }
 
     /// Whether `later` may run before `earlier` as far as they alone go: both
