@@ -36,7 +36,7 @@ use smallvec::SmallVec;
 
 use crate::model::{BufferShape, Forwarding, Model};
 
-use super::bits::BitMatrix;
+use super::bits::{BitMatrices, BitMatrix, BitMatrixMut, meets_except};
 use super::execution::{Event, Execution, Kind, OBSERVER, Pos};
 
 /// The hardware models the graph engine checks.
@@ -51,6 +51,17 @@ pub(crate) enum Axioms {
 }
 
 impl Axioms {
+    /// How many relations the model's derivation keeps: `sc` one, `po ∪ rf
+    /// ∪ co ∪ fr`; `tso` and `pso` two, uniproc and the global order (the
+    /// last is the order events can be performed in,
+    /// [`Consistency::schedule`]).
+    fn relations(self) -> usize {
+        match self {
+            Axioms::Sc => 1,
+            Axioms::Tso | Axioms::Pso => 2,
+        }
+    }
+
     /// The axioms of a store-buffer model with unbounded buffers and store
     /// forwarding; `None` for other models (bounded buffers, no forwarding,
     /// the Go model).
@@ -108,14 +119,13 @@ pub(crate) struct PoEnd {
 #[derive(Debug)]
 pub(crate) struct Consistency {
     axioms: Axioms,
-    /// `sc`: `po ∪ rf ∪ co ∪ fr`; `tso`, `pso`: uniproc, then the global order.
-    relations: Vec<BitMatrix>,
-    /// The coherence edges decided so far.
-    co: BitMatrix,
+    /// The model's relations ([`Consistency::relation`]: for `sc`, `po ∪ rf
+    /// ∪ co ∪ fr`; for `tso` and `pso`, uniproc, then the global order),
+    /// then the coherence edges decided so far ([`Consistency::co`]), then
+    /// row `w` the reads of event `w` as a write ([`Consistency::readers`]).
+    matrices: BitMatrices,
     /// Each variable's writes.
     writes: Vec<SmallVec<[Pos; 4]>>,
-    /// Row `w`: the reads of event `w` (as a write).
-    readers: BitMatrix,
 }
 
 /// What a derivation forces on an open pair of writes of one variable.
@@ -135,14 +145,12 @@ impl Clone for Consistency {
     fn clone(&self) -> Consistency {
         Consistency {
             axioms: self.axioms,
-            relations: self.relations.clone(),
-            co: self.co.clone(),
+            matrices: self.matrices.clone(),
             writes: self
                 .writes
                 .iter()
                 .map(|w| SmallVec::from_slice(w))
                 .collect(),
-            readers: self.readers.clone(),
         }
     }
 }
@@ -151,7 +159,6 @@ impl Consistency {
     /// The derivation for `execution`, built event by event; `None` if it is
     /// inconsistent.
     pub fn of(axioms: Axioms, execution: &Execution) -> Option<Consistency> {
-        let count = if axioms == Axioms::Sc { 1 } else { 2 };
         // Room for every event, and the one the search adds next.
         let room = execution.events.len() + 1;
         let locs = execution
@@ -161,19 +168,58 @@ impl Consistency {
             .max();
         Consistency {
             axioms,
-            relations: (0..count).map(|_| BitMatrix::with_room(room)).collect(),
-            co: BitMatrix::with_room(room),
+            matrices: BitMatrices::with_room(axioms.relations() + 2, room),
             writes: vec![SmallVec::new(); locs.unwrap_or(0)],
-            readers: BitMatrix::with_room(room),
         }
         .cover(execution)
+    }
+
+    /// The model's relation `k` (of [`Axioms::relations`]).
+    fn relation(&self, k: usize) -> BitMatrix<'_> {
+        self.matrices.matrix(k)
+    }
+
+    /// The model's relations.
+    fn relations(&self) -> impl Iterator<Item = BitMatrix<'_>> {
+        (0..self.axioms.relations()).map(|k| self.relation(k))
+    }
+
+    /// The coherence edges decided so far.
+    fn co(&self) -> BitMatrix<'_> {
+        self.matrices.matrix(self.axioms.relations())
+    }
+
+    /// Whether `a` is decided before `b` in coherence.
+    fn in_co(&self, a: Pos, b: Pos) -> bool {
+        self.matrices
+            .get(self.axioms.relations(), a as usize, b as usize)
+    }
+
+    /// Row `w`: the reads of event `w` (as a write).
+    fn readers(&self) -> BitMatrix<'_> {
+        self.matrices.matrix(self.axioms.relations() + 1)
+    }
+
+    /// The model's relation `k`, to change.
+    fn relation_mut(&mut self, k: usize) -> BitMatrixMut<'_> {
+        self.matrices.matrix_mut(k)
+    }
+
+    /// The coherence edges decided so far, to change.
+    fn co_mut(&mut self) -> BitMatrixMut<'_> {
+        self.matrices.matrix_mut(self.axioms.relations())
+    }
+
+    /// The reads of each write, to change.
+    fn readers_mut(&mut self) -> BitMatrixMut<'_> {
+        self.matrices.matrix_mut(self.axioms.relations() + 1)
     }
 
     /// The derivation for `execution`, of which `self` covers a prefix (the
     /// events before some position, unchanged since): the rest added event
     /// by event; `None` if it is inconsistent.
     pub fn cover(mut self, execution: &Execution) -> Option<Consistency> {
-        for p in self.co.len()..execution.events.len() {
+        for p in self.matrices.len()..execution.events.len() {
             if !self.add(execution, p) {
                 return None;
             }
@@ -185,7 +231,7 @@ impl Consistency {
     /// events it already covers); false if the execution is inconsistent.
     pub fn extend(&mut self, execution: &Execution) -> bool {
         let p = execution.events.len() - 1;
-        debug_assert_eq!(self.co.len(), p, "invariant: one new event");
+        debug_assert_eq!(self.matrices.len(), p, "invariant: one new event");
         self.add(execution, p) && self.saturate(execution)
     }
 
@@ -210,24 +256,21 @@ impl Consistency {
         };
         !writes.iter().any(|&w| {
             Some(w) != source
-                && source.is_none_or(|s| self.co.get(s as usize, w as usize))
-                && (w as usize == last || self.relations[0].get(w as usize, last))
+                && source.is_none_or(|s| self.in_co(s, w))
+                && (w as usize == last || self.matrices.get(0, w as usize, last))
         })
     }
 
     /// Bytes the derivation holds on the heap (about: each variable's
     /// writes are counted inline).
     pub fn bytes(&self) -> usize {
-        self.relations.iter().map(BitMatrix::bytes).sum::<usize>()
-            + self.co.bytes()
-            + self.readers.bytes()
-            + self.writes.capacity() * size_of::<SmallVec<[Pos; 4]>>()
+        self.matrices.bytes() + self.writes.capacity() * size_of::<SmallVec<[Pos; 4]>>()
     }
 
     /// Whether `write` may be the last write of its variable in coherence:
     /// no write is already decided to follow it.
     pub fn may_be_last(&self, write: Pos) -> bool {
-        self.co.ones(write as usize).next().is_none()
+        self.co().ones(write as usize).next().is_none()
     }
 
     /// Decides that `source` (`None`: the initial value) is the last write of
@@ -256,11 +299,7 @@ impl Consistency {
     fn add(&mut self, execution: &Execution, p: usize) -> bool {
         let events = &execution.events;
         let e = &events[p];
-        for r in &mut self.relations {
-            r.grow();
-        }
-        self.co.grow();
-        self.readers.grow();
+        self.matrices.grow();
         let loc = usize::from(e.loc);
         if self.writes.len() <= loc {
             self.writes.resize(loc + 1, SmallVec::new());
@@ -271,12 +310,12 @@ impl Consistency {
         if e.reads() {
             match e.rf {
                 None => out.extend(self.writes[loc].iter().map(|&w| w as usize)),
-                Some(w) => out.extend(self.co.ones(w as usize)),
+                Some(w) => out.extend(self.co().ones(w as usize)),
             }
         }
         // Edges into p, per relation.
         let mut preds: SmallVec<[SmallVec<[u64; 4]>; 2]> =
-            self.relations.iter().map(|r| r.empty_row()).collect();
+            self.relations().map(|r| r.empty_row()).collect();
         let mut link = |mask: usize, q: usize| {
             for (i, row) in preds.iter_mut().enumerate() {
                 if mask >> i & 1 == 1 {
@@ -284,7 +323,7 @@ impl Consistency {
                 }
             }
         };
-        let all = (1 << self.relations.len()) - 1;
+        let all = (1 << self.axioms.relations()) - 1;
         for (q, x) in events[..p].iter().enumerate() {
             if e.thread == OBSERVER {
                 if x.thread != OBSERVER {
@@ -311,14 +350,15 @@ impl Consistency {
             let w = w as usize;
             let external = events[w].thread != e.thread;
             link(if external { all } else { 1 }, w);
-            self.readers.set(w, p);
+            self.readers_mut().set(w, p);
         }
-        for (r, preds) in self.relations.iter_mut().zip(&preds) {
+        for (k, preds) in preds.iter().enumerate() {
+            let mut r = self.relation_mut(k);
             for &t in &out {
                 r.add_closed(p, t);
             }
             r.attach(p, preds);
-            if r.get(p, p) {
+            if r.as_ref().get(p, p) {
                 return false;
             }
         }
@@ -330,9 +370,7 @@ impl Consistency {
         if e.read_modify_write() && e.writes() {
             let later: Vec<Pos> = match e.rf {
                 None => self.writes[loc].to_vec(),
-                Some(w) => (0..p as Pos)
-                    .filter(|&b| self.co.get(w as usize, b as usize))
-                    .collect(),
+                Some(w) => (0..p as Pos).filter(|&b| self.in_co(w, b)).collect(),
             };
             for b in later {
                 if b as usize != p && !self.order(execution, p as Pos, b) {
@@ -347,10 +385,10 @@ impl Consistency {
     /// already reaches `a`, or a read of `a` (which would be before `b`).
     fn blocked(&self, a: Pos, b: Pos) -> bool {
         let (a, b) = (a as usize, b as usize);
-        let readers = self.readers.row(a);
-        self.relations
-            .iter()
-            .any(|r| r.get(b, a) || r.meets_except(b, readers, b))
+        let readers = self.matrices.row(self.axioms.relations() + 1, a);
+        (0..self.axioms.relations()).any(|k| {
+            self.matrices.get(k, b, a) || meets_except(self.matrices.row(k, b), readers, b)
+        })
     }
 
     /// Decides `a` before `b` in `co`, with what atomicity implies; false on
@@ -372,18 +410,19 @@ impl Consistency {
         let mut todo = vec![(a, b)];
         while let Some((a, b)) = todo.pop() {
             let (ua, ub) = (a as usize, b as usize);
-            if self.co.get(ua, ub) {
+            if self.in_co(a, b) {
                 continue;
             }
-            if a == b || self.co.get(ub, ua) || self.blocked(a, b) {
+            if a == b || self.in_co(b, a) || self.blocked(a, b) {
                 return false;
             }
-            self.co.set(ua, ub);
+            self.co_mut().set(ua, ub);
             if let Some(log) = log.as_deref_mut() {
                 log.push((a, b));
             }
-            let readers: SmallVec<[usize; 8]> = self.readers.ones(ua).collect();
-            for r in &mut self.relations {
+            let readers: SmallVec<[usize; 8]> = self.readers().ones(ua).collect();
+            for k in 0..self.axioms.relations() {
+                let mut r = self.relation_mut(k);
                 r.add_closed(ua, ub);
                 for &x in &readers {
                     if x != ub {
@@ -450,20 +489,20 @@ impl Consistency {
     /// the one `saturate` reaches (forcing is monotone), at a cost that
     /// follows the edges decided instead of the square of the writes for each.
     fn saturate_after(&mut self, execution: &Execution, log: &mut Vec<(Pos, Pos)>) -> bool {
-        let n = self.co.len();
+        let n = self.matrices.len();
         while let Some((a, b)) = log.pop() {
             let mut before = vec![false; n];
-            let mut sources: SmallVec<[usize; 8]> = self.readers.ones(a as usize).collect();
+            let mut sources: SmallVec<[usize; 8]> = self.readers().ones(a as usize).collect();
             sources.push(a as usize);
             for z in sources {
                 before[z] = true;
                 for (u, reaches) in before.iter_mut().enumerate() {
-                    *reaches |= self.relations.iter().any(|r| r.get(u, z));
+                    *reaches |= self.relations().any(|r| r.get(u, z));
                 }
             }
-            let mut after: SmallVec<[u64; 4]> = self.co.empty_row();
+            let mut after: SmallVec<[u64; 4]> = self.co().empty_row();
             after[b as usize / 64] |= 1 << (b % 64);
-            for r in &self.relations {
+            for r in self.relations() {
                 for (x, y) in after.iter_mut().zip(r.row(b as usize)) {
                     *x |= y;
                 }
@@ -474,7 +513,7 @@ impl Consistency {
                 for i in 0..count {
                     let c = self.writes[loc][i];
                     let cu = c as usize;
-                    if after[cu / 64] >> (cu % 64) & 1 == 0 && !meets(self.readers.row(cu)) {
+                    if after[cu / 64] >> (cu % 64) & 1 == 0 && !meets(self.readers().row(cu)) {
                         continue;
                     }
                     for j in 0..count {
@@ -509,7 +548,7 @@ impl Consistency {
     }
 
     fn decided(&self, a: Pos, b: Pos) -> bool {
-        self.co.get(a as usize, b as usize) || self.co.get(b as usize, a as usize)
+        self.in_co(a, b) || self.in_co(b, a)
     }
 
     /// The pairs of writes of one variable whose order is still open, each
@@ -546,7 +585,7 @@ impl Consistency {
         debug_assert!(
             {
                 let mut again = self.clone();
-                again.saturate(execution) && again.co == self.co
+                again.saturate(execution) && again.co() == self.co()
             },
             "invariant: solve starts from a saturated derivation"
         );
@@ -608,7 +647,7 @@ impl Consistency {
         debug_assert!(
             {
                 let mut again = self.clone();
-                again.saturate(execution) && again.co == self.co
+                again.saturate(execution) && again.co() == self.co()
             },
             "invariant: saturate_after reaches saturate's fixpoint"
         );
@@ -618,10 +657,7 @@ impl Consistency {
     /// A relation, transitively closed, every linear extension of which is
     /// an order in which the store-buffer machine can perform the events: a
     /// load when it executes, a store when it reaches memory.
-    pub fn schedule(&self) -> &BitMatrix {
-        match self.axioms {
-            Axioms::Sc => &self.relations[0],
-            Axioms::Tso | Axioms::Pso => &self.relations[1],
-        }
+    pub fn schedule(&self) -> BitMatrix<'_> {
+        self.relation(self.axioms.relations() - 1)
     }
 }

@@ -16,7 +16,7 @@ use crate::ir::{Loc, ThreadId};
 use crate::trace::{Step, Trace};
 
 use super::axioms::{Axioms, Consistency};
-use super::bits::BitMatrix;
+use super::bits::{BitMatrices, BitMatrix};
 use super::execution::{Event, Execution, Kind, OBSERVER, Pos, ProgramOrder};
 
 /// A witness: the trace, and for each event the index of the step that
@@ -92,7 +92,7 @@ fn step(e: &Event) -> Step {
 /// go, so the witness does not depend on the order the events were added in
 /// (Kahn's algorithm). `po` lists the thread events by program position;
 /// `chosen` marks events by position.
-fn linear_extension(order: &BitMatrix, po: &[Pos], chosen: &[bool]) -> Vec<usize> {
+fn linear_extension(order: BitMatrix<'_>, po: &[Pos], chosen: &[bool]) -> Vec<usize> {
     let n = chosen.len();
     // The chosen events by program position, and each one's rank there: the
     // events free to go are a bit set of ranks, the first bit the next.
@@ -153,7 +153,7 @@ pub(crate) type Races = SmallVec<[(Pos, Pos); 16]>;
 pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Races {
     let events = &execution.events;
     let before = happens_before(execution, &ran);
-    let hb = |a: usize, b: usize| before.as_ref().is_some_and(|m| m.get(b, a));
+    let hb = |a: usize, b: usize| before.as_ref().is_some_and(|m| m.matrix(0).get(b, a));
     // The accesses, by position; only accesses of one variable can race
     // (comparing every pair of a few dozen costs less than sorting them).
     let accesses: SmallVec<[(u16, usize); 32]> = events
@@ -185,7 +185,7 @@ pub(crate) fn races(execution: &Execution, ran: impl Fn(usize) -> bool) -> Races
 /// `None` when no event synchronises (an atomic read of an atomic write, a
 /// `Wait`), so happens-before is program order, which orders no two events
 /// of different threads.
-fn happens_before(execution: &Execution, ran: impl Fn(usize) -> bool) -> Option<BitMatrix> {
+fn happens_before(execution: &Execution, ran: impl Fn(usize) -> bool) -> Option<BitMatrices> {
     let events = &execution.events;
     let synchronises = |(p, e): (usize, &Event)| {
         e.thread != OBSERVER
@@ -199,7 +199,8 @@ fn happens_before(execution: &Execution, ran: impl Fn(usize) -> bool) -> Option<
     // Each event comes after its program-order predecessor and the write it
     // reads (the invariant of `Execution`), so one pass in that order closes
     // the relation.
-    let mut before = BitMatrix::new(events.len());
+    let mut relation = BitMatrices::new(1, events.len());
+    let mut before = relation.matrix_mut(0);
     let mut last: Vec<Option<usize>> = vec![None; execution.threads.len()];
     for (p, e) in events.iter().enumerate() {
         if e.thread == OBSERVER || !ran(p) {
@@ -228,5 +229,5 @@ fn happens_before(execution: &Execution, ran: impl Fn(usize) -> bool) -> Option<
             }
         }
     }
-    Some(before)
+    Some(relation)
 }
