@@ -216,6 +216,20 @@ const HANDWRITTEN: &[&str] = &[
         [ Load("r0", "x"), Let("r1", "r0"), Store("y", "r1 + 1") ],
         [ Load("r0", "y"), Let("r1", 7), Store("x", 1) ],
     ], condition: "exists (x=0)")"#,
+    // A store after an If whose arm loads the stored variable: before the
+    // branch is decided the store cannot tell the load will not run, so it
+    // waits for the branch even when the jump skips the arm, and both loads
+    // cannot read 1 (thread 1's store depends on its load).
+    r#"Litmus(name: "lb-if-join-arm-conflict", threads: [
+        [ Load("r0", "x"), If(cond: "r0 != 1", then: [ Load("r2", "y") ]), Store("y", 1) ],
+        [ Load("r0", "y"), Store("x", "r0") ],
+    ], condition: "exists (x=0)")"#,
+    // The same with an arm touching neither the store's variable nor its
+    // registers: the store may run first, and both loads may read 1.
+    r#"Litmus(name: "lb-if-join-arm", threads: [
+        [ Load("r0", "x"), If(cond: "r0 != 1", then: [ Load("r2", "z") ]), Store("y", 1) ],
+        [ Load("r0", "y"), Store("x", "r0") ],
+    ], condition: "exists (x=0)")"#,
     // 2+2W with a third variable written between.
     r#"Litmus(name: "2+2w+z", threads: [
         [ Store("x", 1), Store("z", 1), Store("y", 2) ],
