@@ -836,19 +836,10 @@ impl GoMemory {
             // Instructions ahead ran early, so the code up to them holds
             // register-only `Let`s, memory accesses and forward jumps no
             // further than them ([`may_pass`]).
-            let pc = core.layout.pc(s, t);
-            match core.instr(t, pc) {
-                Some(Instr::Let { dst, value }) => {
-                    let v = value.eval(core.layout.regs(s, t));
-                    core.layout.regs_mut(s, t)[dst.index()] = v;
-                    done = self.shift(core, s, t);
-                }
-                Some(Instr::Goto { cond, target }) => {
-                    let taken = cond.eval(core.layout.regs(s, t)) != 0;
-                    done = self.jump(core, s, t, if taken { *target } else { pc + 1 });
-                }
-                _ => return,
-            }
+            let Some(next) = core.local_effect(s, t) else {
+                return;
+            };
+            done = self.jump(core, s, t, next);
         }
     }
 

@@ -428,6 +428,20 @@ impl Core<'_> {
     /// Executes one register-only instruction of `t` in place; false if the next
     /// instruction is shared (or the thread is done).
     pub fn step_local(&self, s: &mut [Val], t: ThreadId) -> bool {
+        match self.local_effect(s, t) {
+            Some(next) => {
+                self.layout.set_pc(s, t, next);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies the register-only instruction at `t`'s pc to its registers
+    /// (a `Let` sets one, a `Goto` none) and returns the pc it leads to,
+    /// leaving the pc where it is; `None` if the instruction is shared (or
+    /// the thread is done).
+    pub fn local_effect(&self, s: &mut [Val], t: ThreadId) -> Option<usize> {
         let layout = &self.layout;
         let pc = layout.pc(s, t);
         let next = match self.program.threads[t.index()].code.get(pc) {
@@ -443,10 +457,9 @@ impl Core<'_> {
                     pc + 1
                 }
             }
-            _ => return false,
+            _ => return None,
         };
-        layout.set_pc(s, t, next);
-        true
+        Some(next)
     }
 
     /// The instruction at `pc` of thread `t`, if any.
