@@ -159,7 +159,12 @@ impl Consistency {
     /// The derivation for `execution`, built event by event; `None` if it is
     /// inconsistent.
     pub fn of(axioms: Axioms, execution: &Execution) -> Option<Consistency> {
-        // Room for every event, and the one the search adds next.
+        Consistency::empty(axioms, execution).cover(execution)
+    }
+
+    /// The derivation of no event, with room for those of `execution` and
+    /// the one the search adds next.
+    pub fn empty(axioms: Axioms, execution: &Execution) -> Consistency {
         let room = execution.events.len() + 1;
         let locs = execution
             .events
@@ -171,7 +176,6 @@ impl Consistency {
             matrices: BitMatrices::with_room(axioms.relations() + 2, room),
             writes: vec![SmallVec::new(); locs.unwrap_or(0)],
         }
-        .cover(execution)
     }
 
     /// The model's relation `k` (of [`Axioms::relations`]).
@@ -219,12 +223,20 @@ impl Consistency {
     /// events before some position, unchanged since): the rest added event
     /// by event; `None` if it is inconsistent.
     pub fn cover(mut self, execution: &Execution) -> Option<Consistency> {
-        for p in self.matrices.len()..execution.events.len() {
+        self.cover_until(execution, execution.events.len())
+            .then_some(self)
+    }
+
+    /// Extends the derivation, which covers a prefix of `execution`, to
+    /// its events before position `end`; false if they are inconsistent
+    /// (the derivation is then spoiled).
+    pub fn cover_until(&mut self, execution: &Execution, end: usize) -> bool {
+        for p in self.matrices.len()..end {
             if !self.add(execution, p) {
-                return None;
+                return false;
             }
         }
-        self.saturate(execution).then_some(self)
+        self.saturate(execution)
     }
 
     /// Extends the derivation by the last event of `execution` (whose other

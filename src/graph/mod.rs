@@ -40,7 +40,7 @@ pub(crate) use axioms::{Axioms, PoEnd};
 pub use search::GraphStats;
 
 use crate::explore::{Completeness, Limit, Limits, Progress, RaceReport};
-use crate::ir::{Instr, LocKind, Program};
+use crate::ir::{Instr, LocKind, Program, Thread};
 use crate::model::{Model, ModelKind};
 use crate::outcome::OutcomeSet;
 
@@ -168,14 +168,18 @@ pub fn prefers_states(program: &Program) -> Option<String> {
         })
 }
 
-/// Whether some thread of `program` can jump backwards (has a loop).
+/// Whether some thread of `program` has a loop.
 fn has_loops(program: &Program) -> bool {
-    program.threads.iter().any(|t| {
-        t.code
-            .iter()
-            .enumerate()
-            .any(|(pc, i)| matches!(i, Instr::Goto { target, .. } if *target <= pc))
-    })
+    program.threads.iter().any(loops)
+}
+
+/// Whether `thread` can jump backwards (has a loop).
+fn loops(thread: &Thread) -> bool {
+    thread
+        .code
+        .iter()
+        .enumerate()
+        .any(|(pc, i)| matches!(i, Instr::Goto { target, .. } if *target <= pc))
 }
 
 /// What a graph exploration found.

@@ -112,10 +112,11 @@ impl Node {
     }
 }
 
-/// The derivation of the events before position `at`, where a read of a
-/// variable some instruction writes was added since they last changed (a
-/// revisit of the read rebuilds from it instead of from nothing), with the
-/// same for earlier positions.
+/// The derivation of the events before position `at`, where a read that a
+/// write may still revisit was added since they last changed, by growing
+/// the graph or by the revisit that rebuilt it (a revisit of the read
+/// rebuilds from it instead of from nothing), with the same for earlier
+/// positions.
 struct Snapshot {
     at: Pos,
     derived: Consistency,
@@ -150,6 +151,11 @@ impl Snapshots {
         let snapshot = Arc::new(Snapshot { at, derived, older });
         self.0 = Some(Arc::clone(&snapshot));
         snapshot
+    }
+
+    /// The position of the newest snapshot, if there is one.
+    fn newest_at(&self) -> Option<Pos> {
+        self.0.as_ref().map(|s| s.at)
     }
 
     /// The snapshots, newest first.
@@ -190,9 +196,11 @@ struct Shared {
     grown: Mutex<FxHashSet<Vec<u32>>>,
     /// Which variables read-modify-writes access.
     rmw_locs: Vec<bool>,
-    /// Which variables some instruction may write: only a read of one of
-    /// them can be revisited, so only those keep the derivation before them.
-    written: Vec<bool>,
+    /// For each variable, the most write events of it an execution can
+    /// have ([`write_bounds`]): a read of a variable whose writes are all
+    /// in the graph cannot be revisited, so only the others keep the
+    /// derivation before them.
+    write_bounds: Vec<usize>,
     /// Which variables instructions of several threads may write: only those
     /// can end with more than one thread's write ([`Search::final_candidates`]).
     contested: Vec<bool>,
@@ -249,7 +257,7 @@ pub(crate) fn search<'p>(
         order: order::thread_order(program),
         grown: Mutex::default(),
         rmw_locs: rmw_locs(program),
-        written: writers.iter().map(|&n| n > 0).collect(),
+        write_bounds: write_bounds(program),
         contested: writers.iter().map(|&n| n > 1).collect(),
         complete: Mutex::default(),
         queue: Mutex::default(),
@@ -581,7 +589,7 @@ impl<'s, 'p> Search<'s, 'p> {
                 self.stats.blocked += all - sources.len();
                 // Only a read some write may revisit keeps its derivation.
                 let at = graph.events.len() as Pos;
-                let snapshot = if self.shared.written[usize::from(loc.0)] {
+                let snapshot = if self.may_be_revisited(&graph, loc.0) {
                     before.push(at, derived)
                 } else {
                     Arc::new(Snapshot {
@@ -732,20 +740,57 @@ impl<'s, 'p> Search<'s, 'p> {
             // The events before the read's position are unchanged: their
             // derivations stay, so does the one at that position (it covers
             // exactly them), and the new graph's derivation starts from it.
-            let kept = before.up_to(read);
+            let mut kept = before.up_to(read);
+            let derived = self.derive_revisit(before.before(read), &next, read, &mut kept);
             let last = (next.events.len() - 1) as Pos;
             if next.events[last as usize].writes() {
                 self.revisits(&next, &kept, last, &self::rivals(&next, last), stack);
             }
-            let derived = match before.before(read) {
-                Some(snapshot) => snapshot.clone().cover(&next),
-                None => Consistency::of(self.axioms, &next),
-            };
             match derived {
                 Some(derived) => stack.push(Node::new(next, derived, kept)),
                 None => self.stats.blocked += 1,
             }
         }
+    }
+
+    /// Whether a read of `loc` in `graph` may be revisited: a write of `loc`
+    /// can still be added to it.
+    fn may_be_revisited(&self, graph: &Execution, loc: u16) -> bool {
+        let bound = self.shared.write_bounds[usize::from(loc)];
+        bound == usize::MAX || graph.writes_to(loc).count() < bound
+    }
+
+    /// The derivation of `next`, a revisit whose events before position
+    /// `from` are those of the graph revisited, built from `start`, the
+    /// derivation kept before `from` (from nothing without one); `None` if
+    /// `next` is inconsistent. Keeps in `kept` the derivation before each
+    /// later read a write may revisit, as growing the graph forward does: a
+    /// later revisit of one of them starts there instead of from nothing
+    /// (`ainc 8`: 60,424 derivations from nothing of 78,951 revisits
+    /// without them).
+    fn derive_revisit(
+        &self,
+        start: Option<&Consistency>,
+        next: &Execution,
+        from: Pos,
+        kept: &mut Snapshots,
+    ) -> Option<Consistency> {
+        let mut derived = match start {
+            Some(snapshot) => snapshot.clone(),
+            None => Consistency::empty(self.axioms, next),
+        };
+        for (q, e) in next.events.iter().enumerate().skip(from as usize) {
+            let revisitable =
+                e.reads() && e.kind != Kind::Observe && self.may_be_revisited(next, e.loc);
+            if !revisitable || kept.newest_at() == Some(q as Pos) {
+                continue;
+            }
+            if !derived.cover_until(next, q) {
+                return None;
+            }
+            kept.push(q as Pos, derived.clone());
+        }
+        derived.cover(next)
     }
 
     /// Adds the final observer's reads of the variables of `finals` to
@@ -910,6 +955,31 @@ fn writers(program: &Program) -> Vec<usize> {
         }
     }
     writers
+}
+
+/// For each variable of `program`, the most write events of it an execution
+/// can have: one per store and read-modify-write instruction of it, and no
+/// bound (`usize::MAX`) if a thread that writes it has a loop or a Go
+/// synchronisation operation on it.
+fn write_bounds(program: &Program) -> Vec<usize> {
+    let mut bounds = vec![0usize; program.locs.len()];
+    for thread in &program.threads {
+        let loops = super::loops(thread);
+        for instr in &thread.code {
+            let (loc, bounded) = match instr {
+                Instr::Store { loc, .. } | Instr::Rmw { loc, .. } => (loc, !loops),
+                Instr::Sync { obj, .. } => (obj, false),
+                _ => continue,
+            };
+            let bound = &mut bounds[loc.index()];
+            *bound = if bounded {
+                bound.saturating_add(1)
+            } else {
+                usize::MAX
+            };
+        }
+    }
+    bounds
 }
 
 /// The events of `graph` that claim the same write as its event at
