@@ -2,8 +2,11 @@
 //!
 //! - **Execution counts.** An execution is a path from the initial state to a
 //!   final state. Counting paths is a forward sum over the graph in topological
-//!   order (Kahn's algorithm). States that Kahn's algorithm never releases lie on
-//!   or after a cycle (a loop that can repeat), so infinitely many paths reach them.
+//!   order. Breadth-first ids are one when every step leads to a state
+//!   discovered later (a program without loops, where every step moves some
+//!   thread or buffer on); otherwise Kahn's algorithm finds one. States that
+//!   Kahn's algorithm never releases lie on or after a cycle (a loop that can
+//!   repeat), so infinitely many paths reach them.
 //! - **Non-termination.** A reachable state from which no final state can be
 //!   reached dooms every execution through it. Each *bottom* strongly connected
 //!   component of the doomed states (one with no way out) is where such
@@ -27,6 +30,35 @@ use crate::outcome::Count;
 
 /// Number of paths from the initial state to each state.
 pub(crate) fn path_counts(graph: &StateGraph) -> Vec<Count> {
+    if ids_are_topological(graph) {
+        path_counts_by_id(graph)
+    } else {
+        path_counts_by_kahn(graph)
+    }
+}
+
+/// Whether every edge of `graph` leads to a state with a larger id.
+fn ids_are_topological(graph: &StateGraph) -> bool {
+    (0..graph.len() as StateId).all(|id| graph.successors_of(id).iter().all(|&s| s > id))
+}
+
+/// [`path_counts`] for a graph whose ids are a topological order: one
+/// sweep in id order, each state's count final when it is reached.
+fn path_counts_by_id(graph: &StateGraph) -> Vec<Count> {
+    let mut paths = vec![0u128; graph.len()];
+    paths[0] = 1;
+    for id in 0..graph.len() {
+        let here = paths[id];
+        for &succ in graph.successors_of(id as StateId) {
+            let s = succ as usize;
+            paths[s] = paths[s].saturating_add(here);
+        }
+    }
+    paths.into_iter().map(Count::Finite).collect()
+}
+
+/// [`path_counts`] by Kahn's algorithm, for any graph.
+fn path_counts_by_kahn(graph: &StateGraph) -> Vec<Count> {
     let n = graph.len();
     let mut in_degree = vec![0u32; n];
     for &succ in &graph.edges {
@@ -176,4 +208,54 @@ pub(crate) fn toward_final(graph: &StateGraph, is_final: &[bool]) -> Vec<Option<
         }
     }
     next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::Limits;
+    use crate::explore::search::search;
+    use crate::model::Model;
+    use crate::syntax::parse_str;
+
+    /// Explores `threads` under tso; whether its ids are a topological
+    /// order, and its path counts both ways.
+    fn counted(threads: &str) -> (bool, Vec<Count>, Vec<Count>) {
+        let source = format!(r#"Litmus(name: "t", threads: {threads}, condition: "exists true")"#);
+        let program = parse_str(&source, "t.ron").unwrap().program;
+        let model = Model::tso();
+        let machine = Machine::new(&program, &model);
+        let (graph, _) = search(&machine, Limits::default(), None, &mut None);
+        let by_id = ids_are_topological(&graph).then(|| path_counts_by_id(&graph));
+        (
+            by_id.is_some(),
+            by_id.unwrap_or_default(),
+            path_counts_by_kahn(&graph),
+        )
+    }
+
+    #[test]
+    fn a_loop_free_program_is_counted_in_id_order_as_kahn_counts_it() {
+        let (topological, by_id, by_kahn) = counted(
+            r#"[[Store("x", 1), Load("r0", "y")], [Store("y", 1), Load("r0", "x")], [Store("x", 2)]]"#,
+        );
+        assert!(
+            topological,
+            "every step of a loop-free program leads to a later state"
+        );
+        assert_eq!(by_id, by_kahn);
+        assert!(
+            by_id
+                .iter()
+                .all(|c| matches!(c, Count::Finite(n) if *n > 0))
+        );
+    }
+
+    #[test]
+    fn a_loop_keeps_kahns_count_with_its_unbounded_states() {
+        let (topological, _, by_kahn) =
+            counted(r#"[[Loop(body: [Load("r0", "x")], until: "r0 == 1")], [Store("x", 1)]]"#);
+        assert!(!topological, "the loop steps back to an earlier state");
+        assert!(by_kahn.contains(&Count::Infinite));
+    }
 }
