@@ -2,10 +2,13 @@
 //!
 //! States are vectors of 64-bit values, but nearly all values are small
 //! (program counters, register and variable values, buffer lengths), so each
-//! state is stored as the zigzag LEB128 encoding of its values, one or two
-//! bytes per value, back to back in an arena. A hash table of ids finds a
-//! state by its bytes. Equal states have equal encodings, so the encoding is
-//! canonical and lookups compare bytes.
+//! state is stored compactly, back to back in an arena: a format byte, then
+//! either two values per byte (zigzag nibbles, when every value lies in
+//! -8..8, as in most store-buffer states) or the zigzag LEB128 encoding of
+//! each value (one byte for values in -64..64). A hash table of ids finds a
+//! state by its bytes. The format follows from the values, and equal states
+//! have equal encodings, so the encoding is canonical and lookups compare
+//! bytes.
 //!
 //! Invariant: in each [`Part`], `ends[i]` is the end of its `i`-th state's
 //! bytes (its start is `ends[i - 1]`, or 0), that state's id is `first + i`,
@@ -194,25 +197,58 @@ fn spread(tag: u32) -> u64 {
     u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Appends the zigzag LEB128 encoding of `values` to `out`.
+/// The format byte of an encoding whose values are zigzag LEB128.
+const LEB128: u8 = 0;
+/// The format byte of an encoding with two values per byte (the first in
+/// the low nibble), an even number of them.
+const NIBBLES_EVEN: u8 = 1;
+/// The same, an odd number of them: the last byte's high nibble is 0.
+const NIBBLES_ODD: u8 = 2;
+
+/// The zigzag encoding of `v`: small magnitudes, either sign, give small
+/// numbers (0, -1, 1, -2 ... give 0, 1, 2, 3 ...).
+fn zigzag(v: Val) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// The value whose zigzag encoding is `z`.
+fn unzigzag(z: u64) -> Val {
+    ((z >> 1) as Val) ^ -((z & 1) as Val)
+}
+
+/// Appends the encoding of `values` to `out`: a format byte, then two
+/// values per byte if all lie in -8..8, else their zigzag LEB128 encoding.
 pub(crate) fn encode(values: &[Val], out: &mut Vec<u8>) {
-    // Nearly every state holds only values in -64..64, one byte each: then
-    // one pass checks that and one writes the bytes, both without branches
-    // per value.
-    let small = values
-        .iter()
-        .fold(0u64, |any, &v| any | (v.wrapping_add(64) as u64))
-        < 128;
-    if small {
+    // One pass, without a branch per value, tells the largest zigzag
+    // encoding's bits; another writes the bytes.
+    let bits = values.iter().fold(0u64, |any, &v| any | zigzag(v));
+    if bits < 16 {
+        out.push(if values.len().is_multiple_of(2) {
+            NIBBLES_EVEN
+        } else {
+            NIBBLES_ODD
+        });
+        let (pairs, last) = values.as_chunks::<2>();
+        out.extend(
+            pairs
+                .iter()
+                .map(|&[a, b]| (zigzag(a) | zigzag(b) << 4) as u8),
+        );
+        out.extend(last.iter().map(|&v| zigzag(v) as u8));
+        return;
+    }
+    out.push(LEB128);
+    // Values in -64..64 take one byte each.
+    if bits < 128 {
         let start = out.len();
         out.resize(start + values.len(), 0);
         for (byte, &v) in out[start..].iter_mut().zip(values) {
-            *byte = ((v << 1) ^ (v >> 63)) as u8;
+            *byte = zigzag(v) as u8;
         }
         return;
     }
     for &v in values {
-        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        let mut z = zigzag(v);
         while z >= 0x80 {
             out.push((z as u8) | 0x80);
             z >>= 7;
@@ -221,14 +257,30 @@ pub(crate) fn encode(values: &[Val], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends the values encoded in `bytes` to `out`.
+/// Appends the values encoded in `bytes` (by [`encode`]) to `out`.
 fn decode(bytes: &[u8], out: &mut Vec<Val>) {
+    let (&format, bytes) = bytes
+        .split_first()
+        .expect("invariant: an encoding starts with its format byte");
+    if format != LEB128 {
+        let count = 2 * bytes.len() - usize::from(format == NIBBLES_ODD);
+        let start = out.len();
+        out.resize(start + count, 0);
+        let (pairs, last) = out[start..].as_chunks_mut::<2>();
+        for (pair, &b) in pairs.iter_mut().zip(bytes) {
+            *pair = [b & 0xf, b >> 4].map(|z| unzigzag(u64::from(z)));
+        }
+        if let ([v], Some(&b)) = (last, bytes.last()) {
+            *v = unzigzag(u64::from(b));
+        }
+        return;
+    }
     // One byte per value, the common case (see `encode`).
     if bytes.iter().fold(0, |any, &b| any | b) < 0x80 {
         let start = out.len();
         out.resize(start + bytes.len(), 0);
         for (v, &b) in out[start..].iter_mut().zip(bytes) {
-            *v = Val::from(b >> 1) ^ -Val::from(b & 1);
+            *v = unzigzag(u64::from(b));
         }
         return;
     }
@@ -237,7 +289,7 @@ fn decode(bytes: &[u8], out: &mut Vec<Val>) {
     for &b in bytes {
         z |= u64::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
-            out.push(((z >> 1) as i64) ^ -((z & 1) as i64));
+            out.push(unzigzag(z));
             z = 0;
             shift = 0;
         } else {
@@ -272,18 +324,50 @@ mod tests {
         assert_eq!(back, values);
         let mut small = Vec::new();
         encode(&[0, 1, -1, 63, -64], &mut small);
-        assert_eq!(small.len(), 5, "values in -64..64 take one byte");
+        assert_eq!(small.len(), 1 + 5, "values in -64..64 take one byte");
         let mut back = Vec::new();
         decode(&small, &mut back);
         assert_eq!(back, vec![0, 1, -1, 63, -64]);
         for past in [64, -65] {
             let mut bytes = Vec::new();
             encode(&[1, past], &mut bytes);
-            assert_eq!(bytes.len(), 3, "{past} takes two bytes");
+            assert_eq!(bytes.len(), 1 + 3, "{past} takes two bytes");
             let mut back = Vec::new();
             decode(&bytes, &mut back);
             assert_eq!(back, vec![1, past]);
         }
+    }
+
+    #[test]
+    fn values_in_minus_8_to_8_take_half_a_byte() {
+        for values in [
+            vec![],
+            vec![0],
+            vec![7, -8],
+            vec![0, 1, -1, 7, -8],
+            vec![3, 0, 0, 2, -5, 6],
+        ] {
+            let mut bytes = Vec::new();
+            encode(&values, &mut bytes);
+            assert_eq!(bytes.len(), 1 + values.len().div_ceil(2), "{values:?}");
+            let mut back = vec![42];
+            decode(&bytes, &mut back);
+            assert_eq!(back[1..], values[..], "decoding appends");
+        }
+        // One value past the range puts the whole state in bytes, and the
+        // two encodings differ: equal states have equal bytes, unequal ones not.
+        for past in [8, -9] {
+            let mut bytes = Vec::new();
+            encode(&[1, past], &mut bytes);
+            assert_eq!(bytes.len(), 1 + 2, "{past} takes a byte");
+            let mut back = Vec::new();
+            decode(&bytes, &mut back);
+            assert_eq!(back, vec![1, past]);
+        }
+        let (mut odd, mut even) = (Vec::new(), Vec::new());
+        encode(&[1], &mut odd);
+        encode(&[1, 0], &mut even);
+        assert_ne!(odd, even, "a trailing 0 is a value, not padding");
     }
 
     #[test]
