@@ -68,6 +68,7 @@ pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod trace;
+mod varint;
 pub mod verdict;
 
 /// docs/testing.md, whose examples run as doctests.

@@ -248,12 +248,7 @@ pub(crate) fn encode(values: &[Val], out: &mut Vec<u8>) {
         return;
     }
     for &v in values {
-        let mut z = zigzag(v);
-        while z >= 0x80 {
-            out.push((z as u8) | 0x80);
-            z >>= 7;
-        }
-        out.push(z as u8);
+        crate::varint::push(out, zigzag(v));
     }
 }
 

@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 
 use crate::ir::{Access, Instr, Loc, Program, SyncOp, Thread, Val};
 use crate::model::store_buffer::rmw_result;
+use crate::varint;
 
 use super::thread::{Stop, ThreadState};
 
@@ -436,14 +437,14 @@ impl Execution {
 
     /// The [`Self::order_key`] of [`Self::revisit`]`(.., (read, write), map)`,
     /// without building it: the search drops most revisits as already made.
-    pub fn revisit_key(&self, (read, write): (Pos, Pos), map: &[Option<Pos>]) -> Vec<u32> {
-        let mut key = Vec::with_capacity(2 * self.events.len());
+    pub fn revisit_key(&self, (read, write): (Pos, Pos), map: &[Option<Pos>]) -> Box<[u8]> {
+        let mut key = Vec::with_capacity(2 * self.events.len() + 4);
         for (e, _) in self.events.iter().zip(map).filter(|(_, m)| m.is_some()) {
-            key.extend([u32::from(e.thread), source_key(e, |w| map[w as usize])]);
+            push_order_key(&mut key, e.thread, source_key(e, |w| map[w as usize]));
         }
         let source = map[write as usize].expect("invariant: the write is kept");
-        key.extend([u32::from(self.events[read as usize].thread), source + 2]);
-        key
+        push_order_key(&mut key, self.events[read as usize].thread, source + 2);
+        key.into_boxed_slice()
     }
 
     /// Where each event of `self` goes in the revisit of the read at `read`
@@ -473,12 +474,14 @@ impl Execution {
     /// in the same order with the same reads-from: the exploration from
     /// an execution depends on nothing else. (Events of a thread are told
     /// apart by what they read: nothing, the initial value or a write, which
-    /// separates a `TryLock` that failed from one that read.)
-    pub fn order_key(&self) -> Vec<u32> {
-        self.events
-            .iter()
-            .flat_map(|e| [u32::from(e.thread), source_key(e, Some)])
-            .collect()
+    /// separates a `TryLock` that failed from one that read.) Each event's
+    /// thread and source are [`varint`]-encoded, back to back.
+    pub fn order_key(&self) -> Box<[u8]> {
+        let mut key = Vec::with_capacity(2 * self.events.len() + 4);
+        for e in &self.events {
+            push_order_key(&mut key, e.thread, source_key(e, Some));
+        }
+        key.into_boxed_slice()
     }
 
     /// A key equal for two complete executions exactly when they are the same
@@ -501,6 +504,13 @@ impl Execution {
         pairs.sort_unstable();
         pairs.as_flattened().to_vec()
     }
+}
+
+/// Appends an event's part of an [`Execution::order_key`]: its thread and
+/// [`source_key`], [`varint`]-encoded (a byte each, nearly always).
+fn push_order_key(key: &mut Vec<u8>, thread: u16, source: u32) {
+    varint::push(key, u64::from(thread));
+    varint::push(key, u64::from(source));
 }
 
 /// What [`Execution::order_key`] says of the source of `e`: 0 if it does

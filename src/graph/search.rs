@@ -49,6 +49,7 @@ use smallvec::SmallVec;
 
 use crate::explore::{Completeness, Limit, Limits, Progress};
 use crate::ir::{Instr, LocKind, Program, SyncOp};
+use crate::varint;
 
 use super::axioms::{Axioms, Consistency};
 use super::collect::Collector;
@@ -193,7 +194,7 @@ struct Shared {
     /// The [`Execution::order_key`] of every graph a revisit produced, and
     /// of every graph keeping atomicity whose newest event reads a variable
     /// of `rmw_locs`.
-    grown: Mutex<FxHashSet<Vec<u32>>>,
+    grown: Mutex<FxHashSet<Box<[u8]>>>,
     /// Which variables read-modify-writes access.
     rmw_locs: Vec<bool>,
     /// For each variable, the most write events of it an execution can
@@ -204,7 +205,9 @@ struct Shared {
     /// Which variables instructions of several threads may write: only those
     /// can end with more than one thread's write ([`Search::final_candidates`]).
     contested: Vec<bool>,
-    complete: Mutex<FxHashSet<Vec<u64>>>,
+    /// The [`Execution::execution_key`] of every complete execution found,
+    /// [`varint::packed`].
+    complete: Mutex<FxHashSet<Box<[u8]>>>,
     /// Graphs not yet handed to a worker.
     queue: Mutex<Vec<Node>>,
     /// Graphs visited, for the state limit and progress.
@@ -691,8 +694,8 @@ impl<'s, 'p> Search<'s, 'p> {
 
     /// Whether the graph with [`Execution::order_key`] `key` is reached for
     /// the first time; records it.
-    fn first_growth(&self, key: Vec<u32>) -> bool {
-        let bytes = key.len() * 4 + 48;
+    fn first_growth(&self, key: Box<[u8]>) -> bool {
+        let bytes = key.len() + 32;
         let first = self.shared.grown.lock().expect("unpoisoned").insert(key);
         if first {
             self.shared.memory.fetch_add(bytes, Ordering::Relaxed);
@@ -856,13 +859,15 @@ impl<'s, 'p> Search<'s, 'p> {
     /// are added only the first time.
     fn first_time(&mut self, graph: &Execution) -> Option<Vec<u64>> {
         let key = graph.execution_key();
-        let bytes = key.len() * 8 + 48;
+        // Each event's id halves into its thread and its index, both small.
+        let packed = varint::packed(key.iter().flat_map(|&n| [n >> 32, n & 0xffff_ffff]));
+        let bytes = packed.len() + 32;
         if !self
             .shared
             .complete
             .lock()
             .expect("unpoisoned")
-            .insert(key.clone())
+            .insert(packed)
         {
             self.stats.duplicates += 1;
             return None;
