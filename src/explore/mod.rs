@@ -457,7 +457,7 @@ impl<'a> Explorer<'a> {
             }
             let keep = self.witnesses;
             outcomes.add(outcome, count_of(id), racy, || {
-                keep.then(|| graph.path_to(id))
+                keep.then(|| graph.path_to(&machine, id))
             });
         }
         if let Some(counts) = &counts {
@@ -479,7 +479,7 @@ impl<'a> Explorer<'a> {
                 };
                 // Kept until the blocked threads are noted from them.
                 outcomes.add(outcome, Some(count), racy, || {
-                    Some(graph.path_to(trap.entry))
+                    Some(graph.path_to(&machine, trap.entry))
                 });
             }
         }

@@ -62,7 +62,7 @@ pub(crate) fn report(
         if !seen.insert((key.loc, first.min(second), first.max(second))) {
             continue;
         }
-        let mut trace = graph.path_to(state);
+        let mut trace = graph.path_to(machine, state);
         trace.steps.push(step);
         let (_, next) = machine
             .apply(&graph.states.get(state), step)

@@ -38,9 +38,9 @@ const CHECK_INTERVAL: usize = 1 << 12;
 const MAX_EDGES: usize = u32::MAX as usize;
 
 /// Estimated bytes per visited state besides its encoding: its end offset
-/// (8), the hash table slot (about 10), the parent link (16) and the end of
+/// (8), the hash table slot (about 10), the parent link (8) and the end of
 /// its successors (4).
-const STATE_OVERHEAD: usize = 38;
+const STATE_OVERHEAD: usize = 30;
 
 /// The explored part of the state graph.
 #[derive(Debug)]
@@ -48,8 +48,10 @@ pub(crate) struct StateGraph {
     /// Every discovered state, by id.
     pub states: StateStore,
     /// For each state but the initial one: the state it was discovered from and
-    /// the step taken. Entry 0 is a placeholder.
-    pub parent: Vec<(StateId, Step)>,
+    /// the step taken, as its place among that state's steps in the order
+    /// [`Machine::successors`] lists them (4 bytes where the step itself
+    /// takes 12). Entry 0 is a placeholder.
+    pub parent: Vec<(StateId, u32)>,
     /// For each expanded state, by id, the end of its successors in `edges`
     /// (they start where the previous state's end). States are expanded in
     /// the order of their ids; those from `edge_ends.len()` on never were
@@ -109,12 +111,13 @@ impl StateGraph {
         (id as usize) < self.edge_ends.len() && self.successors_of(id).is_empty()
     }
 
-    /// The steps from the initial state to `id` along discovery parents.
-    pub fn path_to(&self, mut id: StateId) -> Trace {
+    /// The steps from the initial state to `id` along discovery parents,
+    /// each found again by listing its state's steps.
+    pub fn path_to(&self, machine: &Machine<'_>, mut id: StateId) -> Trace {
         let mut steps = Vec::new();
         while id != 0 {
             let (parent, step) = self.parent[id as usize];
-            steps.push(step);
+            steps.push(machine.nth_step(&self.states.get(parent), step as usize));
             id = parent;
         }
         steps.reverse();
@@ -249,7 +252,7 @@ pub(crate) fn search(
     let started = Instant::now();
     let mut graph = StateGraph {
         states: StateStore::default(),
-        parent: vec![(0, Step::Run(crate::ir::ThreadId(0)))],
+        parent: vec![(0, 0)],
         edge_ends: Vec::new(),
         edges: Vec::new(),
         races: IndexMap::with_hasher(FxBuildHasher),
@@ -336,7 +339,7 @@ pub(crate) fn search(
 /// next layer and the memory estimate.
 struct Sink<'g> {
     recent: &'g mut Part,
-    parent: &'g mut Vec<(StateId, Step)>,
+    parent: &'g mut Vec<(StateId, u32)>,
     edge_ends: &'g mut Vec<u32>,
     edges: &'g mut Vec<StateId>,
     races: &'g mut IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
@@ -357,7 +360,9 @@ impl Sink<'_> {
         let (mut succ, mut byte) = (0, 0);
         for &(id, succ_end) in &batch.states {
             let start = self.edges.len();
-            for &(step, byte_end, hash, known) in &batch.succs[succ..succ_end] {
+            for (nth, &(step, byte_end, hash, known)) in
+                batch.succs[succ..succ_end].iter().enumerate()
+            {
                 while let Some((_, key)) = races.next_if(|(i, _)| *i == succ) {
                     self.races.entry(*key).or_insert((id, step));
                 }
@@ -381,7 +386,7 @@ impl Sink<'_> {
                     None => {
                         *self.memory += encoded.len() + STATE_OVERHEAD;
                         let i = self.recent.insert_encoded(hash, encoded);
-                        self.parent.push((id, step));
+                        self.parent.push((id, nth as u32));
                         self.next_layer.push(i);
                         i
                     }

@@ -300,6 +300,19 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// The `nth` step [`Machine::successors`] lists for `s`.
+    pub fn nth_step(&self, s: &[Val], nth: usize) -> Step {
+        let mut steps = 0;
+        let mut found = None;
+        self.successors(s, &mut Vec::new(), |step, _, _, _| {
+            if steps == nth {
+                found = Some(step);
+            }
+            steps += 1;
+        });
+        found.expect("invariant: the state lists that many steps")
+    }
+
     fn visit_all(
         &self,
         s: &[Val],
