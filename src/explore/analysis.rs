@@ -28,8 +28,29 @@ use crate::ir::ThreadId;
 use crate::model::machine::Machine;
 use crate::outcome::Count;
 
+/// The number of paths from the initial state to each state.
+pub(crate) struct PathCounts {
+    /// Paths to each state, by id (saturating).
+    paths: Vec<u128>,
+    /// For each state, by id, whether infinitely many paths reach it (it
+    /// lies on or after a cycle); empty when no state does.
+    unbounded: Vec<bool>,
+}
+
+impl PathCounts {
+    /// The number of paths to state `id`.
+    pub fn get(&self, id: StateId) -> Count {
+        let id = id as usize;
+        if self.unbounded.get(id).copied().unwrap_or(false) {
+            Count::Infinite
+        } else {
+            Count::Finite(self.paths[id])
+        }
+    }
+}
+
 /// Number of paths from the initial state to each state.
-pub(crate) fn path_counts(graph: &StateGraph) -> Vec<Count> {
+pub(crate) fn path_counts(graph: &StateGraph) -> PathCounts {
     if ids_are_topological(graph) {
         path_counts_by_id(graph)
     } else {
@@ -44,7 +65,7 @@ fn ids_are_topological(graph: &StateGraph) -> bool {
 
 /// [`path_counts`] for a graph whose ids are a topological order: one
 /// sweep in id order, each state's count final when it is reached.
-fn path_counts_by_id(graph: &StateGraph) -> Vec<Count> {
+fn path_counts_by_id(graph: &StateGraph) -> PathCounts {
     let mut paths = vec![0u128; graph.len()];
     paths[0] = 1;
     for id in 0..graph.len() {
@@ -54,11 +75,14 @@ fn path_counts_by_id(graph: &StateGraph) -> Vec<Count> {
             paths[s] = paths[s].saturating_add(here);
         }
     }
-    paths.into_iter().map(Count::Finite).collect()
+    PathCounts {
+        paths,
+        unbounded: Vec::new(),
+    }
 }
 
 /// [`path_counts`] by Kahn's algorithm, for any graph.
-fn path_counts_by_kahn(graph: &StateGraph) -> Vec<Count> {
+fn path_counts_by_kahn(graph: &StateGraph) -> PathCounts {
     let n = graph.len();
     let mut in_degree = vec![0u32; n];
     for &succ in &graph.edges {
@@ -83,11 +107,10 @@ fn path_counts_by_kahn(graph: &StateGraph) -> Vec<Count> {
             }
         }
     }
-    paths
-        .into_iter()
-        .zip(released)
-        .map(|(p, r)| if r { Count::Finite(p) } else { Count::Infinite })
-        .collect()
+    PathCounts {
+        paths,
+        unbounded: released.into_iter().map(|r| !r).collect(),
+    }
 }
 
 /// A region of the state graph in which executions stay forever.
@@ -221,16 +244,21 @@ mod tests {
     /// Explores `threads` under tso; whether its ids are a topological
     /// order, and its path counts both ways.
     fn counted(threads: &str) -> (bool, Vec<Count>, Vec<Count>) {
+        let all = |counts: PathCounts| -> Vec<Count> {
+            (0..counts.paths.len() as StateId)
+                .map(|id| counts.get(id))
+                .collect()
+        };
         let source = format!(r#"Litmus(name: "t", threads: {threads}, condition: "exists true")"#);
         let program = parse_str(&source, "t.ron").unwrap().program;
         let model = Model::tso();
         let machine = Machine::new(&program, &model);
         let (graph, _) = search(&machine, Limits::default(), None, &mut None);
-        let by_id = ids_are_topological(&graph).then(|| path_counts_by_id(&graph));
+        let by_id = ids_are_topological(&graph).then(|| all(path_counts_by_id(&graph)));
         (
             by_id.is_some(),
             by_id.unwrap_or_default(),
-            path_counts_by_kahn(&graph),
+            all(path_counts_by_kahn(&graph)),
         )
     }
 

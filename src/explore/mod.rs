@@ -446,7 +446,7 @@ impl<'a> Explorer<'a> {
         } else {
             rayon::join(counts, toward)
         };
-        let count_of = |id: u32| counts.as_ref().map(|c| c[id as usize]);
+        let count_of = |id: u32| counts.as_ref().map(|c| c.get(id));
         let mut outcomes = OutcomeSet::new(self.program);
         let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);
         for (id, outcome, racy) in finals {
@@ -465,7 +465,7 @@ impl<'a> Explorer<'a> {
                 let count = if trap.cyclic {
                     Count::Infinite
                 } else {
-                    counts[trap.entry as usize]
+                    counts.get(trap.entry)
                 };
                 let racy = machine.is_racy(&graph.states.get(trap.entry));
                 executions = executions + count;
