@@ -67,7 +67,7 @@ pub(crate) fn report(
         let (_, next) = machine
             .apply(&graph.states.get(state), step)
             .expect("invariant: a recorded race step is enabled");
-        let end = graph.states.id_of(&next).and_then(|id| {
+        let end = graph.successor(state, &next).and_then(|id| {
             path_to_final(machine, graph, id, toward).or_else(|| path_to_dead_end(graph, id))
         });
         let outcome = end.map(|ids| {

@@ -10,6 +10,9 @@
 //! results are merged into the visited set on one thread, in the order of the
 //! states and of their steps, while the next round is expanded. Ids, parents, edges and races therefore come out the same whatever
 //! the number of threads: the output is byte-identical on 1 core or many.
+//! When the machine's state graph is graded ([`Machine::graded`]), no
+//! successor lies in an earlier layer, and the visited set indexes only the
+//! layer being merged ([`StateStore::layered`]).
 //!
 //! The search records the whole state graph compactly (successor ids per state
 //! and one discovery parent per state) because the analyses that follow need it:
@@ -38,9 +41,14 @@ const CHECK_INTERVAL: usize = 1 << 12;
 const MAX_EDGES: usize = u32::MAX as usize;
 
 /// Estimated bytes per visited state besides its encoding: its end offset
-/// (8), the hash table slot (about 10), the parent link (8) and the end of
-/// its successors (4).
-const STATE_OVERHEAD: usize = 30;
+/// (8), the hash table slot ([`TABLE_SLOT`]), the parent link (8) and the
+/// end of its successors (4).
+const STATE_OVERHEAD: usize = 20 + TABLE_SLOT;
+
+/// Estimated bytes of a state's hash table slot (8 bytes a slot, the table
+/// between half and seven eighths full); a layered store
+/// ([`StateStore::layered`]) gives them back when the state's layer is done.
+const TABLE_SLOT: usize = 10;
 
 /// The explored part of the state graph.
 #[derive(Debug)]
@@ -105,6 +113,16 @@ impl StateGraph {
         }
     }
 
+    /// The id of `next`, a successor of state `id` (none if `id` was not
+    /// expanded).
+    pub fn successor(&self, id: StateId, next: &[crate::ir::Val]) -> Option<StateId> {
+        let mut state = Vec::new();
+        self.successors_of(id).iter().copied().find(|&succ| {
+            self.states.get_into(succ, &mut state);
+            state == next
+        })
+    }
+
     /// Whether the state was expanded and has no step: it is final, blocked
     /// or panicked.
     pub fn is_dead_end(&self, id: StateId) -> bool {
@@ -126,6 +144,15 @@ impl StateGraph {
 
     pub fn len(&self) -> usize {
         self.states.len()
+    }
+
+    /// Freezes the `states` states of the layer just merged; a layered store
+    /// gives their table slots back.
+    fn freeze_layer(&mut self, states: usize) {
+        self.states.freeze();
+        if self.states.is_layered() {
+            self.memory -= TABLE_SLOT * states;
+        }
     }
 }
 
@@ -251,7 +278,11 @@ pub(crate) fn search(
 ) -> (StateGraph, Completeness) {
     let started = Instant::now();
     let mut graph = StateGraph {
-        states: StateStore::default(),
+        states: if machine.graded() {
+            StateStore::layered()
+        } else {
+            StateStore::default()
+        },
         parent: vec![(0, 0)],
         edge_ends: Vec::new(),
         edges: Vec::new(),
@@ -259,8 +290,8 @@ pub(crate) fn search(
         memory: 0,
     };
     graph.states.insert(&machine.initial_state());
-    graph.states.freeze();
     graph.memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
+    graph.freeze_layer(1);
     let bounds = (limits.max_states.max(1), limits.max_memory);
     let mut frontier: Vec<StateId> = vec![0];
     // Batches expanded and waiting to be merged, and batches to expand into.
@@ -328,7 +359,7 @@ pub(crate) fn search(
                 });
             }
         }
-        graph.states.freeze();
+        graph.freeze_layer(next_layer.len());
         frontier = next_layer;
         depth += 1;
     }

@@ -175,6 +175,30 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Whether every path from the initial state to a state takes the same
+    /// number of steps, so a breadth-first search finds each state in one
+    /// layer only. True for a store-buffer machine running straight-line
+    /// code (loads, stores, fences, read-modify-writes and register
+    /// arithmetic): a thread's pc then tells how many `Run` steps it took,
+    /// its pc and buffers how many `Commit`s. Jumps, Go synchronisation and
+    /// the `go` model's early and chosen executions can reach one state by
+    /// paths of different lengths.
+    pub fn graded(&self) -> bool {
+        matches!(self.engine, Engine::StoreBuffers(_))
+            && self.core.program.threads.iter().all(|thread| {
+                thread.code.iter().all(|instr| {
+                    matches!(
+                        instr,
+                        Instr::Load { .. }
+                            | Instr::Store { .. }
+                            | Instr::Fence
+                            | Instr::Rmw { .. }
+                            | Instr::Let { .. }
+                    )
+                })
+            })
+    }
+
     /// Whether the `go` model's look-ahead window kept some explored state
     /// from a run rule 3 allows ([`GoMemory::window_cut`]).
     pub fn window_cut(&self) -> bool {
@@ -577,5 +601,79 @@ mod tests {
             };
             assert_eq!(steps(&machine, &buffered), vec![commit_x], "{}", model.name);
         }
+    }
+
+    /// Each state's distance from the initial state, by breadth-first
+    /// search; `None` if some state is also reached by a longer path.
+    fn unique_depths(machine: &Machine<'_>) -> Option<usize> {
+        let mut depth = std::collections::HashMap::new();
+        let mut layer = vec![machine.initial_state()];
+        depth.insert(layer[0].clone(), 0);
+        let mut d = 0;
+        while !layer.is_empty() {
+            let mut next = Vec::new();
+            for s in &layer {
+                let mut found = Vec::new();
+                machine.successors(s, &mut Vec::new(), |_, _, _, n| found.push(n.to_vec()));
+                for n in found {
+                    match depth.get(&n) {
+                        Some(&e) if e != d + 1 => return None,
+                        Some(_) => {}
+                        None => {
+                            depth.insert(n.clone(), d + 1);
+                            next.push(n);
+                        }
+                    }
+                }
+            }
+            layer = next;
+            d += 1;
+        }
+        Some(depth.len())
+    }
+
+    #[test]
+    fn straight_line_code_under_store_buffers_is_graded() {
+        let program = parse_str(
+            r#"Litmus(name: "g", threads: [
+                [Store("x", 1), Load("r0", "x"), Fence, Load("r1", "y")],
+                [Store("y", 1), FetchAdd("r0", "x", 1), Let("r1", "r0 + 1"), Store("x", "r1")],
+              ], condition: "exists 0:r0=1")"#,
+            "g.ron",
+        )
+        .unwrap()
+        .program;
+        for model in [Model::sc(), Model::tso(), Model::pso()] {
+            let machine = Machine::new(&program, &model);
+            assert!(machine.graded(), "{}", model.name);
+            let states = unique_depths(&machine);
+            assert!(states.is_some_and(|n| n > 10), "{}: {states:?}", model.name);
+        }
+        let model = Model::go();
+        assert!(!Machine::new(&program, &model).graded());
+    }
+
+    #[test]
+    fn a_jump_makes_a_machine_ungraded() {
+        // Thread 0 reaches its last load with r0 = 0 by one step, reading
+        // x = 0 and jumping over the `then` block, or by two, reading x = 1
+        // and loading y in the block.
+        let program = parse_str(
+            r#"Litmus(name: "j", threads: [
+                [Load("r0", "x"), If(cond: "r0 == 1", then: [Load("r0", "y")]), Load("r1", "x")],
+                [Store("x", 1)],
+              ], condition: "exists 0:r0=1")"#,
+            "j.ron",
+        )
+        .unwrap()
+        .program;
+        let model = Model::sc();
+        let machine = Machine::new(&program, &model);
+        assert!(!machine.graded());
+        assert_eq!(
+            unique_depths(&machine),
+            None,
+            "the jump does shorten a path"
+        );
     }
 }
