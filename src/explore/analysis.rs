@@ -126,18 +126,15 @@ pub(crate) struct Trap {
 }
 
 /// The bottom strongly connected components of the states that cannot reach a
-/// final state. `is_final` and `toward` (from [`toward_final`]) are indexed by
-/// state id.
+/// final state. `is_final` is indexed by state id.
 pub(crate) fn traps(
     graph: &StateGraph,
     machine: &Machine<'_>,
     is_final: &[bool],
-    toward: &[Option<StateId>],
+    toward: &Toward,
 ) -> Vec<Trap> {
-    let can_finish: Vec<bool> = is_final
-        .iter()
-        .zip(toward)
-        .map(|(&done, next)| done || next.is_some())
+    let can_finish: Vec<bool> = (0..graph.len())
+        .map(|id| is_final[id] || toward.next(graph, id as StateId).is_some())
         .collect();
     if can_finish.iter().all(|&c| c) {
         return Vec::new();
@@ -192,6 +189,29 @@ pub(crate) fn traps(
         });
     }
     traps
+}
+
+/// How a witness goes on from a state to a final state.
+pub(crate) enum Toward {
+    /// For each state, the next state on a shortest path to a final state
+    /// (`None` for final states and for states that cannot reach one), from
+    /// [`toward_final`].
+    Shortest(Vec<Option<StateId>>),
+    /// Any successor: in the whole state graph of a graded machine
+    /// ([`Machine::graded`]) every path ends in a final state, and all
+    /// final states lie in the last layer, so every path to one is a
+    /// shortest one.
+    Any,
+}
+
+impl Toward {
+    /// The next state from `id` toward a final state, if there is one.
+    pub fn next(&self, graph: &StateGraph, id: StateId) -> Option<StateId> {
+        match self {
+            Toward::Shortest(next) => next[id as usize],
+            Toward::Any => graph.successors_of(id).first().copied(),
+        }
+    }
 }
 
 /// For each state, the next state on a shortest path to a final state (`None`

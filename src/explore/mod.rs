@@ -428,6 +428,10 @@ impl<'a> Explorer<'a> {
             graph.states.get_into(id, &mut state);
             let panicked = machine.panicked(&state);
             if !machine.is_final(&state) && panicked.is_none() {
+                debug_assert!(
+                    !machine.graded(),
+                    "invariant: a graded machine never blocks"
+                );
                 continue;
             }
             is_final[id as usize] = true;
@@ -440,7 +444,13 @@ impl<'a> Explorer<'a> {
         // Two independent passes over the whole graph, side by side when it
         // is large enough to repay handing one to another thread.
         let counts = || exhaustive.then(|| analysis::path_counts(&graph));
-        let toward = || analysis::toward_final(&graph, &is_final);
+        let toward = || {
+            if exhaustive && machine.graded() {
+                analysis::Toward::Any
+            } else {
+                analysis::Toward::Shortest(analysis::toward_final(&graph, &is_final))
+            }
+        };
         let (counts, toward) = if graph.len() < PARALLEL_ANALYSIS_MIN {
             (counts(), toward())
         } else {

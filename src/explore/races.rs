@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
+use super::analysis::Toward;
 use super::search::{StateGraph, StateId};
 use crate::ir::{Loc, ThreadId, Val};
 use crate::model::machine::Machine;
@@ -46,7 +47,7 @@ pub struct RaceReport {
 pub(crate) fn report(
     machine: &Machine<'_>,
     graph: &StateGraph,
-    toward: &[Option<StateId>],
+    toward: &Toward,
 ) -> Vec<RaceReport> {
     let mut seen = BTreeSet::new();
     let mut reports = Vec::new();
@@ -104,10 +105,10 @@ fn path_to_final(
     machine: &Machine<'_>,
     graph: &StateGraph,
     from: StateId,
-    toward: &[Option<StateId>],
+    toward: &Toward,
 ) -> Option<Vec<StateId>> {
     let mut ids = vec![from];
-    while let Some(next) = toward[*ids.last().expect("non-empty") as usize] {
+    while let Some(next) = toward.next(graph, *ids.last().expect("non-empty")) {
         ids.push(next);
     }
     let end = graph.states.get(*ids.last().expect("non-empty"));

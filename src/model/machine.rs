@@ -182,7 +182,11 @@ impl<'p> Machine<'p> {
     /// arithmetic): a thread's pc then tells how many `Run` steps it took,
     /// its pc and buffers how many `Commit`s. Jumps, Go synchronisation and
     /// the `go` model's early and chosen executions can reach one state by
-    /// paths of different lengths.
+    /// paths of different lengths. Such a machine never blocks either (a
+    /// fence or read-modify-write waits only for its thread's buffers, which
+    /// can always commit), so every path ends in a final state, and all of
+    /// them after the same number of steps: every instruction run, every
+    /// store committed.
     pub fn graded(&self) -> bool {
         matches!(self.engine, Engine::StoreBuffers(_))
             && self.core.program.threads.iter().all(|thread| {
@@ -603,8 +607,9 @@ mod tests {
         }
     }
 
-    /// Each state's distance from the initial state, by breadth-first
-    /// search; `None` if some state is also reached by a longer path.
+    /// The number of states, by breadth-first search; `None` if some state
+    /// is reached by paths of different lengths. Checks that every state
+    /// without a step is final.
     fn unique_depths(machine: &Machine<'_>) -> Option<usize> {
         let mut depth = std::collections::HashMap::new();
         let mut layer = vec![machine.initial_state()];
@@ -615,6 +620,7 @@ mod tests {
             for s in &layer {
                 let mut found = Vec::new();
                 machine.successors(s, &mut Vec::new(), |_, _, _, n| found.push(n.to_vec()));
+                assert!(!found.is_empty() || machine.is_final(s), "stuck in {s:?}");
                 for n in found {
                     match depth.get(&n) {
                         Some(&e) if e != d + 1 => return None,
