@@ -6,7 +6,9 @@
 //!   discovered later (a program without loops, where every step moves some
 //!   thread or buffer on); otherwise Kahn's algorithm finds one. States that
 //!   Kahn's algorithm never releases lie on or after a cycle (a loop that can
-//!   repeat), so infinitely many paths reach them.
+//!   repeat), so infinitely many paths reach them. The search of a graded
+//!   machine keeps no transitions and counts the paths to its dead ends
+//!   itself, layer by layer ([`super::search::LayerPaths`]).
 //! - **Non-termination.** A reachable state from which no final state can be
 //!   reached dooms every execution through it. Each *bottom* strongly connected
 //!   component of the doomed states (one with no way out) is where such
@@ -23,38 +25,56 @@ use std::collections::VecDeque;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::search::{StateGraph, StateId};
+use super::search::{StateGraph, StateId, Transitions};
 use crate::ir::ThreadId;
 use crate::model::machine::Machine;
 use crate::outcome::Count;
 
-/// The number of paths from the initial state to each state.
-pub(crate) struct PathCounts {
-    /// Paths to each state, by id (saturating).
-    paths: Vec<u128>,
-    /// For each state, by id, whether infinitely many paths reach it (it
-    /// lies on or after a cycle); empty when no state does.
-    unbounded: Vec<bool>,
+/// The number of paths from the initial state to each state, or to each
+/// dead end.
+pub(crate) enum PathCounts<'g> {
+    /// For every state.
+    Every {
+        /// Paths to each state, by id (saturating).
+        paths: Vec<u128>,
+        /// For each state, by id, whether infinitely many paths reach it (it
+        /// lies on or after a cycle); empty when no state does.
+        unbounded: Vec<bool>,
+    },
+    /// For each dead end, sorted by id ([`super::search::LayerPaths`]).
+    DeadEnds(&'g [(StateId, u128)]),
 }
 
-impl PathCounts {
-    /// The number of paths to state `id`.
+impl PathCounts<'_> {
+    /// The number of paths to state `id` (a dead end, for
+    /// [`PathCounts::DeadEnds`]).
     pub fn get(&self, id: StateId) -> Count {
-        let id = id as usize;
-        if self.unbounded.get(id).copied().unwrap_or(false) {
-            Count::Infinite
-        } else {
-            Count::Finite(self.paths[id])
+        match self {
+            PathCounts::Every { paths, unbounded } => {
+                let id = id as usize;
+                if unbounded.get(id).copied().unwrap_or(false) {
+                    Count::Infinite
+                } else {
+                    Count::Finite(paths[id])
+                }
+            }
+            PathCounts::DeadEnds(ends) => {
+                let i = ends
+                    .binary_search_by_key(&id, |&(end, _)| end)
+                    .expect("invariant: only dead ends are asked for");
+                Count::Finite(ends[i].1)
+            }
         }
     }
 }
 
-/// Number of paths from the initial state to each state.
-pub(crate) fn path_counts(graph: &StateGraph) -> PathCounts {
-    if ids_are_topological(graph) {
-        path_counts_by_id(graph)
-    } else {
-        path_counts_by_kahn(graph)
+/// Number of paths from the initial state to each state (each dead end,
+/// when the search counted them).
+pub(crate) fn path_counts(graph: &StateGraph) -> PathCounts<'_> {
+    match &graph.transitions {
+        Transitions::Counted(counted) => PathCounts::DeadEnds(&counted.dead_ends),
+        Transitions::Kept(_) if ids_are_topological(graph) => path_counts_by_id(graph),
+        Transitions::Kept(_) => path_counts_by_kahn(graph),
     }
 }
 
@@ -65,7 +85,7 @@ fn ids_are_topological(graph: &StateGraph) -> bool {
 
 /// [`path_counts`] for a graph whose ids are a topological order: one
 /// sweep in id order, each state's count final when it is reached.
-fn path_counts_by_id(graph: &StateGraph) -> PathCounts {
+fn path_counts_by_id(graph: &StateGraph) -> PathCounts<'static> {
     let mut paths = vec![0u128; graph.len()];
     paths[0] = 1;
     for id in 0..graph.len() {
@@ -75,17 +95,17 @@ fn path_counts_by_id(graph: &StateGraph) -> PathCounts {
             paths[s] = paths[s].saturating_add(here);
         }
     }
-    PathCounts {
+    PathCounts::Every {
         paths,
         unbounded: Vec::new(),
     }
 }
 
 /// [`path_counts`] by Kahn's algorithm, for any graph.
-fn path_counts_by_kahn(graph: &StateGraph) -> PathCounts {
+fn path_counts_by_kahn(graph: &StateGraph) -> PathCounts<'static> {
     let n = graph.len();
     let mut in_degree = vec![0u32; n];
-    for &succ in &graph.edges {
+    for &succ in graph.edges() {
         in_degree[succ as usize] += 1;
     }
     let mut paths = vec![0u128; n];
@@ -107,7 +127,7 @@ fn path_counts_by_kahn(graph: &StateGraph) -> PathCounts {
             }
         }
     }
-    PathCounts {
+    PathCounts::Every {
         paths,
         unbounded: released.into_iter().map(|r| !r).collect(),
     }
@@ -126,15 +146,18 @@ pub(crate) struct Trap {
 }
 
 /// The bottom strongly connected components of the states that cannot reach a
-/// final state. `is_final` is indexed by state id.
+/// final state. `is_final` and `toward` (from [`toward_final`]) are indexed by
+/// state id.
 pub(crate) fn traps(
     graph: &StateGraph,
     machine: &Machine<'_>,
     is_final: &[bool],
-    toward: &Toward,
+    toward: &[Option<StateId>],
 ) -> Vec<Trap> {
-    let can_finish: Vec<bool> = (0..graph.len())
-        .map(|id| is_final[id] || toward.next(graph, id as StateId).is_some())
+    let can_finish: Vec<bool> = is_final
+        .iter()
+        .zip(toward)
+        .map(|(&done, next)| done || next.is_some())
         .collect();
     if can_finish.iter().all(|&c| c) {
         return Vec::new();
@@ -191,43 +214,20 @@ pub(crate) fn traps(
     traps
 }
 
-/// How a witness goes on from a state to a final state.
-pub(crate) enum Toward {
-    /// For each state, the next state on a shortest path to a final state
-    /// (`None` for final states and for states that cannot reach one), from
-    /// [`toward_final`].
-    Shortest(Vec<Option<StateId>>),
-    /// Any successor: in the whole state graph of a graded machine
-    /// ([`Machine::graded`]) every path ends in a final state, and all
-    /// final states lie in the last layer, so every path to one is a
-    /// shortest one.
-    Any,
-}
-
-impl Toward {
-    /// The next state from `id` toward a final state, if there is one.
-    pub fn next(&self, graph: &StateGraph, id: StateId) -> Option<StateId> {
-        match self {
-            Toward::Shortest(next) => next[id as usize],
-            Toward::Any => graph.successors_of(id).first().copied(),
-        }
-    }
-}
-
 /// For each state, the next state on a shortest path to a final state (`None`
 /// for final states and for states that cannot reach one): a backward
 /// breadth-first search from every final state.
 pub(crate) fn toward_final(graph: &StateGraph, is_final: &[bool]) -> Vec<Option<StateId>> {
     let n = graph.len();
     let mut predecessor_start = vec![0u32; n + 1];
-    for &succ in &graph.edges {
+    for &succ in graph.edges() {
         predecessor_start[succ as usize + 1] += 1;
     }
     for i in 0..n {
         predecessor_start[i + 1] += predecessor_start[i];
     }
     let mut fill = predecessor_start.clone();
-    let mut predecessors = vec![0 as StateId; graph.edges.len()];
+    let mut predecessors = vec![0 as StateId; graph.edges().len()];
     for id in 0..n {
         for &succ in graph.successors_of(id as StateId) {
             predecessors[fill[succ as usize] as usize] = id as StateId;
@@ -261,18 +261,27 @@ mod tests {
     use crate::model::Model;
     use crate::syntax::parse_str;
 
-    /// Explores `threads` under tso; whether its ids are a topological
-    /// order, and its path counts both ways.
+    fn program(threads: &str) -> crate::ir::Program {
+        let source = format!(r#"Litmus(name: "t", threads: {threads}, condition: "exists true")"#);
+        parse_str(&source, "t.ron").unwrap().program
+    }
+
+    /// Explores `threads` (not straight-line code, so every transition is
+    /// kept) under tso; whether its ids are a topological order, and its
+    /// path counts both ways.
     fn counted(threads: &str) -> (bool, Vec<Count>, Vec<Count>) {
         let all = |counts: PathCounts| -> Vec<Count> {
-            (0..counts.paths.len() as StateId)
+            let PathCounts::Every { paths, .. } = &counts else {
+                panic!("every state is counted");
+            };
+            (0..paths.len() as StateId)
                 .map(|id| counts.get(id))
                 .collect()
         };
-        let source = format!(r#"Litmus(name: "t", threads: {threads}, condition: "exists true")"#);
-        let program = parse_str(&source, "t.ron").unwrap().program;
+        let program = program(threads);
         let model = Model::tso();
         let machine = Machine::new(&program, &model);
+        assert!(!machine.graded());
         let (graph, _) = search(&machine, Limits::default(), None, &mut None);
         let by_id = ids_are_topological(&graph).then(|| all(path_counts_by_id(&graph)));
         (
@@ -285,7 +294,8 @@ mod tests {
     #[test]
     fn a_loop_free_program_is_counted_in_id_order_as_kahn_counts_it() {
         let (topological, by_id, by_kahn) = counted(
-            r#"[[Store("x", 1), Load("r0", "y")], [Store("y", 1), Load("r0", "x")], [Store("x", 2)]]"#,
+            r#"[[Store("x", 1), Load("r0", "y")], [Store("y", 1), Load("r0", "x")],
+                [Load("r0", "x"), If(cond: "r0 == 1", then: [Store("x", 2)])]]"#,
         );
         assert!(
             topological,
@@ -305,5 +315,35 @@ mod tests {
             counted(r#"[[Loop(body: [Load("r0", "x")], until: "r0 == 1")], [Store("x", 1)]]"#);
         assert!(!topological, "the loop steps back to an earlier state");
         assert!(by_kahn.contains(&Count::Infinite));
+    }
+
+    /// The number of maximal paths from `state`, enumerated one by one.
+    fn paths_from(machine: &Machine<'_>, state: &[crate::ir::Val]) -> u128 {
+        let mut next = Vec::new();
+        machine.successors(state, &mut Vec::new(), |_, _, _, n| next.push(n.to_vec()));
+        if next.is_empty() {
+            return 1;
+        }
+        next.iter().map(|n| paths_from(machine, n)).sum()
+    }
+
+    #[test]
+    fn a_graded_search_counts_the_paths_to_its_dead_ends_layer_by_layer() {
+        let program = program(
+            r#"[[Store("x", 1), Load("r0", "y")], [Store("y", 1), Fence, Load("r0", "x")],
+                [Store("x", 2)]]"#,
+        );
+        for model in [Model::sc(), Model::tso(), Model::pso()] {
+            let machine = Machine::new(&program, &model);
+            assert!(machine.graded());
+            let (graph, _) = search(&machine, Limits::default(), None, &mut None);
+            let PathCounts::DeadEnds(ends) = path_counts(&graph) else {
+                panic!("{}: a graded search counts its dead ends", model.name);
+            };
+            let total: u128 = ends.iter().map(|&(_, n)| n).sum();
+            let enumerated = paths_from(&machine, &machine.initial_state());
+            assert_eq!(total, enumerated, "{}", model.name);
+            assert!(ends.len() > 1 && total >= 60, "{}: {total}", model.name);
+        }
     }
 }

@@ -444,12 +444,12 @@ impl<'a> Explorer<'a> {
         // Two independent passes over the whole graph, side by side when it
         // is large enough to repay handing one to another thread.
         let counts = || exhaustive.then(|| analysis::path_counts(&graph));
+        // A graph that keeps no transitions is a graded machine's, which
+        // has no traps and whose race witnesses go on by the machine alone.
         let toward = || {
-            if exhaustive && machine.graded() {
-                analysis::Toward::Any
-            } else {
-                analysis::Toward::Shortest(analysis::toward_final(&graph, &is_final))
-            }
+            graph
+                .keeps_transitions()
+                .then(|| analysis::toward_final(&graph, &is_final))
         };
         let (counts, toward) = if graph.len() < PARALLEL_ANALYSIS_MIN {
             (counts(), toward())
@@ -470,8 +470,8 @@ impl<'a> Explorer<'a> {
                 keep.then(|| graph.path_to(&machine, id))
             });
         }
-        if let Some(counts) = &counts {
-            for trap in analysis::traps(&graph, &machine, &is_final, &toward) {
+        if let (Some(counts), Some(toward)) = (&counts, &toward) {
+            for trap in analysis::traps(&graph, &machine, &is_final, toward) {
                 let count = if trap.cyclic {
                     Count::Infinite
                 } else {
@@ -500,7 +500,7 @@ impl<'a> Explorer<'a> {
         if !self.witnesses {
             outcomes.witnesses_mut().for_each(|w| *w = None);
         }
-        let races = races::report(&machine, &graph, &toward);
+        let races = races::report(&machine, &graph, toward.as_deref());
         Exploration {
             model: self.model.name.clone(),
             engine,
@@ -508,7 +508,7 @@ impl<'a> Explorer<'a> {
             races,
             stats: Stats {
                 states: graph.len(),
-                transitions: graph.edges.len(),
+                transitions: graph.transition_count(),
                 executions: counted.then_some(executions),
                 racy_executions: counted.then_some(racy_executions),
                 elapsed: started.elapsed(),

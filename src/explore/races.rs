@@ -9,7 +9,6 @@ use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
-use super::analysis::Toward;
 use super::search::{StateGraph, StateId};
 use crate::ir::{Loc, ThreadId, Val};
 use crate::model::machine::Machine;
@@ -43,11 +42,14 @@ pub struct RaceReport {
 }
 
 /// One report per distinct pair of racing instructions, ordered by variable,
-/// then first and second access.
+/// then first and second access. `toward` is from
+/// [`super::analysis::toward_final`]; without it (a graded machine's graph,
+/// which keeps no transitions) a witness goes on from the race by the
+/// machine alone ([`first_steps_to_end`]).
 pub(crate) fn report(
     machine: &Machine<'_>,
     graph: &StateGraph,
-    toward: &Toward,
+    toward: Option<&[Option<StateId>]>,
 ) -> Vec<RaceReport> {
     let mut seen = BTreeSet::new();
     let mut reports = Vec::new();
@@ -68,14 +70,21 @@ pub(crate) fn report(
         let (_, next) = machine
             .apply(&graph.states.get(state), step)
             .expect("invariant: a recorded race step is enabled");
-        let end = graph.successor(state, &next).and_then(|id| {
-            path_to_final(machine, graph, id, toward).or_else(|| path_to_dead_end(graph, id))
-        });
-        let outcome = end.map(|ids| {
-            trace.steps.extend(steps_along(machine, graph, &ids));
-            let last = graph
-                .states
-                .get(*ids.last().expect("invariant: paths are non-empty"));
+        let end = match toward {
+            Some(toward) => graph
+                .successor(state, &next)
+                .and_then(|id| {
+                    path_to_final(machine, graph, id, toward)
+                        .or_else(|| path_to_dead_end(graph, id))
+                })
+                .map(|ids| {
+                    let last = ids.last().expect("invariant: paths are non-empty");
+                    (steps_along(machine, graph, &ids), graph.states.get(*last))
+                }),
+            None => Some(first_steps_to_end(machine, next)),
+        };
+        let outcome = end.map(|(steps, last)| {
+            trace.steps.extend(steps);
             match machine.panicked(&last) {
                 Some(t) => Outcome::Panic(t),
                 None if machine.is_final(&last) => Outcome::Final(machine.observe(&last)),
@@ -105,10 +114,10 @@ fn path_to_final(
     machine: &Machine<'_>,
     graph: &StateGraph,
     from: StateId,
-    toward: &Toward,
+    toward: &[Option<StateId>],
 ) -> Option<Vec<StateId>> {
     let mut ids = vec![from];
-    while let Some(next) = toward.next(graph, *ids.last().expect("non-empty")) {
+    while let Some(next) = toward[*ids.last().expect("non-empty") as usize] {
         ids.push(next);
     }
     let end = graph.states.get(*ids.last().expect("non-empty"));
@@ -138,6 +147,27 @@ fn path_to_dead_end(graph: &StateGraph, from: StateId) -> Option<Vec<StateId>> {
         }
     }
     None
+}
+
+/// The steps from `state` to a state with no step left, taking the first
+/// step the machine lists at each state, and that state. For a graded
+/// machine ([`Machine::graded`]), where every path ends in a final state
+/// after the same number of steps, so this is a shortest way to one.
+fn first_steps_to_end(machine: &Machine<'_>, mut state: Vec<Val>) -> (Vec<Step>, Vec<Val>) {
+    let mut steps = Vec::new();
+    loop {
+        let mut first = None;
+        machine.successors(&state, &mut Vec::new(), |step, _, _, next| {
+            if first.is_none() {
+                first = Some((step, next.to_vec()));
+            }
+        });
+        let Some((step, next)) = first else {
+            return (steps, state);
+        };
+        steps.push(step);
+        state = next;
+    }
 }
 
 /// The steps leading along the path of states `ids`.

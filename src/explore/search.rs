@@ -17,7 +17,10 @@
 //! The search records the whole state graph compactly (successor ids per state
 //! and one discovery parent per state) because the analyses that follow need it:
 //! counting executions per outcome, finding states from which no execution can
-//! terminate, and rebuilding a witness path to any state.
+//! terminate, and rebuilding a witness path to any state. A graded machine's
+//! search keeps no successors: it counts the paths to each state as its
+//! layer is merged, and no state of its graph is kept from terminating
+//! ([`Transitions::Counted`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -60,13 +63,14 @@ pub(crate) struct StateGraph {
     /// [`Machine::successors`] lists them (4 bytes where the step itself
     /// takes 12). Entry 0 is a placeholder.
     pub parent: Vec<(StateId, u32)>,
-    /// For each expanded state, by id, the end of its successors in `edges`
-    /// (they start where the previous state's end). States are expanded in
-    /// the order of their ids; those from `edge_ends.len()` on never were
-    /// (the search stopped first).
+    /// For each expanded state, by id, the number of transitions taken from
+    /// it and the states before it: the end of its successors when
+    /// [`Transitions::Kept`] (they start where the previous state's end).
+    /// States are expanded in the order of their ids; those from
+    /// `edge_ends.len()` on never were (the search stopped first).
     pub edge_ends: Vec<u32>,
-    /// Successor ids, grouped per expanded state.
-    pub edges: Vec<StateId>,
+    /// What is kept of the transitions.
+    pub transitions: Transitions,
     /// For each distinct race found (variable, earlier thread, racing thread and
     /// instruction), the first transition that found it: its source state and step.
     pub races: IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
@@ -86,6 +90,92 @@ pub(crate) struct RaceKey {
     pub pc: usize,
 }
 
+/// What the state graph keeps of its transitions besides their number.
+#[derive(Debug)]
+pub(crate) enum Transitions {
+    /// Every transition's target, grouped per expanded state.
+    Kept(Vec<StateId>),
+    /// For a graded machine ([`Machine::graded`]): only the number of paths
+    /// to each dead end, counted as the layers are merged.
+    Counted(LayerPaths),
+}
+
+/// Paths from the initial state, counted layer by layer. In a graded state
+/// graph every transition goes from one layer to the next, so the paths to
+/// the states of a layer are all counted once the layer before is merged,
+/// and only two layers' counts are held at a time (saturating, like
+/// [`crate::explore::analysis::path_counts`]).
+#[derive(Debug)]
+pub(crate) struct LayerPaths {
+    /// The first id of the layer being expanded, and the paths to each of
+    /// its states.
+    current: (StateId, Vec<u128>),
+    /// The same for the next layer, summed as its states are reached.
+    next: (StateId, Vec<u128>),
+    /// Each dead end, in the order of ids, with the paths to it.
+    pub dead_ends: Vec<(StateId, u128)>,
+}
+
+impl LayerPaths {
+    /// Counts, before the initial state (id 0, one path) is frozen.
+    fn new() -> Self {
+        LayerPaths {
+            current: (0, Vec::new()),
+            next: (0, vec![1]),
+            dead_ends: Vec::new(),
+        }
+    }
+
+    fn paths_to_current(&self, id: StateId) -> u128 {
+        self.current.1[(id - self.current.0) as usize]
+    }
+
+    /// Adds the paths to `from`, of the layer being expanded, to those to
+    /// `to`, of the next layer (new if it is the next one's newest id).
+    fn add(&mut self, from: StateId, to: StateId) {
+        let paths = self.paths_to_current(from);
+        let (first, next) = &mut self.next;
+        let i = (to - *first) as usize;
+        if i == next.len() {
+            next.push(0);
+        }
+        next[i] = next[i].saturating_add(paths);
+    }
+
+    /// The next layer becomes the one expanded; `first` is the id of the
+    /// layer after it.
+    fn freeze(&mut self, first: StateId) {
+        self.current = std::mem::replace(&mut self.next, (first, Vec::new()));
+    }
+}
+
+impl Transitions {
+    /// Records a transition from state `from` to state `to`.
+    fn push(&mut self, from: StateId, to: StateId) {
+        match self {
+            Transitions::Kept(edges) => edges.push(to),
+            Transitions::Counted(paths) => paths.add(from, to),
+        }
+    }
+
+    /// Records that state `id` was expanded, with `steps` transitions.
+    fn expanded(&mut self, id: StateId, steps: usize) {
+        if let Transitions::Counted(paths) = self
+            && steps == 0
+        {
+            let count = paths.paths_to_current(id);
+            paths.dead_ends.push((id, count));
+        }
+    }
+
+    /// Forgets the transitions from the `len`-th on.
+    fn truncate(&mut self, len: usize) {
+        if let Transitions::Kept(edges) = self {
+            edges.truncate(len);
+        }
+    }
+}
+
 impl RaceKey {
     /// The key in one number, distinct for distinct keys (16 bits each for
     /// the variable and the threads, 32 for each pc, as [`Step::Exec`]'s):
@@ -101,16 +191,42 @@ impl RaceKey {
 }
 
 impl StateGraph {
-    /// The successor ids of a state (none if it was not expanded).
+    /// The successor ids of a state (none if it was not expanded). Only a
+    /// graph that keeps its transitions has them.
     pub fn successors_of(&self, id: StateId) -> &[StateId] {
-        let id = id as usize;
-        match self.edge_ends.get(id) {
-            Some(&end) => {
-                let start = id.checked_sub(1).map_or(0, |i| self.edge_ends[i]);
-                &self.edges[start as usize..end as usize]
-            }
+        match self.edge_ends.get(id as usize) {
+            Some(&end) => &self.edges()[self.edges_before(id) as usize..end as usize],
             None => &[],
         }
+    }
+
+    /// Every transition's target, grouped per expanded state. Only a graph
+    /// that keeps its transitions has them.
+    pub fn edges(&self) -> &[StateId] {
+        match &self.transitions {
+            Transitions::Kept(edges) => edges,
+            Transitions::Counted(_) => {
+                panic!("invariant: transitions are asked of a graph that keeps them")
+            }
+        }
+    }
+
+    /// The number of transitions taken from the states before `id`.
+    fn edges_before(&self, id: StateId) -> u32 {
+        (id as usize)
+            .checked_sub(1)
+            .map_or(0, |i| self.edge_ends[i])
+    }
+
+    /// The number of transitions taken.
+    pub fn transition_count(&self) -> usize {
+        self.edge_ends.last().map_or(0, |&end| end as usize)
+    }
+
+    /// Whether the graph keeps its transitions (it is not
+    /// [`Transitions::Counted`]).
+    pub fn keeps_transitions(&self) -> bool {
+        matches!(self.transitions, Transitions::Kept(_))
     }
 
     /// The id of `next`, a successor of state `id` (none if `id` was not
@@ -126,7 +242,9 @@ impl StateGraph {
     /// Whether the state was expanded and has no step: it is final, blocked
     /// or panicked.
     pub fn is_dead_end(&self, id: StateId) -> bool {
-        (id as usize) < self.edge_ends.len() && self.successors_of(id).is_empty()
+        self.edge_ends
+            .get(id as usize)
+            .is_some_and(|&end| end == self.edges_before(id))
     }
 
     /// The steps from the initial state to `id` along discovery parents,
@@ -152,6 +270,9 @@ impl StateGraph {
         self.states.freeze();
         if self.states.is_layered() {
             self.memory -= TABLE_SLOT * states;
+        }
+        if let Transitions::Counted(paths) = &mut self.transitions {
+            paths.freeze(self.states.len() as StateId);
         }
     }
 }
@@ -277,15 +398,20 @@ pub(crate) fn search(
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
 ) -> (StateGraph, Completeness) {
     let started = Instant::now();
+    let graded = machine.graded();
     let mut graph = StateGraph {
-        states: if machine.graded() {
+        states: if graded {
             StateStore::layered()
         } else {
             StateStore::default()
         },
         parent: vec![(0, 0)],
         edge_ends: Vec::new(),
-        edges: Vec::new(),
+        transitions: if graded {
+            Transitions::Counted(LayerPaths::new())
+        } else {
+            Transitions::Kept(Vec::new())
+        },
         races: IndexMap::with_hasher(FxBuildHasher),
         memory: 0,
     };
@@ -310,7 +436,7 @@ pub(crate) fn search(
                 states,
                 parent,
                 edge_ends,
-                edges,
+                transitions,
                 races,
                 memory,
             } = &mut graph;
@@ -319,7 +445,7 @@ pub(crate) fn search(
                 recent,
                 parent,
                 edge_ends,
-                edges,
+                transitions,
                 races,
                 next_layer: &mut next_layer,
                 memory,
@@ -352,7 +478,7 @@ pub(crate) fn search(
                 last_report = graph.len();
                 report(&Progress {
                     states: graph.len(),
-                    transitions: graph.edges.len(),
+                    transitions: graph.transition_count(),
                     pending: next_layer.len() + frontier.len() - expanded_in_layer,
                     depth,
                     elapsed: started.elapsed(),
@@ -372,7 +498,7 @@ struct Sink<'g> {
     recent: &'g mut Part,
     parent: &'g mut Vec<(StateId, u32)>,
     edge_ends: &'g mut Vec<u32>,
-    edges: &'g mut Vec<StateId>,
+    transitions: &'g mut Transitions,
     races: &'g mut IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
     next_layer: &'g mut Vec<StateId>,
     memory: &'g mut usize,
@@ -390,7 +516,8 @@ impl Sink<'_> {
         let mut races = batch.races.iter().peekable();
         let (mut succ, mut byte) = (0, 0);
         for &(id, succ_end) in &batch.states {
-            let start = self.edges.len();
+            let start = self.edge_ends.last().map_or(0, |&end| end as usize);
+            let mut taken = start;
             for (nth, &(step, byte_end, hash, known)) in
                 batch.succs[succ..succ_end].iter().enumerate()
             {
@@ -400,18 +527,18 @@ impl Sink<'_> {
                 let encoded = &batch.bytes[byte..byte_end];
                 // Not frozen: it may have been found earlier in this layer.
                 let found = known.or_else(|| self.recent.find(hash, encoded));
-                if self.edges.len() >= MAX_EDGES {
-                    self.edges.truncate(start);
+                if taken >= MAX_EDGES {
+                    self.transitions.truncate(start);
                     return Err(Limit::Memory(max_memory));
                 }
                 let target = match found {
                     Some(i) => i,
                     None if self.recent.next_id() >= max_states => {
-                        self.edges.truncate(start);
+                        self.transitions.truncate(start);
                         return Err(Limit::States(max_states));
                     }
                     None if *self.memory + encoded.len() + STATE_OVERHEAD > max_memory => {
-                        self.edges.truncate(start);
+                        self.transitions.truncate(start);
                         return Err(Limit::Memory(max_memory));
                     }
                     None => {
@@ -422,8 +549,11 @@ impl Sink<'_> {
                         i
                     }
                 };
-                self.edges.push(target);
-                *self.memory += size_of::<StateId>();
+                self.transitions.push(id, target);
+                if let Transitions::Kept(_) = self.transitions {
+                    *self.memory += size_of::<StateId>();
+                }
+                taken += 1;
                 succ += 1;
                 byte = byte_end;
             }
@@ -432,7 +562,8 @@ impl Sink<'_> {
                 id as usize,
                 "invariant: states are expanded in the order of their ids"
             );
-            self.edge_ends.push(self.edges.len() as u32);
+            self.transitions.expanded(id, taken - start);
+            self.edge_ends.push(taken as u32);
         }
         Ok(())
     }
