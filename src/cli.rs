@@ -148,6 +148,13 @@ pub struct LimitArgs {
     #[arg(long, value_name = "N", default_value_t = hbsim::graph::DEFAULT_UNROLL,
           value_parser = clap::value_parser!(u32).range(0..=i64::from(hbsim::graph::MAX_UNROLL)))]
     pub unroll: u32,
+
+    /// Visit every machine state with `--engine states`, instead of one per
+    /// class of states that differ only by renaming threads with the same
+    /// code and registers. Outcomes, counts, races and witnesses are the
+    /// same; only the states and transitions counted differ.
+    #[arg(long)]
+    pub no_symmetry: bool,
 }
 
 /// `--engine`.
@@ -166,6 +173,7 @@ pub struct Settings {
     pub engine: EngineChoice,
     pub unroll: u32,
     pub witnesses: bool,
+    pub symmetry: bool,
 }
 
 impl LimitArgs {
@@ -200,6 +208,7 @@ impl LimitArgs {
             },
             unroll: self.unroll,
             witnesses: true,
+            symmetry: !self.no_symmetry,
         }
     }
 }

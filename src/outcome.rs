@@ -99,6 +99,15 @@ impl Count {
     /// The largest count, 2^128 - 1: at least that many (path counts of long
     /// programs exceed it, and sums saturate there).
     pub const SATURATED: Count = Count::Finite(u128::MAX);
+
+    /// One of `n` equal shares of this count (`n > 0`); a saturated or
+    /// infinite count stays what it is, its shares unknown.
+    pub(crate) fn share(self, n: u128) -> Count {
+        match self {
+            Count::Finite(total) if self != Count::SATURATED => Count::Finite(total / n),
+            other => other,
+        }
+    }
 }
 
 impl std::ops::Add for Count {

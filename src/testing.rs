@@ -434,6 +434,17 @@ impl GeneratedTest {
         GeneratedTest::new(threads)
     }
 
+    /// The same test with `copies` more threads, after the others, running
+    /// the first thread's code: threads the state-space engine may treat as
+    /// interchangeable (a copy's `Go` statements are dropped, as a thread
+    /// may be started only once).
+    pub fn with_copies_of_first_thread(&self, copies: usize) -> GeneratedTest {
+        let mut threads = self.threads.clone();
+        let first = threads.first().cloned().unwrap_or_default();
+        threads.extend(std::iter::repeat_n(first, copies));
+        GeneratedTest::new(threads)
+    }
+
     /// The RON litmus file.
     pub fn ron(&self) -> &str {
         &self.ron

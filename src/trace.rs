@@ -51,6 +51,20 @@ impl Step {
             Step::Observe { .. } => None,
         }
     }
+
+    /// The step with its thread `t` replaced by `rename(t)`.
+    pub(crate) fn renamed(self, rename: impl Fn(ThreadId) -> ThreadId) -> Step {
+        match self {
+            Step::Run(t) => Step::Run(rename(t)),
+            Step::Commit(t, loc) => Step::Commit(rename(t), loc),
+            Step::Exec { thread, pc, choice } => Step::Exec {
+                thread: rename(thread),
+                pc,
+                choice,
+            },
+            Step::Observe { .. } => self,
+        }
+    }
 }
 
 /// A replayable execution prefix: the steps from the initial state.

@@ -75,6 +75,7 @@ pub fn explore(
         .engine(settings.engine)
         .unroll(settings.unroll)
         .witnesses(settings.witnesses)
+        .symmetry(settings.symmetry)
         .cancel_on(interrupted)
         .on_progress(&mut report_progress)
         .run();

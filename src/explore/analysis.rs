@@ -282,7 +282,7 @@ mod tests {
         let model = Model::tso();
         let machine = Machine::new(&program, &model);
         assert!(!machine.graded());
-        let (graph, _) = search(&machine, Limits::default(), None, &mut None);
+        let (graph, _) = search(&machine, None, Limits::default(), None, &mut None);
         let by_id = ids_are_topological(&graph).then(|| all(path_counts_by_id(&graph)));
         (
             by_id.is_some(),
@@ -336,7 +336,7 @@ mod tests {
         for model in [Model::sc(), Model::tso(), Model::pso()] {
             let machine = Machine::new(&program, &model);
             assert!(machine.graded());
-            let (graph, _) = search(&machine, Limits::default(), None, &mut None);
+            let (graph, _) = search(&machine, None, Limits::default(), None, &mut None);
             let PathCounts::DeadEnds(ends) = path_counts(&graph) else {
                 panic!("{}: a graded search counts its dead ends", model.name);
             };

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::graph::{self, GraphStats};
-use crate::ir::Program;
+use crate::ir::{Program, ThreadId};
 use crate::model::Model;
 use crate::model::machine::Machine;
 use crate::outcome::{Count, Outcome, OutcomeSet};
@@ -141,7 +141,7 @@ pub struct Progress {
 }
 
 /// Counters describing the work an exploration did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stats {
     /// Distinct states visited.
     pub states: usize,
@@ -159,6 +159,12 @@ pub struct Stats {
     /// Estimated bytes of the visited states and the state graph (what
     /// [`Limits::max_memory`] bounds).
     pub memory: usize,
+    /// The classes of interchangeable threads (same code, same initial
+    /// registers) by which the state-space engine reduced its states: each
+    /// stored state stands for every state that renames threads within
+    /// their classes, and `states` and `transitions` count such classes.
+    /// Empty when it reduced none ([`Explorer::symmetry`]).
+    pub symmetry: Vec<Vec<ThreadId>>,
     /// The graph engine's counters (`None` for the state-space engine, whose
     /// `states` and `transitions` are then machine states and steps; for the
     /// graph engine they are execution graphs visited and events added, and
@@ -237,6 +243,7 @@ pub struct Explorer<'a> {
     engine: EngineChoice,
     unroll: u32,
     witnesses: bool,
+    symmetry: bool,
     cancel: Option<&'a AtomicBool>,
     progress: Option<&'a mut dyn FnMut(&Progress)>,
 }
@@ -261,6 +268,7 @@ impl<'a> Explorer<'a> {
             engine: EngineChoice::Auto,
             unroll: graph::DEFAULT_UNROLL,
             witnesses: true,
+            symmetry: true,
             cancel: None,
             progress: None,
         }
@@ -294,6 +302,18 @@ impl<'a> Explorer<'a> {
     /// initial state; races keep their witnesses either way.
     pub fn witnesses(mut self, keep: bool) -> Self {
         self.witnesses = keep;
+        self
+    }
+
+    /// Sets whether the state-space engine stores one state per class of
+    /// states that rename interchangeable threads (default yes; see
+    /// [`Stats::symmetry`]). Outcomes, counts, races and witnesses are the
+    /// same either way; only states and transitions differ. Reduced are
+    /// straight-line programs under store-buffer models whose race
+    /// detection keeps no clocks (no atomic access, or no variable that can
+    /// race), with two or more threads of equal code and registers.
+    pub fn symmetry(mut self, reduce: bool) -> Self {
+        self.symmetry = reduce;
         self
     }
 
@@ -394,6 +414,7 @@ impl<'a> Explorer<'a> {
                 racy_executions: exhaustive.then_some(racy),
                 elapsed: started.elapsed(),
                 memory: found.memory,
+                symmetry: Vec::new(),
                 graph: Some(found.stats),
             },
             completeness: found.completeness,
@@ -403,8 +424,14 @@ impl<'a> Explorer<'a> {
     /// Runs the state-space engine; the reported time runs from `started`.
     fn run_states(mut self, engine: EngineUsed, started: Instant) -> Exploration {
         let machine = Machine::new(self.program, self.model);
-        let (graph, completeness) =
-            search::search(&machine, self.limits, self.cancel, &mut self.progress);
+        let symmetry = self.symmetry.then(|| machine.symmetry()).flatten();
+        let (graph, completeness) = search::search(
+            &machine,
+            symmetry,
+            self.limits,
+            self.cancel,
+            &mut self.progress,
+        );
         // Only a whole state graph has counts and traps (deadlocks, leaks,
         // loops); cut at the go look-ahead, it is whole, but what a longer
         // look-ahead would add is not, so its counts are dropped at the end.
@@ -435,9 +462,12 @@ impl<'a> Explorer<'a> {
                 continue;
             }
             is_final[id as usize] = true;
+            // Under symmetry the state stands for its class, whose outcomes
+            // are listed once the paths are counted.
             let outcome = match panicked {
-                Some(t) => Outcome::Panic(t),
-                None => Outcome::Final(machine.observe(&state)),
+                Some(t) => Some(Outcome::Panic(t)),
+                None if graph.symmetry.is_some() => None,
+                None => Some(Outcome::Final(machine.observe(&state))),
             };
             finals.push((id, outcome, machine.is_racy(&state)));
         }
@@ -460,15 +490,37 @@ impl<'a> Explorer<'a> {
         let mut outcomes = OutcomeSet::new(self.program);
         let (mut executions, mut racy_executions) = (Count::ZERO, Count::ZERO);
         for (id, outcome, racy) in finals {
-            let count = count_of(id).unwrap_or(Count::ZERO);
-            executions = executions + count;
+            let count = count_of(id);
+            let total = count.unwrap_or(Count::ZERO);
+            executions = executions + total;
             if racy {
-                racy_executions = racy_executions + count;
+                racy_executions = racy_executions + total;
             }
             let keep = self.witnesses;
-            outcomes.add(outcome, count_of(id), racy, || {
-                keep.then(|| graph.path_to(&machine, id))
-            });
+            match (outcome, &graph.symmetry) {
+                (Some(outcome), _) => outcomes.add(outcome, count, racy, || {
+                    keep.then(|| graph.path_to(&machine, id))
+                }),
+                (None, Some(symmetry)) => {
+                    // Every state of the class is final, the paths to the
+                    // class shared equally among them.
+                    let (layout, state) = (&machine.core.layout, graph.states.get(id));
+                    let size = symmetry.class_size(layout, &state);
+                    let share = count.map(|count| count.share(size));
+                    let mut walk = None;
+                    symmetry.class_of(layout, &state, |from, renamed| {
+                        let outcome = Outcome::Final(machine.observe(renamed));
+                        outcomes.add(outcome, share, racy, || {
+                            keep.then(|| {
+                                let (trace, _, at) =
+                                    walk.get_or_insert_with(|| graph.walk_to(&machine, id));
+                                rename_onto(trace, at, from)
+                            })
+                        });
+                    });
+                }
+                (None, None) => unreachable!("invariant: only a class has no outcome yet"),
+            }
         }
         if let (Some(counts), Some(toward)) = (&counts, &toward) {
             for trap in analysis::traps(&graph, &machine, &is_final, toward) {
@@ -513,10 +565,32 @@ impl<'a> Explorer<'a> {
                 racy_executions: counted.then_some(racy_executions),
                 elapsed: started.elapsed(),
                 memory: graph.memory,
+                symmetry: graph
+                    .symmetry
+                    .as_ref()
+                    .map_or_else(Vec::new, |symmetry| symmetry.classes().collect()),
                 graph: None,
             },
             completeness,
         }
+    }
+}
+
+/// `trace`, which reaches a state whose thread `at[j]` is thread `j` of a
+/// canonical state `c`, renamed to reach the state whose thread `i` is
+/// thread `from[i]` of `c`.
+fn rename_onto(trace: &Trace, at: &[usize], from: &[usize]) -> Trace {
+    let to = crate::model::symmetry::inverse(from);
+    let mut rename = vec![0; at.len()];
+    for (j, &t) in at.iter().enumerate() {
+        rename[t] = to[j];
+    }
+    Trace {
+        steps: trace
+            .steps
+            .iter()
+            .map(|step| step.renamed(|t| ThreadId(rename[t.index()] as u16)))
+            .collect(),
     }
 }
 

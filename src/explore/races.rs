@@ -54,21 +54,24 @@ pub(crate) fn report(
     let mut seen = BTreeSet::new();
     let mut reports = Vec::new();
     for (key, &(state, step)) in &graph.races {
-        let first = Site {
-            thread: key.earlier,
-            pc: key.earlier_pc,
-        };
-        let second = Site {
-            thread: key.thread,
-            pc: key.pc,
-        };
-        if !seen.insert((key.loc, first.min(second), first.max(second))) {
+        let site = |thread, pc| Site { thread, pc };
+        let (first, second) = (site(key.earlier, key.earlier_pc), site(key.thread, key.pc));
+        // Under symmetry the pair stands for its renamings, reported together.
+        if seen.contains(&(key.loc, first.min(second), first.max(second))) {
             continue;
         }
-        let mut trace = graph.path_to(machine, state);
+        // The walk reaches a state of `state`'s class, `state`'s thread `j`
+        // being its thread `at[j]`.
+        let (mut trace, reached, at) = graph.walk_to(machine, state);
+        let rename = |t: ThreadId| ThreadId(at[t.index()] as u16);
+        let step = step.renamed(rename);
+        let (first, second) = (
+            site(rename(first.thread), first.pc),
+            site(rename(second.thread), second.pc),
+        );
         trace.steps.push(step);
         let (_, next) = machine
-            .apply(&graph.states.get(state), step)
+            .apply(&reached, step)
             .expect("invariant: a recorded race step is enabled");
         let end = match toward {
             Some(toward) => graph
@@ -83,29 +86,59 @@ pub(crate) fn report(
                 }),
             None => Some(first_steps_to_end(machine, next)),
         };
-        let outcome = end.map(|(steps, last)| {
+        let last = end.map(|(steps, last)| {
             trace.steps.extend(steps);
-            match machine.panicked(&last) {
-                Some(t) => Outcome::Panic(t),
-                None if machine.is_final(&last) => Outcome::Final(machine.observe(&last)),
-                None => Outcome::Blocked(
-                    machine
-                        .thread_ids()
-                        .filter(|&t| !machine.thread_done(&last, t))
-                        .collect(),
-                ),
+            last
+        });
+        let renamings = match &graph.symmetry {
+            Some(symmetry) => symmetry.pair_renamings(first.thread.index(), second.thread.index()),
+            None => vec![(0..machine.core.program.threads.len()).collect()],
+        };
+        let mut renamed = Vec::new();
+        for to in renamings {
+            let rename = |t: ThreadId| ThreadId(to[t.index()] as u16);
+            let (first, second) = (
+                site(rename(first.thread), first.pc),
+                site(rename(second.thread), second.pc),
+            );
+            if !seen.insert((key.loc, first.min(second), first.max(second))) {
+                continue;
             }
-        });
-        reports.push(RaceReport {
-            loc: key.loc,
-            first,
-            second,
-            witness: trace,
-            outcome,
-        });
+            let outcome = last.as_ref().map(|last| match &graph.symmetry {
+                Some(symmetry) => {
+                    symmetry.renamed(&machine.core.layout, last, &to, &mut renamed);
+                    outcome_of(machine, &renamed)
+                }
+                None => outcome_of(machine, last),
+            });
+            reports.push(RaceReport {
+                loc: key.loc,
+                first,
+                second,
+                witness: Trace {
+                    steps: trace.steps.iter().map(|s| s.renamed(rename)).collect(),
+                },
+                outcome,
+            });
+        }
     }
     reports.sort_by_key(|r| (r.loc, r.first, r.second));
     reports
+}
+
+/// What an execution ending in state `last` ends as: a final state, a panic,
+/// or blocked threads.
+fn outcome_of(machine: &Machine<'_>, last: &[Val]) -> Outcome {
+    match machine.panicked(last) {
+        Some(t) => Outcome::Panic(t),
+        None if machine.is_final(last) => Outcome::Final(machine.observe(last)),
+        None => Outcome::Blocked(
+            machine
+                .thread_ids()
+                .filter(|&t| !machine.thread_done(last, t))
+                .collect(),
+        ),
+    }
 }
 
 /// The states of a shortest path from `from` to a final state (or one where

@@ -30,7 +30,9 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use super::{Completeness, Limit, Limits, Progress};
+use crate::ir::{ThreadId, Val};
 use crate::model::machine::Machine;
+use crate::model::symmetry::Symmetry;
 use crate::trace::{Step, Trace};
 
 pub(crate) use super::store::StateId;
@@ -77,6 +79,11 @@ pub(crate) struct StateGraph {
     /// Estimated bytes of the visited states and this graph: what
     /// `--max-memory` bounds.
     pub memory: usize,
+    /// The interchangeable threads, when the states are stored in canonical
+    /// form ([`Symmetry`]): each state then stands for its class, the
+    /// transitions of a state go to the classes of its successors, and path
+    /// counts are the paths to any state of the class.
+    pub symmetry: Option<Symmetry>,
 }
 
 /// A pair of racing instructions found during the search: the variable, the
@@ -247,17 +254,55 @@ impl StateGraph {
             .is_some_and(|&end| end == self.edges_before(id))
     }
 
-    /// The steps from the initial state to `id` along discovery parents,
-    /// each found again by listing its state's steps.
-    pub fn path_to(&self, machine: &Machine<'_>, mut id: StateId) -> Trace {
-        let mut steps = Vec::new();
-        while id != 0 {
-            let (parent, step) = self.parent[id as usize];
-            steps.push(machine.nth_step(&self.states.get(parent), step as usize));
-            id = parent;
+    /// The steps from the initial state to `id` along discovery parents
+    /// (under symmetry, to a state of `id`'s class).
+    pub fn path_to(&self, machine: &Machine<'_>, id: StateId) -> Trace {
+        self.walk_to(machine, id).0
+    }
+
+    /// The steps from the initial state to a state of `id`'s class along
+    /// discovery parents, each found again by listing its state's steps; the
+    /// state reached; and where `id`'s threads are in it: thread `j` of `id`
+    /// is thread `at[j]` of the state reached. Without symmetry the state is
+    /// `id` and `at` is the identity.
+    pub fn walk_to(&self, machine: &Machine<'_>, id: StateId) -> (Trace, Vec<Val>, Vec<usize>) {
+        let mut chain = Vec::new();
+        let mut child = id;
+        while child != 0 {
+            let (parent, nth) = self.parent[child as usize];
+            chain.push((parent, nth, child));
+            child = parent;
         }
-        steps.reverse();
-        Trace { steps }
+        chain.reverse();
+        let mut at: Vec<usize> = (0..machine.core.program.threads.len()).collect();
+        let Some(symmetry) = &self.symmetry else {
+            let steps = chain
+                .iter()
+                .map(|&(parent, nth, _)| machine.nth_step(&self.states.get(parent), nth as usize))
+                .collect();
+            return (Trace { steps }, self.states.get(id), at);
+        };
+        // Each step is listed for a canonical state; the walk takes it in the
+        // state it has reached, renamed.
+        let (mut state, mut steps) = (self.states.get(0), Vec::new());
+        let mut canonical = Vec::new();
+        for (parent, nth, child) in chain {
+            let step = machine
+                .nth_step(&self.states.get(parent), nth as usize)
+                .renamed(|t| ThreadId(at[t.index()] as u16));
+            state = machine
+                .apply(&state, step)
+                .expect("invariant: a step renamed with its state is enabled")
+                .1;
+            symmetry.canonical(&machine.core.layout, &state, &mut at, &mut canonical);
+            debug_assert_eq!(
+                canonical,
+                self.states.get(child),
+                "invariant: the walk stays in the class of the discovery path's states"
+            );
+            steps.push(step);
+        }
+        (Trace { steps }, state, at)
     }
 
     pub fn len(&self) -> usize {
@@ -307,14 +352,24 @@ struct Batch {
     found: FxHashSet<u128>,
 }
 
+/// A worker's reusable buffers: the state expanded, its successor, and the
+/// successor's canonical form with where its threads come from.
+#[derive(Default)]
+struct Buffers {
+    current: Vec<Val>,
+    next: Vec<Val>,
+    canonical: Vec<Val>,
+    from: Vec<usize>,
+}
+
 /// Expands `ids` into `batch` (emptied first: batches are reused from round
-/// to round, so their memory is allocated once); `current` and `scratch` are
-/// reusable buffers.
+/// to round, so their memory is allocated once), storing successors in
+/// canonical form under `symmetry`.
 fn expand(
     machine: &Machine<'_>,
-    states: &Part,
+    (states, symmetry): (&Part, Option<&Symmetry>),
     ids: &[StateId],
-    (current, scratch): &mut (Vec<crate::ir::Val>, Vec<crate::ir::Val>),
+    buffers: &mut Buffers,
     batch: &mut Batch,
 ) {
     batch.states.clear();
@@ -322,6 +377,12 @@ fn expand(
     batch.bytes.clear();
     batch.races.clear();
     batch.found.clear();
+    let Buffers {
+        current,
+        next: scratch,
+        canonical,
+        from,
+    } = buffers;
     for &id in ids {
         states.get_into(id, current);
         machine.successors(current, scratch, |step, effect, race, next| {
@@ -342,6 +403,13 @@ fn expand(
                     }
                 }
             }
+            let next = match symmetry {
+                Some(symmetry) => {
+                    symmetry.canonical(&machine.core.layout, next, from, canonical);
+                    canonical.as_slice()
+                }
+                None => next,
+            };
             let start = batch.bytes.len();
             super::store::encode(next, &mut batch.bytes);
             let encoded = &batch.bytes[start..];
@@ -357,7 +425,7 @@ fn expand(
 /// every core; returns how many batches it filled.
 fn expand_round(
     machine: &Machine<'_>,
-    frozen: &Part,
+    frozen: (&Part, Option<&Symmetry>),
     round: &[StateId],
     batches: &mut Vec<Batch>,
 ) -> usize {
@@ -385,7 +453,8 @@ fn expand_round(
     chunks
 }
 
-/// Explores every state reachable from the initial state, within the limits.
+/// Explores every state reachable from the initial state, within the limits;
+/// under `symmetry`, every class of states, each stored in canonical form.
 ///
 /// Within a layer, round `i` is expanded while round `i - 1` is merged: the
 /// expansion reads only the frozen states (the layers before), the merge
@@ -393,6 +462,7 @@ fn expand_round(
 /// round is merged.
 pub(crate) fn search(
     machine: &Machine<'_>,
+    symmetry: Option<Symmetry>,
     limits: Limits,
     cancel: Option<&AtomicBool>,
     progress: &mut Option<&mut dyn FnMut(&Progress)>,
@@ -414,8 +484,23 @@ pub(crate) fn search(
         },
         races: IndexMap::with_hasher(FxBuildHasher),
         memory: 0,
+        symmetry,
     };
-    graph.states.insert(&machine.initial_state());
+    let initial = machine.initial_state();
+    debug_assert!(
+        graph.symmetry.as_ref().is_none_or(|symmetry| {
+            let mut canonical = Vec::new();
+            symmetry.canonical(
+                &machine.core.layout,
+                &initial,
+                &mut Vec::new(),
+                &mut canonical,
+            );
+            canonical == initial
+        }),
+        "invariant: the initial state is canonical"
+    );
+    graph.states.insert(&initial);
     graph.memory = graph.states.encoded_bytes() + STATE_OVERHEAD;
     graph.freeze_layer(1);
     let bounds = (limits.max_states.max(1), limits.max_memory);
@@ -439,6 +524,7 @@ pub(crate) fn search(
                 transitions,
                 races,
                 memory,
+                symmetry,
             } = &mut graph;
             let (frozen, recent) = states.parts();
             let mut sink = Sink {
@@ -459,7 +545,7 @@ pub(crate) fn search(
             let round = rounds.get(i).copied().unwrap_or_default();
             let mut expand = || match round {
                 [] => 0,
-                round => expand_round(machine, frozen, round, &mut spare),
+                round => expand_round(machine, (frozen, symmetry.as_ref()), round, &mut spare),
             };
             let (merged, expanded) = if round.len() < PARALLEL_MIN {
                 (merge(), expand())

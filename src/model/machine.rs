@@ -11,6 +11,7 @@ use crate::model::go::{Enabled, GoMemory};
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
 use crate::model::store_buffer::StoreBuffers;
+use crate::model::symmetry::Symmetry;
 use crate::model::{Model, ModelKind};
 use smallvec::SmallVec;
 
@@ -201,6 +202,22 @@ impl<'p> Machine<'p> {
                     )
                 })
             })
+    }
+
+    /// The classes of interchangeable threads, if the machine's states can
+    /// be reduced by them ([`Symmetry`]): a graded machine (straight-line
+    /// code on store buffers) whose race detection keeps at most the racy
+    /// flag, so that no word of its state names a thread besides the
+    /// threads' own pcs, registers and buffers.
+    pub fn symmetry(&self) -> Option<Symmetry> {
+        let Engine::StoreBuffers(buffers) = &self.engine else {
+            return None;
+        };
+        if !self.graded() || self.races.len() > 1 {
+            return None;
+        }
+        let per_thread = buffers.thread_buffers(ThreadId(0)).len();
+        Symmetry::new(self.core.program, per_thread)
     }
 
     /// Whether the `go` model's look-ahead window kept some explored state

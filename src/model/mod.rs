@@ -35,6 +35,7 @@ pub(crate) mod machine;
 pub(crate) mod races;
 pub(crate) mod state;
 pub(crate) mod store_buffer;
+pub(crate) mod symmetry;
 pub(crate) mod sync;
 
 use serde::{Deserialize, Serialize};

@@ -171,12 +171,42 @@ impl Layout {
         s.drain(start..start + self.width);
     }
 
+    /// The lengths of segments `range`.
+    pub fn segment_lengths<'s>(&self, s: &'s [Val], range: Range<usize>) -> &'s [Val] {
+        let lengths = self.segments_start();
+        &s[lengths + range.start..lengths + range.end]
+    }
+
+    /// The entries of segments `range`, back to back.
+    pub fn segments_entries<'s>(&self, s: &'s [Val], range: Range<usize>) -> &'s [Val] {
+        &s[self.entries_offset(s, range.start)..self.entries_offset(s, range.end)]
+    }
+
+    /// `s` with its threads renamed, into `out`: thread `i` of `out` is thread
+    /// `from[i]` of `s`, with its pc, its registers and its `per_thread`
+    /// segments (thread `t` owning segments `t * per_thread ..`); memory and
+    /// the fixed words stay. Threads `i` and `from[i]` must have as many
+    /// registers.
+    pub fn rename_threads(&self, s: &[Val], from: &[usize], per_thread: usize, out: &mut Vec<Val>) {
+        debug_assert_eq!(self.segments, per_thread * self.threads);
+        out.clear();
+        out.extend(from.iter().map(|&t| s[t]));
+        for &t in from {
+            out.extend_from_slice(&s[self.reg_start[t]..self.reg_start[t + 1]]);
+        }
+        let lengths = self.segments_start();
+        out.extend_from_slice(&s[self.mem_start()..lengths]);
+        for &t in from {
+            out.extend_from_slice(self.segment_lengths(s, t * per_thread..(t + 1) * per_thread));
+        }
+        for &t in from {
+            out.extend_from_slice(self.segments_entries(s, t * per_thread..(t + 1) * per_thread));
+        }
+    }
+
     /// Whether segments `range` are all empty.
     pub fn segments_empty(&self, s: &[Val], range: Range<usize>) -> bool {
-        let lengths = self.segments_start();
-        s[lengths + range.start..lengths + range.end]
-            .iter()
-            .all(|&n| n == 0)
+        self.segment_lengths(s, range).iter().all(|&n| n == 0)
     }
 
     /// Whether every segment is empty.

@@ -181,6 +181,9 @@ fn run_value(run: &RunReport) -> Value {
             "elapsed_ms": exploration.stats.elapsed.as_secs_f64() * 1e3,
             "ns_per_state": exploration.stats.ns_per_state(),
             "memory_bytes": exploration.stats.memory,
+            "symmetry": exploration.stats.symmetry.iter().map(|class| {
+                class.iter().map(|&t| set.thread_name(t)).collect::<Vec<_>>()
+            }).collect::<Vec<_>>(),
             "graph": exploration.stats.graph,
         },
         "engine": exploration.engine,

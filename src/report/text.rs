@@ -295,9 +295,21 @@ fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()
                 Some(Count::Finite(1)) => "1 execution".to_string(),
                 other => format!("{} executions", count_text(other)),
             };
+            // `(P0 P1 P2 alike)`: the classes of interchangeable threads.
+            let symmetry: String = stats
+                .symmetry
+                .iter()
+                .map(|class| {
+                    let names: Vec<&str> = class
+                        .iter()
+                        .map(|&t| exploration.outcomes.thread_name(t))
+                        .collect();
+                    format!(" (threads {} alike)", names.join(" "))
+                })
+                .collect();
             writeln!(
                 out,
-                "Explored {}, {}, {executions}{racy} in {time:.2} ms ({:.0} ns per state, {memory:.1} MiB)",
+                "Explored {}{symmetry}, {}, {executions}{racy} in {time:.2} ms ({:.0} ns per state, {memory:.1} MiB)",
                 plural(stats.states, "state"),
                 plural(stats.transitions, "transition"),
                 stats.ns_per_state(),
