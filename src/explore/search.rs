@@ -403,12 +403,13 @@ fn expand(
                     }
                 }
             }
+            let layout = &machine.core.layout;
             let next = match symmetry {
-                Some(symmetry) => {
-                    symmetry.canonical(&machine.core.layout, next, from, canonical);
+                Some(symmetry) if symmetry.canonical_order(layout, next, from) => {
+                    symmetry.rename(layout, next, from, canonical);
                     canonical.as_slice()
                 }
-                None => next,
+                _ => next,
             };
             let start = batch.bytes.len();
             super::store::encode(next, &mut batch.bytes);

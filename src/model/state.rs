@@ -20,6 +20,8 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use crate::ir::{Loc, Program, ThreadId, Val};
 
 /// Offsets into the flat state for one program and one memory model.
@@ -177,9 +179,22 @@ impl Layout {
         &s[lengths + range.start..lengths + range.end]
     }
 
-    /// The entries of segments `range`, back to back.
-    pub fn segments_entries<'s>(&self, s: &'s [Val], range: Range<usize>) -> &'s [Val] {
-        &s[self.entries_offset(s, range.start)..self.entries_offset(s, range.end)]
+    /// Where each thread's segment entries start in `s`, thread `t` owning
+    /// segments `t * per_thread ..`, and where the last one's end.
+    pub fn thread_entries(&self, s: &[Val], per_thread: usize) -> SmallVec<[usize; 17]> {
+        let mut at = self.segments_start() + self.segments;
+        let mut starts = SmallVec::with_capacity(self.threads + 1);
+        starts.push(at);
+        for lengths in self
+            .segment_lengths(s, 0..self.segments)
+            .chunks(per_thread.max(1))
+        {
+            at += lengths.iter().sum::<Val>() as usize * self.width;
+            starts.push(at);
+        }
+        // Without segments every thread's (empty) entries start at the end.
+        starts.resize(self.threads + 1, at);
+        starts
     }
 
     /// `s` with its threads renamed, into `out`: thread `i` of `out` is thread
@@ -199,8 +214,9 @@ impl Layout {
         for &t in from {
             out.extend_from_slice(self.segment_lengths(s, t * per_thread..(t + 1) * per_thread));
         }
+        let entries = self.thread_entries(s, per_thread);
         for &t in from {
-            out.extend_from_slice(self.segments_entries(s, t * per_thread..(t + 1) * per_thread));
+            out.extend_from_slice(&s[entries[t]..entries[t + 1]]);
         }
     }
 

@@ -73,15 +73,37 @@ impl Symmetry {
     /// The canonical form of `s` into `out`, and where its threads come from
     /// into `from`: thread `i` of `out` is thread `from[i]` of `s`.
     pub fn canonical(&self, layout: &Layout, s: &[Val], from: &mut Vec<usize>, out: &mut Vec<Val>) {
+        self.canonical_order(layout, s, from);
+        layout.rename_threads(s, from, self.per_thread, out);
+    }
+
+    /// Where the threads of `s`'s canonical form come from, into `from`
+    /// (thread `i` of the canonical form is thread `from[i]` of `s`);
+    /// whether that renames any thread, so that `s` is not canonical
+    /// ([`Symmetry::rename`] then builds the canonical form).
+    pub fn canonical_order(&self, layout: &Layout, s: &[Val], from: &mut Vec<usize>) -> bool {
         from.clear();
         from.extend(0..self.threads);
+        let entries = layout.thread_entries(s, self.per_thread);
+        let local = |t: usize| self.local(layout, s, &entries, t);
+        let mut renames = false;
         for class in &self.classes {
+            if class.windows(2).all(|w| local(w[0]) <= local(w[1])) {
+                continue;
+            }
             let mut sorted: SmallVec<[usize; 16]> = SmallVec::from_slice(class);
-            sorted.sort_by(|&a, &b| self.local(layout, s, a).cmp(&self.local(layout, s, b)));
+            sorted.sort_by(|&a, &b| local(a).cmp(&local(b)));
             for (&slot, &t) in class.iter().zip(&sorted) {
                 from[slot] = t;
             }
+            renames = true;
         }
+        renames
+    }
+
+    /// `s` with its threads renamed into `out`: thread `i` of `out` is
+    /// thread `from[i]` of `s`.
+    pub fn rename(&self, layout: &Layout, s: &[Val], from: &[usize], out: &mut Vec<Val>) {
         layout.rename_threads(s, from, self.per_thread, out);
     }
 
@@ -92,14 +114,20 @@ impl Symmetry {
     }
 
     /// Thread `t`'s local state in `s`, as a key that orders local states
-    /// (equal keys, equal local states).
-    fn local<'s>(&self, layout: &Layout, s: &'s [Val], t: usize) -> LocalState<'s> {
-        let buffers = t * self.per_thread..(t + 1) * self.per_thread;
+    /// (equal keys, equal local states); `entries` are from
+    /// [`Layout::thread_entries`].
+    fn local<'s>(
+        &self,
+        layout: &Layout,
+        s: &'s [Val],
+        entries: &[usize],
+        t: usize,
+    ) -> LocalState<'s> {
         LocalState {
             pc: layout.pc(s, ThreadId(t as u16)),
             regs: layout.regs(s, ThreadId(t as u16)),
-            lengths: layout.segment_lengths(s, buffers.clone()),
-            entries: layout.segments_entries(s, buffers),
+            lengths: layout.segment_lengths(s, t * self.per_thread..(t + 1) * self.per_thread),
+            entries: &s[entries[t]..entries[t + 1]],
         }
     }
 
@@ -153,15 +181,15 @@ impl Symmetry {
     /// canonical state equal local states are adjacent, so the labels are
     /// sorted.
     fn labels(&self, layout: &Layout, c: &[Val]) -> Vec<Vec<usize>> {
+        let entries = layout.thread_entries(c, self.per_thread);
+        let local = |t: usize| self.local(layout, c, &entries, t);
         self.classes
             .iter()
             .map(|class| {
                 class
                     .iter()
                     .map(|&t| {
-                        let first = class
-                            .iter()
-                            .position(|&u| self.local(layout, c, u) == self.local(layout, c, t));
+                        let first = class.iter().position(|&u| local(u) == local(t));
                         first.expect("invariant: a thread is in its own class")
                     })
                     .collect()
