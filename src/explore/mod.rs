@@ -508,8 +508,8 @@ impl<'a> Explorer<'a> {
                     let size = symmetry.class_size(layout, &state);
                     let share = count.map(|count| count.share(size));
                     let mut walk = None;
-                    symmetry.class_of(layout, &state, |from, renamed| {
-                        let outcome = Outcome::Final(machine.observe(renamed));
+                    symmetry.class_of(layout, &state, |from| {
+                        let outcome = Outcome::Final(machine.observe_renamed(&state, from));
                         outcomes.add(outcome, share, racy, || {
                             keep.then(|| {
                                 let (trace, _, at) =

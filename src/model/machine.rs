@@ -305,11 +305,19 @@ impl<'p> Machine<'p> {
 
     /// Current values of the program's observables, in [`Program::observables`] order.
     pub fn observe(&self, s: &[Val]) -> Vec<Val> {
+        self.observe_renamed(s, &[])
+    }
+
+    /// The observables of `s` with its threads renamed (thread `i` of the
+    /// renamed state is thread `from[i]` of `s`; threads past `from`'s end
+    /// keep their names), without building the renamed state.
+    pub fn observe_renamed(&self, s: &[Val], from: &[usize]) -> Vec<Val> {
         let layout = &self.core.layout;
+        let name = |t: ThreadId| from.get(t.index()).map_or(t, |&u| ThreadId(u as u16));
         self.observables
             .iter()
             .map(|o| match *o {
-                Observable::Reg(t, r) => layout.regs(s, t)[r.index()],
+                Observable::Reg(t, r) => layout.regs(s, name(t))[r.index()],
                 Observable::Loc(l) => layout.mem(s, l),
             })
             .collect()

@@ -131,12 +131,13 @@ impl Symmetry {
         }
     }
 
-    /// Calls `visit` once with every distinct state of canonical state `c`'s
-    /// class and the renaming that leads there: thread `i` of the state is
-    /// thread `from[i]` of `c`. The first is `c` itself.
-    pub fn class_of(&self, layout: &Layout, c: &[Val], mut visit: impl FnMut(&[usize], &[Val])) {
+    /// Calls `visit` once for every distinct state of canonical state `c`'s
+    /// class with the renaming that leads there: thread `i` of the state is
+    /// thread `from[i]` of `c` ([`Symmetry::rename`] builds it). The first
+    /// is `c` itself (`from` the identity).
+    pub fn class_of(&self, layout: &Layout, c: &[Val], mut visit: impl FnMut(&[usize])) {
         let mut labels = self.labels(layout, c);
-        let (mut from, mut state) = (vec![0; self.threads], Vec::new());
+        let mut from = vec![0; self.threads];
         loop {
             from.iter_mut().enumerate().for_each(|(i, t)| *t = i);
             for (class, labels) in self.classes.iter().zip(&labels) {
@@ -147,8 +148,7 @@ impl Symmetry {
                     taken[label] += 1;
                 }
             }
-            layout.rename_threads(c, &from, self.per_thread, &mut state);
-            visit(&from, &state);
+            visit(&from);
             // The next arrangement, odometer-style over the classes.
             if !labels.iter_mut().any(|labels| next_permutation(labels)) {
                 return;
@@ -309,14 +309,17 @@ mod tests {
             });
             symmetry.canonical(layout, &s, &mut from, &mut canonical);
             let mut class = Vec::new();
-            symmetry.class_of(layout, &canonical, |from, renamed| {
+            symmetry.class_of(layout, &canonical, |from| {
+                let mut renamed = Vec::new();
+                symmetry.rename(layout, &canonical, from, &mut renamed);
+                assert_eq!(
+                    machine.observe_renamed(&canonical, from),
+                    machine.observe(&renamed)
+                );
                 let mut back = (Vec::new(), Vec::new());
-                symmetry.canonical(layout, renamed, &mut back.1, &mut back.0);
+                symmetry.canonical(layout, &renamed, &mut back.1, &mut back.0);
                 assert_eq!(back.0, canonical, "a renamed state comes back");
-                let mut again = Vec::new();
-                layout.rename_threads(&canonical, from, 1, &mut again);
-                assert_eq!(again, renamed);
-                class.push(renamed.to_vec());
+                class.push(renamed);
             });
             assert_eq!(class[0], canonical, "the first is the canonical state");
             assert!(class.contains(&s), "the class holds the state it came from");
