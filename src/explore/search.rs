@@ -405,7 +405,11 @@ fn expand(
             }
             let layout = &machine.core.layout;
             let next = match symmetry {
-                Some(symmetry) if symmetry.canonical_order(layout, next, from) => {
+                Some(symmetry)
+                    if step.thread().is_some_and(|moved| {
+                        symmetry.canonical_order_after(layout, next, moved, from)
+                    }) =>
+                {
                     symmetry.rename(layout, next, from, canonical);
                     canonical.as_slice()
                 }

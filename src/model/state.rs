@@ -179,6 +179,12 @@ impl Layout {
         &s[lengths + range.start..lengths + range.end]
     }
 
+    /// Where the entries of thread `t`'s segments are in `s`, thread `t`
+    /// owning segments `t * per_thread ..`.
+    pub fn thread_entries_range(&self, s: &[Val], t: usize, per_thread: usize) -> Range<usize> {
+        self.entries_offset(s, t * per_thread)..self.entries_offset(s, (t + 1) * per_thread)
+    }
+
     /// Where each thread's segment entries start in `s`, thread `t` owning
     /// segments `t * per_thread ..`, and where the last one's end.
     pub fn thread_entries(&self, s: &[Val], per_thread: usize) -> SmallVec<[usize; 17]> {

@@ -19,6 +19,8 @@
 //!   reachable state is reachable, with as many paths;
 //! - the initial state is canonical (the threads of a class start alike).
 
+use std::cmp::Ordering;
+
 use smallvec::SmallVec;
 
 use crate::ir::{Program, ThreadId, Val};
@@ -30,6 +32,8 @@ use super::state::Layout;
 pub(crate) struct Symmetry {
     /// Each class of two or more threads, in increasing order.
     classes: Vec<Vec<usize>>,
+    /// Each thread's class, by index in `classes` (`None`: alone).
+    class_of_thread: Vec<Option<usize>>,
     /// Number of threads.
     threads: usize,
     /// Segments (store buffers) per thread.
@@ -56,8 +60,12 @@ impl Symmetry {
             }
         }
         classes.retain(|class| class.len() > 1);
+        let class_of_thread = (0..threads)
+            .map(|t| classes.iter().position(|class| class.contains(&t)))
+            .collect();
         (!classes.is_empty()).then_some(Symmetry {
             classes,
+            class_of_thread,
             threads,
             per_thread,
         })
@@ -84,21 +92,60 @@ impl Symmetry {
     pub fn canonical_order(&self, layout: &Layout, s: &[Val], from: &mut Vec<usize>) -> bool {
         from.clear();
         from.extend(0..self.threads);
-        let entries = layout.thread_entries(s, self.per_thread);
-        let local = |t: usize| self.local(layout, s, &entries, t);
         let mut renames = false;
         for class in &self.classes {
-            if class.windows(2).all(|w| local(w[0]) <= local(w[1])) {
-                continue;
-            }
-            let mut sorted: SmallVec<[usize; 16]> = SmallVec::from_slice(class);
-            sorted.sort_by(|&a, &b| local(a).cmp(&local(b)));
-            for (&slot, &t) in class.iter().zip(&sorted) {
-                from[slot] = t;
-            }
-            renames = true;
+            renames |= self.sort_class(layout, s, class, from);
         }
         renames
+    }
+
+    /// [`Symmetry::canonical_order`] for a state `s` that a step of thread
+    /// `moved` led to from a canonical state: only `moved`'s local state
+    /// changed, so only its class can be out of order, and only around it.
+    pub fn canonical_order_after(
+        &self,
+        layout: &Layout,
+        s: &[Val],
+        moved: ThreadId,
+        from: &mut Vec<usize>,
+    ) -> bool {
+        let t = moved.index();
+        let renames = self.class_of_thread[t].is_some_and(|c| {
+            let class = &self.classes[c];
+            let k = class
+                .iter()
+                .position(|&u| u == t)
+                .expect("invariant: a thread is in its class");
+            let cmp = |a: usize, b: usize| self.compare(layout, s, a, b);
+            let in_order = (k == 0 || cmp(class[k - 1], t).is_le())
+                && class.get(k + 1).is_none_or(|&next| cmp(t, next).is_le());
+            !in_order && {
+                from.clear();
+                from.extend(0..self.threads);
+                self.sort_class(layout, s, class, from)
+            }
+        });
+        debug_assert_eq!(
+            renames,
+            self.canonical_order(layout, s, &mut Vec::new()),
+            "invariant: the state before the step was canonical"
+        );
+        renames
+    }
+
+    /// Sorts `class`'s threads of `s` by local state into `from`; whether
+    /// that moves any.
+    fn sort_class(&self, layout: &Layout, s: &[Val], class: &[usize], from: &mut [usize]) -> bool {
+        let cmp = |a: usize, b: usize| self.compare(layout, s, a, b);
+        if class.windows(2).all(|w| cmp(w[0], w[1]).is_le()) {
+            return false;
+        }
+        let mut sorted: SmallVec<[usize; 16]> = SmallVec::from_slice(class);
+        sorted.sort_by(|&a, &b| cmp(a, b));
+        for (&slot, &t) in class.iter().zip(&sorted) {
+            from[slot] = t;
+        }
+        true
     }
 
     /// `s` with its threads renamed into `out`: thread `i` of `out` is
@@ -113,22 +160,26 @@ impl Symmetry {
         layout.rename_threads(s, &inverse(to), self.per_thread, out);
     }
 
-    /// Thread `t`'s local state in `s`, as a key that orders local states
-    /// (equal keys, equal local states); `entries` are from
-    /// [`Layout::thread_entries`].
-    fn local<'s>(
-        &self,
-        layout: &Layout,
-        s: &'s [Val],
-        entries: &[usize],
-        t: usize,
-    ) -> LocalState<'s> {
-        LocalState {
-            pc: layout.pc(s, ThreadId(t as u16)),
-            regs: layout.regs(s, ThreadId(t as u16)),
-            lengths: layout.segment_lengths(s, t * self.per_thread..(t + 1) * self.per_thread),
-            entries: &s[entries[t]..entries[t + 1]],
-        }
+    /// Threads `a` and `b`'s local states in `s` compared: pc, then
+    /// registers, then buffer lengths, then buffered entries, each field
+    /// read only if the ones before tie (equal, exactly when the local
+    /// states are equal).
+    fn compare(&self, layout: &Layout, s: &[Val], a: usize, b: usize) -> Ordering {
+        let (ta, tb) = (ThreadId(a as u16), ThreadId(b as u16));
+        let buffers = |t: usize| t * self.per_thread..(t + 1) * self.per_thread;
+        layout
+            .pc(s, ta)
+            .cmp(&layout.pc(s, tb))
+            .then_with(|| layout.regs(s, ta).cmp(layout.regs(s, tb)))
+            .then_with(|| {
+                layout
+                    .segment_lengths(s, buffers(a))
+                    .cmp(layout.segment_lengths(s, buffers(b)))
+            })
+            .then_with(|| {
+                let entries = |t| &s[layout.thread_entries_range(s, t, self.per_thread)];
+                entries(a).cmp(entries(b))
+            })
     }
 
     /// Calls `visit` once for every distinct state of canonical state `c`'s
@@ -181,15 +232,14 @@ impl Symmetry {
     /// canonical state equal local states are adjacent, so the labels are
     /// sorted.
     fn labels(&self, layout: &Layout, c: &[Val]) -> Vec<Vec<usize>> {
-        let entries = layout.thread_entries(c, self.per_thread);
-        let local = |t: usize| self.local(layout, c, &entries, t);
+        let cmp = |a: usize, b: usize| self.compare(layout, c, a, b);
         self.classes
             .iter()
             .map(|class| {
                 class
                     .iter()
                     .map(|&t| {
-                        let first = class.iter().position(|&u| local(u) == local(t));
+                        let first = class.iter().position(|&u| cmp(u, t).is_eq());
                         first.expect("invariant: a thread is in its own class")
                     })
                     .collect()
@@ -231,15 +281,6 @@ impl Symmetry {
         }
         renamings
     }
-}
-
-/// A thread's local state, compared field by field.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct LocalState<'s> {
-    pc: usize,
-    regs: &'s [Val],
-    lengths: &'s [Val],
-    entries: &'s [Val],
 }
 
 /// Rearranges `v` into the next larger arrangement of its elements, in
@@ -353,6 +394,7 @@ mod tests {
     fn pair_renamings_send_a_pair_to_every_pair_of_its_classes() {
         let symmetry = Symmetry {
             classes: vec![vec![0, 2, 3]],
+            class_of_thread: vec![Some(0), None, Some(0), Some(0)],
             threads: 4,
             per_thread: 1,
         };
