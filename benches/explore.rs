@@ -1,9 +1,11 @@
 //! Exploration speed: the bundled corpus under each model (with the default
 //! engine choice), and on the state-space engine the SB scaling family (thread
-//! i stores x_i, then loads x_(i+1 mod n)) for n = 2..6 under tso and pso and
-//! the test families of issue 7's targets (`hbsim gen`) with the Go ones;
-//! throughput there is in distinct states, so criterion's elements per
-//! second is states per second. Group `graph`: the execution-graph engine on
+//! i stores x_i, then loads x_(i+1 mod n)) for n = 2..6 under tso and pso
+//! taking every enabled step, and the test families of issue 7's targets
+//! (`hbsim gen`) with the Go ones, with partial-order reduction (group
+//! `families`, the default) and taking every step (group
+//! `families-every-step`); throughput there is in distinct states, so
+//! criterion's elements per second is states per second. Group `graph`: the execution-graph engine on
 //! the families of issue 8's targets, throughput in consistent executions.
 //!
 //! Run with `cargo bench --bench explore`; numbers are in the README and
@@ -26,10 +28,12 @@ fn sb(n: usize) -> Program {
     family(Family::Sb, &[n])
 }
 
-/// An exploration on the state-space engine.
-fn states(program: &Program, model: &Model) -> Exploration {
+/// An exploration on the state-space engine, with partial-order reduction
+/// or taking every enabled step.
+fn states(program: &Program, model: &Model, partial_order: bool) -> Exploration {
     Explorer::new(program, model)
         .engine(EngineChoice::States)
+        .partial_order(partial_order)
         .run()
 }
 
@@ -81,19 +85,20 @@ fn bench_sb_scaling(c: &mut Criterion) {
         group.sample_size(10);
         for n in 2..=6 {
             let program = sb(n);
-            let count = states(&program, &model).stats.states;
+            let count = states(&program, &model, false).stats.states;
             group.throughput(Throughput::Elements(count as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &program, |b, p| {
-                b.iter(|| black_box(states(black_box(p), &model)))
+                b.iter(|| black_box(states(black_box(p), &model, false)))
             });
         }
         group.finish();
     }
 }
 
-/// The targets of issue 7 (`sb 8` aside: seconds per run), and the Go
-/// families, each under the model its target names.
+/// The targets of issue 7, and the Go families, each under the model its
+/// target names (`sb 8` only with the reduction: without, seconds per run).
 const FAMILIES: &[(Family, &[usize], &str)] = &[
+    (Family::Sb, &[8], "tso"),
     (Family::Writers, &[6, 2], "tso"),
     (Family::Iriw, &[5], "tso"),
     (Family::MpChain, &[6], "pso"),
@@ -104,19 +109,24 @@ const FAMILIES: &[(Family, &[usize], &str)] = &[
 ];
 
 fn bench_families(c: &mut Criterion) {
-    let mut group = c.benchmark_group("families");
-    group.sample_size(10);
-    for &(which, numbers, model) in FAMILIES {
-        let program = family(which, numbers);
-        let model = Model::builtin(model).expect("a built-in model");
-        let count = states(&program, &model).stats.states;
-        group.throughput(Throughput::Elements(count as u64));
-        let name = format!("{which} {numbers:?} {}", model.name);
-        group.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| black_box(states(black_box(&program), &model)))
-        });
+    for (group, partial_order) in [("families", true), ("families-every-step", false)] {
+        let mut group = c.benchmark_group(group);
+        group.sample_size(10);
+        for &(which, numbers, model) in FAMILIES {
+            if which == Family::Sb && !partial_order {
+                continue;
+            }
+            let program = family(which, numbers);
+            let model = Model::builtin(model).expect("a built-in model");
+            let count = states(&program, &model, partial_order).stats.states;
+            group.throughput(Throughput::Elements(count as u64));
+            let name = format!("{which} {numbers:?} {}", model.name);
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| black_box(states(black_box(&program), &model, partial_order)))
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 /// The targets of issue 8 (`ainc 9` aside: seconds per run; `ainc 7`

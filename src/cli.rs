@@ -155,6 +155,14 @@ pub struct LimitArgs {
     /// same; only the states and transitions counted differ.
     #[arg(long)]
     pub no_symmetry: bool,
+
+    /// Take every enabled step at each state with `--engine states`, instead
+    /// of a persistent set of them (partial-order reduction, for
+    /// straight-line programs on store buffers without synchronising
+    /// accesses that can race). Outcomes, races and witnesses are the same;
+    /// executions are counted only without the reduction.
+    #[arg(long)]
+    pub no_partial_order: bool,
 }
 
 /// `--engine`.
@@ -174,6 +182,7 @@ pub struct Settings {
     pub unroll: u32,
     pub witnesses: bool,
     pub symmetry: bool,
+    pub partial_order: bool,
 }
 
 impl LimitArgs {
@@ -209,6 +218,7 @@ impl LimitArgs {
             unroll: self.unroll,
             witnesses: true,
             symmetry: !self.no_symmetry,
+            partial_order: !self.no_partial_order,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct ConditionResult {
 pub fn evaluate_condition(program: &Program, exploration: &Exploration) -> ConditionResult {
     let set = &exploration.outcomes;
     let complete = exploration.completeness.is_exhaustive();
+    // Counts are unknown when the search was cut short or reduced.
+    let counted = complete && set.iter().all(|(_, info)| info.executions.is_some());
     let (mut positive, mut negative) = (Count::ZERO, Count::ZERO);
     let (mut positive_outcomes, mut negative_outcomes) = (0, 0);
     for (outcome, info) in set.iter() {
@@ -70,8 +72,8 @@ pub fn evaluate_condition(program: &Program, exploration: &Exploration) -> Condi
     ConditionResult {
         validated,
         observation,
-        positive: complete.then_some(positive),
-        negative: complete.then_some(negative),
+        positive: counted.then_some(positive),
+        negative: counted.then_some(negative),
         positive_outcomes,
         negative_outcomes,
     }

@@ -300,6 +300,49 @@ fn a_model_named_only_by_a_file_needs_the_file() {
     );
 }
 
+/// `--engine states` reduces SB by partial orders, counting no executions;
+/// `--no-partial-order` takes every step and counts the interleavings: SB
+/// under tso has 80 (each thread's store, then its load and its commit in
+/// either order, interleaved: 2 · 2 · C(6, 3)), 18 of them with both loads
+/// before the other thread's commit (both read 0).
+#[test]
+fn no_partial_order_counts_every_interleaving() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--engine", "states", "-m", "tso", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push("tests/fixtures/run/sb.ron");
+        let output = hbsim(&args);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let line = text(&output.stdout).lines().next().map(str::to_string);
+        serde_json::from_str::<serde_json::Value>(&line.expect("a run line")).expect("JSON")
+    };
+    let (reduced, full) = (run(&[]), run(&["--no-partial-order"]));
+    assert_eq!(reduced["stats"]["partial_order"], true);
+    assert_eq!(reduced["stats"]["executions"], serde_json::Value::Null);
+    assert_eq!(reduced["condition"]["positive"], serde_json::Value::Null);
+    assert_eq!(full["stats"]["partial_order"], false);
+    assert_eq!(full["stats"]["executions"], 80);
+    assert_eq!(full["condition"]["positive"], 18);
+    assert_eq!(reduced["outcomes"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        reduced["outcomes"].as_array().map(Vec::len),
+        full["outcomes"].as_array().map(Vec::len)
+    );
+    let closing = hbsim(&[
+        "run",
+        "--engine",
+        "states",
+        "-m",
+        "tso",
+        "tests/fixtures/run/sb.ron",
+    ]);
+    let stdout = text(&closing.stdout);
+    assert!(
+        stdout.contains("(partial-order reduced), 14 transitions, executions not counted"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn json_lines_describe_each_run_and_the_summary() {
     let output = hbsim(&["run", "--format", "json", "tests/fixtures/run/sb.ron"]);
@@ -521,8 +564,9 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert_eq!(text(&output.stderr), "");
 }
 
-/// Runs `hbsim COMMAND --engine states --model tso sb9.ron`, which takes
-/// many seconds, and sends it Ctrl-C after half a second.
+/// Runs `hbsim COMMAND --engine states --no-partial-order --model tso
+/// sb9.ron`, which takes many seconds (every interleaving's state: about
+/// 7 million), and sends it Ctrl-C after half a second.
 fn interrupt_sb9(command: &str) -> Output {
     let dir = tempfile::tempdir().expect("temporary directory");
     let file = dir.path().join("sb9.ron");
@@ -533,6 +577,7 @@ fn interrupt_sb9(command: &str) -> Output {
             command,
             "--engine",
             "states",
+            "--no-partial-order",
             "--model",
             "tso",
             file.to_str().expect("UTF-8"),
@@ -1159,7 +1204,19 @@ fn a_count_past_the_largest_kept_says_at_least() {
     let file = dir.path().join("many.ron");
     std::fs::write(&file, source).unwrap();
     let file = file.to_str().unwrap();
-    let out = hbsim(&["run", "-m", "sc", "--engine", "states", file]);
+    // Every interleaving's step, so that they are counted.
+    let every_step = |command| {
+        hbsim(&[
+            command,
+            "-m",
+            "sc",
+            "--engine",
+            "states",
+            "--no-partial-order",
+            file,
+        ])
+    };
+    let out = every_step("run");
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("x=70; y=70;  # at least 2^128 - 1 executions, race-free"),
@@ -1173,7 +1230,7 @@ fn a_count_past_the_largest_kept_says_at_least() {
         stdout.contains("Explored 5041 states, 9940 transitions, at least 2^128 - 1 executions"),
         "{stdout}"
     );
-    let out = hbsim(&["explain", "-m", "sc", "--engine", "states", file]);
+    let out = every_step("explain");
     assert!(
         text(&out.stdout).contains("Execution (one of at least 2^128 - 1 executions reaching it)"),
         "{}",

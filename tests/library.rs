@@ -25,10 +25,13 @@ fn sb(n: usize) -> hbsim::ir::Program {
         .program
 }
 
-/// The state-space engine, whose states, interleaving counts and memory these
-/// tests are about (tests/engines.rs covers the graph engine).
+/// The state-space engine taking every enabled step, whose states,
+/// interleaving counts and memory these tests are about (tests/engines.rs
+/// covers the graph engine, tests/partial_order.rs the reduced search).
 fn states<'a>(program: &'a hbsim::ir::Program, model: &'a Model) -> Explorer<'a> {
-    Explorer::new(program, model).engine(EngineChoice::States)
+    Explorer::new(program, model)
+        .engine(EngineChoice::States)
+        .partial_order(false)
 }
 
 fn load(src: &str) -> hbsim::ir::Program {

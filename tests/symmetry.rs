@@ -6,116 +6,27 @@
 
 #[path = "common/axiomatic.rs"]
 mod axiomatic;
+#[path = "common/reduced.rs"]
+mod reduced;
 
-use std::collections::BTreeSet;
-
-use axiomatic::{Axioms, reference_outcomes};
+use axiomatic::Axioms;
 use hbsim::explore::{EngineChoice, Exploration, Explorer};
-use hbsim::hb::Execution;
-use hbsim::ir::{Program, ThreadId, Val};
+use hbsim::ir::{Program, ThreadId};
 use hbsim::model::Model;
-use hbsim::outcome::Outcome;
 use hbsim::testing::{GeneratedTest, Kinds, Shape, programs};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use reduced::{check_reference, check_witnesses, config, race_pairs, summary};
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(64),
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
-    }
-}
-
+/// The state-space engine taking every enabled step (so that executions
+/// are counted), with or without symmetry.
 fn states(program: &Program, model: &Model, symmetry: bool) -> Exploration {
     let exploration = Explorer::new(program, model)
         .engine(EngineChoice::States)
         .symmetry(symmetry)
+        .partial_order(false)
         .run();
     assert!(exploration.completeness.is_exhaustive());
     exploration
-}
-
-/// Each outcome with its counts and whether a race-free execution reaches it.
-type Summary = Vec<(Outcome, String, String, bool)>;
-
-fn summary(exploration: &Exploration) -> Summary {
-    exploration
-        .outcomes
-        .iter()
-        .map(|(outcome, info)| {
-            (
-                outcome.clone(),
-                format!("{:?}", info.executions),
-                format!("{:?}", info.racy_executions),
-                info.race_free,
-            )
-        })
-        .collect()
-}
-
-/// Each racing pair of instructions, by variable, as (thread, pc) pairs.
-type Pairs = BTreeSet<(u16, (u16, usize), (u16, usize))>;
-
-fn race_pairs(exploration: &Exploration) -> Pairs {
-    exploration
-        .races
-        .iter()
-        .map(|r| {
-            let a = (r.first.thread.0, r.first.pc);
-            let b = (r.second.thread.0, r.second.pc);
-            (r.loc.0, a.min(b), a.max(b))
-        })
-        .collect()
-}
-
-/// Every witness replays: an outcome's to its final values, with a race
-/// exactly when the outcome has no race-free execution; a race's to a state
-/// where its two instructions race, ending in its outcome.
-fn check_witnesses(
-    program: &Program,
-    model: &Model,
-    exploration: &Exploration,
-) -> Result<(), TestCaseError> {
-    for (outcome, info) in exploration.outcomes.iter() {
-        let witness = info.witness.as_ref().expect("outcomes keep witnesses");
-        let replay = witness.replay(program, model).expect("witnesses replay");
-        if let Outcome::Final(values) = outcome {
-            prop_assert_eq!(&replay.values, values);
-        }
-        let execution = Execution::record(program, model, witness).expect("witnesses record");
-        prop_assert_eq!(execution.races().is_empty(), info.race_free);
-    }
-    for race in &exploration.races {
-        let execution =
-            Execution::record(program, model, &race.witness).expect("race witnesses record");
-        let site = |id: hbsim::hb::EventId| {
-            let event = &execution.events[id.0 as usize];
-            (event.thread, event.pc)
-        };
-        let found = execution.races().iter().any(|r| {
-            let pair = [site(r.first), site(r.second)];
-            let wanted = [
-                (Some(race.first.thread), Some(race.first.pc)),
-                (Some(race.second.thread), Some(race.second.pc)),
-            ];
-            r.loc == race.loc && (pair == wanted || pair == [wanted[1], wanted[0]])
-        });
-        prop_assert!(found, "the witness of {:?} has that race", race);
-        if let Some(Outcome::Final(values)) = &race.outcome {
-            let replay = race
-                .witness
-                .replay(program, model)
-                .expect("race witnesses replay");
-            prop_assert_eq!(&replay.values, values);
-        }
-    }
-    Ok(())
 }
 
 /// Runs `test` under sc, tso and pso with and without symmetry, and against
@@ -147,15 +58,8 @@ fn symmetric_and_plain_agree(
         prop_assert_eq!(summary(&with), summary(&without), "{}", model.name);
         prop_assert_eq!(race_pairs(&with), race_pairs(&without), "{}", model.name);
         check_witnesses(&program, &model, &with)?;
-        if program.threads.len() <= reference_threads
-            && let Ok(reference) = reference_outcomes(&program, axioms)
-        {
-            let finals: BTreeSet<Vec<Val>> = with
-                .outcomes
-                .finals()
-                .map(|(values, _)| values.to_vec())
-                .collect();
-            prop_assert_eq!(finals, reference, "{}", model.name);
+        if program.threads.len() <= reference_threads {
+            check_reference(&program, axioms, &with)?;
         }
     }
     Ok(reduced)

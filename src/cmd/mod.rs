@@ -76,6 +76,7 @@ pub fn explore(
         .unroll(settings.unroll)
         .witnesses(settings.witnesses)
         .symmetry(settings.symmetry)
+        .partial_order(settings.partial_order)
         .cancel_on(interrupted)
         .on_progress(&mut report_progress)
         .run();

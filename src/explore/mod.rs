@@ -165,6 +165,11 @@ pub struct Stats {
     /// their classes, and `states` and `transitions` count such classes.
     /// Empty when it reduced none ([`Explorer::symmetry`]).
     pub symmetry: Vec<Vec<ThreadId>>,
+    /// Whether the state-space engine took only a persistent set of each
+    /// state's enabled steps ([`Explorer::partial_order`]): `states` and
+    /// `transitions` then count the reduced graph, and executions are not
+    /// counted (`executions` is `None`, as in every outcome).
+    pub partial_order: bool,
     /// The graph engine's counters (`None` for the state-space engine, whose
     /// `states` and `transitions` are then machine states and steps; for the
     /// graph engine they are execution graphs visited and events added, and
@@ -244,6 +249,7 @@ pub struct Explorer<'a> {
     unroll: u32,
     witnesses: bool,
     symmetry: bool,
+    partial_order: bool,
     cancel: Option<&'a AtomicBool>,
     progress: Option<&'a mut dyn FnMut(&Progress)>,
 }
@@ -269,6 +275,7 @@ impl<'a> Explorer<'a> {
             unroll: graph::DEFAULT_UNROLL,
             witnesses: true,
             symmetry: true,
+            partial_order: true,
             cancel: None,
             progress: None,
         }
@@ -314,6 +321,18 @@ impl<'a> Explorer<'a> {
     /// race), with two or more threads of equal code and registers.
     pub fn symmetry(mut self, reduce: bool) -> Self {
         self.symmetry = reduce;
+        self
+    }
+
+    /// Sets whether the state-space engine takes only a persistent set of
+    /// each state's enabled steps (default yes; partial-order reduction,
+    /// [`Stats::partial_order`]). Outcomes, their race-freedom, races and
+    /// witnesses are the same either way; executions are counted only
+    /// without it. Reduced are straight-line programs under store-buffer
+    /// models whose race detection keeps no clocks (no atomic access, or no
+    /// variable that can race).
+    pub fn partial_order(mut self, reduce: bool) -> Self {
+        self.partial_order = reduce;
         self
     }
 
@@ -415,6 +434,7 @@ impl<'a> Explorer<'a> {
                 elapsed: started.elapsed(),
                 memory: found.memory,
                 symmetry: Vec::new(),
+                partial_order: false,
                 graph: Some(found.stats),
             },
             completeness: found.completeness,
@@ -423,7 +443,8 @@ impl<'a> Explorer<'a> {
 
     /// Runs the state-space engine; the reported time runs from `started`.
     fn run_states(mut self, engine: EngineUsed, started: Instant) -> Exploration {
-        let machine = Machine::new(self.program, self.model);
+        let machine = Machine::new(self.program, self.model).with_partial_order(self.partial_order);
+        let reduced = machine.reduces_partial_order();
         let symmetry = self.symmetry.then(|| machine.symmetry()).flatten();
         let (graph, completeness) = search::search(
             &machine,
@@ -442,7 +463,8 @@ impl<'a> Explorer<'a> {
             }
             other => other,
         };
-        let counted = completeness.is_exhaustive();
+        // Paths through persistent sets are not the machine's executions.
+        let counted = completeness.is_exhaustive() && !reduced;
         // Final states (and panicked ones) have no successors; only those
         // need decoding.
         let mut is_final = vec![false; graph.len()];
@@ -473,7 +495,7 @@ impl<'a> Explorer<'a> {
         }
         // Two independent passes over the whole graph, side by side when it
         // is large enough to repay handing one to another thread.
-        let counts = || exhaustive.then(|| analysis::path_counts(&graph));
+        let counts = || (exhaustive && !reduced).then(|| analysis::path_counts(&graph));
         // A graph that keeps no transitions is a graded machine's, which
         // has no traps and whose race witnesses go on by the machine alone.
         let toward = || {
@@ -569,6 +591,7 @@ impl<'a> Explorer<'a> {
                     .symmetry
                     .as_ref()
                     .map_or_else(Vec::new, |symmetry| symmetry.classes().collect()),
+                partial_order: reduced,
                 graph: None,
             },
             completeness,

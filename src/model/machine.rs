@@ -8,6 +8,7 @@
 
 use crate::ir::{Access, Instr, Loc, Observable, Program, Reg, SyncOp, ThreadId, Val};
 use crate::model::go::{Enabled, GoMemory};
+use crate::model::partial_order::PartialOrder;
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
 use crate::model::store_buffer::StoreBuffers;
@@ -133,6 +134,9 @@ pub(crate) struct Machine<'p> {
     races: RaceWords,
     engine: Engine,
     observables: Vec<Observable>,
+    /// When set, [`Machine::successors`] lists only a persistent set of the
+    /// enabled steps ([`Machine::with_partial_order`]).
+    partial_order: Option<PartialOrder>,
 }
 
 /// What the engines share: the program and the state layout.
@@ -173,7 +177,33 @@ impl<'p> Machine<'p> {
             races,
             engine,
             observables: program.observables(),
+            partial_order: None,
         }
+    }
+
+    /// This machine, listing in [`Machine::successors`] only a persistent
+    /// set of each state's enabled steps ([`PartialOrder`]) when `reduce`
+    /// and the machine allows it: a graded machine (straight-line code on
+    /// store buffers) whose race detection keeps at most the racy flag.
+    /// Searching it reaches every final state (racy flag included) and
+    /// every racing pair of instructions of the full search, by fewer paths.
+    pub fn with_partial_order(mut self, reduce: bool) -> Self {
+        self.partial_order = match &self.engine {
+            Engine::StoreBuffers(buffers) if reduce && self.graded() && self.races.len() <= 1 => {
+                PartialOrder::new(
+                    self.core.program,
+                    buffers.config(),
+                    self.core.layout.segment_count(),
+                )
+            }
+            _ => None,
+        };
+        self
+    }
+
+    /// Whether [`Machine::successors`] lists only persistent sets of steps.
+    pub fn reduces_partial_order(&self) -> bool {
+        self.partial_order.is_some()
     }
 
     /// Whether every path from the initial state to a state takes the same
@@ -335,6 +365,15 @@ impl<'p> Machine<'p> {
         if self.panicked(s).is_some() {
             return;
         }
+        let persistent = self.partial_order.as_ref().map(|reduction| {
+            let (persistent, enabled) = reduction.persistent(&self.core, s);
+            debug_assert_eq!(
+                enabled,
+                self.enabled_processes(s, reduction),
+                "invariant: the reduction knows which steps are enabled"
+            );
+            (reduction, persistent)
+        });
         let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
         for t in self.thread_ids() {
             candidates.clear();
@@ -344,6 +383,9 @@ impl<'p> Machine<'p> {
                 }
                 Engine::Go(go) => go.candidates(&self.core, s, t, &mut candidates),
             }
+            if let Some((reduction, persistent)) = persistent {
+                candidates.retain(|step| persistent & 1 << reduction.process_of(*step) != 0);
+            }
             self.visit_all(s, &candidates, scratch, &mut visit);
         }
         if let Engine::Go(go) = &self.engine {
@@ -351,6 +393,23 @@ impl<'p> Machine<'p> {
             go.observations(&self.core, s, &mut candidates);
             self.visit_all(s, &candidates, scratch, &mut visit);
         }
+    }
+
+    /// The processes of `reduction` whose next step is enabled at `s`, found
+    /// by trying every step (what the reduction's own account is checked
+    /// against).
+    fn enabled_processes(&self, s: &[Val], reduction: &PartialOrder) -> u128 {
+        let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
+        let Engine::StoreBuffers(buffers) = &self.engine else {
+            return 0;
+        };
+        for t in self.thread_ids() {
+            buffers.candidates(&self.core, s, t, &mut candidates);
+        }
+        let mut scratch = Vec::new();
+        (candidates.iter())
+            .filter(|&&step| self.apply_into(s, step, &mut scratch).is_some())
+            .fold(0, |set, &step| set | 1 << reduction.process_of(step))
     }
 
     /// The `nth` step [`Machine::successors`] lists for `s`.

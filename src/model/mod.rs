@@ -32,6 +32,7 @@ pub(crate) mod clocks;
 mod file;
 pub(crate) mod go;
 pub(crate) mod machine;
+pub(crate) mod partial_order;
 pub(crate) mod races;
 pub(crate) mod state;
 pub(crate) mod store_buffer;

@@ -30,6 +30,11 @@ impl StoreBuffers {
         }
     }
 
+    /// The machine's settings.
+    pub fn config(&self) -> StoreBufferConfig {
+        self.config
+    }
+
     /// Number of buffers and values per entry.
     pub fn segments(&self) -> (usize, usize) {
         match self.config.buffer {

@@ -184,6 +184,7 @@ fn run_value(run: &RunReport) -> Value {
             "symmetry": exploration.stats.symmetry.iter().map(|class| {
                 class.iter().map(|&t| set.thread_name(t)).collect::<Vec<_>>()
             }).collect::<Vec<_>>(),
+            "partial_order": exploration.stats.partial_order,
             "graph": exploration.stats.graph,
         },
         "engine": exploration.engine,

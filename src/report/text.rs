@@ -293,6 +293,7 @@ fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()
         _ => {
             let executions = match stats.executions {
                 Some(Count::Finite(1)) => "1 execution".to_string(),
+                None if stats.partial_order => "executions not counted".to_string(),
                 other => format!("{} executions", count_text(other)),
             };
             // `(P0 P1 P2 alike)`: the classes of interchangeable threads.
@@ -307,9 +308,14 @@ fn render_stats(exploration: &Exploration, out: &mut dyn Write) -> io::Result<()
                     format!(" (threads {} alike)", names.join(" "))
                 })
                 .collect();
+            let reduced = if stats.partial_order {
+                " (partial-order reduced)"
+            } else {
+                ""
+            };
             writeln!(
                 out,
-                "Explored {}{symmetry}, {}, {executions}{racy} in {time:.2} ms ({:.0} ns per state, {memory:.1} MiB)",
+                "Explored {}{symmetry}{reduced}, {}, {executions}{racy} in {time:.2} ms ({:.0} ns per state, {memory:.1} MiB)",
                 plural(stats.states, "state"),
                 plural(stats.transitions, "transition"),
                 stats.ns_per_state(),
