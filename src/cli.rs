@@ -158,8 +158,8 @@ pub struct LimitArgs {
 
     /// Take every enabled step at each state with `--engine states`, instead
     /// of a persistent set of them (partial-order reduction, for
-    /// straight-line programs on store buffers without synchronising
-    /// accesses that can race). Outcomes, races and witnesses are the same;
+    /// straight-line programs on store buffers with no atomic access or no
+    /// variable that can race). Outcomes, races and witnesses are the same;
     /// executions are counted only without the reduction.
     #[arg(long)]
     pub no_partial_order: bool,

@@ -8,7 +8,7 @@
 
 use crate::ir::{Access, Instr, Loc, Observable, Program, Reg, SyncOp, ThreadId, Val};
 use crate::model::go::{Enabled, GoMemory};
-use crate::model::partial_order::PartialOrder;
+use crate::model::partial_order::{PartialOrder, Processes};
 use crate::model::races::{RaceHit, RaceWords};
 use crate::model::state::Layout;
 use crate::model::store_buffer::StoreBuffers;
@@ -398,7 +398,7 @@ impl<'p> Machine<'p> {
     /// The processes of `reduction` whose next step is enabled at `s`, found
     /// by trying every step (what the reduction's own account is checked
     /// against).
-    fn enabled_processes(&self, s: &[Val], reduction: &PartialOrder) -> u128 {
+    fn enabled_processes(&self, s: &[Val], reduction: &PartialOrder) -> Processes {
         let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
         let Engine::StoreBuffers(buffers) = &self.engine else {
             return 0;

@@ -35,7 +35,8 @@
 //! other takes the oldest), and its fence, read-modify-write or atomic
 //! store is enabled only when its buffers are empty, so never beside a
 //! commit of them. No step of another thread disables a step; a commit can
-//! only enable its thread's step (a fence, a store into a full bounded
+//! only enable its thread's step (a fence, a read-modify-write or an atomic
+//! store waiting for the buffers to empty, a store into a full bounded
 //! buffer, a load waiting without forwarding).
 //!
 //! **Persistent sets** (Godefroid's conflicting-transitions construction,
@@ -58,8 +59,9 @@ use crate::trace::Step;
 /// A set of variables, one bit each.
 type Vars = u64;
 
-/// A set of processes, one bit each: threads `0..T`, then buffers `T + b`.
-type Processes = u128;
+/// A set of processes, one bit each: threads `0..T`, then the buffers some
+/// store enters.
+pub(crate) type Processes = u128;
 
 /// The most variables and processes a reduced program may have.
 const MAX_VARS: usize = Vars::BITS as usize;
@@ -213,6 +215,7 @@ impl PartialOrder {
         while rest != 0 && best.count_ones() > 1 {
             let start = rest.trailing_zeros() as usize;
             rest &= rest - 1;
+            // Every process when it gives up: no smaller than `best`.
             let set = grow(&processes, start, best.count_ones() - 1) & enabled;
             if set.count_ones() < best.count_ones() {
                 best = set;
@@ -235,11 +238,8 @@ impl PartialOrder {
             process.thread = thread;
             let (head, vars) = match self.config.buffer {
                 BufferShape::PerThreadPerLocation => {
-                    let var = 1 << (b % self.locs);
-                    (
-                        entries.first().map(|_| var),
-                        if entries.is_empty() { 0 } else { var },
-                    )
+                    let head = entries.first().map(|_| 1 << (b % self.locs));
+                    (head, head.unwrap_or(0))
                 }
                 _ => {
                     let var = |entry: &[Val]| 1 << (entry[0] as u32);
