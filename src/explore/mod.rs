@@ -165,10 +165,12 @@ pub struct Stats {
     /// their classes, and `states` and `transitions` count such classes.
     /// Empty when it reduced none ([`Explorer::symmetry`]).
     pub symmetry: Vec<Vec<ThreadId>>,
-    /// Whether the state-space engine took only a persistent set of each
-    /// state's enabled steps ([`Explorer::partial_order`]): `states` and
-    /// `transitions` then count the reduced graph, and executions are not
-    /// counted (`executions` is `None`, as in every outcome).
+    /// Whether the state-space engine left out some state's enabled steps,
+    /// taking only a persistent set of them ([`Explorer::partial_order`]):
+    /// `states` and `transitions` then count the reduced graph, and
+    /// executions are not counted (`executions` is `None`, as in every
+    /// outcome). False where every persistent set held every enabled step
+    /// (`ainc N`: each step conflicts with all the others).
     pub partial_order: bool,
     /// The graph engine's counters (`None` for the state-space engine, whose
     /// `states` and `transitions` are then machine states and steps; for the
@@ -328,7 +330,7 @@ impl<'a> Explorer<'a> {
     /// each state's enabled steps (default yes; partial-order reduction,
     /// [`Stats::partial_order`]). Outcomes, their race-freedom, races and
     /// witnesses are the same either way; executions are counted only
-    /// without it. Reduced are straight-line programs under store-buffer
+    /// where no step was left out. Reduced are straight-line programs under store-buffer
     /// models whose race detection keeps no clocks (no atomic access, or no
     /// variable that can race).
     pub fn partial_order(mut self, reduce: bool) -> Self {
@@ -444,7 +446,6 @@ impl<'a> Explorer<'a> {
     /// Runs the state-space engine; the reported time runs from `started`.
     fn run_states(mut self, engine: EngineUsed, started: Instant) -> Exploration {
         let machine = Machine::new(self.program, self.model).with_partial_order(self.partial_order);
-        let reduced = machine.reduces_partial_order();
         let symmetry = self.symmetry.then(|| machine.symmetry()).flatten();
         let (graph, completeness) = search::search(
             &machine,
@@ -457,6 +458,8 @@ impl<'a> Explorer<'a> {
         // loops); cut at the go look-ahead, it is whole, but what a longer
         // look-ahead would add is not, so its counts are dropped at the end.
         let exhaustive = completeness.is_exhaustive();
+        // A search that left out no step walked the whole graph.
+        let reduced = graph.left_out;
         let completeness = match completeness {
             Completeness::Exhaustive if machine.window_cut() => {
                 Completeness::Truncated(Limit::Window(crate::model::GO_LOOK_AHEAD as u32))

@@ -84,6 +84,10 @@ pub(crate) struct StateGraph {
     /// transitions of a state go to the classes of its successors, and path
     /// counts are the paths to any state of the class.
     pub symmetry: Option<Symmetry>,
+    /// Whether some expanded state had an enabled step the machine's
+    /// partial-order reduction left out ([`Machine::successors`]): only then
+    /// do the graph's paths differ from the machine's executions.
+    pub left_out: bool,
 }
 
 /// A pair of racing instructions found during the search: the variable, the
@@ -350,6 +354,8 @@ struct Batch {
     races: Vec<(usize, RaceKey)>,
     /// The races in `races`, packed ([`RaceKey::packed`]).
     found: FxHashSet<u128>,
+    /// Whether an expanded state had an enabled step left out.
+    left_out: bool,
 }
 
 /// A worker's reusable buffers: the state expanded, its successor, and the
@@ -377,6 +383,7 @@ fn expand(
     batch.bytes.clear();
     batch.races.clear();
     batch.found.clear();
+    batch.left_out = false;
     let Buffers {
         current,
         next: scratch,
@@ -385,7 +392,7 @@ fn expand(
     } = buffers;
     for &id in ids {
         states.get_into(id, current);
-        machine.successors(current, scratch, |step, effect, race, next| {
+        batch.left_out |= machine.successors(current, scratch, |step, effect, race, next| {
             if let (Some(race), Some(pc)) = (race, effect.pc()) {
                 let thread = step
                     .thread()
@@ -490,6 +497,7 @@ pub(crate) fn search(
         races: IndexMap::with_hasher(FxBuildHasher),
         memory: 0,
         symmetry,
+        left_out: false,
     };
     let initial = machine.initial_state();
     debug_assert!(
@@ -530,6 +538,7 @@ pub(crate) fn search(
                 races,
                 memory,
                 symmetry,
+                left_out,
             } = &mut graph;
             let (frozen, recent) = states.parts();
             let mut sink = Sink {
@@ -540,6 +549,7 @@ pub(crate) fn search(
                 races,
                 next_layer: &mut next_layer,
                 memory,
+                left_out,
             };
             let to_merge = &ready[..ready_len];
             let mut merge = || {
@@ -593,6 +603,7 @@ struct Sink<'g> {
     races: &'g mut IndexMap<RaceKey, (StateId, Step), FxBuildHasher>,
     next_layer: &'g mut Vec<StateId>,
     memory: &'g mut usize,
+    left_out: &'g mut bool,
 }
 
 impl Sink<'_> {
@@ -604,6 +615,7 @@ impl Sink<'_> {
         batch: &Batch,
         (max_states, max_memory): (usize, usize),
     ) -> Result<(), Limit> {
+        *self.left_out |= batch.left_out;
         let mut races = batch.races.iter().peekable();
         let (mut succ, mut byte) = (0, 0);
         for &(id, succ_end) in &batch.states {

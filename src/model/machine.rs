@@ -202,6 +202,7 @@ impl<'p> Machine<'p> {
     }
 
     /// Whether [`Machine::successors`] lists only persistent sets of steps.
+    #[cfg(test)]
     pub fn reduces_partial_order(&self) -> bool {
         self.partial_order.is_some()
     }
@@ -355,16 +356,19 @@ impl<'p> Machine<'p> {
 
     /// Calls `visit` with every enabled step, its effect, the race it causes (if
     /// any) and its successor state, in a fixed order: thread by thread, the
-    /// steps the engine lists for it, then the final observer's.
+    /// steps the engine lists for it, then the final observer's. Under
+    /// partial-order reduction only the steps of a persistent set are
+    /// visited; returns whether some enabled step was left out.
     pub fn successors(
         &self,
         s: &[Val],
         scratch: &mut Vec<Val>,
         mut visit: impl FnMut(Step, Effect, Option<RaceHit>, &[Val]),
-    ) {
+    ) -> bool {
         if self.panicked(s).is_some() {
-            return;
+            return false;
         }
+        let mut left_out = false;
         let persistent = self.partial_order.as_ref().map(|reduction| {
             let (persistent, enabled) = reduction.persistent(&self.core, s);
             debug_assert_eq!(
@@ -372,6 +376,7 @@ impl<'p> Machine<'p> {
                 self.enabled_processes(s, reduction),
                 "invariant: the reduction knows which steps are enabled"
             );
+            left_out = persistent != enabled;
             (reduction, persistent)
         });
         let mut candidates: SmallVec<[Step; 8]> = SmallVec::new();
@@ -393,6 +398,7 @@ impl<'p> Machine<'p> {
             go.observations(&self.core, s, &mut candidates);
             self.visit_all(s, &candidates, scratch, &mut visit);
         }
+        left_out
     }
 
     /// The processes of `reduction` whose next step is enabled at `s`, found
