@@ -210,13 +210,17 @@ impl PartialOrder {
         let enabled: Processes = (processes.iter().enumerate())
             .filter(|(_, p)| p.enabled)
             .fold(0, |set, (i, _)| set | 1 << i);
+        if enabled.count_ones() <= 1 {
+            return (enabled, enabled);
+        }
+        let brings = self.brings(&processes);
         let mut best = enabled;
         let mut rest = enabled;
         while rest != 0 && best.count_ones() > 1 {
             let start = rest.trailing_zeros() as usize;
             rest &= rest - 1;
             // Every process when it gives up: no smaller than `best`.
-            let set = grow(&processes, start, best.count_ones() - 1) & enabled;
+            let set = grow(&brings, enabled, start, best.count_ones() - 1) & enabled;
             if set.count_ones() < best.count_ones() {
                 best = set;
             }
@@ -224,16 +228,54 @@ impl PartialOrder {
         (best, enabled)
     }
 
+    /// For each process, the processes a set holding it must hold: for an
+    /// enabled one, every other thread's process with a step, now or later,
+    /// dependent on its next step; for a disabled one, the process it
+    /// waits for.
+    fn brings(&self, processes: &[Process]) -> SmallVec<[Processes; 32]> {
+        // Per variable: the processes that will write it, and those that
+        // will read or write it; per thread, its own processes.
+        let mut writers: SmallVec<[Processes; 16]> = SmallVec::from_elem(0, self.locs);
+        let mut accessors: SmallVec<[Processes; 16]> = SmallVec::from_elem(0, self.locs);
+        let mut own: SmallVec<[Processes; 16]> = SmallVec::from_elem(0, self.threads);
+        for (i, p) in processes.iter().enumerate() {
+            let (reads, writes) = p.later;
+            for_each_var(writes, |x| writers[x] |= 1 << i);
+            for_each_var(reads | writes, |x| accessors[x] |= 1 << i);
+            own[p.thread] |= 1 << i;
+        }
+        processes
+            .iter()
+            .map(|p| match (p.enabled, p.waits_for) {
+                (true, _) => {
+                    let (reads, writes) = p.now;
+                    let mut brings = 0;
+                    for_each_var(reads, |x| brings |= writers[x]);
+                    for_each_var(writes, |x| brings |= accessors[x]);
+                    brings & !own[p.thread]
+                }
+                (false, Some(r)) => 1 << r,
+                (false, None) => 0,
+            })
+            .collect()
+    }
+
     /// Every process's next step and footprint at `s`.
     fn processes(&self, core: &Core<'_>, s: &[Val]) -> SmallVec<[Process; 32]> {
         let layout = &core.layout;
         let mut processes: SmallVec<[Process; 32]> = SmallVec::new();
         processes.resize(self.threads + self.buffers.len(), Process::default());
-        // The buffers: their owner, next commit and buffered variables.
+        // The buffers: their owner, next commit and buffered variables; per
+        // thread, the variables it has buffered and its first nonempty
+        // buffer.
         let mut held: SmallVec<[Vars; 16]> = SmallVec::from_elem(0, self.threads);
+        let mut nonempty: SmallVec<[Option<usize>; 16]> = SmallVec::from_elem(None, self.threads);
         for (i, &b) in self.buffers.iter().enumerate() {
             let (thread, entering) = self.buffer_owner(b);
             let entries = layout.segment(s, b);
+            if !entries.is_empty() {
+                nonempty[thread].get_or_insert(self.threads + i);
+            }
             let process = &mut processes[self.threads + i];
             process.thread = thread;
             let (head, vars) = match self.config.buffer {
@@ -262,9 +304,7 @@ impl PartialOrder {
         for (t, thread) in core.program.threads.iter().enumerate() {
             let pc = layout.pc(s, ThreadId(t as u16));
             let future = self.futures[t][pc];
-            let nonempty = (self.buffers.iter())
-                .position(|&b| self.buffer_owner(b).0 == t && layout.segment_len(s, b) > 0)
-                .map(|i| self.threads + i);
+            let nonempty = nonempty[t];
             let own = |l: &Loc| self.buffer_process(self.buffer_for(t, *l));
             let bit = |l: &Loc| 1 << l.index();
             let (now, waits_for) = match thread.code.get(pc) {
@@ -311,42 +351,28 @@ fn unbuffered(config: StoreBufferConfig, access: Access) -> bool {
     access == Access::Atomic || config.buffer == BufferShape::None
 }
 
-/// The processes of the persistent set grown from process `start`; gives up
-/// (returning every process) once more than `bound` of them are enabled.
-fn grow(processes: &[Process], start: usize, bound: u32) -> Processes {
+/// Calls `f` with each variable of `vars`.
+fn for_each_var(mut vars: Vars, mut f: impl FnMut(usize)) {
+    while vars != 0 {
+        f(vars.trailing_zeros() as usize);
+        vars &= vars - 1;
+    }
+}
+
+/// The processes of the persistent set grown from process `start`, each
+/// process bringing those of `brings` ([`PartialOrder::brings`]); gives up
+/// (returning every process) once more than `bound` of them are `enabled`.
+fn grow(brings: &[Processes], enabled: Processes, start: usize, bound: u32) -> Processes {
     let mut set: Processes = 1 << start;
-    let mut work: SmallVec<[usize; 32]> = SmallVec::new();
-    work.push(start);
-    let mut enabled = 0;
-    while let Some(q) = work.pop() {
-        let p = &processes[q];
-        let mut add = |r: usize, set: &mut Processes| {
-            if *set & 1 << r == 0 {
-                *set |= 1 << r;
-                work.push(r);
-            }
-        };
-        if !p.enabled {
-            if let Some(r) = p.waits_for {
-                add(r, &mut set);
-            }
-            continue;
-        }
-        enabled += 1;
-        if enabled > bound {
+    let mut todo = set;
+    while todo != 0 {
+        let q = todo.trailing_zeros() as usize;
+        todo &= todo - 1;
+        let new = brings[q] & !set;
+        set |= new;
+        todo |= new;
+        if (set & enabled).count_ones() > bound {
             return Processes::MAX;
-        }
-        let (reads, writes) = p.now;
-        if reads | writes == 0 {
-            continue;
-        }
-        for (r, other) in processes.iter().enumerate() {
-            let (later_reads, later_writes) = other.later;
-            if other.thread != p.thread
-                && (reads & later_writes) | (writes & (later_reads | later_writes)) != 0
-            {
-                add(r, &mut set);
-            }
         }
     }
     set
