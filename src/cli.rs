@@ -157,9 +157,9 @@ pub struct LimitArgs {
     pub no_symmetry: bool,
 
     /// Take every enabled step at each state with `--engine states`, instead
-    /// of a persistent set of them (partial-order reduction, for
-    /// straight-line programs on store buffers with no atomic access or no
-    /// variable that can race). Outcomes, races and witnesses are the same;
+    /// of a persistent set of them (partial-order reduction, for programs
+    /// without loops or Go synchronisation on store buffers, with no atomic
+    /// access or no variable that can race). Outcomes, races and witnesses are the same;
     /// executions are counted only without the reduction.
     #[arg(long)]
     pub no_partial_order: bool,

@@ -330,9 +330,9 @@ impl<'a> Explorer<'a> {
     /// each state's enabled steps (default yes; partial-order reduction,
     /// [`Stats::partial_order`]). Outcomes, their race-freedom, races and
     /// witnesses are the same either way; executions are counted only
-    /// where no step was left out. Reduced are straight-line programs under store-buffer
-    /// models whose race detection keeps no clocks (no atomic access, or no
-    /// variable that can race).
+    /// where no step was left out. Reduced are programs without loops or Go
+    /// synchronisation under store-buffer models whose race detection keeps
+    /// no clocks (no atomic access, or no variable that can race).
     pub fn partial_order(mut self, reduce: bool) -> Self {
         self.partial_order = reduce;
         self

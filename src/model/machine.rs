@@ -183,13 +183,14 @@ impl<'p> Machine<'p> {
 
     /// This machine, listing in [`Machine::successors`] only a persistent
     /// set of each state's enabled steps ([`PartialOrder`]) when `reduce`
-    /// and the machine allows it: a graded machine (straight-line code on
-    /// store buffers) whose race detection keeps at most the racy flag.
-    /// Searching it reaches every final state (racy flag included) and
-    /// every racing pair of instructions of the full search, by fewer paths.
+    /// and the machine allows it: store buffers running code without loops
+    /// (forward jumps only) or Go synchronisation, whose race detection
+    /// keeps no clocks. Searching it reaches every final state (race words
+    /// included) and every racing pair of instructions of the full search,
+    /// by fewer paths.
     pub fn with_partial_order(mut self, reduce: bool) -> Self {
         self.partial_order = match &self.engine {
-            Engine::StoreBuffers(buffers) if reduce && self.graded() && self.races.len() <= 1 => {
+            Engine::StoreBuffers(buffers) if reduce && !self.races.keeps_clocks() => {
                 PartialOrder::new(
                     self.core.program,
                     buffers.config(),

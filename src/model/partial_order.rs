@@ -7,16 +7,19 @@
 //! (Godefroid, "Partial-Order Methods for the Verification of Concurrent
 //! Systems", LNCS 1032, 1996, theorem 4.3; Valmari's stubborn sets, 1991).
 //! The reduction applies where a deadlock is exactly a final state and the
-//! final state holds all there is to report ([`super::machine::Machine::partial_order`]):
-//! a store-buffer machine running straight-line code (never blocking, so
-//! its only deadlocks are final states, memory and registers included)
-//! whose race detection keeps at most the racy flag (no clocks, so an
-//! access races with every conflicting access of another thread that ran
-//! before it, in whichever order they ran: the flag of the final state is
-//! the same, and every complete execution runs every instruction, so each
-//! racing pair is met on every path to a final state). Outcomes, their
-//! race-freedom, races and witnesses are therefore those of the full
-//! search; execution counts (paths) are not.
+//! final state holds all there is to report
+//! ([`super::machine::Machine::with_partial_order`]): a store-buffer machine
+//! running code without loops or Go synchronisation (never blocking and
+//! never cycling, so its only deadlocks are final states, memory and
+//! registers included) whose race detection keeps no clocks. Then an access
+//! races with every conflicting access of another thread that ran before
+//! it, in whichever order they ran, and the race words only record which
+//! accesses ran (the pcs, or a word per access set once it runs): the words
+//! of a final state, its racy flag among them, are the same whichever
+//! order its accesses ran in, and every path to it ran the same accesses,
+//! so meets the same racing pairs. Outcomes, their race-freedom, races and
+//! witnesses are therefore those of the full search; execution counts
+//! (paths) are not.
 //!
 //! **Processes.** Each thread's instructions, in program order, and each store
 //! buffer's commits, oldest first. A step's *footprint* is the variables it
@@ -111,9 +114,10 @@ pub(crate) struct PartialOrder {
 }
 
 impl PartialOrder {
-    /// The construction for `program` (straight-line code) on a machine with
-    /// `config` and `segments` buffers; `None` when it has too many variables
-    /// or processes for the sets' bit masks.
+    /// The construction for `program` on a machine with `config` and
+    /// `segments` buffers; `None` when the program has a backward jump (a
+    /// loop) or Go synchronisation, or too many variables or processes for
+    /// the sets' bit masks.
     pub fn new(program: &Program, config: StoreBufferConfig, segments: usize) -> Option<Self> {
         let (threads, locs) = (program.threads.len(), program.locs.len());
         if locs > MAX_VARS {
@@ -141,6 +145,9 @@ impl PartialOrder {
                             }
                         }
                         Instr::Fence | Instr::Let { .. } => {}
+                        // A forward jump only skips instructions, whose
+                        // footprints stay in the future (an overestimate).
+                        Instr::Goto { target, .. } if *target > pc => {}
                         Instr::Goto { .. } | Instr::Sync { .. } => return None,
                     }
                     from[pc] = f;
@@ -328,9 +335,9 @@ impl PartialOrder {
                 }
                 Some(Instr::Rmw { loc, .. }) => ((bit(loc), bit(loc)), nonempty),
                 Some(Instr::Fence) => ((0, 0), nonempty),
-                Some(Instr::Let { .. }) => ((0, 0), None),
-                Some(Instr::Goto { .. } | Instr::Sync { .. }) => {
-                    unreachable!("invariant: only straight-line code is reduced")
+                Some(Instr::Let { .. } | Instr::Goto { .. }) => ((0, 0), None),
+                Some(Instr::Sync { .. }) => {
+                    unreachable!("invariant: no Go synchronisation is reduced")
                 }
             };
             processes[t] = Process {

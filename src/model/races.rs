@@ -212,6 +212,14 @@ impl RaceWords {
         }
     }
 
+    /// Whether the words hold clocks: the program has atomic accesses and a
+    /// variable that can race. Without them an access races with every
+    /// conflicting access of another thread that ran before it, whatever
+    /// ran in between, and the words only record which accesses ran.
+    pub fn keeps_clocks(&self) -> bool {
+        self.synchronising
+    }
+
     /// Number of words in the state.
     pub fn len(&self) -> usize {
         self.len
