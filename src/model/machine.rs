@@ -203,7 +203,6 @@ impl<'p> Machine<'p> {
     }
 
     /// Whether [`Machine::successors`] lists only persistent sets of steps.
-    #[cfg(test)]
     pub fn reduces_partial_order(&self) -> bool {
         self.partial_order.is_some()
     }
