@@ -287,20 +287,9 @@ impl StateGraph {
         chain.reverse();
         let mut at: Vec<usize> = (0..machine.core.program.threads.len()).collect();
         let step_into = |(parent, nth, child): (StateId, u32, StateId)| {
-            let known = self
-                .steps_into
-                .lock()
-                .expect("unpoisoned")
-                .get(&child)
-                .copied();
-            known.unwrap_or_else(|| {
-                let step = machine.nth_step(&self.states.get(parent), nth as usize);
-                self.steps_into
-                    .lock()
-                    .expect("unpoisoned")
-                    .insert(child, step);
-                step
-            })
+            *(self.steps_into.lock().expect("unpoisoned"))
+                .entry(child)
+                .or_insert_with(|| machine.nth_step(&self.states.get(parent), nth as usize))
         };
         let Some(symmetry) = &self.symmetry else {
             let steps = chain.into_iter().map(step_into).collect();

@@ -191,11 +191,7 @@ impl<'p> Machine<'p> {
     pub fn with_partial_order(mut self, reduce: bool) -> Self {
         self.partial_order = match &self.engine {
             Engine::StoreBuffers(buffers) if reduce && !self.races.keeps_clocks() => {
-                PartialOrder::new(
-                    self.core.program,
-                    buffers.config(),
-                    self.core.layout.segment_count(),
-                )
+                PartialOrder::new(self.core.program, *buffers)
             }
             _ => None,
         };

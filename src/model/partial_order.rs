@@ -55,8 +55,9 @@
 use smallvec::SmallVec;
 
 use super::machine::Core;
-use super::{BufferShape, Forwarding, StoreBufferConfig};
-use crate::ir::{Access, Instr, Loc, Program, ThreadId, Val};
+use super::store_buffer::StoreBuffers;
+use super::{BufferShape, Forwarding};
+use crate::ir::{Instr, Loc, Program, ThreadId, Val};
 use crate::trace::Step;
 
 /// A set of variables, one bit each.
@@ -101,7 +102,7 @@ struct Process {
 /// machine.
 #[derive(Clone, Debug)]
 pub(crate) struct PartialOrder {
-    config: StoreBufferConfig,
+    machine: StoreBuffers,
     threads: usize,
     locs: usize,
     /// For each thread, [`Future`] from each pc (the code length included).
@@ -114,12 +115,13 @@ pub(crate) struct PartialOrder {
 }
 
 impl PartialOrder {
-    /// The construction for `program` on a machine with `config` and
-    /// `segments` buffers; `None` when the program has a backward jump (a
+    /// The construction for `program` on the store-buffer `machine`; `None`
+    /// when the program has a backward jump (a
     /// loop) or Go synchronisation, or too many variables or processes for
     /// the sets' bit masks.
-    pub fn new(program: &Program, config: StoreBufferConfig, segments: usize) -> Option<Self> {
+    pub fn new(program: &Program, machine: StoreBuffers) -> Option<Self> {
         let (threads, locs) = (program.threads.len(), program.locs.len());
+        let segments = machine.segments().0;
         if locs > MAX_VARS {
             return None;
         }
@@ -138,7 +140,7 @@ impl PartialOrder {
                             f.writes |= bit(loc);
                         }
                         Instr::Store { loc, access, .. } => {
-                            if unbuffered(config, *access) {
+                            if machine.goes_to_memory(*access) {
                                 f.writes |= bit(loc);
                             } else {
                                 f.buffered |= bit(loc);
@@ -156,7 +158,7 @@ impl PartialOrder {
             })
             .collect::<Option<Vec<Vec<Future>>>>()?;
         let mut order = PartialOrder {
-            config,
+            machine,
             threads,
             locs,
             futures,
@@ -180,17 +182,9 @@ impl PartialOrder {
 
     /// The thread owning buffer `b`, and the variables whose stores enter it.
     fn buffer_owner(&self, b: usize) -> (usize, Vars) {
-        match self.config.buffer {
+        match self.machine.config().buffer {
             BufferShape::PerThreadPerLocation => (b / self.locs, 1 << (b % self.locs)),
             _ => (b, Vars::MAX),
-        }
-    }
-
-    /// The buffer thread `t`'s stores to `l` enter.
-    fn buffer_for(&self, t: usize, l: Loc) -> usize {
-        match self.config.buffer {
-            BufferShape::PerThreadPerLocation => t * self.locs + l.index(),
-            _ => t,
         }
     }
 
@@ -203,7 +197,7 @@ impl PartialOrder {
     pub fn process_of(&self, step: Step) -> usize {
         match step {
             Step::Commit(t, None) => self.buffer_process(t.index()),
-            Step::Commit(t, Some(l)) => self.buffer_process(self.buffer_for(t.index(), l)),
+            Step::Commit(t, Some(l)) => self.buffer_process(self.machine.buffer_for(t, l)),
             Step::Run(t) | Step::Exec { thread: t, .. } => t.index(),
             Step::Observe { .. } => unreachable!("invariant: no observer on store buffers"),
         }
@@ -285,7 +279,7 @@ impl PartialOrder {
             }
             let process = &mut processes[self.threads + i];
             process.thread = thread;
-            let (head, vars) = match self.config.buffer {
+            let (head, vars) = match self.machine.config().buffer {
                 BufferShape::PerThreadPerLocation => {
                     let head = entries.first().map(|_| 1 << (b % self.locs));
                     (head, head.unwrap_or(0))
@@ -312,7 +306,8 @@ impl PartialOrder {
             let pc = layout.pc(s, ThreadId(t as u16));
             let future = self.futures[t][pc];
             let nonempty = nonempty[t];
-            let own = |l: &Loc| self.buffer_process(self.buffer_for(t, *l));
+            let own =
+                |l: &Loc| self.buffer_process(self.machine.buffer_for(ThreadId(t as u16), *l));
             let bit = |l: &Loc| 1 << l.index();
             let (now, waits_for) = match thread.code.get(pc) {
                 None => {
@@ -320,16 +315,17 @@ impl PartialOrder {
                     continue;
                 }
                 Some(Instr::Load { loc, .. }) => {
-                    let waits =
-                        self.config.forwarding == Forwarding::Disabled && held[t] & bit(loc) != 0;
+                    let waits = self.machine.config().forwarding == Forwarding::Disabled
+                        && held[t] & bit(loc) != 0;
                     ((bit(loc), 0), waits.then(|| own(loc)))
                 }
-                Some(Instr::Store { loc, access, .. }) if unbuffered(self.config, *access) => {
+                Some(Instr::Store { loc, access, .. }) if self.machine.goes_to_memory(*access) => {
                     ((0, bit(loc)), nonempty)
                 }
                 Some(Instr::Store { loc, .. }) => {
-                    let full = self.config.bound.is_some_and(|bound| {
-                        layout.segment_len(s, self.buffer_for(t, *loc)) >= bound as usize
+                    let full = self.machine.config().bound.is_some_and(|bound| {
+                        layout.segment_len(s, self.machine.buffer_for(ThreadId(t as u16), *loc))
+                            >= bound as usize
                     });
                     ((0, 0), full.then(|| own(loc)))
                 }
@@ -350,12 +346,6 @@ impl PartialOrder {
         }
         processes
     }
-}
-
-/// Whether a store with `access` goes straight to memory on a machine with
-/// `config`.
-fn unbuffered(config: StoreBufferConfig, access: Access) -> bool {
-    access == Access::Atomic || config.buffer == BufferShape::None
 }
 
 /// Calls `f` with each variable of `vars`.
@@ -420,29 +410,29 @@ mod tests {
         assert_eq!(steps(&machine, &s), vec![Step::Run(P0)]);
     }
 
-    #[test]
-    fn a_load_and_the_commit_it_races_with_are_taken_both_ways() {
-        let (program, model) = (sb(), Model::tso());
-        let machine = Machine::new(&program, &model).with_partial_order(true);
+    /// The steps the reduced machine lists once both stores of SB have
+    /// entered their buffers under `model`.
+    fn steps_after_both_stores(model: &Model) -> Vec<Step> {
+        let program = sb();
+        let machine = Machine::new(&program, model).with_partial_order(true);
         let mut s = machine.initial_state();
         for step in [Step::Run(P0), Step::Run(P1)] {
             s = machine.apply(&s, step).unwrap().1;
         }
+        steps(&machine, &s)
+    }
+
+    #[test]
+    fn a_load_and_the_commit_it_races_with_are_taken_both_ways() {
         // P0's load of y and the commit of P1's store to y; not P1's load of
         // x, nor the commit of x, which the other pair does not touch.
         assert_eq!(
-            steps(&machine, &s),
+            steps_after_both_stores(&Model::tso()),
             vec![Step::Run(P0), Step::Commit(P1, None)]
         );
         // Under pso the buffer is P1's buffer for y.
-        let pso = Model::pso();
-        let machine = Machine::new(&program, &pso).with_partial_order(true);
-        let mut s = machine.initial_state();
-        for step in [Step::Run(P0), Step::Run(P1)] {
-            s = machine.apply(&s, step).unwrap().1;
-        }
         assert_eq!(
-            steps(&machine, &s),
+            steps_after_both_stores(&Model::pso()),
             vec![Step::Run(P0), Step::Commit(P1, Some(Loc(1)))]
         );
     }

@@ -35,6 +35,13 @@ impl StoreBuffers {
         self.config
     }
 
+    /// Whether a store with `access` writes memory at once (after the
+    /// thread's buffers drain) instead of entering a buffer: an atomic
+    /// store, or any store without buffers.
+    pub fn goes_to_memory(&self, access: Access) -> bool {
+        access == Access::Atomic || self.config.buffer == BufferShape::None
+    }
+
     /// Number of buffers and values per entry.
     pub fn segments(&self) -> (usize, usize) {
         match self.config.buffer {
@@ -54,7 +61,7 @@ impl StoreBuffers {
     }
 
     /// The buffer a store by `t` to `l` enters.
-    fn buffer_for(&self, t: ThreadId, l: Loc) -> usize {
+    pub fn buffer_for(&self, t: ThreadId, l: Loc) -> usize {
         match self.config.buffer {
             BufferShape::None => unreachable!("invariant: no buffers without a buffer shape"),
             BufferShape::PerThread => t.index(),
@@ -275,7 +282,7 @@ impl StoreBuffers {
             }
             Instr::Store { loc, value, access } => {
                 let value = value.eval(layout.regs(s, t));
-                let to = if *access == Access::Atomic || self.config.buffer == BufferShape::None {
+                let to = if self.goes_to_memory(*access) {
                     if !drained() {
                         return None;
                     }
